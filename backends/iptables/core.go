@@ -1,0 +1,176 @@
+package iptables
+
+import (
+	"strconv"
+	"strings"
+
+	ipt "github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+func (w *writer) protocol(m *ir.Protocol) {
+	if m.All {
+		w.opt(m.Neg, "-p", "all")
+		return
+	}
+	name := ipt.ProtoName(m.Num)
+	if name == "" {
+		name = strconv.Itoa(int(m.Num))
+	}
+	w.opt(m.Neg, "-p", name)
+}
+
+func (w *writer) addr(m *ir.Addr) {
+	flag := "-s"
+	if m.Dir == ir.Dst {
+		flag = "-d"
+	}
+	s := m.Net.String()
+	if m.Mask.IsValid() {
+		s = m.Net.Addr().String() + "/" + m.Mask.String()
+	}
+	w.opt(m.Neg, flag, s)
+}
+
+func (w *writer) iface(m *ir.Iface) {
+	flag := "-i"
+	if m.Dir == ir.Dst {
+		flag = "-o"
+	}
+	w.opt(m.Neg, flag, m.Name)
+}
+
+// Ports formats a port range as iptables does (a:b).
+func Ports(r ir.PortRange) string {
+	if r.Single() {
+		return strconv.Itoa(int(r.Lo))
+	}
+	return strconv.Itoa(int(r.Lo)) + ":" + strconv.Itoa(int(r.Hi))
+}
+
+func (w *writer) ports(neg bool, name string, r *ir.PortRange) {
+	if r != nil {
+		w.opt(neg, name, Ports(*r))
+	}
+}
+
+func tcpFlags(v uint8) string {
+	if v == 0 {
+		return "NONE"
+	}
+	var out []string
+	for i, n := range ipt.TCPFlagOrder {
+		if v&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func (w *writer) tcp(m *ir.TCP) {
+	w.add("-m", "tcp")
+	w.ports(m.NegSrc, "--sport", m.SrcPorts)
+	w.ports(m.NegDst, "--dport", m.DstPorts)
+	if m.Option != nil {
+		w.opt(m.NegOption, "--tcp-option", strconv.Itoa(int(*m.Option)))
+	}
+	if f := m.Flags; f != nil {
+		w.opt(f.Neg, "--tcp-flags", tcpFlags(f.Mask), tcpFlags(f.Comp))
+	}
+}
+
+func (w *writer) udp(m *ir.UDP) {
+	w.add("-m", "udp")
+	w.ports(m.NegSrc, "--sport", m.SrcPorts)
+	w.ports(m.NegDst, "--dport", m.DstPorts)
+}
+
+func (w *writer) sctp(m *ir.SCTP) {
+	w.add("-m", "sctp")
+	w.ports(m.NegSrc, "--sport", m.SrcPorts)
+	w.ports(m.NegDst, "--dport", m.DstPorts)
+	if m.ChunkMatch != "" {
+		var cs []string
+		for _, c := range m.Chunks {
+			s := c.Name
+			if c.Flags != "" {
+				s += ":" + c.Flags
+			}
+			cs = append(cs, s)
+		}
+		w.opt(m.NegChunks, "--chunk-types", m.ChunkMatch, strings.Join(cs, ","))
+	}
+}
+
+func (w *writer) icmp(m *ir.ICMP) {
+	mod, opt := "icmp", "--icmp-type"
+	if m.V6 {
+		mod, opt = "icmp6", "--icmpv6-type"
+	}
+	w.add("-m", mod)
+	var v string
+	switch {
+	case m.Any:
+		v = "any"
+	case m.AnyCode():
+		v = strconv.Itoa(int(m.Type))
+	case m.CodeMin == m.CodeMax:
+		v = strconv.Itoa(int(m.Type)) + "/" + strconv.Itoa(int(m.CodeMin))
+	default:
+		w.errorf("an ICMP code range %d-%d cannot be written for iptables", m.CodeMin, m.CodeMax)
+		return
+	}
+	w.opt(m.Neg, opt, v)
+}
+
+func (w *writer) multiport(m *ir.Multiport) {
+	w.add("-m", "multiport")
+	name := map[ir.Dir]string{ir.Src: "--sports", ir.Dst: "--dports", ir.Both: "--ports"}[m.Dir]
+	ps := make([]string, len(m.Ports))
+	for i, p := range m.Ports {
+		ps[i] = Ports(p)
+	}
+	w.opt(m.Neg, name, strings.Join(ps, ","))
+}
+
+func (w *writer) reject(t *ir.Reject) {
+	w.add("-j", "REJECT", "--reject-with", t.With)
+}
+
+func (w *writer) log(t *ir.Log) {
+	w.add("-j", "LOG")
+	if t.Prefix != "" {
+		w.add("--log-prefix", QuoteAlways(t.Prefix))
+	}
+	if t.Level >= 0 {
+		w.add("--log-level", strconv.Itoa(t.Level))
+	}
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{t.TCPSequence, "--log-tcp-sequence"}, {t.TCPOptions, "--log-tcp-options"}, {t.IPOptions, "--log-ip-options"}, {t.UID, "--log-uid"}, {t.MACDecode, "--log-macdecode"}} {
+		if f.on {
+			w.add(f.name)
+		}
+	}
+}
+
+func (w *writer) nflog(t *ir.NFLog) {
+	w.add("-j", "NFLOG")
+	if t.Prefix != "" {
+		w.add("--nflog-prefix", QuoteAlways(t.Prefix))
+	}
+	if t.Group != 0 {
+		w.add("--nflog-group", strconv.Itoa(int(t.Group)))
+	}
+	if t.Range != 0 {
+		if t.SizeSet {
+			w.add("--nflog-size", strconv.FormatUint(uint64(t.Range), 10))
+		} else {
+			w.add("--nflog-range", strconv.FormatUint(uint64(t.Range), 10))
+		}
+	}
+	if t.Threshold != 0 {
+		w.add("--nflog-threshold", strconv.Itoa(int(t.Threshold)))
+	}
+}

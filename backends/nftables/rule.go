@@ -1,0 +1,283 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// RuleContext is what rendering one rule needs to know about where it sits.
+type RuleContext struct {
+	Family ir.Family
+	Table  string
+	Chain  string
+	// ChainNames maps iptables chain names to nft names (see ChainNames);
+	// nil keeps names as they are.
+	ChainNames map[string]string
+	NoCounter  bool
+}
+
+// rw renders one rule. Expressions are written in the order iptables-translate
+// uses, so that a listing of our output and of the reference translation
+// compare equal: interfaces, fragment, protocol, addresses, then the
+// matches in order, then counter, the target's statement(s) and the comment.
+type rw struct {
+	ctx   RuleContext
+	rule  *ir.Rule
+	parts []string
+	diags *diag.List
+	proto *ir.Protocol
+	// protoDone is set once an expression implies the protocol.
+	protoDone bool
+}
+
+// RuleText renders one rule as the text that follows "add rule FAMILY TABLE
+// CHAIN". Errors name the rule's source position.
+func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
+	w := &rw{ctx: ctx, rule: r, diags: &diag.List{}}
+	for _, m := range r.Matches {
+		if p, ok := m.(*ir.Protocol); ok {
+			w.proto = p
+		}
+	}
+	w.header()
+	for _, m := range r.Matches {
+		switch m.(type) {
+		case *ir.Protocol, *ir.Addr, *ir.Iface, *ir.Fragment, *ir.Comment:
+		default:
+			w.match(m)
+		}
+	}
+	if !ctx.NoCounter {
+		w.add("counter")
+	}
+	if r.Target != nil {
+		w.target(r.Target)
+	}
+	if c := r.Comment(); c != "" {
+		w.comment(c)
+	}
+	return strings.Join(w.parts, " "), w.diags
+}
+
+func (w *rw) add(s ...string) { w.parts = append(w.parts, s...) }
+
+func (w *rw) addf(format string, args ...any) {
+	w.parts = append(w.parts, fmt.Sprintf(format, args...))
+}
+
+func (w *rw) errorf(format string, args ...any) {
+	w.diags.Errorf(w.rule.Src, format, args...)
+}
+
+// unsupported reports a construct nftables cannot express, naming it.
+func (w *rw) unsupported(what, why string) {
+	w.errorf("%s cannot be translated to nftables: %s", what, why)
+}
+
+func (w *rw) v6() bool { return w.ctx.Family == ir.IPv6 }
+
+// ipKW is "ip" or "ip6", the payload keyword of the family.
+func (w *rw) ipKW() string { return w.ctx.Family.String() }
+
+// protoImplied reports whether a match module named after the protocol is
+// present (the tcp match after -p tcp), in which case the match itself
+// carries the protocol, as iptables-translate does.
+func (w *rw) protoImplied() bool {
+	if w.proto == nil || w.proto.Neg || w.proto.All {
+		return false
+	}
+	for _, m := range w.rule.Matches {
+		if moduleProto(m) == w.proto.Num {
+			return true
+		}
+	}
+	return false
+}
+
+func moduleProto(m ir.Match) uint8 {
+	switch m := m.(type) {
+	case *ir.TCP:
+		return 6
+	case *ir.UDP:
+		return 17
+	case *ir.SCTP:
+		return 132
+	case *ir.ICMP:
+		if m.V6 {
+			return 58
+		}
+		return 1
+	}
+	return 0
+}
+
+func (w *rw) header() {
+	for _, d := range []ir.Dir{ir.Src, ir.Dst} {
+		for _, m := range w.rule.Matches {
+			if i, ok := m.(*ir.Iface); ok && i.Dir == d {
+				w.iface(i)
+			}
+		}
+	}
+	for _, m := range w.rule.Matches {
+		if f, ok := m.(*ir.Fragment); ok {
+			if f.Neg {
+				w.add("ip frag-off & 0x1fff == 0")
+			} else {
+				w.add("ip frag-off & 0x1fff != 0")
+			}
+		}
+	}
+	if w.proto != nil && !w.protoImplied() {
+		w.protocol(w.proto)
+	}
+	for _, d := range []ir.Dir{ir.Src, ir.Dst} {
+		for _, m := range w.rule.Matches {
+			if a, ok := m.(*ir.Addr); ok && a.Dir == d {
+				w.addr(a)
+			}
+		}
+	}
+}
+
+func (w *rw) protocol(p *ir.Protocol) {
+	if p.All {
+		if p.Neg {
+			w.unsupported("\"! -p all\"", "it matches no packet; remove the rule")
+		}
+		return
+	}
+	kw := "ip protocol"
+	if w.v6() {
+		kw = "meta l4proto"
+	}
+	op := ""
+	if p.Neg {
+		op = "!= "
+	}
+	w.addf("%s %s%s", kw, op, protoKeyword(p.Num))
+	w.protoDone = true
+}
+
+// protoKeyword returns the nft name of a protocol, or its number.
+func protoKeyword(n uint8) string {
+	switch n {
+	case 1:
+		return "icmp"
+	case 2:
+		return "igmp"
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 33:
+		return "dccp"
+	case 47:
+		return "gre"
+	case 50:
+		return "esp"
+	case 51:
+		return "ah"
+	case 58:
+		return "ipv6-icmp"
+	case 108:
+		return "comp"
+	case 132:
+		return "sctp"
+	case 136:
+		return "udplite"
+	}
+	return fmt.Sprint(n)
+}
+
+// l4 returns the rule's positive protocol number, 0 if none.
+func (w *rw) l4() uint8 {
+	if w.proto == nil || w.proto.Neg || w.proto.All {
+		return 0
+	}
+	return w.proto.Num
+}
+
+func (w *rw) addr(a *ir.Addr) {
+	dir := "saddr"
+	if a.Dir == ir.Dst {
+		dir = "daddr"
+	}
+	if a.Mask.IsValid() {
+		op := "=="
+		if a.Neg {
+			op = "!="
+		}
+		w.addf("%s %s & %s %s %s", w.ipKW(), dir, a.Mask, op, a.Net.Addr())
+		return
+	}
+	if a.Net.Bits() == 0 && !a.Neg {
+		return
+	}
+	s := a.Net.String()
+	if a.Net.IsSingleIP() {
+		s = a.Net.Addr().String()
+	}
+	op := ""
+	if a.Neg {
+		op = "!= "
+	}
+	w.addf("%s %s %s%s", w.ipKW(), dir, op, s)
+}
+
+func (w *rw) iface(i *ir.Iface) {
+	kw := "iifname"
+	if i.Dir == ir.Dst {
+		kw = "oifname"
+	}
+	name := i.Name
+	switch {
+	case name == "+":
+		// Every interface matches; a negation matches none, which nft says
+		// with a name no interface can have.
+		if i.Neg {
+			w.addf("%s %s", kw, quote("INVAL/D"))
+		}
+		return
+	case strings.HasSuffix(name, "+"):
+		name = name[:len(name)-1] + "*"
+	case strings.HasSuffix(name, "*"):
+		name = name[:len(name)-1] + `\*`
+	}
+	op := ""
+	if i.Neg {
+		op = "!= "
+	}
+	w.addf("%s %s%s", kw, op, quote(name))
+}
+
+// chain returns the nft name of a chain.
+func (w *rw) chain(name string) string {
+	if n, ok := w.ctx.ChainNames[name]; ok {
+		return n
+	}
+	if plainIdent.MatchString(name) && !keywords[name] {
+		return name
+	}
+	return SafeChainName(name)
+}
+
+// maxComment is NFT_USERDATA_MAXLEN's share for a comment in nft 1.0.6.
+const maxComment = 128
+
+func (w *rw) comment(c string) {
+	// A comment never decides a verdict, so adjusting its text (with a
+	// warning) is better than refusing the rule.
+	if strings.Contains(c, `"`) {
+		w.diags.Warnf(w.rule.Src, "comment %q: nft strings cannot hold a double quote; written with ' instead", c)
+		c = strings.ReplaceAll(c, `"`, "'")
+	}
+	if len(c) > maxComment {
+		w.diags.Warnf(w.rule.Src, "comment is %d bytes; nft keeps at most %d, so it is cut", len(c), maxComment)
+		c = c[:maxComment]
+	}
+	w.add("comment", quote(c))
+}

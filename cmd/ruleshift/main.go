@@ -1,0 +1,92 @@
+// Command ruleshift converts firewall rules between iptables, nftables and
+// ufw, loads them safely and makes them persistent.
+//
+// This package only parses flags, calls the packages that do the work and
+// prints; no rule logic lives here.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK       = 0
+	exitRules    = 1 // the input has errors, or a rule cannot be rendered
+	exitUsage    = 2 // bad command line
+	exitIO       = 3 // an input cannot be read or an output written
+	exitSystem   = 4 // the kernel or a system tool refused
+	exitMismatch = 5 // verify found differences
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func fail(code int, format string, args ...any) error {
+	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+var version = "dev"
+
+type cli struct {
+	Version   kong.VersionFlag `help:"Print the version and exit."`
+	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to nftables, iptables-legacy or iptables-nft."`
+}
+
+// env is what commands write to; tests swap it.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+func run(args []string, e *env) int {
+	var c cli
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("ruleshift"),
+		kong.Description("Convert, apply and persist firewall rules across iptables, nftables and ufw."),
+		kong.UsageOnError(),
+		kong.Vars{"version": version},
+		kong.Writers(e.stdout, e.stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.BindTo(e, (*env)(nil)),
+	)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ruleshift: internal error: %v\n", err)
+		return exitUsage
+	}
+	ctx, err := parser.Parse(args)
+	if exitCode >= 0 {
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ruleshift: %v\n", err)
+		return exitUsage
+	}
+	if err := ctx.Run(e); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintf(e.stderr, "ruleshift: %s\n", ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintf(e.stderr, "ruleshift: %v\n", err)
+		return exitIO
+	}
+	return exitOK
+}

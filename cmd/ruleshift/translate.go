@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
+	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/internal/atomicfile"
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// inputFlags are the flags every command that reads rules shares.
+type inputFlags struct {
+	From   string   `help:"Input format: auto, save (iptables-save) or script (shell script)." enum:"auto,save,script" default:"auto"`
+	Family string   `help:"Family of save files: auto (detect), ipv4 or ipv6. For iptables output, the family to print." enum:"auto,ipv4,ipv6" default:"auto"`
+	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input." type:"path"`
+}
+
+type translateCmd struct {
+	inputFlags
+	To     string `help:"Output: nftables, iptables-legacy or iptables-nft." enum:"nftables,iptables-legacy,iptables-nft" default:"nftables"`
+	Output string `short:"o" help:"Write to FILE instead of standard output; for iptables output, a directory (ending in /) gets rules.v4 and rules.v6." placeholder:"FILE"`
+}
+
+func (f *inputFlags) family() ir.Family {
+	switch f.Family {
+	case "ipv4":
+		return ir.IPv4
+	case "ipv6":
+		return ir.IPv6
+	}
+	return 0
+}
+
+// load reads and parses the inputs, printing diagnostics. It fails with
+// exitRules when any input has errors.
+func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
+	var inputs []translate.Input
+	files := f.Files
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, name := range files {
+		var data []byte
+		var err error
+		dir := "."
+		if name == "-" {
+			data, err = io.ReadAll(e.stdin)
+			name = "<stdin>"
+		} else {
+			data, err = os.ReadFile(name)
+			dir = filepath.Dir(name)
+		}
+		if err != nil {
+			return nil, fail(exitIO, "%v", err)
+		}
+		inputs = append(inputs, translate.Input{Name: name, Data: data, Dir: dir})
+	}
+	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), ScriptLoader: scriptLoader})
+	if err := report(e, diags); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// report prints diagnostics sorted by position and turns errors into an
+// exitRules failure.
+func report(e *env, diags *diag.List) error {
+	diags.Sort()
+	nerr := 0
+	for _, d := range diags.Items {
+		fmt.Fprintln(e.stderr, d.String())
+		if d.Severity == diag.Error {
+			nerr++
+		}
+	}
+	if nerr > 0 {
+		s := "s"
+		if nerr == 1 {
+			s = ""
+		}
+		return fail(exitRules, "%d error%s; nothing written", nerr, s)
+	}
+	return nil
+}
+
+func (c *translateCmd) Run(e *env) error {
+	rs, err := c.load(e)
+	if err != nil {
+		return err
+	}
+	out := map[string]string{} // file name -> contents; "" key is stdout
+	diags := &diag.List{}
+	switch c.To {
+	case "nftables":
+		var fams []ir.Family
+		if f := c.family(); f != 0 {
+			fams = []ir.Family{f}
+		}
+		text, d := nftables.Render(rs, nftables.Options{Families: fams})
+		diags.Add(d)
+		out[""] = text
+	default:
+		v := ipbackend.Legacy
+		if c.To == "iptables-nft" {
+			v = ipbackend.NFT
+		}
+		if strings.HasSuffix(c.Output, "/") || isDir(c.Output) {
+			for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
+				text, d := ipbackend.Render(rs, f, v, ipbackend.Options{Header: true})
+				diags.Add(d)
+				out[filepath.Join(c.Output, map[ir.Family]string{ir.IPv4: "rules.v4", ir.IPv6: "rules.v6"}[f])] = text
+			}
+			break
+		}
+		f := c.family()
+		fams := rs.Families()
+		if f == 0 {
+			f = ir.IPv4
+			if len(fams) == 1 {
+				f = fams[0]
+			}
+		}
+		for _, other := range fams {
+			if other != f {
+				diags.Warnf(ir.Pos{}, "the input also has %s rules, which this output leaves out: use --family %s, or -o DIR/ for both", other, familyFlag(other))
+			}
+		}
+		text, d := ipbackend.Render(rs, f, v, ipbackend.Options{Header: true})
+		diags.Add(d)
+		out[""] = text
+	}
+	if err := report(e, diags); err != nil {
+		return err
+	}
+	return writeOutputs(e, c.Output, out)
+}
+
+func familyFlag(f ir.Family) string {
+	if f == ir.IPv6 {
+		return "ipv6"
+	}
+	return "ipv4"
+}
+
+func isDir(p string) bool {
+	if p == "" {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// writeOutputs writes every output atomically, only after all rendered
+// without error.
+func writeOutputs(e *env, output string, out map[string]string) error {
+	if text, ok := out[""]; ok {
+		if output == "" || output == "-" {
+			_, err := io.WriteString(e.stdout, text)
+			return err
+		}
+		if err := atomicfile.Write(output, []byte(text), 0o640); err != nil {
+			return fail(exitIO, "%v", err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(output, 0o755); err != nil {
+		return fail(exitIO, "%v", err)
+	}
+	for name, text := range out {
+		if err := atomicfile.Write(name, []byte(text), 0o640); err != nil {
+			return fail(exitIO, "%v", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+module github.com/ruleshift/ruleshift
+
+go 1.26.8
+
+require github.com/alecthomas/kong v1.17.0

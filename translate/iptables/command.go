@@ -1,0 +1,639 @@
+package iptables
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Op is the command an iptables invocation performs.
+type Op uint8
+
+const (
+	OpNone        Op = iota
+	OpAppend         // -A
+	OpInsert         // -I
+	OpDelete         // -D
+	OpReplace        // -R
+	OpCheck          // -C
+	OpNewChain       // -N
+	OpDeleteChain    // -X
+	OpFlush          // -F
+	OpZero           // -Z
+	OpPolicy         // -P
+	OpRename         // -E
+	OpList           // -L
+	OpListRules      // -S
+	OpHelp           // -h, -V
+)
+
+var opLetters = map[Op]string{
+	OpAppend: "-A", OpInsert: "-I", OpDelete: "-D", OpReplace: "-R", OpCheck: "-C",
+	OpNewChain: "-N", OpDeleteChain: "-X", OpFlush: "-F", OpZero: "-Z", OpPolicy: "-P",
+	OpRename: "-E", OpList: "-L", OpListRules: "-S", OpHelp: "-h",
+}
+
+func (o Op) String() string { return opLetters[o] }
+
+// Command is one parsed iptables invocation or iptables-restore line.
+type Command struct {
+	Op    Op
+	Table string // as given with -t; "" when not given
+	Chain string
+	// Num is the rule number of -I/-D/-R/-Z/-L/-S (1-based), 0 when absent.
+	Num     int
+	Policy  ir.Policy // -P
+	NewName string    // -E
+	// Rules holds the rule of -A/-I/-D/-R/-C. A list of addresses or a host
+	// name with several addresses yields one rule per address, as iptables
+	// does.
+	Rules    []*ir.Rule
+	Pos      ir.Pos // the command option
+	ChainPos ir.Pos
+	// OnlyFamily is set by -4/-6: the line applies to that family only.
+	OnlyFamily ir.Family
+	// Hosts lists host names that were resolved, for warnings.
+	Hosts []ResolvedHost
+}
+
+// ResolvedHost records a host name pinned to addresses at translate time.
+type ResolvedHost struct {
+	Name  string
+	Addrs []netip.Addr
+	Pos   ir.Pos
+}
+
+// Resolver looks up the addresses of a host name for a family.
+type Resolver func(host string, fam ir.Family) ([]netip.Addr, error)
+
+// ParseOptions tunes ParseCommand.
+type ParseOptions struct {
+	Family ir.Family
+	// Resolve resolves host names in -s/-d; nil makes them an error.
+	Resolve Resolver
+	// InRestore is set for iptables-restore lines, where -t is refused.
+	InRestore bool
+}
+
+var genericOpts = []optSpec{
+	{name: "append", arg: oneArg}, {name: "check", arg: oneArg}, {name: "delete", arg: oneArg},
+	{name: "insert", arg: oneArg}, {name: "replace", arg: oneArg}, {name: "list", arg: optArg},
+	{name: "list-rules", arg: optArg}, {name: "flush", arg: optArg}, {name: "zero", arg: optArg},
+	{name: "new-chain", arg: oneArg}, {name: "delete-chain", arg: optArg}, {name: "policy", arg: oneArg},
+	{name: "rename-chain", arg: oneArg}, {name: "source", arg: oneArg}, {name: "src", arg: oneArg},
+	{name: "destination", arg: oneArg}, {name: "dst", arg: oneArg}, {name: "protocol", arg: oneArg},
+	{name: "in-interface", arg: oneArg}, {name: "out-interface", arg: oneArg}, {name: "jump", arg: oneArg},
+	{name: "goto", arg: oneArg}, {name: "match", arg: oneArg}, {name: "numeric"}, {name: "table", arg: oneArg},
+	{name: "verbose"}, {name: "exact"}, {name: "fragment"}, {name: "line-numbers"},
+	{name: "set-counters", arg: twoArgs}, {name: "modprobe", arg: oneArg}, {name: "wait", arg: optArg},
+	{name: "wait-interval", arg: oneArg}, {name: "ipv4"}, {name: "ipv6"}, {name: "help"}, {name: "version"},
+}
+
+var shortOpts = map[byte]string{
+	'A': "append", 'C': "check", 'D': "delete", 'I': "insert", 'R': "replace", 'L': "list",
+	'S': "list-rules", 'F': "flush", 'Z': "zero", 'N': "new-chain", 'X': "delete-chain",
+	'P': "policy", 'E': "rename-chain", 's': "source", 'd': "destination", 'p': "protocol",
+	'i': "in-interface", 'o': "out-interface", 'j': "jump", 'g': "goto", 'm': "match",
+	'n': "numeric", 't': "table", 'v': "verbose", 'x': "exact", 'f': "fragment",
+	'c': "set-counters", 'w': "wait", 'W': "wait-interval", '4': "ipv4", '6': "ipv6",
+	'h': "help", 'V': "version",
+}
+
+var genericOwner = &optOwner{opts: genericOpts}
+
+func genericSpec(name string) *optSpec {
+	for i := range genericOpts {
+		if genericOpts[i].name == name {
+			return &genericOpts[i]
+		}
+	}
+	return nil
+}
+
+// parser holds the state of one command being parsed.
+type parser struct {
+	o     ParseOptions
+	toks  []Token
+	i     int
+	diags *diag.List
+	cmd   *Command
+
+	negNext bool
+	negPos  ir.Pos
+
+	iface      [2]*ir.Iface
+	frag       *ir.Fragment
+	proto      *ir.Protocol
+	protoTok   Token
+	src, dst   []addrSpec
+	srcNeg     bool
+	dstNeg     bool
+	matches    []*matchInst
+	target     *targetDef
+	targetOpts []opt
+	jump       *ir.Jump
+	targetName string
+	targetPos  ir.Pos
+	counters   *ir.Counters
+	seen       map[string]bool
+}
+
+// ParseCommand parses the arguments of one iptables command (without the
+// program name). It collects every problem it finds.
+func ParseCommand(toks []Token, o ParseOptions) (*Command, *diag.List) {
+	if o.Family == 0 {
+		o.Family = ir.IPv4
+	}
+	p := &parser{o: o, toks: toks, diags: &diag.List{}, cmd: &Command{}, seen: map[string]bool{}}
+	p.run()
+	if p.diags.HasErrors() {
+		return p.cmd, p.diags
+	}
+	p.finish()
+	return p.cmd, p.diags
+}
+
+func (p *parser) errorf(pos ir.Pos, format string, args ...any) {
+	p.diags.Errorf(pos, format, args...)
+}
+
+func (p *parser) owners() []*optOwner {
+	out := []*optOwner{genericOwner}
+	seen := map[*matchDef]bool{}
+	// The newest instance of a module takes its options, as in iptables,
+	// where loading a module again marks the earlier instances complete.
+	for i := len(p.matches) - 1; i >= 0; i-- {
+		m := p.matches[i]
+		if seen[m.def] {
+			continue
+		}
+		seen[m.def] = true
+		out = append(out, &optOwner{opts: m.def.opts, match: m})
+	}
+	if p.target != nil {
+		out = append(out, &optOwner{opts: p.target.opts, isTgt: true})
+	}
+	return out
+}
+
+// run reads the arguments. It stops at the first error, as iptables does:
+// what follows a bad option is usually that option's argument, and reporting
+// it too would only add noise. Other lines are still checked.
+func (p *parser) run() {
+	for p.i < len(p.toks) && !p.diags.HasErrors() {
+		t := p.toks[p.i]
+		p.i++
+		switch {
+		case t.Text == "!":
+			if p.negNext {
+				p.errorf(t.Pos, "multiple \"!\" flags not allowed")
+			}
+			p.negNext, p.negPos = true, t.Pos
+		case strings.HasPrefix(t.Text, "--") && len(t.Text) > 2:
+			p.longOpt(t)
+		case strings.HasPrefix(t.Text, "-") && len(t.Text) > 1:
+			p.shortOpts(t)
+		default:
+			p.errorf(t.Pos, "unexpected argument %q", t.Text)
+			p.negNext = false
+		}
+	}
+	if p.negNext && !p.diags.HasErrors() {
+		p.errorf(p.negPos, "\"!\" at the end of the command negates nothing")
+	}
+}
+
+func (p *parser) longOpt(t Token) {
+	name, val, hasVal := strings.Cut(t.Text[2:], "=")
+	owner, spec, amb := lookup(name, p.owners())
+	if amb != nil {
+		p.errorf(t.Pos, "option \"--%s\" is ambiguous (could be %s)", name, strings.Join(amb, ", "))
+		p.negNext = false
+		return
+	}
+	if owner == nil {
+		owner, spec = p.loadProto(name)
+	}
+	if owner == nil {
+		p.unknownOption(t, name)
+		p.negNext = false
+		return
+	}
+	var inline *Token
+	if hasVal {
+		v := Token{Text: val, Pos: t.Pos}
+		v.Pos.Col += 3 + len(name)
+		inline = &v
+	}
+	p.dispatch(owner, spec, t, inline)
+}
+
+func (p *parser) shortOpts(t Token) {
+	s := t.Text[1:]
+	for j := 0; j < len(s); j++ {
+		name, ok := shortOpts[s[j]]
+		if !ok {
+			p.errorf(t.Pos, "unknown option \"-%c\"", s[j])
+			p.negNext = false
+			return
+		}
+		spec := genericSpec(name)
+		if spec.arg != noArg && j+1 < len(s) {
+			v := Token{Text: s[j+1:], Pos: t.Pos}
+			v.Pos.Col += j + 2
+			p.dispatch(genericOwner, spec, t, &v)
+			return
+		}
+		p.dispatch(genericOwner, spec, t, nil)
+	}
+}
+
+// loadProto implements iptables' implicit match: an unknown option after
+// "-p tcp" loads the tcp match and is looked up again.
+func (p *parser) loadProto(name string) (*optOwner, *optSpec) {
+	if p.proto == nil || p.proto.Neg || p.proto.All {
+		return nil, nil
+	}
+	mod := protoModule(p.proto.Num, p.o.Family)
+	def := findMatch(mod, p.o.Family)
+	if def == nil {
+		return nil, nil
+	}
+	for _, m := range p.matches {
+		if m.def == def {
+			return nil, nil
+		}
+	}
+	inst := &matchInst{def: def, pos: p.protoTok.Pos}
+	p.matches = append(p.matches, inst)
+	owner, spec, amb := lookup(name, p.owners())
+	if owner == nil || amb != nil || owner.match != inst {
+		p.matches = p.matches[:len(p.matches)-1]
+		return nil, nil
+	}
+	return owner, spec
+}
+
+func (p *parser) unknownOption(t Token, name string) {
+	var cands []string
+	for _, o := range p.owners() {
+		for _, s := range o.opts {
+			cands = append(cands, s.name)
+		}
+	}
+	// Offer the options of the protocol's implicit match and of the common
+	// modules too: "--dprot" after "-p tcp" should suggest "--dport".
+	if p.proto != nil {
+		if d := findMatch(protoModule(p.proto.Num, p.o.Family), p.o.Family); d != nil {
+			for _, s := range d.opts {
+				cands = append(cands, s.name)
+			}
+		}
+	}
+	msg := fmt.Sprintf("unknown option \"--%s\"", name)
+	if s := diag.Suggest(name, cands); s != "" {
+		msg += fmt.Sprintf(" (did you mean --%s?)", s)
+	} else if owner := moduleOwning(name, p.o.Family); owner != "" {
+		msg += fmt.Sprintf(" (it belongs to the %s module: add \"-m %s\" before it)", owner, owner)
+	}
+	p.errorf(t.Pos, "%s", msg)
+}
+
+// moduleOwning names a module that declares option name, for hints.
+func moduleOwning(name string, f ir.Family) string {
+	for _, n := range matchNames(f) {
+		for _, s := range matchDefs[n].opts {
+			if s.name == name {
+				return matchDefs[n].name
+			}
+		}
+	}
+	return ""
+}
+
+// takeArgs reads the arguments an option needs.
+func (p *parser) takeArgs(spec *optSpec, t Token, inline *Token) ([]Token, bool) {
+	var args []Token
+	if inline != nil {
+		args = append(args, *inline)
+	}
+	need := 0
+	switch spec.arg {
+	case oneArg:
+		need = 1
+	case twoArgs:
+		need = 2
+	case optArg:
+		if inline == nil && p.i < len(p.toks) && !strings.HasPrefix(p.toks[p.i].Text, "-") && p.toks[p.i].Text != "!" {
+			args = append(args, p.toks[p.i])
+			p.i++
+		}
+		return args, true
+	case noArg:
+		if inline != nil {
+			p.errorf(inline.Pos, "option \"--%s\" takes no argument", spec.name)
+			return nil, false
+		}
+		return nil, true
+	}
+	for len(args) < need {
+		if p.i >= len(p.toks) {
+			p.errorf(t.Pos, "option \"--%s\" requires an argument", spec.name)
+			return nil, false
+		}
+		args = append(args, p.toks[p.i])
+		p.i++
+	}
+	return args, true
+}
+
+func (p *parser) dispatch(owner *optOwner, spec *optSpec, t Token, inline *Token) {
+	neg, negPos := p.negNext, p.negPos
+	p.negNext = false
+	args, ok := p.takeArgs(spec, t, inline)
+	if !ok {
+		return
+	}
+	for _, a := range args {
+		if a.Text == "!" {
+			p.errorf(a.Pos, "\"--%s ! ARG\" is an old syntax iptables no longer accepts: write \"! --%s ARG\"", spec.name, spec.name)
+			return
+		}
+	}
+	if neg && spec.noInvert {
+		p.errorf(negPos, "option \"--%s\" cannot be negated", spec.name)
+		return
+	}
+	o := opt{name: spec.name, neg: neg, args: args, pos: t.Pos}
+	switch {
+	case owner.isTgt:
+		p.targetOpts = append(p.targetOpts, o)
+	case owner.match != nil:
+		owner.match.opts = append(owner.match.opts, o)
+	default:
+		p.generic(o, negPos)
+	}
+}
+
+// chainArg reads the chain name that follows a command option.
+func (p *parser) command(op Op, o opt) {
+	if p.cmd.Op != OpNone {
+		p.errorf(o.pos, "only one command at a time: %s and %s given", p.cmd.Op, op)
+		return
+	}
+	p.cmd.Op, p.cmd.Pos = op, o.pos
+	if len(o.args) > 0 {
+		p.cmd.Chain, p.cmd.ChainPos = o.args[0].Text, o.args[0].Pos
+	}
+	next := func() (Token, bool) {
+		if p.i < len(p.toks) && !strings.HasPrefix(p.toks[p.i].Text, "-") && p.toks[p.i].Text != "!" {
+			p.i++
+			return p.toks[p.i-1], true
+		}
+		return Token{}, false
+	}
+	num := func(t Token) {
+		n, err := strconv.Atoi(t.Text)
+		if err != nil || n < 1 {
+			p.errorf(t.Pos, "invalid rule number %q", t.Text)
+			return
+		}
+		p.cmd.Num = n
+	}
+	switch op {
+	case OpInsert, OpZero, OpList, OpListRules:
+		if op != OpInsert && p.cmd.Chain == "" {
+			return
+		}
+		if t, ok := next(); ok {
+			num(t)
+		}
+	case OpDelete:
+		if t, ok := next(); ok {
+			num(t)
+		}
+	case OpReplace:
+		t, ok := next()
+		if !ok {
+			p.errorf(o.pos, "-R requires a rule number")
+			return
+		}
+		num(t)
+	case OpPolicy:
+		t, ok := next()
+		if !ok {
+			p.errorf(o.pos, "-P requires a policy (ACCEPT or DROP)")
+			return
+		}
+		switch strings.ToUpper(t.Text) {
+		case "ACCEPT":
+			p.cmd.Policy = ir.PolicyAccept
+		case "DROP":
+			p.cmd.Policy = ir.PolicyDrop
+		default:
+			p.errorf(t.Pos, "bad policy %q: a built-in chain's policy is ACCEPT or DROP", t.Text)
+		}
+	case OpRename:
+		t, ok := next()
+		if !ok {
+			p.errorf(o.pos, "-E requires the new chain name")
+			return
+		}
+		p.cmd.NewName = t.Text
+	}
+}
+
+func (p *parser) onceGeneric(o opt, what string) bool {
+	if p.seen[what] {
+		p.errorf(o.pos, "multiple %s flags not allowed", what)
+		return false
+	}
+	p.seen[what] = true
+	return true
+}
+
+func (p *parser) generic(o opt, negPos ir.Pos) {
+	if o.neg {
+		switch o.name {
+		case "source", "src", "destination", "dst", "protocol", "in-interface", "out-interface", "fragment":
+		default:
+			p.errorf(negPos, "option \"--%s\" cannot be negated", o.name)
+			return
+		}
+	}
+	switch o.name {
+	case "append":
+		p.command(OpAppend, o)
+	case "check":
+		p.command(OpCheck, o)
+	case "delete":
+		p.command(OpDelete, o)
+	case "insert":
+		p.command(OpInsert, o)
+	case "replace":
+		p.command(OpReplace, o)
+	case "list":
+		p.command(OpList, o)
+	case "list-rules":
+		p.command(OpListRules, o)
+	case "flush":
+		p.command(OpFlush, o)
+	case "zero":
+		p.command(OpZero, o)
+	case "new-chain":
+		p.command(OpNewChain, o)
+	case "delete-chain":
+		p.command(OpDeleteChain, o)
+	case "policy":
+		p.command(OpPolicy, o)
+	case "rename-chain":
+		p.command(OpRename, o)
+	case "help", "version":
+		p.command(OpHelp, o)
+	case "table":
+		if p.o.InRestore {
+			p.errorf(o.pos, "\"-t\" is not allowed in iptables-restore input: use a *table line")
+			return
+		}
+		if p.onceGeneric(o, "-t") {
+			p.cmd.Table = o.arg()
+			if !validTable(p.cmd.Table) {
+				p.errorf(o.argPos(), "unknown table %q (tables are filter, nat, mangle, raw, security)", p.cmd.Table)
+			}
+		}
+	case "source", "src", "destination", "dst":
+		p.address(o)
+	case "protocol":
+		if p.onceGeneric(o, "-p") {
+			pr, err := parseProtocol(o.arg(), p.o.Family)
+			if err != nil {
+				p.errorf(o.argPos(), "%v", err)
+				return
+			}
+			pr.Neg = o.neg
+			p.proto, p.protoTok = pr, o.args[0]
+		}
+	case "in-interface", "out-interface":
+		dir, idx, flag := ir.Src, 0, "-i"
+		if o.name == "out-interface" {
+			dir, idx, flag = ir.Dst, 1, "-o"
+		}
+		if !p.onceGeneric(o, flag) {
+			return
+		}
+		name := o.arg()
+		if err := checkIfaceName(name); err != nil {
+			p.errorf(o.argPos(), "%v", err)
+			return
+		}
+		p.iface[idx] = &ir.Iface{Dir: dir, Neg: o.neg, Name: name}
+	case "fragment":
+		if p.o.Family == ir.IPv6 {
+			p.errorf(o.pos, "-f is IPv4 only: ip6tables uses \"-m frag\"")
+			return
+		}
+		if p.onceGeneric(o, "-f") {
+			p.frag = &ir.Fragment{Neg: o.neg}
+		}
+	case "match":
+		p.loadMatch(o)
+	case "jump", "goto":
+		p.loadTarget(o)
+	case "set-counters":
+		pk, err1 := strconv.ParseUint(o.args[0].Text, 10, 64)
+		by, err2 := strconv.ParseUint(o.args[1].Text, 10, 64)
+		if err1 != nil || err2 != nil {
+			p.errorf(o.argPos(), "bad counters %q %q", o.args[0].Text, o.args[1].Text)
+			return
+		}
+		p.counters = &ir.Counters{Packets: pk, Bytes: by}
+	case "ipv4":
+		p.cmd.OnlyFamily = ir.IPv4
+	case "ipv6":
+		p.cmd.OnlyFamily = ir.IPv6
+	case "numeric", "verbose", "exact", "line-numbers", "modprobe", "wait", "wait-interval":
+		// Output and locking options change nothing in the ruleset.
+	}
+}
+
+func (p *parser) loadMatch(o opt) {
+	name := o.arg()
+	def := findMatch(name, p.o.Family)
+	if def == nil {
+		if other := findMatch(name, otherFamily(p.o.Family)); other != nil {
+			p.errorf(o.argPos(), "match %q is %s only; this rule is %s", name, famWord(otherFamily(p.o.Family)), famWord(p.o.Family))
+			return
+		}
+		msg := fmt.Sprintf("unknown match %q", name)
+		if s := diag.Suggest(name, matchNames(p.o.Family)); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		p.errorf(o.argPos(), "%s", msg)
+		return
+	}
+	p.matches = append(p.matches, &matchInst{def: def, pos: o.pos})
+}
+
+func (p *parser) loadTarget(o opt) {
+	if p.targetName != "" {
+		p.errorf(o.pos, "multiple -j flags not allowed")
+		return
+	}
+	name := o.arg()
+	p.targetName, p.targetPos = name, o.argPos()
+	if name == "" {
+		p.errorf(o.argPos(), "empty target name")
+		return
+	}
+	if o.name == "goto" {
+		p.jump = &ir.Jump{Chain: name, Goto: true}
+		return
+	}
+	if def := findTarget(name, p.o.Family); def != nil {
+		p.target = def
+		return
+	}
+	if findTarget(name, otherFamily(p.o.Family)) != nil {
+		p.errorf(o.argPos(), "target %q is %s only; this rule is %s", name, famWord(otherFamily(p.o.Family)), famWord(p.o.Family))
+		return
+	}
+	p.jump = &ir.Jump{Chain: name}
+}
+
+func otherFamily(f ir.Family) ir.Family {
+	if f == ir.IPv6 {
+		return ir.IPv4
+	}
+	return ir.IPv6
+}
+
+func famWord(f ir.Family) string {
+	if f == ir.IPv6 {
+		return "IPv6 (ip6tables)"
+	}
+	return "IPv4 (iptables)"
+}
+
+func validTable(t string) bool {
+	switch t {
+	case "filter", "nat", "mangle", "raw", "security":
+		return true
+	}
+	return false
+}
+
+func checkIfaceName(n string) error {
+	if len(n) >= 16 {
+		return fmt.Errorf("interface name %q is longer than 15 characters", n)
+	}
+	for _, c := range []byte(n) {
+		if c == '/' || c == ' ' || c == 0 {
+			return fmt.Errorf("invalid interface name %q", n)
+		}
+	}
+	return nil
+}

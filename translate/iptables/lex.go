@@ -1,0 +1,75 @@
+package iptables
+
+import (
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Token is one argument of an iptables command with the position of its
+// first character.
+type Token struct {
+	Text string
+	Pos  ir.Pos
+}
+
+// Tokens turns plain strings into tokens that all carry pos; used where the
+// arguments come from somewhere that has already split them (a shell).
+func Tokens(args []string, pos ir.Pos) []Token {
+	out := make([]Token, len(args))
+	for i, a := range args {
+		out[i] = Token{Text: a, Pos: pos}
+	}
+	return out
+}
+
+// SplitLine splits one line of iptables-restore input the way
+// iptables-restore does: on blanks, with double quotes grouping and a
+// backslash inside quotes taking the next character literally. Single quotes
+// are ordinary characters there (iptables-save writes ' as \' inside double
+// quotes). It reports an unterminated quote as ok=false with the quote's
+// column.
+func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
+	var b strings.Builder
+	inTok, inQuote, escaped := false, false, false
+	start, quoteCol := 0, 0
+	flush := func() {
+		if inTok {
+			p := pos
+			p.Col = pos.Col + start
+			toks = append(toks, Token{Text: b.String(), Pos: p})
+			b.Reset()
+			inTok = false
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case escaped:
+			b.WriteByte(c)
+			escaped = false
+		case inQuote && c == '\\':
+			escaped = true
+		case c == '"':
+			if !inTok {
+				inTok, start = true, i
+			}
+			if !inQuote {
+				quoteCol = i
+			}
+			inQuote = !inQuote
+		case !inQuote && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
+			flush()
+		default:
+			if !inTok {
+				inTok, start = true, i
+			}
+			b.WriteByte(c)
+		}
+	}
+	if inQuote {
+		return nil, pos.Col + quoteCol, false
+	}
+	flush()
+	return toks, 0, true
+}

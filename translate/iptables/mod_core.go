@@ -1,0 +1,298 @@
+package iptables
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Core matches: the protocol matches, multiport and comment.
+
+func init() {
+	registerMatch(&matchDef{name: "tcp", opts: []optSpec{
+		{name: "source-port", arg: oneArg}, {name: "sport", arg: oneArg},
+		{name: "destination-port", arg: oneArg}, {name: "dport", arg: oneArg},
+		{name: "syn"}, {name: "tcp-flags", arg: twoArgs}, {name: "tcp-option", arg: oneArg},
+	}, build: buildTCP})
+	registerMatch(&matchDef{name: "udp", opts: []optSpec{
+		{name: "source-port", arg: oneArg}, {name: "sport", arg: oneArg},
+		{name: "destination-port", arg: oneArg}, {name: "dport", arg: oneArg},
+	}, build: buildUDP})
+	registerMatch(&matchDef{name: "sctp", opts: []optSpec{
+		{name: "source-port", arg: oneArg}, {name: "sport", arg: oneArg},
+		{name: "destination-port", arg: oneArg}, {name: "dport", arg: oneArg},
+		{name: "chunk-types", arg: twoArgs},
+	}, build: buildSCTP})
+	registerMatch(&matchDef{name: "icmp", family: ir.IPv4, opts: []optSpec{
+		{name: "icmp-type", arg: oneArg},
+	}, build: buildICMP})
+	registerMatch(&matchDef{name: "icmp6", aliases: []string{"icmpv6", "ipv6-icmp"}, family: ir.IPv6, opts: []optSpec{
+		{name: "icmpv6-type", arg: oneArg},
+	}, build: buildICMP})
+	registerMatch(&matchDef{name: "multiport", opts: []optSpec{
+		{name: "source-ports", arg: oneArg}, {name: "sports", arg: oneArg},
+		{name: "destination-ports", arg: oneArg}, {name: "dports", arg: oneArg},
+		{name: "ports", arg: oneArg},
+	}, build: buildMultiport})
+	registerMatch(&matchDef{name: "comment", opts: []optSpec{
+		{name: "comment", arg: oneArg, noInvert: true},
+	}, build: buildComment})
+}
+
+// requireProto reports an error unless the rule's -p is one of nums; the
+// kernel refuses protocol matches on other protocols.
+func requireProto(c *ctx, what string, nums ...uint8) bool {
+	if c.protoIs(nums...) {
+		return true
+	}
+	c.errorf(c.pos, "%s match needs \"-p %s\" (the kernel refuses it for other protocols)", c.name, what)
+	return false
+}
+
+func portOpt(c *ctx, o *opt) *ir.PortRange {
+	r, err := parsePortRange(o.arg())
+	if err != nil {
+		c.errorf(o.argPos(), "%s: %v", c.name, err)
+		return nil
+	}
+	return &r
+}
+
+func buildTCP(c *ctx) ir.Match {
+	m := &ir.TCP{}
+	for i := range c.opts {
+		o := &c.opts[i]
+		switch o.name {
+		case "source-port", "sport":
+			if m.SrcPorts != nil {
+				c.errorf(o.pos, "tcp: only one source port allowed")
+			}
+			m.SrcPorts, m.NegSrc = portOpt(c, o), o.neg
+		case "destination-port", "dport":
+			if m.DstPorts != nil {
+				c.errorf(o.pos, "tcp: only one destination port allowed")
+			}
+			m.DstPorts, m.NegDst = portOpt(c, o), o.neg
+		case "syn":
+			if m.Flags != nil {
+				c.errorf(o.pos, "tcp: only one of --syn and --tcp-flags allowed")
+			}
+			m.Flags = &ir.TCPFlags{Neg: o.neg, Mask: 0x17, Comp: 0x02}
+		case "tcp-flags":
+			if m.Flags != nil {
+				c.errorf(o.pos, "tcp: only one of --syn and --tcp-flags allowed")
+			}
+			mask, err1 := parseTCPFlags(o.args[0].Text)
+			comp, err2 := parseTCPFlags(o.args[1].Text)
+			if err1 != nil {
+				c.errorf(o.args[0].Pos, "tcp: %v", err1)
+			}
+			if err2 != nil {
+				c.errorf(o.args[1].Pos, "tcp: %v", err2)
+			}
+			m.Flags = &ir.TCPFlags{Neg: o.neg, Mask: mask, Comp: comp}
+		case "tcp-option":
+			n, err := strconv.ParseUint(o.arg(), 10, 8)
+			if err != nil {
+				c.errorf(o.argPos(), "tcp: invalid TCP option %q", o.arg())
+				continue
+			}
+			v := uint8(n)
+			m.Option, m.NegOption = &v, o.neg
+		}
+	}
+	requireProto(c, "tcp", 6)
+	return m
+}
+
+var tcpFlagBits = map[string]uint8{
+	"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20,
+	"ALL": 0x3f, "NONE": 0,
+}
+
+// TCPFlagOrder is the order iptables-save prints flags in.
+var TCPFlagOrder = []string{"FIN", "SYN", "RST", "PSH", "ACK", "URG"}
+
+func parseTCPFlags(s string) (uint8, error) {
+	var v uint8
+	for _, f := range strings.Split(s, ",") {
+		b, ok := tcpFlagBits[strings.ToUpper(f)]
+		if !ok {
+			return 0, fmt.Errorf("unknown TCP flag %q (flags are FIN, SYN, RST, PSH, ACK, URG, ALL, NONE)", f)
+		}
+		v |= b
+	}
+	return v, nil
+}
+
+func buildUDP(c *ctx) ir.Match {
+	m := &ir.UDP{}
+	for i := range c.opts {
+		o := &c.opts[i]
+		switch o.name {
+		case "source-port", "sport":
+			if m.SrcPorts != nil {
+				c.errorf(o.pos, "udp: only one source port allowed")
+			}
+			m.SrcPorts, m.NegSrc = portOpt(c, o), o.neg
+		case "destination-port", "dport":
+			if m.DstPorts != nil {
+				c.errorf(o.pos, "udp: only one destination port allowed")
+			}
+			m.DstPorts, m.NegDst = portOpt(c, o), o.neg
+		}
+	}
+	requireProto(c, "udp", 17)
+	return m
+}
+
+var sctpChunkNames = []string{
+	"DATA", "INIT", "INIT_ACK", "SACK", "HEARTBEAT", "HEARTBEAT_ACK", "ABORT", "SHUTDOWN",
+	"SHUTDOWN_ACK", "ERROR", "COOKIE_ECHO", "COOKIE_ACK", "ECN_ECNE", "ECN_CWR",
+	"SHUTDOWN_COMPLETE", "I_DATA", "RE_CONFIG", "PAD", "ASCONF", "ASCONF_ACK", "FORWARD_TSN",
+	"I_FORWARD_TSN", "ALL", "NONE",
+}
+
+func buildSCTP(c *ctx) ir.Match {
+	m := &ir.SCTP{}
+	for i := range c.opts {
+		o := &c.opts[i]
+		switch o.name {
+		case "source-port", "sport":
+			m.SrcPorts, m.NegSrc = portOpt(c, o), o.neg
+		case "destination-port", "dport":
+			m.DstPorts, m.NegDst = portOpt(c, o), o.neg
+		case "chunk-types":
+			how := strings.ToLower(o.args[0].Text)
+			if how != "all" && how != "any" && how != "only" {
+				c.errorf(o.args[0].Pos, "sctp: --chunk-types takes all, any or only, not %q", o.args[0].Text)
+				continue
+			}
+			m.ChunkMatch, m.NegChunks = how, o.neg
+			for _, ch := range strings.Split(o.args[1].Text, ",") {
+				name, flags, _ := strings.Cut(ch, ":")
+				name = strings.ToUpper(name)
+				if !contains(sctpChunkNames, name) {
+					c.errorf(o.args[1].Pos, "sctp: unknown chunk type %q", name)
+					continue
+				}
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: name, Flags: flags})
+			}
+		}
+	}
+	requireProto(c, "sctp", 132)
+	return m
+}
+
+func buildICMP(c *ctx) ir.Match {
+	v6 := c.fam == ir.IPv6
+	m := &ir.ICMP{V6: v6}
+	given := false
+	for i := range c.opts {
+		o := &c.opts[i]
+		if !c.once(o) {
+			continue
+		}
+		given = true
+		m.Neg = o.neg
+		t, ok := ParseICMPType(o.arg(), v6)
+		if !ok {
+			c.errorf(o.argPos(), "unknown %s type %q", icmpWord(v6), o.arg())
+			continue
+		}
+		t.V6, t.Neg = v6, o.neg
+		*m = t
+	}
+	if v6 {
+		requireProto(c, "ipv6-icmp", 58)
+	} else {
+		requireProto(c, "icmp", 1)
+	}
+	if !given {
+		// "-m icmp" alone matches any type, as in iptables.
+		m.Any = true
+	}
+	return m
+}
+
+func icmpWord(v6 bool) string {
+	if v6 {
+		return "ICMPv6"
+	}
+	return "ICMP"
+}
+
+func buildMultiport(c *ctx) ir.Match {
+	m := &ir.Multiport{}
+	n := 0
+	for i := range c.opts {
+		o := &c.opts[i]
+		n++
+		if n > 1 {
+			c.errorf(o.pos, "multiport: only one of --sports, --dports and --ports may be given")
+			continue
+		}
+		switch o.name {
+		case "source-ports", "sports":
+			m.Dir = ir.Src
+		case "destination-ports", "dports":
+			m.Dir = ir.Dst
+		default:
+			m.Dir = ir.Both
+		}
+		m.Neg = o.neg
+		count := 0
+		col := 0
+		for _, part := range strings.Split(o.arg(), ",") {
+			pos := o.argPos()
+			pos.Col += col
+			col += len(part) + 1
+			r, err := parsePortRange(part)
+			if err != nil {
+				c.errorf(pos, "multiport: %v", err)
+				continue
+			}
+			if strings.HasPrefix(part, ":") || strings.HasSuffix(part, ":") {
+				c.errorf(pos, "multiport: open port range %q is not allowed here", part)
+			}
+			count++
+			if !r.Single() {
+				count++
+			}
+			m.Ports = append(m.Ports, r)
+		}
+		if count > 15 {
+			c.errorf(o.argPos(), "multiport: too many ports specified (at most 15, a range counts as two)")
+		}
+	}
+	if n == 0 {
+		c.errorf(c.pos, "multiport: one of --sports, --dports or --ports is required")
+	}
+	if !c.protoIs(6, 17, 33, 132, 136) {
+		c.errorf(c.pos, "multiport needs \"-p tcp\", \"-p udp\", \"-p udplite\", \"-p sctp\" or \"-p dccp\"")
+	}
+	return m
+}
+
+// maxComment is XT_MAX_COMMENT_LEN less the terminating NUL.
+const maxComment = 255
+
+func buildComment(c *ctx) ir.Match {
+	m := &ir.Comment{}
+	for i := range c.opts {
+		o := &c.opts[i]
+		if !c.once(o) {
+			continue
+		}
+		if len(o.arg()) > maxComment {
+			c.errorf(o.argPos(), "comment: comment is %d bytes long; the kernel allows at most %d", len(o.arg()), maxComment)
+		}
+		m.Text = o.arg()
+	}
+	if !c.has("comment") {
+		c.errorf(c.pos, "comment: --comment is required")
+	}
+	return m
+}

@@ -1,0 +1,107 @@
+package ir
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+)
+
+// Dump renders the ruleset as canonical text: one line per table, chain and
+// rule, each rule with its source position and every match and target as
+// kind{field:value …} with zero fields left out. It exists for golden tests
+// of frontends, so its format is stable but not meant for users.
+func Dump(rs *Ruleset) string {
+	var b strings.Builder
+	for _, t := range rs.Tables {
+		fmt.Fprintf(&b, "table %s %s\n", t.Family, t.Name)
+		for _, c := range t.Chains {
+			kind := "user"
+			if c.Builtin {
+				kind = "policy " + c.Policy.String()
+			}
+			fmt.Fprintf(&b, "  chain %s (%s)\n", c.Name, kind)
+			for _, r := range c.Rules {
+				fmt.Fprintf(&b, "    %s:", r.Src)
+				for _, m := range r.Matches {
+					b.WriteByte(' ')
+					dumpValue(&b, m)
+				}
+				if r.Target != nil {
+					b.WriteString(" -> ")
+					dumpValue(&b, r.Target)
+				}
+				if r.Counters != nil {
+					fmt.Fprintf(&b, " [%d:%d]", r.Counters.Packets, r.Counters.Bytes)
+				}
+				b.WriteByte('\n')
+			}
+		}
+	}
+	return b.String()
+}
+
+var stringer = reflect.TypeFor[fmt.Stringer]()
+
+func dumpValue(b *strings.Builder, x any) {
+	v := reflect.ValueOf(x)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	b.WriteString(strings.ToLower(v.Type().Name()))
+	b.WriteByte('{')
+	first := true
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.IsZero() {
+			continue
+		}
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+		b.WriteString(v.Type().Field(i).Name)
+		b.WriteByte(':')
+		dumpField(b, f)
+	}
+	b.WriteByte('}')
+}
+
+func dumpField(b *strings.Builder, f reflect.Value) {
+	switch x := f.Interface().(type) {
+	case netip.Prefix, netip.Addr:
+		fmt.Fprint(b, x)
+		return
+	case PortRange:
+		if x.Single() {
+			fmt.Fprint(b, x.Lo)
+		} else {
+			fmt.Fprintf(b, "%d-%d", x.Lo, x.Hi)
+		}
+		return
+	case string:
+		fmt.Fprintf(b, "%q", x)
+		return
+	}
+	switch f.Kind() {
+	case reflect.Pointer:
+		dumpField(b, f.Elem())
+	case reflect.Slice:
+		b.WriteByte('[')
+		for i := 0; i < f.Len(); i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			dumpField(b, f.Index(i))
+		}
+		b.WriteByte(']')
+	case reflect.Struct:
+		dumpValue(b, f.Interface())
+	default:
+		if f.Type().Implements(stringer) {
+			fmt.Fprint(b, f.Interface())
+			return
+		}
+		fmt.Fprint(b, f.Interface())
+	}
+}

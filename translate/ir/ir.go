@@ -1,0 +1,189 @@
+// Package ir is ruleshift's intermediate rule model: the one shape every
+// frontend (iptables-save files, shell scripts, TOML policy) parses into and
+// every backend (nftables, iptables-legacy, iptables-nft, ufw) renders from.
+//
+// It holds plain data and nothing else: no I/O, no imports of frontends or
+// backends. Matches and targets are sealed interfaces with one small struct
+// per kind, parsed once into real types, so a backend never re-parses text.
+// Every node keeps the source position it came from so that an error found
+// late (say, by a renderer) still points at the user's line.
+package ir
+
+import "fmt"
+
+// Pos is a source position. Line and Col are 1-based; a zero Pos means the
+// node was made by ruleshift itself.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "" && p.Line == 0:
+		return "-"
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// IsZero reports whether p carries no position.
+func (p Pos) IsZero() bool { return p == Pos{} }
+
+// Family is the address family of a table.
+type Family uint8
+
+const (
+	IPv4 Family = iota + 1
+	IPv6
+)
+
+// String returns the nft family keyword.
+func (f Family) String() string {
+	switch f {
+	case IPv4:
+		return "ip"
+	case IPv6:
+		return "ip6"
+	}
+	return "unknown"
+}
+
+// Ruleset is everything ruleshift read: tables of one or both families.
+type Ruleset struct {
+	Tables []*Table
+}
+
+// Table returns the table of the given family and name, or nil.
+func (rs *Ruleset) Table(f Family, name string) *Table {
+	for _, t := range rs.Tables {
+		if t.Family == f && t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Families lists the families present, IPv4 first.
+func (rs *Ruleset) Families() []Family {
+	var has [3]bool
+	for _, t := range rs.Tables {
+		has[t.Family] = true
+	}
+	var out []Family
+	for _, f := range []Family{IPv4, IPv6} {
+		if has[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// RuleCount counts the rules of every chain of every table.
+func (rs *Ruleset) RuleCount() int {
+	n := 0
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	return n
+}
+
+// Table is one iptables table (filter, nat, mangle, raw, security) of one
+// family.
+type Table struct {
+	Family Family
+	Name   string
+	Chains []*Chain
+	Src    Pos
+}
+
+// Chain returns the chain with the given name, or nil.
+func (t *Table) Chain(name string) *Chain {
+	for _, c := range t.Chains {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Policy is the verdict of a built-in chain when no rule decides.
+type Policy uint8
+
+const (
+	PolicyNone   Policy = iota // user chain: falls back to the caller
+	PolicyAccept               // ACCEPT
+	PolicyDrop                 // DROP
+)
+
+func (p Policy) String() string {
+	switch p {
+	case PolicyAccept:
+		return "ACCEPT"
+	case PolicyDrop:
+		return "DROP"
+	}
+	return "-"
+}
+
+// Counters are packet and byte counts carried over from a save file.
+type Counters struct {
+	Packets, Bytes uint64
+}
+
+// Chain is a built-in chain (with a hook and a policy) or a user chain.
+type Chain struct {
+	Name     string
+	Builtin  bool
+	Policy   Policy
+	Counters *Counters
+	Rules    []*Rule
+	Src      Pos
+}
+
+// Rule is one rule: matches, all of which must hold, and an optional target.
+// A rule without a target only counts packets.
+type Rule struct {
+	Matches  []Match
+	Target   Target // nil: no target
+	Counters *Counters
+	Src      Pos
+}
+
+// Comment returns the text of the rule's comment matches joined by a space.
+func (r *Rule) Comment() string {
+	s := ""
+	for _, m := range r.Matches {
+		if c, ok := m.(*Comment); ok {
+			if s != "" {
+				s += " "
+			}
+			s += c.Text
+		}
+	}
+	return s
+}
+
+// Match is a condition on a packet. The set of kinds is closed: only types in
+// this package implement it.
+type Match interface {
+	// Module is the iptables match module the condition came from ("tcp",
+	// "conntrack", …); "" for the generic conditions of the rule header
+	// (-p, -s, -d, -i, -o, -f).
+	Module() string
+	isMatch()
+}
+
+// Target is what happens to a packet that matches. Closed like Match.
+type Target interface {
+	// Name is the iptables target name ("ACCEPT", "DNAT", or a chain name
+	// for jumps).
+	Name() string
+	isTarget()
+}

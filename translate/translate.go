@@ -1,0 +1,111 @@
+// Package translate is the front door of the translate stage: it reads the
+// user's inputs (iptables-save files, shell scripts), detects what each one
+// is, and parses them all into one ir.Ruleset with their diagnostics.
+package translate
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Format is the kind of an input.
+type Format string
+
+const (
+	Auto   Format = "auto"
+	Save   Format = "save"
+	Script Format = "script"
+)
+
+// Input is one input file: its name as the user gave it and its contents.
+type Input struct {
+	Name string
+	Data []byte
+	// Dir is the directory relative reads of a script resolve against.
+	Dir string
+}
+
+// Options tune Load.
+type Options struct {
+	From    Format
+	Family  ir.Family // 0: detect per file
+	Resolve iptables.Resolver
+	// ScriptLoader parses a shell script; set by the script frontend's
+	// package so that this one stays free of the shell interpreter.
+	ScriptLoader func(rs *ir.Ruleset, in Input, o Options) *diag.List
+}
+
+// DetectFormat tells a save file from a script: "*table" and "COMMIT" lines
+// mean save format; a shebang, a ".sh" name, or a line starting with an
+// iptables command word means a script.
+func DetectFormat(in Input) Format {
+	if bytes.HasPrefix(in.Data, []byte("#!")) || strings.HasSuffix(in.Name, ".sh") {
+		return Script
+	}
+	save, script := false, false
+	for _, line := range bytes.Split(in.Data, []byte("\n")) {
+		l := strings.TrimSpace(string(line))
+		switch {
+		case strings.HasPrefix(l, "*") || l == "COMMIT" || strings.HasPrefix(l, ":"):
+			save = true
+		case l == "" || l[0] == '#':
+		default:
+			w := strings.Fields(l)[0]
+			base := filepath.Base(w)
+			if w == "sudo" || strings.HasPrefix(base, "iptables") || strings.HasPrefix(base, "ip6tables") || strings.HasPrefix(w, "$") || strings.Contains(l, "=") && !strings.HasPrefix(l, "-") {
+				script = true
+			}
+		}
+	}
+	if save {
+		return Save
+	}
+	if script {
+		return Script
+	}
+	return Save
+}
+
+// Load parses every input into one ruleset.
+func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
+	rs := &ir.Ruleset{}
+	diags := &diag.List{}
+	owner := map[string]string{}
+	for _, in := range inputs {
+		one := &ir.Ruleset{}
+		f := o.From
+		if f == "" || f == Auto {
+			f = DetectFormat(in)
+		}
+		switch f {
+		case Save:
+			diags.Add(iptables.ParseSave(one, in.Name, in.Data, iptables.SaveOptions{Family: o.Family, Resolve: o.Resolve}))
+		case Script:
+			if o.ScriptLoader == nil {
+				diags.Errorf(ir.Pos{File: in.Name}, "shell scripts are not supported in this build")
+				continue
+			}
+			diags.Add(o.ScriptLoader(one, in, o))
+		default:
+			diags.Errorf(ir.Pos{File: in.Name}, "unknown input format %q", f)
+		}
+		// Two inputs holding the same table would replace each other; say
+		// so instead of keeping only the last.
+		for _, t := range one.Tables {
+			k := fmt.Sprintf("%s %s", t.Family, t.Name)
+			if prev, dup := owner[k]; dup {
+				diags.Errorf(t.Src, "table %s (%s) is also defined in %s; give each table once", t.Name, t.Family, prev)
+				continue
+			}
+			owner[k] = in.Name
+			rs.Tables = append(rs.Tables, t)
+		}
+	}
+	return rs, diags
+}
