@@ -3,3 +3,5 @@ module github.com/ruleshift/ruleshift
 go 1.26.8
 
 require github.com/alecthomas/kong v1.17.0
+
+require mvdan.cc/sh/v3 v3.14.1 // indirect
