@@ -11,6 +11,18 @@ const (
 	Both // multiport --ports: either side
 )
 
+func (d Dir) String() string {
+	switch d {
+	case Src:
+		return "src"
+	case Dst:
+		return "dst"
+	case Both:
+		return "both"
+	}
+	return "?"
+}
+
 // PortRange is an inclusive range of ports; a single port has Lo == Hi.
 type PortRange struct {
 	Lo, Hi uint16

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// goldenOutputs runs one txtar case through the model dump and every
+// backend, returning section name -> contents.
+func goldenOutputs(t *testing.T, dir string, a *txtar.Archive) map[string]string {
+	var inputs []string
+	var args []string
+	for _, f := range a.Files {
+		switch {
+		case f.Name == "args":
+			args = strings.Fields(string(f.Data))
+		case strings.HasPrefix(f.Name, "in/"):
+			p := filepath.Join(dir, f.Name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, p)
+		}
+	}
+	clean := func(s string) string { return strings.ReplaceAll(s, dir+"/", "") }
+	out := map[string]string{}
+
+	var ins []translate.Input
+	for _, p := range inputs {
+		data, _ := os.ReadFile(p)
+		ins = append(ins, translate.Input{Name: p, Data: data, Dir: filepath.Dir(p)})
+	}
+	var fam ir.Family
+	for i, a := range args {
+		if a == "--family" && i+1 < len(args) {
+			fam = map[string]ir.Family{"ipv4": ir.IPv4, "ipv6": ir.IPv6}[args[i+1]]
+		}
+	}
+	rs, _ := translate.Load(ins, translate.Options{Family: fam, ScriptLoader: scriptLoader})
+	out["dump"] = clean(ir.Dump(rs))
+
+	for _, to := range []string{"nftables", "iptables-legacy", "iptables-nft"} {
+		var stdout, stderr bytes.Buffer
+		cmd := append([]string{"translate", "--to", to}, args...)
+		odir := ""
+		if to != "nftables" {
+			odir = filepath.Join(dir, "out-"+to) + "/"
+			cmd = append(cmd, "-o", odir)
+		}
+		code := run(append(cmd, inputs...), &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+		diag := fmt.Sprintf("exit %d\n%s", code, clean(stderr.String()))
+		if to == "nftables" {
+			out["nftables"] = stdout.String()
+			out["diagnostics"] = diag
+			continue
+		}
+		if code != 0 {
+			out[to+".diagnostics"] = diag
+			continue
+		}
+		for _, v := range []string{"rules.v4", "rules.v6"} {
+			data, _ := os.ReadFile(filepath.Join(odir, v))
+			if strings.Contains(string(data), "*") {
+				out[to+"."+strings.TrimPrefix(v, "rules.")] = string(data)
+			}
+		}
+	}
+	return out
+}
+
+// TestGolden runs every testdata/translate/*.txtar case. Each holds input
+// files (in/…), optional flags (args), and one section per output: the
+// model dump, the nft script, the iptables-legacy and iptables-nft restore
+// files per family, and the diagnostics with the exit code.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/translate/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no golden cases")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			a, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := goldenOutputs(t, t.TempDir(), a)
+			want := map[string]string{}
+			var kept []txtar.File
+			for _, f := range a.Files {
+				if f.Name == "args" || strings.HasPrefix(f.Name, "in/") {
+					kept = append(kept, f)
+					continue
+				}
+				want[f.Name] = string(f.Data)
+			}
+			if *update {
+				var names []string
+				for n := range got {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				for _, n := range names {
+					kept = append(kept, txtar.File{Name: n, Data: []byte(got[n])})
+				}
+				a.Files = kept
+				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for n, g := range got {
+				if w, ok := want[n]; !ok {
+					t.Errorf("section %q missing from golden file (run go test -update)\n%s", n, g)
+				} else if w != g {
+					t.Errorf("section %q differs:\n--- want\n%s\n--- got\n%s", n, w, g)
+				}
+			}
+			for n := range want {
+				if _, ok := got[n]; !ok {
+					t.Errorf("section %q is no longer produced", n)
+				}
+			}
+		})
+	}
+}
