@@ -7,4 +7,7 @@ require (
 	golang.org/x/tools v0.38.0
 )
 
-require mvdan.cc/sh/v3 v3.14.1 // indirect
+require (
+	github.com/BurntSushi/toml v1.6.0 // indirect
+	mvdan.cc/sh/v3 v3.14.1 // indirect
+)

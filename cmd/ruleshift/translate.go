@@ -19,7 +19,7 @@ import (
 type inputFlags struct {
 	From   string   `help:"Input format: auto, save (iptables-save) or script (shell script)." enum:"auto,save,script" default:"auto"`
 	Family string   `help:"Family of save files: auto (detect), ipv4 or ipv6. For iptables output, the family to print." enum:"auto,ipv4,ipv6" default:"auto"`
-	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input." type:"path"`
+	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input."`
 }
 
 type translateCmd struct {
