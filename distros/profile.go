@@ -3,7 +3,6 @@ package distros
 import (
 	_ "embed"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,26 +210,13 @@ func (e *UnknownError) Error() string {
 		e.OS.String(), src, like, strings.Join(DistroValues(), ", "))
 }
 
-// DistroValues lists the --distro values of every profile.
+// DistroValues lists the --distro values of every profile. Rebuilds such
+// as rocky and almalinux are accepted under their own IDs too.
 func DistroValues() []string {
 	var out []string
-	seen := map[string]bool{}
 	for _, p := range Profiles() {
-		for _, id := range p.IDs {
-			v := id
-			switch {
-			case p.From != "":
-				v += ":" + p.From
-			case p.Until != "" && id == p.IDs[0]:
-				v = p.Distro()
-			}
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
-		}
+		out = append(out, p.Distro())
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -26,6 +26,82 @@ func (w *writer) match(m ir.Match) {
 		w.multiport(m)
 	case *ir.Comment:
 		w.add("-m", "comment", "--comment", QuoteAlways(m.Text))
+	case *ir.State:
+		w.state(m)
+	case *ir.Conntrack:
+		w.conntrack(m)
+	case *ir.Mark:
+		w.mark(m)
+	case *ir.ConnMark:
+		w.connMark(m)
+	case *ir.Helper:
+		w.helper(m)
+	case *ir.ConnLimit:
+		w.connLimit(m)
+	case *ir.ConnBytes:
+		w.connBytes(m)
+	case *ir.ConnLabel:
+		w.connLabel(m)
+	case *ir.Limit:
+		w.limit(m)
+	case *ir.Hashlimit:
+		w.hashlimit(m)
+	case *ir.Recent:
+		w.recent(m)
+	case *ir.Owner:
+		w.owner(m)
+	case *ir.SetMatch:
+		w.setMatch(m)
+	case *ir.String:
+		w.stringMatch(m)
+	case *ir.U32:
+		w.u32(m)
+	case *ir.Time:
+		w.timeMatch(m)
+	case *ir.Statistic:
+		w.statistic(m)
+	case *ir.Quota:
+		w.quota(m)
+	case *ir.IPsecPolicy:
+		w.policy(m)
+	case *ir.Physdev:
+		w.physdev(m)
+	case *ir.MAC:
+		w.mac(m)
+	case *ir.IPRange:
+		w.iprange(m)
+	case *ir.AddrType:
+		w.addrtype(m)
+	case *ir.HopLimit:
+		w.hopLimit(m)
+	case *ir.ECNMatch:
+		w.ecn(m)
+	case *ir.DevGroup:
+		w.devgroup(m)
+	case *ir.Cgroup:
+		w.cgroup(m)
+	case *ir.Realm:
+		w.realm(m)
+	case *ir.Cluster:
+		w.cluster(m)
+	case *ir.DCCP:
+		w.dccp(m)
+	case *ir.AH:
+		w.ah(m)
+	case *ir.IPComp:
+		w.ipcomp(m)
+	case *ir.Frag:
+		w.frag(m)
+	case *ir.IPv6Opts:
+		w.ipv6Opts(m)
+	case *ir.RT:
+		w.rt(m)
+	case *ir.MH:
+		w.mh(m)
+	case *ir.IPv6Header:
+		w.ipv6Header(m)
+	case *ir.PktTypeMatch, *ir.Length, *ir.TOSMatch, *ir.DSCPMatch, *ir.CPU, *ir.Socket, *ir.RPFilter, *ir.TCPMSSMatch, *ir.ESP, *ir.EUI64:
+		w.packetMatch(m)
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for match %T", m)
@@ -49,6 +125,36 @@ func (w *writer) target(t ir.Target) {
 		w.log(t)
 	case *ir.NFLog:
 		w.nflog(t)
+	case *ir.MarkTarget:
+		w.markTarget(t)
+	case *ir.ConnMarkTarget:
+		w.connMarkTarget(t)
+	case *ir.CtTarget:
+		w.ctTarget(t)
+	case *ir.SNAT:
+		w.snat(t)
+	case *ir.DNAT:
+		w.dnat(t)
+	case *ir.Masquerade:
+		w.masquerade(t)
+	case *ir.Redirect:
+		w.redirect(t)
+	case *ir.Netmap:
+		w.netmap(t)
+	case *ir.TCPMSS:
+		w.tcpmss(t)
+	case *ir.TProxy:
+		w.tproxy(t)
+	case *ir.NFQueue:
+		w.nfqueue(t)
+	case *ir.SynProxy:
+		w.synproxy(t)
+	case *ir.Tee:
+		w.tee(t)
+	case *ir.SetTarget:
+		w.setTarget(t)
+	case *ir.Checksum, *ir.TTL, *ir.HL, *ir.DSCP, *ir.TOS, *ir.Classify, *ir.Audit, *ir.Trace:
+		w.simpleTarget(t)
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for target %T", t)

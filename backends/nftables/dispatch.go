@@ -16,6 +16,46 @@ func (w *rw) match(m ir.Match) {
 		w.icmp(m)
 	case *ir.Multiport:
 		w.multiport(m)
+	case *ir.Limit:
+		w.limit(m)
+	case *ir.Hashlimit:
+		w.hashlimit(m)
+	case *ir.Owner:
+		w.owner(m)
+	case *ir.Time:
+		w.timeMatch(m)
+	case *ir.Statistic:
+		w.statistic(m)
+	case *ir.Quota:
+		w.quota(m)
+	case *ir.IPsecPolicy:
+		w.policy(m)
+	case *ir.Recent:
+		w.stateless("recent", "nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead")
+	case *ir.SetMatch:
+		w.stateless("set", "nft cannot read ipsets: move the ipset into an nft set first")
+	case *ir.String:
+		w.stateless("string", "nft 1.0.6 has no payload string search")
+	case *ir.U32:
+		w.stateless("u32", "nft has no u32 expression language; rewrite it with raw payload expressions")
+	case *ir.Physdev:
+		w.stateless("physdev", "bridge ports are not visible to an ip/ip6 table (use a bridge family table with iifname/oifname)")
+	case *ir.State:
+		w.state(m)
+	case *ir.Conntrack:
+		w.conntrack(m)
+	case *ir.Mark:
+		w.markCond("mark", m.Neg, m.Value, m.Mask)
+	case *ir.ConnMark:
+		w.markCond("ct mark", m.Neg, m.Value, m.Mask)
+	case *ir.Helper:
+		w.helper(m)
+	case *ir.ConnLimit:
+		w.connLimit(m)
+	case *ir.ConnBytes:
+		w.connBytes(m)
+	case *ir.ConnLabel:
+		w.connLabel(m)
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for match %T", m)
@@ -46,6 +86,34 @@ func (w *rw) target(t ir.Target) {
 		w.log(t)
 	case *ir.NFLog:
 		w.nflog(t)
+	case *ir.SNAT:
+		w.snat(t)
+	case *ir.DNAT:
+		w.dnat(t)
+	case *ir.Masquerade:
+		w.masquerade(t)
+	case *ir.Redirect:
+		w.redirect(t)
+	case *ir.Netmap:
+		w.netmap(t)
+	case *ir.TCPMSS:
+		w.tcpmss(t)
+	case *ir.TProxy:
+		w.tproxy(t)
+	case *ir.NFQueue:
+		w.nfqueue(t)
+	case *ir.SynProxy:
+		w.synproxy(t)
+	case *ir.Tee:
+		w.tee(t)
+	case *ir.Checksum, *ir.TTL, *ir.HL, *ir.DSCP, *ir.TOS, *ir.Classify, *ir.Audit, *ir.Trace, *ir.SetTarget:
+		w.simpleTarget(t)
+	case *ir.MarkTarget:
+		w.markTarget(t)
+	case *ir.ConnMarkTarget:
+		w.connMarkTarget(t)
+	case *ir.CtTarget:
+		w.ctTarget(t)
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for target %T", t)

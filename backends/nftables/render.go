@@ -102,10 +102,14 @@ var hooks = map[string]map[string]hookSpec{
 	},
 }
 
-func renderTable(b *strings.Builder, t *ir.Table, o Options, diags *diag.List) {
+func renderTable(out *strings.Builder, t *ir.Table, o Options, diags *diag.List) {
 	name := t.Family.String() + " " + TableName(t.Name)
 	names := ChainNames(t, diags)
-	fmt.Fprintf(b, "table %s\ndelete table %s\ntable %s {\n", name, name, name)
+	fmt.Fprintf(out, "table %s\ndelete table %s\ntable %s {\n", name, name, name)
+	// Chains go to b first: their rules may declare sets (connlimit), which
+	// must come before the chains that use them.
+	decls := &Decls{}
+	b := &strings.Builder{}
 	for _, c := range t.Chains {
 		fmt.Fprintf(b, "\tchain %s {\n", names[c.Name])
 		if c.Builtin {
@@ -120,7 +124,7 @@ func renderTable(b *strings.Builder, t *ir.Table, o Options, diags *diag.List) {
 			fmt.Fprintf(b, "\t\tcomment %s;\n", quote("iptables chain "+sanitizeComment(c.Name)))
 		}
 		for _, r := range c.Rules {
-			text, rd := RuleText(r, RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: o.NoCounters})
+			text, rd := RuleText(r, RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls})
 			diags.Add(rd)
 			if rd.HasErrors() {
 				continue
@@ -129,7 +133,11 @@ func renderTable(b *strings.Builder, t *ir.Table, o Options, diags *diag.List) {
 		}
 		b.WriteString("\t}\n")
 	}
-	b.WriteString("}\n")
+	for _, d := range decls.Lines() {
+		fmt.Fprintf(out, "\t%s\n", d)
+	}
+	out.WriteString(b.String())
+	out.WriteString("}\n")
 }
 
 var plainIdent = regexp.MustCompile(`^[A-Za-z_.][A-Za-z0-9/_.-]*$`)

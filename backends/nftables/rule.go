@@ -17,6 +17,9 @@ type RuleContext struct {
 	// nil keeps names as they are.
 	ChainNames map[string]string
 	NoCounter  bool
+	// Decls collects the sets the table must declare for the rule
+	// (connlimit); nil makes such rules an error.
+	Decls *Decls
 }
 
 // rw renders one rule. Expressions are written in the order iptables-translate
@@ -37,6 +40,10 @@ type rw struct {
 // CHAIN". Errors name the rule's source position.
 func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
 	w := &rw{ctx: ctx, rule: r, diags: &diag.List{}}
+	ndecls := 0
+	if ctx.Decls != nil {
+		ndecls = ctx.Decls.Len()
+	}
 	for _, m := range r.Matches {
 		if p, ok := m.(*ir.Protocol); ok {
 			w.proto = p
@@ -58,6 +65,9 @@ func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
 	}
 	if c := r.Comment(); c != "" {
 		w.comment(c)
+	}
+	if w.diags.HasErrors() && ctx.Decls != nil {
+		ctx.Decls.truncate(ndecls)
 	}
 	return strings.Join(w.parts, " "), w.diags
 }
@@ -110,6 +120,20 @@ func moduleProto(m ir.Match) uint8 {
 			return 58
 		}
 		return 1
+	case *ir.DCCP:
+		return 33
+	case *ir.ESP:
+		return 50
+	case *ir.IPComp:
+		return 108
+	case *ir.MH:
+		return 135
+	case *ir.AH:
+		// In IPv6 the kernel skips AH as an extension header, so meta
+		// l4proto is never ah there: only IPv4 AH implies the protocol.
+		if !m.V6 {
+			return 51
+		}
 	}
 	return 0
 }

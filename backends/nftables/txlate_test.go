@@ -97,6 +97,7 @@ var (
 	ruleCmd  = regexp.MustCompile(`^(add|insert) rule (ip|ip6) (\S+) (\S+) (.*)$`)
 	jumpTo   = regexp.MustCompile(`\b(?:jump|goto) (\S+)`)
 	flushCmd = regexp.MustCompile(`^flush table (ip|ip6) (\S+)$`)
+	setCmd   = regexp.MustCompile(`^add set (ip|ip6) (\S+) `)
 )
 
 // translateCase renders the case with ruleshift, returning nft commands.
@@ -120,14 +121,17 @@ func translateCase(c txCase) ([]string, error) {
 		return nil, fmt.Errorf("command %s is not a rule", cmd.Op)
 	}
 	var out []string
+	decls := &nftables.Decls{}
 	for _, r := range cmd.Rules {
-		text, d := nftables.RuleText(r, nftables.RuleContext{Family: c.family, Table: table, Chain: cmd.Chain})
+		text, d := nftables.RuleText(r, nftables.RuleContext{Family: c.family, Table: table, Chain: cmd.Chain, Decls: decls})
 		if d.HasErrors() {
 			return nil, d.Err()
 		}
 		out = append(out, fmt.Sprintf("%s rule %s %s %s %s", verb, c.family, table, cmd.Chain, text))
 	}
-	return out, nil
+	// Sets the rules use (connlimit) are declared first, as
+	// iptables-translate prints them.
+	return append(decls.Commands(c.family, table), out...), nil
 }
 
 // load runs the commands in a clean namespace and returns the listing.
@@ -156,6 +160,10 @@ func load(ns *testenv.Netns, cmds []string) (string, error) {
 		}
 		if m := flushCmd.FindStringSubmatch(c); m != nil {
 			fmt.Fprintf(&b, "add table %s %s\n", m[1], m[2])
+		}
+		if m := setCmd.FindStringSubmatch(c); m != nil && !made[m[1]+" "+m[2]] {
+			fmt.Fprintf(&b, "add table %s %s\n", m[1], m[2])
+			made[m[1]+" "+m[2]] = true
 		}
 		b.WriteString(c)
 		b.WriteByte('\n')

@@ -6,12 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/hosts"
+	"github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -20,6 +23,30 @@ type inputFlags struct {
 	From   string   `help:"Input format: auto, save (iptables-save) or script (shell script)." enum:"auto,save,script" default:"auto"`
 	Family string   `help:"Family of save files: auto (detect), ipv4 or ipv6. For iptables output, the family to print." enum:"auto,ipv4,ipv6" default:"auto"`
 	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input."`
+	// Host names in -s/-d are pinned at translate time, as iptables pins
+	// them when a rule is added.
+	Hosts     string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
+	NoResolve bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
+}
+
+// resolver builds the host name resolver the flags ask for; nil means
+// names are an error.
+func (f *inputFlags) resolver(e *env) (iptables.Resolver, error) {
+	switch {
+	case f.NoResolve:
+		return nil, nil
+	case f.Hosts != "":
+		data, err := os.ReadFile(f.Hosts)
+		if err != nil {
+			return nil, fail(exitIO, "%v", err)
+		}
+		file, diags := hosts.Parse(f.Hosts, data)
+		if err := report(e, diags); err != nil {
+			return nil, err
+		}
+		return file.Resolver(), nil
+	}
+	return hosts.System(5 * time.Second), nil
 }
 
 type translateCmd struct {
@@ -62,7 +89,11 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 		}
 		inputs = append(inputs, translate.Input{Name: name, Data: data, Dir: dir})
 	}
-	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), ScriptLoader: scriptLoader})
+	resolve, err := f.resolver(e)
+	if err != nil {
+		return nil, err
+	}
+	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, ScriptLoader: scriptLoader})
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}

@@ -64,12 +64,14 @@ func (p *parser) finish() {
 	var tgt ir.Target
 	switch {
 	case p.target != nil:
-		c := &ctx{name: p.target.name, fam: p.o.Family, table: p.cmd.Table, proto: p.proto, opts: p.targetOpts, pos: p.targetPos, diags: p.diags}
+		c := &ctx{name: p.target.name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: p.targetOpts, pos: p.targetPos, diags: p.diags}
 		if c.table == "" {
 			c.table = "filter"
 		}
 		if p.target.tables != nil && !contains(p.target.tables, c.table) {
 			p.errorf(p.targetPos, "target %s is only valid in the %s table(s), not in %q", p.target.name, strings.Join(p.target.tables, ", "), c.table)
+		} else if p.target.hooks != nil && IsBuiltin(c.table, c.chain) && !contains(p.target.hooks, c.chain) {
+			p.errorf(p.targetPos, "target %s is only valid in the %s chain(s), not in %s (the kernel refuses it there)", p.target.name, strings.Join(p.target.hooks, ", "), c.chain)
 		}
 		tgt = p.target.build(c)
 	case p.jump != nil:

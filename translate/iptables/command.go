@@ -77,6 +77,9 @@ type ParseOptions struct {
 	Resolve Resolver
 	// InRestore is set for iptables-restore lines, where -t is refused.
 	InRestore bool
+	// Table is the table of the restore section ("*raw"), so that
+	// extensions limited to some tables are checked against it.
+	Table string
 }
 
 var genericOpts = []optSpec{
@@ -148,7 +151,7 @@ func ParseCommand(toks []Token, o ParseOptions) (*Command, *diag.List) {
 	if o.Family == 0 {
 		o.Family = ir.IPv4
 	}
-	p := &parser{o: o, toks: toks, diags: &diag.List{}, cmd: &Command{}, seen: map[string]bool{}}
+	p := &parser{o: o, toks: toks, diags: &diag.List{}, cmd: &Command{Table: o.Table}, seen: map[string]bool{}}
 	p.run()
 	if p.diags.HasErrors() {
 		return p.cmd, p.diags

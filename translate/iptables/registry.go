@@ -25,8 +25,11 @@ type targetDef struct {
 	family ir.Family
 	// tables lists the tables the kernel allows the target in; nil: any.
 	tables []string
-	opts   []optSpec
-	build  func(c *ctx) ir.Target
+	// hooks lists the built-in chains the kernel allows the target in
+	// (checked when the rule is in a built-in chain); nil: any.
+	hooks []string
+	opts  []optSpec
+	build func(c *ctx) ir.Target
 }
 
 var (
@@ -120,6 +123,7 @@ type ctx struct {
 	name  string
 	fam   ir.Family
 	table string
+	chain string       // the chain the rule goes to ("" when unknown)
 	proto *ir.Protocol // the rule's -p, if any
 	opts  []opt
 	pos   ir.Pos

@@ -220,7 +220,7 @@ func (sp *saveParser) ruleLine(body string, pos ir.Pos) {
 		sp.diags.Errorf(pos, "unexpected line: want a *table, :CHAIN, rule or COMMIT line")
 		return
 	}
-	cmd, diags := ParseCommand(toks, ParseOptions{Family: sp.o.Family, Resolve: sp.o.Resolve, InRestore: true})
+	cmd, diags := ParseCommand(toks, ParseOptions{Family: sp.o.Family, Resolve: sp.o.Resolve, InRestore: true, Table: sp.table.Name})
 	sp.diags.Add(diags)
 	if diags.HasErrors() {
 		return

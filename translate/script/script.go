@@ -76,6 +76,23 @@ type session struct {
 	stopped bool
 	restore int // counter for private file names of restore input
 	limits  *limits
+	sinks   []*sink
+	last    ir.Pos // the last command with a known position
+}
+
+func (s *session) lastPos() ir.Pos {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last.IsZero() {
+		return ir.Pos{File: s.o.Name}
+	}
+	return s.last
+}
+
+func (s *session) setLast(p ir.Pos) {
+	s.mu.Lock()
+	s.last = p
+	s.mu.Unlock()
 }
 
 // discard is a writer whose identity tells the handlers where output goes.
@@ -122,10 +139,9 @@ func (s *session) parse(name string, src []byte) (*syntax.File, bool) {
 		s.parseError(name, src, err)
 		return nil, false
 	}
-	before := len(s.diags.Items)
 	checkQuotes(s.diags, name, f)
 	checkUnsupported(s.diags, name, f)
-	return f, !s.diags.HasErrors() && len(s.diags.Items) >= before
+	return f, !s.diags.HasErrors()
 }
 
 func (s *session) parseError(name string, src []byte, err error) {
@@ -135,13 +151,13 @@ func (s *session) parseError(name string, src []byte, err error) {
 	case errors.As(err, &pe):
 		pos := convPos(name, pe.Pos, 0, 0)
 		msg := pe.Text
-		if q := firstTypographicQuote(src); q != nil {
+		if qp, r, ok := firstTypographicQuote(name, src); ok {
 			// The parse error is usually a consequence of a pasted quote.
-			s.diags.Errorf(convPos(name, *q, 0, 0), "%s", quoteMsg)
+			s.diags.Errorf(qp, "%s", quoteMsg(r))
 		}
 		s.diags.Errorf(pos, "%s", msg)
 	case errors.As(err, &le):
-		s.diags.Errorf(convPos(name, le.Pos, 0, 0), "%s is not supported by the shell interpreter", strings.Join(le.Feature, " "))
+		s.diags.Errorf(convPos(name, le.Pos, 0, 0), "%s is not supported by the shell interpreter", le.Feature)
 	default:
 		s.diags.Errorf(ir.Pos{File: name}, "%v", err)
 	}
@@ -160,7 +176,7 @@ func (s *session) run(f *syntax.File) {
 	// $0 is the script's real path, so that `$(dirname "$0")` finds the
 	// files beside it.
 	f.Name = filepath.Join(s.dir, filepath.Base(s.o.Name))
-	r, err := u.runner(nil, s.stdout, s.stderr, nil)
+	r, err := u.runner(nil, s.stdout, s.stderr, nil, nil, nil)
 	if err != nil {
 		s.errorf(ir.Pos{File: s.o.Name}, "cannot start the interpreter: %v", err)
 		return
@@ -176,7 +192,7 @@ func (s *session) finish(u *unit, ctx context.Context, err error) {
 	u.flushSinks()
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errTimeout):
-		s.errorf(u.lastPos(), "interpretation stopped after %v: the script runs too long or loops forever (last command here)", s.o.Timeout)
+		s.errorf(s.lastPos(), "interpretation stopped after %v: the script runs too long or loops forever (last command here)", s.o.Timeout)
 		return
 	case cause != nil && !errors.Is(cause, context.Canceled):
 		// A limit already reported itself.
@@ -188,7 +204,7 @@ func (s *session) finish(u *unit, ctx context.Context, err error) {
 	if _, ok := interp.IsExitStatus(err); ok {
 		return
 	}
-	s.errorf(u.lastPos(), "%v", err)
+	s.errorf(s.lastPos(), "%v", err)
 }
 
 // errorf and warnf add a diagnostic once: a loop that repeats a command
@@ -241,7 +257,7 @@ func environ(extra []string) expand.Environ {
 	base := []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C.UTF-8",
-		"UID=0", "EUID=0", "GID=0", "IFS= \t\n",
+		"UID=0", "EUID=0", "GID=0",
 	}
 	return expand.ListEnviron(append(base, extra...)...)
 }

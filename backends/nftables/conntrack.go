@@ -1,0 +1,433 @@
+package nftables
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Conntrack and mark extensions, in the forms iptables-translate uses
+// where those load and mean the same in nft 1.0.6.
+
+var ctStateNft = map[ir.CtState]string{
+	ir.CtInvalid: "invalid", ir.CtNew: "new", ir.CtRelated: "related",
+	ir.CtEstablished: "established", ir.CtUntracked: "untracked",
+}
+
+// flagOp is the operator for a set of flags. "!" (no bit of the list set)
+// is not "!=": in nft 1.0.6 "ct state != new,related" compares the whole
+// value with new|related.
+func flagOp(neg bool) string {
+	if neg {
+		return "! "
+	}
+	return ""
+}
+
+func (w *rw) state(m *ir.State) {
+	var names []string
+	for _, s := range ir.CtStateOrder {
+		if m.States&s.Bit != 0 {
+			names = append(names, ctStateNft[s.Bit])
+		}
+	}
+	w.addf("ct state %s%s", flagOp(m.Neg), strings.Join(names, ","))
+}
+
+func (w *rw) conntrack(m *ir.Conntrack) {
+	dir := "original"
+	if m.Dir != "" {
+		dir = strings.ToLower(string(m.Dir))
+		w.add("ct direction " + dir)
+	}
+	if p := m.Proto; p != nil {
+		w.addf("ct %s protocol %s%d", dir, neqOp(p.Neg), p.Num)
+	}
+	if m.State != nil {
+		rest := *m
+		rest.State = nil
+		if admitsNoCt(m.State) && rest != (ir.Conntrack{}) {
+			// xt_conntrack returns true for a packet without a connection
+			// once the state test passes, whatever the other options say;
+			// nft's other ct expressions never match such a packet.
+			w.unsupported("--ctstate admitting INVALID or UNTRACKED packets together with other conntrack options", "xt_conntrack ignores the other options for packets without a connection, nft does not")
+			return
+		}
+		w.ctStateCond(m.State)
+	}
+	if m.StatusSet {
+		w.ctStatus(m.Status, m.NegStatus)
+	}
+	if e := m.Expire; e != nil {
+		w.ctExpire(e)
+	}
+	for _, a := range []struct {
+		key string
+		a   *ir.CtAddr
+	}{{"original saddr", m.OrigSrc}, {"original daddr", m.OrigDst}, {"reply saddr", m.ReplSrc}, {"reply daddr", m.ReplDst}} {
+		if a.a != nil {
+			w.ctAddr(a.key, a.a)
+		}
+	}
+	for _, p := range []struct {
+		key string
+		p   *ir.CtPorts
+	}{{"original proto-src", m.OrigSrcPort}, {"original proto-dst", m.OrigDstPort}, {"reply proto-src", m.ReplSrcPort}, {"reply proto-dst", m.ReplDstPort}} {
+		if p.p != nil {
+			w.ctPorts(m, p.key, p.p)
+		}
+	}
+}
+
+// admitsNoCt reports whether a state test passes for packets without a
+// connection (INVALID, UNTRACKED).
+func admitsNoCt(s *ir.State) bool {
+	noct := ir.CtInvalid | ir.CtUntracked
+	if s.Neg {
+		return s.States&noct != noct
+	}
+	return s.States&noct != 0
+}
+
+func neqOp(neg bool) string {
+	if neg {
+		return "!= "
+	}
+	return ""
+}
+
+// ctStateCond renders --ctstate. The kernel ORs the SNAT and DNAT pseudo
+// states, which nft reads from ct status, with the real states.
+func (w *rw) ctStateCond(s *ir.State) {
+	nat := s.States & (ir.CtSNAT | ir.CtDNAT)
+	if nat == 0 {
+		w.state(s)
+		return
+	}
+	if s.Neg {
+		w.unsupported("! --ctstate SNAT/DNAT", "xt_conntrack matches packets without a connection there, but nft's ct status never does")
+		return
+	}
+	if s.States != nat {
+		w.unsupported("--ctstate mixing SNAT/DNAT with other states", "nft reads NAT from ct status and the other states from ct state, and one rule cannot OR the two")
+		return
+	}
+	var names []string
+	if nat&ir.CtSNAT != 0 {
+		names = append(names, "snat")
+	}
+	if nat&ir.CtDNAT != 0 {
+		names = append(names, "dnat")
+	}
+	w.addf("ct status %s%s", flagOp(s.Neg), strings.Join(names, ","))
+}
+
+var ctStatusNft = map[ir.CtStatus]string{
+	ir.CtExpected: "expected", ir.CtSeenReply: "seen-reply", ir.CtAssured: "assured", ir.CtConfirmed: "confirmed",
+}
+
+func (w *rw) ctStatus(st ir.CtStatus, neg bool) {
+	if st == 0 {
+		// The kernel tests "some bit of the mask is set": NONE never
+		// matches, and "! NONE" always does.
+		if !neg {
+			w.unsupported("--ctstatus NONE", "it matches no packet; remove the rule")
+		}
+		return
+	}
+	var names []string
+	for _, s := range ir.CtStatusOrder {
+		if st&s.Bit != 0 {
+			names = append(names, ctStatusNft[s.Bit])
+		}
+	}
+	w.addf("ct status %s%s", flagOp(neg), strings.Join(names, ","))
+}
+
+// maxExpireSec is the largest lifetime nft can compare: ct expiration is
+// a 32-bit count of milliseconds.
+const maxExpireSec = math.MaxUint32 / 1000
+
+func (w *rw) ctExpire(e *ir.CtExpire) {
+	switch {
+	case e.Min > e.Max:
+		// A reversed range matches nothing; its negation everything.
+		if !e.Neg {
+			w.unsupported(fmt.Sprintf("--ctexpire %d:%d", e.Min, e.Max), "the range is reversed and matches no packet")
+		}
+	case e.Max == math.MaxUint32 || e.Max > maxExpireSec:
+		if e.Min > maxExpireSec {
+			w.unsupported(fmt.Sprintf("--ctexpire %d", e.Min), "nft compares lifetimes in 32-bit milliseconds")
+			return
+		}
+		if e.Neg {
+			w.addf("ct expiration < %ds", e.Min)
+		} else {
+			w.addf("ct expiration >= %ds", e.Min)
+		}
+	case e.Min == e.Max:
+		w.addf("ct expiration %s%d", neqOp(e.Neg), e.Min)
+	default:
+		w.addf("ct expiration %s%d-%d", neqOp(e.Neg), e.Min, e.Max)
+	}
+}
+
+// ctAddr names the family ("ct original ip saddr"): nft 1.0.6 compiles a
+// prefix after plain "ct original saddr" into a wrong comparison (it
+// lists "ct original saddr 10.100.0.0/16" back as "… 0.0.10.100").
+func (w *rw) ctAddr(key string, a *ir.CtAddr) {
+	dir, field, _ := strings.Cut(key, " ")
+	p := ipPrefix(a.Addr, a.Bits)
+	v := p.String()
+	if p.IsSingleIP() {
+		v = p.Addr().String()
+	}
+	if a.Bits == 0 {
+		// Every address matches; a negation matches none.
+		if a.Neg {
+			w.unsupported("! --ct"+dir[:4]+field[:3]+" with a /0 mask", "it matches no packet; remove the rule")
+		}
+		return
+	}
+	w.addf("ct %s %s %s %s%s", dir, w.ipKW(), field, neqOp(a.Neg), v)
+}
+
+// ctPorts renders a conntrack port test. nft can read the tuple's port
+// only once the rule names the conntrack protocol.
+func (w *rw) ctPorts(m *ir.Conntrack, key string, p *ir.CtPorts) {
+	if m.Proto == nil || m.Proto.Neg {
+		w.unsupported("--ct"+strings.ReplaceAll(strings.ReplaceAll(key, "original proto-", "orig"), "reply proto-", "repl")+"port without --ctproto", "nft 1.0.6 reads the conntrack port only after \"ct original protocol\" names the protocol; add --ctproto")
+		return
+	}
+	switch {
+	case p.Lo > p.Hi:
+		if !p.Neg {
+			w.unsupported(fmt.Sprintf("port range %d:%d", p.Lo, p.Hi), "the range is reversed and matches no packet")
+		}
+	case p.Lo == p.Hi:
+		w.addf("ct %s %s%d", key, neqOp(p.Neg), p.Lo)
+	case p.Lo == 0 && p.Hi == math.MaxUint16:
+		if p.Neg {
+			w.unsupported("a negated full port range", "it matches no packet; remove the rule")
+		}
+	default:
+		w.addf("ct %s %s%d-%d", key, neqOp(p.Neg), p.Lo, p.Hi)
+	}
+}
+
+// markCond writes "KEY [!= ]V" or "KEY and MASK ==|!= V".
+func (w *rw) markCond(key string, neg bool, v, mask uint32) {
+	if mask == math.MaxUint32 {
+		w.addf("%s %s0x%x", key, neqOp(neg), v)
+		return
+	}
+	op := "=="
+	if neg {
+		op = "!="
+	}
+	w.addf("%s and 0x%x %s 0x%x", key, mask, op, v)
+}
+
+func (w *rw) helper(m *ir.Helper) {
+	if m.Name == "" || strings.Contains(m.Name, `"`) {
+		w.unsupported(fmt.Sprintf("helper %q", m.Name), "nft matches a helper by its name, which must be non-empty and hold no double quote")
+		return
+	}
+	op := ""
+	if m.Neg {
+		op = "!= "
+	}
+	w.addf("ct helper %s%s", op, quote(m.Name))
+}
+
+func (w *rw) connLimit(m *ir.ConnLimit) {
+	if w.ctx.Decls == nil {
+		w.unsupported("connlimit", "it needs a set declared in the table, and this output has no table")
+		return
+	}
+	typ := "ipv4_addr"
+	if w.v6() {
+		typ = "ipv6_addr"
+	}
+	name := w.ctx.Decls.Add("set", "connlimit", fmt.Sprintf("{ type %s; flags dynamic; }", typ))
+	field := "saddr"
+	if m.DAddr {
+		field = "daddr"
+	}
+	key := w.ipKW() + " " + field
+	if mask := prefixMask(m.Bits, w.v6()); m.Bits != mask.BitLen() {
+		key += " and " + mask.String()
+	}
+	over := "over "
+	if m.Upto {
+		over = ""
+	}
+	w.addf("add @%s { %s ct count %s%d }", name, key, over, m.Limit)
+}
+
+func (w *rw) connBytes(m *ir.ConnBytes) {
+	key := "ct "
+	if m.Dir != ir.ConnBytesBoth {
+		key += string(m.Dir) + " "
+	}
+	key += string(m.Mode)
+	switch {
+	case m.From == m.To:
+		w.addf("%s %s%d", key, neqOp(m.Neg), m.From)
+	case m.To == math.MaxUint64:
+		op := "ge"
+		if m.Neg {
+			op = "lt"
+		}
+		w.addf("%s %s %d", key, op, m.From)
+	default:
+		w.addf("%s %s%d-%d", key, neqOp(m.Neg), m.From, m.To)
+	}
+}
+
+// connLabel follows xt_connlabel: with --set the label is set first and
+// the match then holds (or, negated, never holds).
+func (w *rw) connLabel(m *ir.ConnLabel) {
+	if m.Set {
+		w.addf("ct label set %d", m.Bit)
+	}
+	if m.Neg {
+		w.addf("ct label and %d != %d", m.Bit, m.Bit)
+		return
+	}
+	w.addf("ct label %d", m.Bit)
+}
+
+// ipPrefix is addr masked to bits.
+func ipPrefix(a netip.Addr, bits int) netip.Prefix {
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+// prefixMask is the netmask of a prefix length, as an address.
+func prefixMask(bits int, v6 bool) netip.Addr {
+	b := make([]byte, 4)
+	if v6 {
+		b = make([]byte, 16)
+	}
+	for i := 0; i < bits && i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// markSet renders "KEY set" of (KEY & ^mask) ^ value, the way the kernel
+// changes a mark, in the simplest form nft lists back the same.
+func markSet(key string, value, mask uint32) string {
+	switch {
+	case mask == math.MaxUint32:
+		return fmt.Sprintf("%s set 0x%x", key, value)
+	case value == 0:
+		return fmt.Sprintf("%s set %s and 0x%x", key, key, ^mask)
+	case value == mask:
+		return fmt.Sprintf("%s set %s or 0x%x", key, key, value)
+	case mask == 0:
+		return fmt.Sprintf("%s set %s xor 0x%x", key, key, value)
+	}
+	// and, then xor: nft 1.0.6 folds "xor V and M" (the order
+	// iptables-translate writes for CONNMARK) into a plain copy.
+	return fmt.Sprintf("%s set %s and 0x%x xor 0x%x", key, key, ^mask, value)
+}
+
+func (w *rw) markTarget(t *ir.MarkTarget) {
+	w.add(markSet("meta mark", t.Value, t.Mask))
+}
+
+func shiftText(t *ir.ConnMarkTarget) string {
+	if t.ShiftRight {
+		return fmt.Sprintf(">> %d", t.Shift)
+	}
+	return fmt.Sprintf("<< %d", t.Shift)
+}
+
+// connMarkTarget follows xt_CONNMARK v2. Save and restore merge two marks
+// under masks; nft 1.0.6 can only combine a mark with constants, so only
+// the forms where one side is copied whole are expressible.
+func (w *rw) connMarkTarget(t *ir.ConnMarkTarget) {
+	var src, dst string
+	switch t.Mode {
+	case ir.ConnMarkSet:
+		s := markSet("ct mark", t.Value, t.CtMask)
+		if t.Shift != 0 {
+			_, expr, _ := strings.Cut(s, " set ")
+			s = fmt.Sprintf("ct mark set ( %s ) %s", expr, shiftText(t))
+		}
+		w.add(s)
+		return
+	case ir.ConnMarkSave:
+		if t.CtMask != math.MaxUint32 {
+			w.unsupported(fmt.Sprintf("CONNMARK --save-mark --ctmask 0x%x", t.CtMask), "keeping conntrack mark bits while copying the packet mark needs an OR of two marks, which nft 1.0.6 cannot write")
+			return
+		}
+		src, dst = fmt.Sprintf("meta mark and 0x%x", t.NfMask), "ct mark"
+		if t.NfMask == math.MaxUint32 {
+			src = "meta mark"
+		}
+	case ir.ConnMarkRestore:
+		if t.NfMask != math.MaxUint32 {
+			w.unsupported(fmt.Sprintf("CONNMARK --restore-mark --nfmask 0x%x", t.NfMask), "keeping packet mark bits while copying the conntrack mark needs an OR of two marks, which nft 1.0.6 cannot write")
+			return
+		}
+		src, dst = fmt.Sprintf("ct mark and 0x%x", t.CtMask), "meta mark"
+		if t.CtMask == math.MaxUint32 {
+			src = "ct mark"
+		}
+	default:
+		w.errorf("internal error: CONNMARK without a mode")
+		return
+	}
+	if t.Shift != 0 {
+		src = fmt.Sprintf("( %s ) %s", src, shiftText(t))
+	}
+	w.addf("%s set %s", dst, src)
+}
+
+// ctTarget renders CT and NOTRACK. ruleshift's raw chains run at priority
+// raw (-300), before conntrack (-200): notrack and zones work there, as in
+// iptables, but nft assigns helpers and event masks to an existing
+// conntrack entry only, so at that priority they would do nothing.
+func (w *rw) ctTarget(t *ir.CtTarget) {
+	if t.NoTrack {
+		// xt_CT ignores every other option with --notrack.
+		w.add("notrack")
+		return
+	}
+	switch {
+	case t.Helper != "":
+		w.unsupported("CT --helper "+t.Helper, "nft sets a helper (ct helper set) only on a conntrack entry that exists, i.e. in a chain after conntrack (priority above -200), not in the raw table")
+		return
+	case len(t.CtEvents) > 0:
+		w.unsupported("CT --ctevents", "nft sets the event mask (ct event set) only on a conntrack entry that exists, not in the raw table before conntrack")
+		return
+	case len(t.ExpEvents) > 0:
+		w.unsupported("CT --expevents", "nft has no expectation event mask")
+		return
+	case t.Timeout != "":
+		w.unsupported("CT --timeout "+t.Timeout, "it names a nfct timeout policy, which nft tables cannot reference (nft has its own ct timeout objects)")
+		return
+	}
+	if t.ZoneMark {
+		w.unsupported("CT --zone mark", "nft 1.0.6 refuses \"ct zone set mark\" (datatype mismatch)")
+		return
+	}
+	if t.Zone == 0 {
+		return
+	}
+	key := "ct zone"
+	switch {
+	case t.ZoneOrig && !t.ZoneReply:
+		key = "ct original zone"
+	case t.ZoneReply && !t.ZoneOrig:
+		key = "ct reply zone"
+	}
+	w.addf("%s set %d", key, t.Zone)
+}

@@ -1,0 +1,69 @@
+package nftables
+
+import (
+	"fmt"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Decls are the named sets a table's rules need, such as the dynamic set a
+// connlimit match counts connections in. Rules add to it while they are
+// rendered; renderTable writes the declarations before the chains.
+type Decls struct {
+	items []decl
+	used  map[string]bool
+}
+
+type decl struct {
+	kind, name, body string
+}
+
+// Add declares an object of kind ("set") whose name starts with base and
+// is unique in the table (base0, base1, … as iptables-translate numbers
+// them), and returns the name.
+func (d *Decls) Add(kind, base, body string) string {
+	if d.used == nil {
+		d.used = map[string]bool{}
+	}
+	name := ""
+	for i := 0; ; i++ {
+		name = fmt.Sprintf("%s%d", base, i)
+		if !d.used[name] {
+			break
+		}
+	}
+	d.used[name] = true
+	d.items = append(d.items, decl{kind, name, body})
+	return name
+}
+
+// Len is the number of declarations.
+func (d *Decls) Len() int { return len(d.items) }
+
+// truncate drops the declarations added after the first n (by a rule that
+// failed to render).
+func (d *Decls) truncate(n int) {
+	for _, x := range d.items[n:] {
+		delete(d.used, x.name)
+	}
+	d.items = d.items[:n]
+}
+
+// Lines returns the declarations as they appear inside a table block.
+func (d *Decls) Lines() []string {
+	out := make([]string, len(d.items))
+	for i, x := range d.items {
+		out[i] = fmt.Sprintf("%s %s %s", x.kind, x.name, x.body)
+	}
+	return out
+}
+
+// Commands returns the declarations as nft commands for one table, e.g.
+// "add set ip filter connlimit0 { type ipv4_addr; flags dynamic; }".
+func (d *Decls) Commands(f ir.Family, table string) []string {
+	out := make([]string, len(d.items))
+	for i, x := range d.items {
+		out[i] = fmt.Sprintf("add %s %s %s %s %s", x.kind, f, table, x.name, x.body)
+	}
+	return out
+}

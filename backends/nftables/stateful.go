@@ -1,0 +1,250 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// The stateful group in nft 1.0.6 terms. Rate limits and meters follow
+// iptables-translate; what nft cannot see (ipsets, bridge ports, payload
+// searches, recent's hit lists) is refused with the reason.
+
+var nftUnits = map[string]string{"sec": "second", "min": "minute", "hour": "hour", "day": "day"}
+
+func (w *rw) limit(m *ir.Limit) {
+	n, u := m.Rate()
+	w.addf("limit rate %d/%s burst %d packets", n, nftUnits[u.Name], m.Burst)
+}
+
+// hlBytesRate mirrors print_bytes_rate_xlate of libxt_hashlimit.c.
+func hlBytesRate(m *ir.Hashlimit) string {
+	units := []struct {
+		name   string
+		thresh uint64
+	}{{"m", 1 << 20}, {"k", 1 << 10}, {"", 1}}
+	cost2b := func(cost uint64) uint64 {
+		r := uint64(0xFFFFFFFF)
+		if cost != 0 {
+			r = 0xFFFFFFFF / cost
+		}
+		return (r - 1) << 4
+	}
+	b2cost := func(b uint64) uint64 { return 0xFFFFFFFF / (uint64(uint32(b>>4)) + 1) }
+	r := cost2b(m.Avg)
+	i := 0
+	for ; i < len(units)-1; i++ {
+		if r >= units[i].thresh && b2cost(r&^(units[i].thresh-1)) == m.Avg {
+			break
+		}
+	}
+	s := fmt.Sprintf("%d %sbytes/second", r/units[i].thresh, units[i].name)
+	if m.Burst > 0 {
+		r *= m.Burst
+		for i = 0; i < len(units)-1; i++ {
+			if r >= units[i].thresh {
+				break
+			}
+		}
+		s += fmt.Sprintf(" burst %d %sbytes", r/units[i].thresh, units[i].name)
+	}
+	return s
+}
+
+func (w *rw) hashlimitKey(m *ir.Hashlimit) (string, bool) {
+	full := uint8(32)
+	if w.v6() {
+		full = 128
+	}
+	var keys []string
+	l4 := protoKeyword(w.l4())
+	for _, x := range []struct {
+		bit  ir.HashMode
+		expr string
+		mask uint8
+	}{{ir.HashDstIP, w.ipKW() + " daddr", m.DstMask}, {ir.HashDstPort, "dport", 0}, {ir.HashSrcIP, w.ipKW() + " saddr", m.SrcMask}, {ir.HashSrcPort, "sport", 0}} {
+		if m.Mode&x.bit == 0 {
+			continue
+		}
+		e := x.expr
+		if x.bit == ir.HashDstPort || x.bit == ir.HashSrcPort {
+			if l := w.l4(); l != 6 && l != 17 && l != 132 && l != 33 && l != 136 {
+				w.unsupported("hashlimit port mode", "nft needs the rule's protocol (-p tcp, udp, sctp, dccp or udplite) to read ports")
+				return "", false
+			}
+			e = l4 + " " + x.expr
+		} else if x.mask != full {
+			e += " and " + maskString(x.mask, w.v6())
+		}
+		keys = append(keys, e)
+	}
+	if len(keys) == 0 {
+		w.unsupported("hashlimit without --hashlimit-mode", "one shared bucket is a plain limit, but nft meters need a key; use -m limit instead")
+		return "", false
+	}
+	return strings.Join(keys, " . "), true
+}
+
+func maskString(bits uint8, v6 bool) string {
+	n := 4
+	if v6 {
+		n = 16
+	}
+	b := make([]byte, n)
+	for i := 0; i < int(bits); i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	if !v6 {
+		return fmt.Sprintf("%d.%d.%d.%d", b[0], b[1], b[2], b[3])
+	}
+	var parts []string
+	for i := 0; i < 16; i += 2 {
+		parts = append(parts, fmt.Sprintf("%x", uint16(b[i])<<8|uint16(b[i+1])))
+	}
+	return strings.Join(parts, ":")
+}
+
+func (w *rw) hashlimit(m *ir.Hashlimit) {
+	if m.RateMatch {
+		w.unsupported("hashlimit --hashlimit-rate-match", "nft limits have no rate-measuring mode")
+		return
+	}
+	if !plainIdent.MatchString(m.Name) || keywords[m.Name] {
+		w.unsupported(fmt.Sprintf("hashlimit name %q", m.Name), "nft 1.0.6 cannot name a meter that way")
+		return
+	}
+	key, ok := w.hashlimitKey(m)
+	if !ok {
+		return
+	}
+	s := "meter " + m.Name + " { " + key
+	if m.Expire != 1000 {
+		s += fmt.Sprintf(" timeout %ds", m.Expire/1000)
+	}
+	s += " limit rate "
+	if m.Above {
+		s += "over "
+	}
+	if m.Bytes {
+		s += hlBytesRate(m)
+	} else {
+		n, u := ir.ScaledRate(m.Avg, ir.HashlimitScale)
+		s += fmt.Sprintf("%d/%s burst %d packets", n, nftUnits[u.Name], m.Burst)
+	}
+	w.add(s + " }")
+}
+
+func (w *rw) owner(m *ir.Owner) {
+	if m.SocketExists {
+		w.unsupported("owner --socket-exists", "nft 1.0.6 has no test for a socket without an owner")
+		return
+	}
+	if m.SupplGroups {
+		w.unsupported("owner --suppl-groups", "nft's skgid sees only the primary group")
+		return
+	}
+	id := func(kw string, r *ir.IDRange, neg bool) {
+		if r == nil {
+			return
+		}
+		op := ""
+		if neg {
+			op = "!= "
+		}
+		v := fmt.Sprint(r.Min)
+		switch {
+		case r.Min != r.Max:
+			v = fmt.Sprintf("%d-%d", r.Min, r.Max)
+		case r.Name != "" && plainIdent.MatchString(r.Name) && !keywords[r.Name]:
+			// nft resolves names when it loads the rule.
+			v = r.Name
+		}
+		w.addf("meta %s %s%s", kw, op, v)
+	}
+	id("skuid", m.UID, m.NegUID)
+	id("skgid", m.GID, m.NegGID)
+}
+
+func (w *rw) timeMatch(m *ir.Time) {
+	if m.Monthdays != ir.TimeAllMonthdays {
+		w.unsupported("time --monthdays", "nft 1.0.6 has no day-of-month expression")
+		return
+	}
+	if m.KernelTZ {
+		w.unsupported("time --kerneltz", "nft compares in the timezone nft runs in, not the kernel's")
+		return
+	}
+	if m.Contiguous || m.DaytimeStart > m.DaytimeStop {
+		w.unsupported("time window across midnight", "nft 1.0.6 takes \"meta hour\" ranges within one day")
+		return
+	}
+	if m.DateStart != 0 || m.DateStop != ir.TimeMaxDate {
+		f := func(v uint32) string { return time.Unix(int64(v), 0).UTC().Format("2006-01-02 15:04:05") }
+		w.addf("meta time %s-%s", quote(f(m.DateStart)), quote(f(m.DateStop)))
+	}
+	if m.DaytimeStart != 0 || m.DaytimeStop != ir.TimeMaxDaytime {
+		h := func(s uint32) string { return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60) }
+		w.addf("meta hour %s-%s", quote(h(m.DaytimeStart)), quote(h(m.DaytimeStop)))
+	}
+	if m.Weekdays != ir.TimeAllWeekdays {
+		var ds []string
+		for i := 1; i <= 7; i++ {
+			if m.Weekdays&(1<<i) != 0 {
+				ds = append(ds, fmt.Sprint(i%7))
+			}
+		}
+		switch len(ds) {
+		case 0:
+			w.unsupported("time with no weekday", "it matches no packet; remove the rule")
+		case 1:
+			w.add("meta day " + ds[0])
+		default:
+			w.add("meta day { " + strings.Join(ds, ", ") + " }")
+		}
+	}
+}
+
+func (w *rw) statistic(m *ir.Statistic) {
+	if !m.Nth {
+		op := "<"
+		if m.Neg {
+			op = ">="
+		}
+		w.addf("meta random & 2147483647 %s %d", op, m.Probability)
+		return
+	}
+	op := ""
+	if m.Neg {
+		op = "!= "
+	}
+	w.addf("numgen inc mod %d %s%d", uint64(m.Every)+1, op, m.Packet)
+}
+
+func (w *rw) quota(m *ir.Quota) {
+	if m.Neg {
+		w.addf("quota over %d bytes", m.Bytes)
+		return
+	}
+	w.addf("quota %d bytes", m.Bytes)
+}
+
+func (w *rw) policy(m *ir.IPsecPolicy) {
+	if len(m.Elems) > 0 || m.Strict {
+		w.unsupported("policy with SA conditions (--reqid, --spi, --proto, --mode, --tunnel-*)", "nft's ipsec expression tests one SA position, not iptables' any-SA or strict sequence")
+		return
+	}
+	state := "missing"
+	if m.IPsec {
+		state = "exists"
+	}
+	if m.Out {
+		// The outbound policy is the route's xfrm bundle: "rt ipsec".
+		w.add("rt ipsec " + state)
+		return
+	}
+	w.add("meta secpath " + state)
+}
+
+func (w *rw) stateless(module, why string) { w.unsupported("-m "+module, why) }

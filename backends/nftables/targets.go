@@ -1,0 +1,262 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// NAT and mangling targets, in the forms iptables-translate uses.
+
+// natAddrPorts formats a NAT range as nft takes it: 1.2.3.4-1.2.3.9:80-90,
+// [fec0::1]-[fec0::9]:80 (nft 1.0.6 does not parse iptables'
+// "[fec0::1-fec0::9]:80"), or :80 for ports only.
+func natAddrPorts(r ir.NATRange) string {
+	br := func(s string) string { return s }
+	if r.Ports != nil && r.MinAddr.Is6() {
+		br = func(s string) string { return "[" + s + "]" }
+	}
+	addrs := ""
+	if r.HasAddr() {
+		addrs = br(r.MinAddr.String())
+		if r.MaxAddr != r.MinAddr {
+			addrs += "-" + br(r.MaxAddr.String())
+		}
+	}
+	if r.Ports == nil {
+		return addrs
+	}
+	return addrs + ":" + ports(*r.Ports)
+}
+
+// natFlags joins the set flags in nft's order.
+func natFlags(random, fully, persistent bool) string {
+	var fs []string
+	if random {
+		fs = append(fs, "random")
+	}
+	if fully {
+		fs = append(fs, "fully-random")
+	}
+	if persistent {
+		fs = append(fs, "persistent")
+	}
+	return strings.Join(fs, ",")
+}
+
+func (w *rw) natStmt(kw string, r ir.NATRange, flags string) {
+	if r.BasePort != 0 {
+		w.unsupported(fmt.Sprintf("DNAT port shift \"/%d\"", r.BasePort), "nft 1.0.6 has no port offset for dnat")
+		return
+	}
+	if r.HasAddr() && r.MaxAddr.Less(r.MinAddr) {
+		w.unsupported("a reversed NAT address range "+r.MinAddr.String()+"-"+r.MaxAddr.String(), "nft refuses it; write the range low to high")
+		return
+	}
+	if r.Ports != nil && w.l4() == 1 {
+		w.unsupported("NAT of ICMP ids", "nft maps ports only after a transport protocol match")
+		return
+	}
+	s := kw + " to " + natAddrPorts(r)
+	if flags != "" {
+		s += " " + flags
+	}
+	w.add(s)
+}
+
+func (w *rw) snat(t *ir.SNAT) {
+	w.natStmt("snat", t.To, natFlags(t.Random, t.RandomFully, t.Persistent))
+}
+
+func (w *rw) dnat(t *ir.DNAT) {
+	w.natStmt("dnat", t.To, natFlags(t.Random, false, t.Persistent))
+}
+
+// toPorts writes masquerade's and redirect's optional "to :PORTS" and flags.
+func (w *rw) toPorts(kw string, p *ir.PortRange, flags string) {
+	s := kw
+	if p != nil {
+		s += " to :" + ports(*p)
+	}
+	if flags != "" {
+		s += " " + flags
+	}
+	w.add(s)
+}
+
+func (w *rw) masquerade(t *ir.Masquerade) {
+	w.toPorts("masquerade", t.Ports, natFlags(t.Random, t.RandomFully, false))
+}
+
+func (w *rw) redirect(t *ir.Redirect) {
+	w.toPorts("redirect", t.Ports, natFlags(t.Random, false, false))
+}
+
+// netmap uses nft's "prefix" NAT (NF_NAT_RANGE_NETMAP), which keeps the
+// host bits as xt_NETMAP does. The direction follows the hook, so a NETMAP
+// in a user chain, which iptables resolves per calling hook, is refused.
+func (w *rw) netmap(t *ir.Netmap) {
+	var kw string
+	switch w.ctx.Chain {
+	case "PREROUTING", "OUTPUT":
+		kw = "dnat"
+	case "POSTROUTING", "INPUT":
+		kw = "snat"
+	}
+	if _, builtin := hooks[w.ctx.Table][w.ctx.Chain]; !builtin || kw == "" {
+		w.unsupported("NETMAP in user chain "+w.ctx.Chain, "it maps destinations or sources depending on the calling hook, and an nft rule must name one; move the rule into the built-in chain")
+		return
+	}
+	w.addf("%s %s prefix to %s", kw, w.ipKW(), t.To)
+}
+
+func (w *rw) tcpmss(t *ir.TCPMSS) {
+	// Both iptables and nft only ever lower an existing MSS option.
+	if t.ClampPMTU {
+		w.add("tcp option maxseg size set rt mtu")
+		return
+	}
+	w.addf("tcp option maxseg size set %d", t.MSS)
+}
+
+func (w *rw) tproxy(t *ir.TProxy) {
+	addr := ""
+	if t.Addr.IsValid() && !t.Addr.IsUnspecified() {
+		addr = t.Addr.String()
+		if w.v6() {
+			addr = "[" + addr + "]"
+		}
+	}
+	switch {
+	case addr == "":
+		w.addf("tproxy to :%d", t.Port)
+	case t.Port == 0:
+		w.addf("tproxy to %s", strings.Trim(addr, "[]"))
+	default:
+		w.addf("tproxy to %s:%d", addr, t.Port)
+	}
+	switch t.Mask {
+	case 0:
+	case 0xffffffff:
+		w.addf("meta mark set 0x%x", t.Mark)
+	default:
+		w.addf("meta mark set meta mark & 0x%08x xor 0x%x", ^t.Mask, t.Mark)
+	}
+	// xt_TPROXY drops a packet for which no transparent socket is found;
+	// the nft statement does not decide, and the rule goes on to "accept".
+	w.diags.Warnf(w.rule.Src, "TPROXY: iptables drops packets that find no transparent socket; nft's tproxy accepts them (as iptables-translate writes it)")
+	w.add("accept")
+}
+
+func (w *rw) hop(kw string, t ir.HopOp, v uint8, name string) {
+	if t != ir.HopSet {
+		w.unsupported(fmt.Sprintf("%s --%s-%s", name, strings.ToLower(name), t), "nft 1.0.6 cannot add to or subtract from a packet field")
+		return
+	}
+	w.addf("%s set %d", kw, v)
+}
+
+func (w *rw) dscp(t *ir.DSCP) { w.addf("%s dscp set 0x%02x", w.ipKW(), t.Value) }
+
+var ecnNames = []string{"not-ect", "ect1", "ect0", "ce"}
+
+// tos writes TOS as a DSCP and an ECN assignment. nft 1.0.6 can only set
+// these sub-byte fields to constants, so a mask that keeps some bits of a
+// field and changes others cannot be written.
+func (w *rw) tos(t *ir.TOS) {
+	dmask, dval := t.Mask>>2, t.Value>>2
+	emask, eval := t.Mask&3, t.Value&3
+	what := fmt.Sprintf("TOS --set-tos 0x%02x/0x%02x", t.Value, t.Mask)
+	var parts []string
+	switch {
+	case dmask == 0x3f:
+		parts = append(parts, fmt.Sprintf("%s dscp set 0x%02x", w.ipKW(), dval))
+	case dmask != 0 || dval != 0:
+		w.unsupported(what, "nft 1.0.6 can only set the DSCP field to a constant, not combine it with its old value")
+		return
+	}
+	switch {
+	case emask == 3:
+		parts = append(parts, fmt.Sprintf("%s ecn set %s", w.ipKW(), ecnNames[eval]))
+	case emask != 0 || eval != 0:
+		w.unsupported(what, "nft 1.0.6 can only set the ECN field to a constant, not combine it with its old value")
+		return
+	}
+	w.add(parts...)
+}
+
+func (w *rw) classify(t *ir.Classify) { w.addf("meta priority set %x:%x", t.Major, t.Minor) }
+
+func (w *rw) nfqueue(t *ir.NFQueue) {
+	s := fmt.Sprintf("queue num %d", t.Num)
+	if t.Balance {
+		s = fmt.Sprintf("queue num %d-%d", t.Num, t.Last)
+	}
+	var fs []string
+	if t.Bypass {
+		fs = append(fs, "bypass")
+	}
+	if t.CPUFanout {
+		fs = append(fs, "fanout")
+	}
+	if len(fs) > 0 {
+		s += " " + strings.Join(fs, ",")
+	}
+	w.add(s)
+}
+
+func (w *rw) synproxy(t *ir.SynProxy) {
+	w.add("synproxy")
+	if t.MSS != nil {
+		w.addf("mss %d", *t.MSS)
+	}
+	if t.WScale != nil {
+		w.addf("wscale %d", *t.WScale)
+	}
+	if t.Timestamp {
+		w.add("timestamp")
+	}
+	if t.SACKPerm {
+		w.add("sack-perm")
+	}
+}
+
+func (w *rw) tee(t *ir.Tee) {
+	w.addf("dup to %s", t.Gateway)
+	if t.OIF != "" {
+		if strings.Contains(t.OIF, `"`) {
+			w.unsupported(fmt.Sprintf("TEE --oif %q", t.OIF), "nft strings cannot hold a double quote")
+			return
+		}
+		w.add("device", quote(t.OIF))
+	}
+}
+
+// simpleTarget renders the targets that need no more than one statement
+// and no context.
+func (w *rw) simpleTarget(t ir.Target) {
+	switch t := t.(type) {
+	case *ir.TTL:
+		w.hop("ip ttl", t.Op, t.Value, "TTL")
+	case *ir.HL:
+		w.hop("ip6 hoplimit", t.Op, t.Value, "HL")
+	case *ir.DSCP:
+		w.dscp(t)
+	case *ir.TOS:
+		w.tos(t)
+	case *ir.Classify:
+		w.classify(t)
+	case *ir.Audit:
+		// nft's audit log level records the event without AUDIT's type.
+		w.add("log level audit")
+	case *ir.Trace:
+		w.add("nftrace set 1")
+	case *ir.Checksum:
+		w.unsupported("CHECKSUM --checksum-fill", "nftables has no statement that fills in a checksum (it only ever served old DHCP clients on virtual NICs with checksum offload)")
+	case *ir.SetTarget:
+		w.unsupported("SET (ipset) target", "nftables cannot see ipset sets; turn the set into an nft set and use an \"update @set\" statement")
+	default:
+		w.errorf("internal error: no nftables rendering for target %T", t)
+	}
+}

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"ruleshift": func() {
+			os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+		},
+	})
+}
+
+// TestCLI runs the testscript files in testdata/cli: exit codes, what goes
+// to stdout and stderr, and what is (not) written to -o.
+func TestCLI(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "../../testdata/cli",
+		UpdateScripts: *update,
+	})
+}
