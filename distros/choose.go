@@ -86,8 +86,11 @@ func Choose(p *Profile, f *Facts, r Request) (*Choice, error) {
 		c.Backend, c.BackendWhy = "ufw", "ufw loads its own rules"
 		return c, nil
 	}
-	if f.UFWActive {
+	switch {
+	case f.UFWActive:
 		c.Notes = append(c.Notes, "ufw is active; --force installs beside it, and rules loaded into the filter table replace ufw's chains there")
+	case f.Units["ufw.service"].Installed():
+		c.Notes = append(c.Notes, "ufw is installed but inactive; `ufw enable` would later load ufw's rules beside these, into the same filter table")
 	}
 	if err := c.backend(p, f, r); err != nil {
 		return nil, err
@@ -201,6 +204,8 @@ func available(m string, p *Profile, f *Facts, backend string) (ok bool, why, fi
 			return false, "netfilter-persistent loads iptables-restore files, not nft scripts", "use --backend iptables or --method nftables"
 		case !f.Units["netfilter-persistent.service"].Installed() || !f.NFPlugins:
 			return false, "netfilter-persistent is not installed", "install it with `" + p.InstallHint(m) + "`"
+		case wrongVariant(f, backend):
+			return false, "netfilter-persistent loads with iptables-restore, which runs iptables-" + f.Variant + " here", switchVariant(f, backend)
 		}
 		return true, "netfilter-persistent (" + p.Package(m) + ") is installed", ""
 	case MethodIPTServices:
@@ -212,6 +217,8 @@ func available(m string, p *Profile, f *Facts, backend string) (ok bool, why, fi
 			return false, "iptables.service loads iptables-restore files, not nft scripts", "use --backend iptables or --method nftables"
 		case !u.Installed() || u.AliasOf != "":
 			return false, "iptables.service is not installed", "install it with `" + p.InstallHint(m) + "`"
+		case wrongVariant(f, backend):
+			return false, "iptables.service loads with iptables-restore, which runs iptables-" + f.Variant + " here", switchVariant(f, backend)
 		}
 		return true, "iptables.service (" + p.Package(m) + ") is installed", ""
 	case MethodNFTables:
@@ -231,6 +238,18 @@ func available(m string, p *Profile, f *Facts, backend string) (ok bool, why, fi
 		return true, "a unit of ruleshift's own loads the rules with " + strings.Join(Loaders(backend), " and "), ""
 	}
 	return false, "unknown method " + m, "use one of: auto, " + strings.Join(Methods, ", ")
+}
+
+// wrongVariant reports whether the iptables backend differs from the
+// variant that iptables-restore runs, for the loaders that call it by that
+// name.
+func wrongVariant(f *Facts, backend string) bool {
+	return f.Variant != "" && backend != "iptables-"+f.Variant
+}
+
+func switchVariant(f *Facts, backend string) string {
+	v := strings.TrimPrefix(backend, "iptables-")
+	return fmt.Sprintf("use --backend iptables-%s, or switch with `update-alternatives --set iptables /usr/sbin/iptables-%s` and the same for ip6tables", f.Variant, v)
 }
 
 // Loaders names the programs that load a backend's files at boot.
@@ -256,10 +275,17 @@ func loaderPackage(bin string) string {
 // which Debian aliases to iptables.service).
 func (c *Choice) conflicts(f *Facts, force bool) error {
 	fw := f.Units["firewalld.service"]
+	own := c.Method == MethodSystemd || c.Method == MethodIfupdown
+	if fw.Masked && !own {
+		// Keep it masked, most likely by an earlier persist --force: a
+		// later persist must not bring it back.
+		c.Mask = append(c.Mask, "firewalld.service")
+		return nil
+	}
 	if !fw.Enabled {
 		return nil
 	}
-	if c.Method == MethodSystemd || c.Method == MethodIfupdown {
+	if own {
 		c.Notes = append(c.Notes, "firewalld is enabled: its reject at the end of filter_INPUT still applies, so a port ruleshift accepts must also be opened in firewalld")
 		return nil
 	}

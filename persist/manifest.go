@@ -20,9 +20,9 @@ var backupDir = path.Join(StateDir, "backup")
 // unpersist removes exactly that. It holds no time stamps: the same
 // install writes the same manifest.
 type Manifest struct {
-	Version int    `json:"version"`
-	Method  string `json:"method"`
-	Backend string `json:"backend"`
+	Version int       `json:"version"`
+	Method  string    `json:"method"`
+	Backend string    `json:"backend"`
 	Files   []ManFile `json:"files"`
 	// Links ruleshift created (offline, as systemctl --root does) and
 	// links it removed (disabling a conflicting unit).

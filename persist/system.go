@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ruleshift/ruleshift/distros"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
 )
 
@@ -224,7 +223,7 @@ func unwrapPath(err error) error {
 }
 
 // mkdirs creates dir and its missing parents, recording each in m.
-func (s *System) mkdirs(m *Manifest, dir string, mode fs.FileMode) error {
+func (s *System) mkdirs(man *Manifest, dir string, mode fs.FileMode) error {
 	var missing []string
 	for d := dir; d != "/" && d != "."; d = path.Dir(d) {
 		if _, err := os.Lstat(s.abs(d)); err == nil {
@@ -233,10 +232,14 @@ func (s *System) mkdirs(m *Manifest, dir string, mode fs.FileMode) error {
 		missing = append([]string{d}, missing...)
 	}
 	for _, d := range missing {
-		if err := os.Mkdir(s.abs(d), mode); err != nil && !errors.Is(err, fs.ErrExist) {
+		m := fs.FileMode(0o755) // parents are plain directories
+		if d == dir || strings.HasPrefix(d, StateDir) {
+			m = mode
+		}
+		if err := os.Mkdir(s.abs(d), m); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%s: %v", s.abs(d), unwrapPath(err))
 		}
-		m.Dirs = append(m.Dirs, d)
+		man.Dirs = append(man.Dirs, d)
 	}
 	return nil
 }

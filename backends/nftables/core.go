@@ -3,6 +3,7 @@ package nftables
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -60,7 +61,7 @@ func (w *rw) tcp(m *ir.TCP) {
 		w.addf("tcp option %d %s", *m.Option, state)
 		n++
 	}
-	if n == 0 && w.protoImplied() {
+	if n == 0 && w.l4Needed() {
 		w.l4Only("tcp")
 	}
 }
@@ -83,18 +84,9 @@ func tcpFlagList(v uint8) string {
 func (w *rw) udp(m *ir.UDP) {
 	a := w.portMatch("udp", "sport", m.SrcPorts, m.NegSrc)
 	b := w.portMatch("udp", "dport", m.DstPorts, m.NegDst)
-	if !a && !b && w.protoImplied() {
+	if !a && !b && w.l4Needed() {
 		w.l4Only("udp")
 	}
-}
-
-var sctpChunkNft = map[string]string{
-	"DATA": "data", "INIT": "init", "INIT_ACK": "init-ack", "SACK": "sack", "HEARTBEAT": "heartbeat",
-	"HEARTBEAT_ACK": "heartbeat-ack", "ABORT": "abort", "SHUTDOWN": "shutdown",
-	"SHUTDOWN_ACK": "shutdown-ack", "ERROR": "error", "COOKIE_ECHO": "cookie-echo",
-	"COOKIE_ACK": "cookie-ack", "ECN_ECNE": "ecne", "ECN_CWR": "cwr",
-	"SHUTDOWN_COMPLETE": "shutdown-complete", "ASCONF": "asconf", "ASCONF_ACK": "asconf-ack",
-	"FORWARD_TSN": "forward-tsn",
 }
 
 func (w *rw) sctp(m *ir.SCTP) {
@@ -104,30 +96,89 @@ func (w *rw) sctp(m *ir.SCTP) {
 		w.sctpChunks(m)
 		return
 	}
-	if !a && !b && w.protoImplied() {
+	if !a && !b && w.l4Needed() {
 		w.l4Only("sctp")
 	}
 }
 
+// sctpChunkOrder is libxt_sctp's chunk table: its order is the order
+// iptables-translate writes chunk tests in, and valid holds the flag
+// letters from bit 7 down to bit 0 ('-' for none). An empty nft name is a
+// chunk type nft 1.0.6 has no keyword for.
+var sctpChunkOrder = []struct{ name, nft, valid string }{
+	{"DATA", "data", "----IUBE"}, {"INIT", "init", "--------"}, {"INIT_ACK", "init-ack", "--------"},
+	{"SACK", "sack", "--------"}, {"HEARTBEAT", "heartbeat", "--------"},
+	{"HEARTBEAT_ACK", "heartbeat-ack", "--------"}, {"ABORT", "abort", "-------T"},
+	{"SHUTDOWN", "shutdown", "--------"}, {"SHUTDOWN_ACK", "shutdown-ack", "--------"},
+	{"ERROR", "error", "--------"}, {"COOKIE_ECHO", "cookie-echo", "--------"},
+	{"COOKIE_ACK", "cookie-ack", "--------"}, {"ECN_ECNE", "ecne", "--------"},
+	{"ECN_CWR", "cwr", "--------"}, {"SHUTDOWN_COMPLETE", "shutdown-complete", "-------T"},
+	{"I_DATA", "", "----IUBE"}, {"RE_CONFIG", "", "--------"}, {"PAD", "", "--------"},
+	{"ASCONF", "asconf", "--------"}, {"ASCONF_ACK", "asconf-ack", "--------"},
+	{"FORWARD_TSN", "forward-tsn", "--------"}, {"I_FORWARD_TSN", "", "--------"},
+}
+
+// sctpChunkTest is "sctp chunk X exists", or a flags test when the chunk
+// was given with flags (upper case: set, lower case: clear).
+func sctpChunkTest(nft, valid, flags string) (string, bool) {
+	if flags == "" {
+		return "sctp chunk " + nft + " exists", true
+	}
+	var mask, val uint8
+	for _, f := range flags {
+		bit := strings.IndexRune(valid, unicode.ToUpper(f))
+		if bit < 0 {
+			return "", false
+		}
+		b := uint8(1) << (7 - bit)
+		mask |= b
+		if f >= 'A' && f <= 'Z' {
+			val |= b
+		}
+	}
+	return fmt.Sprintf("sctp chunk %s flags & 0x%x == 0x%x", nft, mask, val), true
+}
+
+// sctpChunks writes --chunk-types as iptables-translate does: "all" as
+// one test per listed chunk, "only" as those tests plus "missing" for
+// every other chunk type, "any" only for one chunk (nft cannot OR).
 func (w *rw) sctpChunks(m *ir.SCTP) {
-	if m.NegChunks || m.ChunkMatch != "any" {
-		w.unsupported("sctp --chunk-types "+m.ChunkMatch, "nft can only test that chunks exist (the \"any\" form)")
+	if m.NegChunks {
+		w.unsupported("\"! --chunk-types\"", "nft cannot negate a combination of chunk tests")
 		return
 	}
-	var parts []string
+	given := map[string]string{}
 	for _, c := range m.Chunks {
-		n, ok := sctpChunkNft[c.Name]
-		if !ok || c.Flags != "" {
-			w.unsupported("sctp chunk "+c.Name, "nft 1.0.6 has no such chunk test")
+		if c.Name == "ALL" || c.Name == "NONE" {
+			w.unsupported("sctp chunk type "+c.Name, "nft has no test for it")
 			return
 		}
-		parts = append(parts, "sctp chunk "+n+" exists")
+		given[c.Name] = c.Flags
 	}
-	if len(parts) != 1 {
+	var parts []string
+	for _, c := range sctpChunkOrder {
+		flags, ok := given[c.name]
+		if c.nft == "" && (ok || m.ChunkMatch == "only") {
+			w.unsupported("sctp --chunk-types "+m.ChunkMatch, "nft 1.0.6 cannot test chunk type "+c.name)
+			return
+		}
+		switch {
+		case ok:
+			t, good := sctpChunkTest(c.nft, c.valid, flags)
+			if !good {
+				w.unsupported("sctp chunk flags "+flags, "not valid for chunk "+c.name)
+				return
+			}
+			parts = append(parts, t)
+		case m.ChunkMatch == "only":
+			parts = append(parts, "sctp chunk "+c.nft+" missing")
+		}
+	}
+	if m.ChunkMatch == "any" && len(parts) != 1 {
 		w.unsupported("sctp --chunk-types any with several chunks", "nft cannot OR chunk tests in one rule")
 		return
 	}
-	w.add(parts[0])
+	w.add(parts...)
 }
 
 var icmpTypeNft = map[uint8]string{
@@ -156,7 +207,7 @@ func (w *rw) icmp(m *ir.ICMP) {
 			w.unsupported("\"! --icmp-type any\"", "it matches no packet; remove the rule")
 			return
 		}
-		if w.protoImplied() {
+		if w.l4Needed() {
 			w.add(proto)
 		}
 		return

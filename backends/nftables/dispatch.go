@@ -56,6 +56,42 @@ func (w *rw) match(m ir.Match) {
 		w.connBytes(m)
 	case *ir.ConnLabel:
 		w.connLabel(m)
+	case *ir.MAC:
+		w.mac(m)
+	case *ir.IPRange:
+		w.iprange(m)
+	case *ir.AddrType:
+		w.addrtype(m)
+	case *ir.HopLimit:
+		w.hopLimit(m)
+	case *ir.ECNMatch:
+		w.ecn(m)
+	case *ir.DevGroup:
+		w.devgroup(m)
+	case *ir.Cgroup:
+		w.cgroup(m)
+	case *ir.Cluster:
+		w.cluster(m)
+	case *ir.DCCP:
+		w.dccp(m)
+	case *ir.AH:
+		w.ah(m)
+	case *ir.ESP:
+		w.esp(m)
+	case *ir.IPComp:
+		w.ipcomp(m)
+	case *ir.Frag:
+		w.frag6(m)
+	case *ir.IPv6Opts:
+		w.ipv6Opts(m)
+	case *ir.RT:
+		w.rt(m)
+	case *ir.MH:
+		w.mh(m)
+	case *ir.IPv6Header:
+		w.ipv6Header(m)
+	case *ir.PktTypeMatch, *ir.Length, *ir.DSCPMatch, *ir.CPU, *ir.TOSMatch, *ir.Socket, *ir.Realm, *ir.RPFilter, *ir.TCPMSSMatch, *ir.EUI64:
+		w.packetMatch(m)
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for match %T", m)

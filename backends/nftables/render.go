@@ -123,14 +123,19 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, diags *diag.List)
 		if names[c.Name] != c.Name {
 			fmt.Fprintf(b, "\t\tcomment %s;\n", quote("iptables chain "+sanitizeComment(c.Name)))
 		}
+		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls}
+		buf := make([]byte, 0, 64*len(c.Rules))
 		for _, r := range c.Rules {
-			text, rd := RuleText(r, RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls})
-			diags.Add(rd)
-			if rd.HasErrors() {
+			mark, nd := len(buf), len(diags.Items)
+			buf = append(buf, "\t\t"...)
+			buf = appendRule(buf, r, ctx, diags)
+			if diags.HasErrorsSince(nd) {
+				buf = buf[:mark]
 				continue
 			}
-			fmt.Fprintf(b, "\t\t%s\n", text)
+			buf = append(buf, '\n')
 		}
+		b.Write(buf)
 		b.WriteString("\t}\n")
 	}
 	for _, d := range decls.Lines() {

@@ -29,7 +29,8 @@ type RuleContext struct {
 type rw struct {
 	ctx   RuleContext
 	rule  *ir.Rule
-	parts []string
+	buf   []byte // the rule's text is appended here
+	start int    // where this rule's text begins in buf
 	diags *diag.List
 	proto *ir.Protocol
 	// protoDone is set once an expression implies the protocol.
@@ -39,7 +40,17 @@ type rw struct {
 // RuleText renders one rule as the text that follows "add rule FAMILY TABLE
 // CHAIN". Errors name the rule's source position.
 func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
-	w := &rw{ctx: ctx, rule: r, diags: &diag.List{}}
+	diags := &diag.List{}
+	b := appendRule(nil, r, ctx, diags)
+	return string(b), diags
+}
+
+// appendRule appends the rule's text to dst, reporting problems to diags.
+// Rendering a table appends every rule to one buffer, which keeps large
+// rulesets from allocating a string per expression.
+func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byte {
+	w := &rw{ctx: ctx, rule: r, diags: diags, buf: dst, start: len(dst)}
+	nd := len(diags.Items)
 	ndecls := 0
 	if ctx.Decls != nil {
 		ndecls = ctx.Decls.Len()
@@ -66,16 +77,26 @@ func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
 	if c := r.Comment(); c != "" {
 		w.comment(c)
 	}
-	if w.diags.HasErrors() && ctx.Decls != nil {
+	if diags.HasErrorsSince(nd) && ctx.Decls != nil {
 		ctx.Decls.truncate(ndecls)
 	}
-	return strings.Join(w.parts, " "), w.diags
+	return w.buf
 }
 
-func (w *rw) add(s ...string) { w.parts = append(w.parts, s...) }
+func (w *rw) add(s ...string) {
+	for _, x := range s {
+		if len(w.buf) > w.start {
+			w.buf = append(w.buf, ' ')
+		}
+		w.buf = append(w.buf, x...)
+	}
+}
 
 func (w *rw) addf(format string, args ...any) {
-	w.parts = append(w.parts, fmt.Sprintf(format, args...))
+	if len(w.buf) > w.start {
+		w.buf = append(w.buf, ' ')
+	}
+	w.buf = fmt.Appendf(w.buf, format, args...)
 }
 
 func (w *rw) errorf(format string, args ...any) {
@@ -107,6 +128,12 @@ func (w *rw) protoImplied() bool {
 	return false
 }
 
+// l4Needed reports whether no expression has written the rule's protocol
+// yet, so a protocol match that writes nothing else must write it: for
+// "-p tcp --sport 0:65535", and for "-m sctp" without -p (accepted in
+// lenient mode), whose match alone carries the protocol.
+func (w *rw) l4Needed() bool { return !w.protoDone }
+
 func moduleProto(m ir.Match) uint8 {
 	switch m := m.(type) {
 	case *ir.TCP:
@@ -129,11 +156,7 @@ func moduleProto(m ir.Match) uint8 {
 	case *ir.MH:
 		return 135
 	case *ir.AH:
-		// In IPv6 the kernel skips AH as an extension header, so meta
-		// l4proto is never ah there: only IPv4 AH implies the protocol.
-		if !m.V6 {
-			return 51
-		}
+		return 51
 	}
 	return 0
 }

@@ -180,6 +180,11 @@ func (w *rw) timeMatch(m *ir.Time) {
 		w.unsupported("time window across midnight", "nft 1.0.6 takes \"meta hour\" ranges within one day")
 		return
 	}
+	if m.DateStart != 0 || m.DateStop != ir.TimeMaxDate || m.DaytimeStart != 0 || m.DaytimeStop != ir.TimeMaxDaytime {
+		// Seen on nft 1.0.6: "08:00" loaded under TZ=America/New_York
+		// lists as "13:00" under TZ=UTC. iptables compares in UTC.
+		w.diags.Warnf(w.rule.Src, "time: nft converts these times with the time zone of the process that loads the script, while iptables compares in UTC: load it with TZ=UTC")
+	}
 	if m.DateStart != 0 || m.DateStop != ir.TimeMaxDate {
 		f := func(v uint32) string { return time.Unix(int64(v), 0).UTC().Format("2006-01-02 15:04:05") }
 		w.addf("meta time %s-%s", quote(f(m.DateStart)), quote(f(m.DateStop)))

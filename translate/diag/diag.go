@@ -68,6 +68,17 @@ func (l *List) HasErrors() bool {
 	return false
 }
 
+// HasErrorsSince reports whether an error was added after the first n
+// items, so a caller can tell whether one step failed without rescanning.
+func (l *List) HasErrorsSince(n int) bool {
+	for _, d := range l.Items[n:] {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
 // Errors returns only the errors.
 func (l *List) Errors() []Diagnostic {
 	var out []Diagnostic

@@ -53,7 +53,7 @@ func (p *parser) address(o opt) {
 func (p *parser) finish() {
 	var mods []ir.Match
 	for _, m := range p.matches {
-		c := &ctx{name: m.def.name, fam: p.o.Family, table: p.cmd.Table, proto: p.proto, opts: m.opts, pos: m.pos, diags: p.diags}
+		c := &ctx{name: m.def.name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: m.opts, pos: m.pos, diags: p.diags, lenient: p.o.Lenient}
 		if c.table == "" {
 			c.table = "filter"
 		}
@@ -64,13 +64,17 @@ func (p *parser) finish() {
 	var tgt ir.Target
 	switch {
 	case p.target != nil:
-		c := &ctx{name: p.target.name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: p.targetOpts, pos: p.targetPos, diags: p.diags}
+		c := &ctx{name: p.target.name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: p.targetOpts, pos: p.targetPos, diags: p.diags, lenient: p.o.Lenient}
 		if c.table == "" {
 			c.table = "filter"
 		}
-		if p.target.tables != nil && !contains(p.target.tables, c.table) {
+		// The table and hook checks are the kernel's; iptables-translate
+		// translates a lone command without them, and so does Lenient.
+		switch {
+		case p.o.Lenient:
+		case p.target.tables != nil && !contains(p.target.tables, c.table):
 			p.errorf(p.targetPos, "target %s is only valid in the %s table(s), not in %q", p.target.name, strings.Join(p.target.tables, ", "), c.table)
-		} else if p.target.hooks != nil && IsBuiltin(c.table, c.chain) && !contains(p.target.hooks, c.chain) {
+		case p.target.hooks != nil && IsBuiltin(c.table, c.chain) && !contains(p.target.hooks, c.chain):
 			p.errorf(p.targetPos, "target %s is only valid in the %s chain(s), not in %s (the kernel refuses it there)", p.target.name, strings.Join(p.target.hooks, ", "), c.chain)
 		}
 		tgt = p.target.build(c)

@@ -77,6 +77,12 @@ type ParseOptions struct {
 	Resolve Resolver
 	// InRestore is set for iptables-restore lines, where -t is refused.
 	InRestore bool
+	// Lenient accepts what iptables itself parses but the kernel refuses
+	// at load time (a protocol match such as -m icmp without its -p, a
+	// target outside its table or hook), as iptables-translate does. Only
+	// for translating single commands to nftables: the conformance test
+	// with the iptables project's vectors.
+	Lenient bool
 	// Table is the table of the restore section ("*raw"), so that
 	// extensions limited to some tables are checked against it.
 	Table string
@@ -142,7 +148,14 @@ type parser struct {
 	targetName string
 	targetPos  ir.Pos
 	counters   *ir.Counters
-	seen       map[string]bool
+	// seen holds the generic flags given so far ("-p", "-s" …); a fixed
+	// array because a map per command showed up in profiles.
+	seen  [8]string
+	nseen int
+	// ownerCache is owners()'s result until a match or target is loaded.
+	ownerCache []*optOwner
+	ownerBuf   []*optOwner
+	tgtOwner   optOwner
 }
 
 // ParseCommand parses the arguments of one iptables command (without the
@@ -151,7 +164,7 @@ func ParseCommand(toks []Token, o ParseOptions) (*Command, *diag.List) {
 	if o.Family == 0 {
 		o.Family = ir.IPv4
 	}
-	p := &parser{o: o, toks: toks, diags: &diag.List{}, cmd: &Command{Table: o.Table}, seen: map[string]bool{}}
+	p := &parser{o: o, toks: toks, diags: &diag.List{}, cmd: &Command{Table: o.Table}}
 	p.run()
 	if p.diags.HasErrors() {
 		return p.cmd, p.diags
@@ -165,21 +178,29 @@ func (p *parser) errorf(pos ir.Pos, format string, args ...any) {
 }
 
 func (p *parser) owners() []*optOwner {
-	out := []*optOwner{genericOwner}
-	seen := map[*matchDef]bool{}
+	if p.ownerCache != nil {
+		return p.ownerCache
+	}
+	out := append(p.ownerBuf[:0], genericOwner)
 	// The newest instance of a module takes its options, as in iptables,
 	// where loading a module again marks the earlier instances complete.
+next:
 	for i := len(p.matches) - 1; i >= 0; i-- {
 		m := p.matches[i]
-		if seen[m.def] {
-			continue
+		for _, o := range out[1:] {
+			if o.match != nil && o.match.def == m.def {
+				continue next
+			}
 		}
-		seen[m.def] = true
-		out = append(out, &optOwner{opts: m.def.opts, match: m})
+		m.owner = optOwner{opts: m.def.opts, match: m}
+		out = append(out, &m.owner)
 	}
 	if p.target != nil {
-		out = append(out, &optOwner{opts: p.target.opts, isTgt: true})
+		p.tgtOwner = optOwner{opts: p.target.opts, isTgt: true}
+		out = append(out, &p.tgtOwner)
 	}
+	p.ownerBuf = out
+	p.ownerCache = out
 	return out
 }
 
@@ -273,9 +294,11 @@ func (p *parser) loadProto(name string) (*optOwner, *optSpec) {
 	}
 	inst := &matchInst{def: def, pos: p.protoTok.Pos}
 	p.matches = append(p.matches, inst)
+	p.ownerCache = nil
 	owner, spec, amb := lookup(name, p.owners())
 	if owner == nil || amb != nil || owner.match != inst {
 		p.matches = p.matches[:len(p.matches)-1]
+		p.ownerCache = nil
 		return nil, nil
 	}
 	return owner, spec
@@ -320,6 +343,12 @@ func moduleOwning(name string, f ir.Family) string {
 
 // takeArgs reads the arguments an option needs.
 func (p *parser) takeArgs(spec *optSpec, t Token, inline *Token) ([]Token, bool) {
+	// The common case, one argument in the next word, is a subslice of the
+	// command's tokens: no allocation per option.
+	if spec.arg == oneArg && inline == nil && p.i < len(p.toks) {
+		p.i++
+		return p.toks[p.i-1 : p.i : p.i], true
+	}
 	var args []Token
 	if inline != nil {
 		args = append(args, *inline)
@@ -451,11 +480,16 @@ func (p *parser) command(op Op, o opt) {
 }
 
 func (p *parser) onceGeneric(o opt, what string) bool {
-	if p.seen[what] {
-		p.errorf(o.pos, "multiple %s flags not allowed", what)
-		return false
+	for _, w := range p.seen[:p.nseen] {
+		if w == what {
+			p.errorf(o.pos, "multiple %s flags not allowed", what)
+			return false
+		}
 	}
-	p.seen[what] = true
+	if p.nseen < len(p.seen) {
+		p.seen[p.nseen] = what
+		p.nseen++
+	}
 	return true
 }
 
@@ -579,6 +613,7 @@ func (p *parser) loadMatch(o opt) {
 		return
 	}
 	p.matches = append(p.matches, &matchInst{def: def, pos: o.pos})
+	p.ownerCache = nil
 }
 
 func (p *parser) loadTarget(o opt) {
@@ -598,6 +633,7 @@ func (p *parser) loadTarget(o opt) {
 	}
 	if def := findTarget(name, p.o.Family); def != nil {
 		p.target = def
+		p.ownerCache = nil
 		return
 	}
 	if findTarget(name, otherFamily(p.o.Family)) != nil {

@@ -30,6 +30,9 @@ func Tokens(args []string, pos ir.Pos) []Token {
 // quotes). It reports an unterminated quote as ok=false with the quote's
 // column.
 func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
+	if !strings.ContainsAny(line, "\"\\") {
+		return splitPlain(line, pos), 0, true
+	}
 	var b strings.Builder
 	inTok, inQuote, escaped := false, false, false
 	start, quoteCol := 0, 0
@@ -73,3 +76,26 @@ func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
 	flush()
 	return toks, 0, true
 }
+
+// splitPlain splits a line without quotes or backslashes, taking tokens as
+// substrings of line: most lines of a save file need no copying.
+func splitPlain(line string, pos ir.Pos) []Token {
+	toks := make([]Token, 0, 16)
+	for i := 0; i < len(line); {
+		for i < len(line) && isBlank(line[i]) {
+			i++
+		}
+		start := i
+		for i < len(line) && !isBlank(line[i]) {
+			i++
+		}
+		if i > start {
+			p := pos
+			p.Col = pos.Col + start
+			toks = append(toks, Token{Text: line[start:i], Pos: p})
+		}
+	}
+	return toks
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -47,6 +47,10 @@ func requireProto(c *ctx, what string, nums ...uint8) bool {
 	if c.protoIs(nums...) {
 		return true
 	}
+	if c.lenient {
+		c.warnf(c.pos, "%s match without \"-p %s\": the kernel would refuse this rule", c.name, what)
+		return true
+	}
 	c.errorf(c.pos, "%s match needs \"-p %s\" (the kernel refuses it for other protocols)", c.name, what)
 	return false
 }

@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -29,7 +30,10 @@ func init() {
 		inv("rt-len"), flag("rt-0-res"), {name: "rt-0-addrs", arg: oneArg, noInvert: true}, flag("rt-0-not-strict")}, build: buildRT})
 	registerMatch(&matchDef{name: "mh", family: ir.IPv6, opts: []optSpec{inv("mh-type")}, build: buildMH})
 	registerMatch(&matchDef{name: "ipv6header", family: ir.IPv6, opts: []optSpec{inv("header"), flag("soft")}, build: buildIPv6Header})
-	registerMatch(&matchDef{name: "eui64", family: ir.IPv6, build: func(*ctx) ir.Match { return &ir.EUI64{} }})
+	registerMatch(&matchDef{name: "eui64", family: ir.IPv6, build: func(c *ctx) ir.Match {
+		pkHooks(c, "PREROUTING", "INPUT", "FORWARD")
+		return &ir.EUI64{}
+	}})
 }
 
 // spiOpt parses an SPI or id range; a reversed range is kept as given,
@@ -302,4 +306,84 @@ func buildIPv6Header(c *ctx) ir.Match {
 		c.errorf(c.pos, "ipv6header: option \"--header\" must be specified")
 	}
 	return m
+}
+
+// Helpers shared by the packet and extension header matches.
+
+// pkUint parses an unsigned number the way strtoul(s, NULL, 0) does:
+// decimal, 0x hex or 0 octal.
+func pkUint(s string, bits int) (uint64, error) {
+	if s == "" || strings.ContainsAny(s, "_+-") || strings.HasPrefix(s, "0b") || strings.HasPrefix(s, "0o") {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	return strconv.ParseUint(s, 0, bits)
+}
+
+// pkNum parses the option's argument as a number in [lo, hi].
+func pkNum(c *ctx, o *opt, lo, hi uint64) (uint64, bool) {
+	n, err := pkUint(o.arg(), 64)
+	if err != nil || n < lo || n > hi {
+		c.errorf(o.argPos(), "%s: bad value for option \"--%s\" %q, or out of range (%d-%d)", c.name, o.name, o.arg(), lo, hi)
+		return 0, false
+	}
+	return n, true
+}
+
+// pkRange parses "N", "N:M", ":M" or "N:" with values up to max, as
+// xtables' UINT*RC option types do.
+func pkRange(c *ctx, o *opt, max uint64) (lo, hi uint64, ok bool) {
+	s := o.arg()
+	a, b, isRange := strings.Cut(s, ":")
+	bad := func() (uint64, uint64, bool) {
+		c.errorf(o.argPos(), "%s: bad value for option \"--%s\" %q, or out of range (0-%d)", c.name, o.name, s, max)
+		return 0, 0, false
+	}
+	num := func(t string, def uint64) (uint64, bool) {
+		if t == "" {
+			return def, true
+		}
+		n, err := pkUint(t, 64)
+		return n, err == nil && n <= max
+	}
+	var ok1, ok2 bool
+	if lo, ok1 = num(a, 0); !ok1 || (a == "" && !isRange) {
+		return bad()
+	}
+	hi = lo
+	if isRange {
+		if hi, ok2 = num(b, max); !ok2 {
+			return bad()
+		}
+	}
+	return lo, hi, true
+}
+
+// exclusive reports an error when both options were given.
+func pkExclusive(c *ctx, a, b string) {
+	if c.has(a) && c.has(b) {
+		for i := range c.opts {
+			if c.opts[i].name == b {
+				c.errorf(c.opts[i].pos, "%s: option \"--%s\" cannot be used together with \"--%s\"", c.name, b, a)
+				return
+			}
+		}
+	}
+}
+
+// pkHookChains are the chains whose hook is known from the name alone.
+var pkHookChains = map[string]bool{"PREROUTING": true, "INPUT": true, "FORWARD": true, "OUTPUT": true, "POSTROUTING": true}
+
+// pkHooks reports an error when the rule goes to a built-in chain the
+// kernel refuses the match in. A user chain is checked by the kernel only
+// when it is jumped to, so it is left alone here.
+func pkHooks(c *ctx, allowed ...string) {
+	if !pkHookChains[c.chain] {
+		return
+	}
+	for _, a := range allowed {
+		if a == c.chain {
+			return
+		}
+	}
+	c.errorf(c.pos, "%s: the kernel allows this match only in %s, not in %s", c.name, strings.Join(allowed, ", "), c.chain)
 }

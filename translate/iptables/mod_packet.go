@@ -1,10 +1,8 @@
 package iptables
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -48,66 +46,6 @@ func init() {
 	}, build: buildDCCP})
 }
 
-// pkUint parses an unsigned number the way strtoul(s, NULL, 0) does:
-// decimal, 0x hex or 0 octal.
-func pkUint(s string, bits int) (uint64, error) {
-	if s == "" || strings.ContainsAny(s, "_+-") || strings.HasPrefix(s, "0b") || strings.HasPrefix(s, "0o") {
-		return 0, fmt.Errorf("invalid number %q", s)
-	}
-	return strconv.ParseUint(s, 0, bits)
-}
-
-// pkNum parses the option's argument as a number in [lo, hi].
-func pkNum(c *ctx, o *opt, lo, hi uint64) (uint64, bool) {
-	n, err := pkUint(o.arg(), 64)
-	if err != nil || n < lo || n > hi {
-		c.errorf(o.argPos(), "%s: bad value for option \"--%s\" %q, or out of range (%d-%d)", c.name, o.name, o.arg(), lo, hi)
-		return 0, false
-	}
-	return n, true
-}
-
-// pkRange parses "N", "N:M", ":M" or "N:" with values up to max, as
-// xtables' UINT*RC option types do.
-func pkRange(c *ctx, o *opt, max uint64) (lo, hi uint64, ok bool) {
-	s := o.arg()
-	a, b, isRange := strings.Cut(s, ":")
-	bad := func() (uint64, uint64, bool) {
-		c.errorf(o.argPos(), "%s: bad value for option \"--%s\" %q, or out of range (0-%d)", c.name, o.name, s, max)
-		return 0, 0, false
-	}
-	num := func(t string, def uint64) (uint64, bool) {
-		if t == "" {
-			return def, true
-		}
-		n, err := pkUint(t, 64)
-		return n, err == nil && n <= max
-	}
-	var ok1, ok2 bool
-	if lo, ok1 = num(a, 0); !ok1 || (a == "" && !isRange) {
-		return bad()
-	}
-	hi = lo
-	if isRange {
-		if hi, ok2 = num(b, max); !ok2 {
-			return bad()
-		}
-	}
-	return lo, hi, true
-}
-
-// exclusive reports an error when both options were given.
-func pkExclusive(c *ctx, a, b string) {
-	if c.has(a) && c.has(b) {
-		for i := range c.opts {
-			if c.opts[i].name == b {
-				c.errorf(c.opts[i].pos, "%s: option \"--%s\" cannot be used together with \"--%s\"", c.name, b, a)
-				return
-			}
-		}
-	}
-}
-
 func buildMAC(c *ctx) ir.Match {
 	m := &ir.MAC{}
 	for i := range c.opts {
@@ -129,6 +67,7 @@ func buildMAC(c *ctx) ir.Match {
 	if m.Addr == nil && !c.has("mac-source") {
 		c.errorf(c.pos, "mac: --mac-source is required")
 	}
+	pkHooks(c, "PREROUTING", "INPUT", "FORWARD")
 	return m
 }
 
@@ -199,6 +138,12 @@ func buildAddrType(c *ctx) ir.Match {
 		}
 	}
 	pkExclusive(c, "limit-iface-in", "limit-iface-out")
+	if m.LimitIfaceIn {
+		pkHooks(c, "PREROUTING", "INPUT", "FORWARD")
+	}
+	if m.LimitIfaceOut {
+		pkHooks(c, "FORWARD", "OUTPUT", "POSTROUTING")
+	}
 	if !c.has("src-type") && !c.has("dst-type") {
 		c.errorf(c.pos, "addrtype: you must specify --src-type or --dst-type")
 	}
@@ -410,6 +355,14 @@ func buildDevGroup(c *ctx) ir.Match {
 	if len(c.opts) == 0 {
 		c.errorf(c.pos, "devgroup: you must specify either --src-group or --dst-group")
 	}
+	// xt_devgroup: no input device on output paths, no output device
+	// before routing.
+	if m.Src != nil {
+		pkHooks(c, "PREROUTING", "INPUT", "FORWARD")
+	}
+	if m.Dst != nil {
+		pkHooks(c, "FORWARD", "OUTPUT", "POSTROUTING")
+	}
 	return m
 }
 
@@ -458,6 +411,7 @@ func buildCgroup(c *ctx) ir.Match {
 
 func buildSocket(c *ctx) ir.Match {
 	m := &ir.Socket{}
+	pkHooks(c, "PREROUTING", "INPUT")
 	for i := range c.opts {
 		o := &c.opts[i]
 		if !c.once(o) {

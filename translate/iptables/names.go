@@ -68,6 +68,12 @@ func parseProtocol(s string, f ir.Family) (*ir.Protocol, error) {
 	if s == "" {
 		return nil, fmt.Errorf("empty protocol")
 	}
+	if n, ok := protoNums[s]; ok {
+		if n == 0 {
+			return &ir.Protocol{All: true}, nil
+		}
+		return &ir.Protocol{Num: n}, nil
+	}
 	if n, err := strconv.ParseUint(s, 10, 8); err == nil {
 		if n == 0 {
 			return &ir.Protocol{All: true}, nil

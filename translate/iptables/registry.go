@@ -113,9 +113,10 @@ func (o *opt) argPos() ir.Pos {
 
 // matchInst is one loaded match (a module can be loaded several times).
 type matchInst struct {
-	def  *matchDef
-	opts []opt
-	pos  ir.Pos
+	def   *matchDef
+	opts  []opt
+	pos   ir.Pos
+	owner optOwner // its entry in the parser's owner list
 }
 
 // ctx is what an extension's build function sees.
@@ -129,6 +130,8 @@ type ctx struct {
 	pos   ir.Pos
 	diags *diag.List
 	seen  map[string]bool
+	// lenient: see ParseOptions.Lenient.
+	lenient bool
 }
 
 func (c *ctx) errorf(pos ir.Pos, format string, args ...any) {

@@ -1,9 +1,10 @@
 package iptables
 
 import (
-	"bytes"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -31,16 +32,10 @@ func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.Li
 		}
 	}
 	sp := &saveParser{rs: rs, name: name, o: o, diags: diags, ed: &Editor{RS: rs, Diags: diags}}
-	lineNo := 0
-	for len(data) > 0 {
-		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		sp.line(string(line), lineNo)
+	lines := splitLines(data)
+	pre := sp.preparse(lines)
+	for i, line := range lines {
+		sp.line(line, i+1, pre[i])
 	}
 	if sp.table != nil {
 		diags.Errorf(sp.tablePos, "table %s is not closed: COMMIT is missing", sp.table.Name)
@@ -59,7 +54,75 @@ type saveParser struct {
 	declared map[string]bool
 }
 
-func (sp *saveParser) line(text string, n int) {
+func splitLines(data []byte) []string {
+	text := string(data)
+	out := make([]string, 0, strings.Count(text, "\n")+1)
+	for len(text) > 0 {
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			out = append(out, text)
+			break
+		}
+		out = append(out, text[:i])
+		text = text[i+1:]
+	}
+	return out
+}
+
+// parsed is a rule line parsed ahead of time.
+type parsed struct {
+	cmd      *Command
+	diags    *diag.List
+	counters *ir.Counters
+	done     bool
+}
+
+// parallelMin is the number of lines from which parsing is spread over
+// the CPUs; below it the goroutines cost more than they save.
+const parallelMin = 4096
+
+// preparse parses the rule lines of large inputs in parallel. Each rule
+// line depends only on the table it is in, which a cheap first pass finds;
+// applying the commands stays sequential and in order.
+func (sp *saveParser) preparse(lines []string) []parsed {
+	pre := make([]parsed, len(lines))
+	workers := runtime.GOMAXPROCS(0)
+	if len(lines) < parallelMin || workers < 2 {
+		return pre
+	}
+	tables := make([]string, len(lines))
+	cur := ""
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "*"):
+			cur = strings.TrimSpace(l[1:])
+		case strings.HasPrefix(strings.TrimSpace(l), "COMMIT"):
+			cur = ""
+		}
+		tables[i] = cur
+	}
+	var wg sync.WaitGroup
+	chunk := (len(lines) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(lines))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				l := lines[i]
+				if len(l) == 0 || (l[0] != '-' && l[0] != '[') || !validTable(tables[i]) {
+					continue
+				}
+				pos := ir.Pos{File: sp.name, Line: i + 1, Col: 1}
+				pre[i] = sp.parseRule(strings.TrimRight(l, " \t\r"), pos, tables[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return pre
+}
+
+func (sp *saveParser) line(text string, n int, pre parsed) {
 	pos := ir.Pos{File: sp.name, Line: n, Col: 1}
 	trimmed := strings.TrimRight(text, " \t\r")
 	if trimmed == "" {
@@ -85,7 +148,14 @@ func (sp *saveParser) line(text string, n int) {
 	case body[0] == ':':
 		sp.chainLine(body, pos)
 	default:
-		sp.ruleLine(body, pos)
+		if !pre.done || sp.table == nil {
+			if sp.table == nil {
+				sp.diags.Errorf(pos, "rule outside a table (no *table line before it)")
+				return
+			}
+			pre = sp.parseRule(body, pos, sp.table.Name)
+		}
+		sp.applyRule(pre)
 	}
 }
 
@@ -183,46 +253,50 @@ func parseCounters(s string) (*ir.Counters, bool) {
 	return &ir.Counters{Packets: p, Bytes: y}, true
 }
 
-func (sp *saveParser) ruleLine(body string, pos ir.Pos) {
-	var counters *ir.Counters
+// parseRule parses one rule line of table; it touches no parser state, so
+// it may run in parallel with other lines.
+func (sp *saveParser) parseRule(body string, pos ir.Pos, table string) parsed {
+	res := parsed{done: true, diags: &diag.List{}}
 	if body[0] == '[' {
 		end := strings.IndexByte(body, ']')
 		if end < 0 {
-			sp.diags.Errorf(pos, "malformed counters prefix")
-			return
+			res.diags.Errorf(pos, "malformed counters prefix")
+			return res
 		}
 		c, ok := parseCounters(body[:end+1])
 		if !ok {
-			sp.diags.Errorf(pos, "malformed counters prefix %q", body[:end+1])
-			return
+			res.diags.Errorf(pos, "malformed counters prefix %q", body[:end+1])
+			return res
 		}
-		counters = c
+		res.counters = c
 		rest := body[end+1:]
 		skip := end + 1 + len(rest) - len(strings.TrimLeft(rest, " \t"))
 		body = body[skip:]
 		pos.Col += skip
 	}
-	if sp.table == nil {
-		sp.diags.Errorf(pos, "rule outside a table (no *table line before it)")
-		return
-	}
 	toks, badCol, ok := SplitLine(body, pos)
 	if !ok {
 		p := pos
 		p.Col = badCol
-		sp.diags.Errorf(p, "unterminated quote")
-		return
+		res.diags.Errorf(p, "unterminated quote")
+		return res
 	}
 	if len(toks) == 0 {
-		return
+		return res
 	}
 	if !strings.HasPrefix(toks[0].Text, "-") {
-		sp.diags.Errorf(pos, "unexpected line: want a *table, :CHAIN, rule or COMMIT line")
-		return
+		res.diags.Errorf(pos, "unexpected line: want a *table, :CHAIN, rule or COMMIT line")
+		return res
 	}
-	cmd, diags := ParseCommand(toks, ParseOptions{Family: sp.o.Family, Resolve: sp.o.Resolve, InRestore: true, Table: sp.table.Name})
-	sp.diags.Add(diags)
-	if diags.HasErrors() {
+	res.cmd, res.diags = ParseCommand(toks, ParseOptions{Family: sp.o.Family, Resolve: sp.o.Resolve, InRestore: true, Table: table})
+	return res
+}
+
+// applyRule carries out a parsed rule line in order.
+func (sp *saveParser) applyRule(p parsed) {
+	sp.diags.Add(p.diags)
+	cmd := p.cmd
+	if cmd == nil || p.diags.HasErrors() {
 		return
 	}
 	if cmd.OnlyFamily != 0 && cmd.OnlyFamily != sp.o.Family {
@@ -232,9 +306,9 @@ func (sp *saveParser) ruleLine(body string, pos ir.Pos) {
 		sp.diags.Warnf(h.Pos, "host name %q resolved at translate time to %s", h.Name, joinAddrs(h.Addrs))
 	}
 	cmd.Table = sp.table.Name
-	if counters != nil {
+	if p.counters != nil {
 		for _, r := range cmd.Rules {
-			r.Counters = counters
+			r.Counters = p.counters
 		}
 	}
 	sp.ed.Apply(cmd, sp.o.Family)

@@ -55,7 +55,12 @@ func (u *unit) analyze(f *syntax.File) {
 				u.calls[n.Args[0].Pos().Offset()] = n
 			}
 		case *syntax.FuncDecl:
-			u.funcs[n.Name.Value] = true
+			if n.Name != nil {
+				u.funcs[n.Name.Value] = true
+			}
+			for _, l := range n.Names {
+				u.funcs[l.Value] = true
+			}
 		case *syntax.BinaryCmd:
 			switch n.Op {
 			case syntax.AndStmt, syntax.OrStmt:
@@ -195,39 +200,41 @@ func simpleWord(w *syntax.Word) (string, bool) {
 	return b.String(), true
 }
 
-// argPositions gives each expanded argument the position of the word it
-// came from. Literal words give exactly one argument; the arguments between
-// two literal words belong to the expansions between them. When the words
+// argWords gives each expanded argument the position of the word it came
+// from, and that word when the argument is exactly its text (a literal).
+// Literal words give exactly one argument; the arguments between two
+// literal words belong to the expansions between them. When the words
 // cannot be matched up, the command's position is used.
-func (u *unit) argPositions(call *syntax.CallExpr, args []string, def ir.Pos) []ir.Pos {
-	out := make([]ir.Pos, len(args))
-	for i := range out {
-		out[i] = def
+func (u *unit) argWords(call *syntax.CallExpr, args []string, def ir.Pos) ([]ir.Pos, []*syntax.Word) {
+	pos := make([]ir.Pos, len(args))
+	words := make([]*syntax.Word, len(args))
+	for i := range pos {
+		pos[i] = def
 	}
 	if call == nil {
-		return out
+		return pos, words
 	}
-	words := call.Args
+	ws := call.Args
 	i := 0
-	for j := 0; j < len(words) && i < len(args); j++ {
-		if v, ok := simpleWord(words[j]); ok {
+	for j := 0; j < len(ws) && i < len(args); j++ {
+		if v, ok := simpleWord(ws[j]); ok {
 			if args[i] != v {
-				return out
+				return pos, words
 			}
-			out[i] = u.pos(words[j].Pos())
+			pos[i], words[i] = u.pos(ws[j].Pos()), ws[j]
 			i++
 			continue
 		}
 		k := j + 1
-		for k < len(words) {
-			if _, ok := simpleWord(words[k]); ok {
+		for k < len(ws) {
+			if _, ok := simpleWord(ws[k]); ok {
 				break
 			}
 			k++
 		}
 		end := len(args)
-		if k < len(words) {
-			v, _ := simpleWord(words[k])
+		if k < len(ws) {
+			v, _ := simpleWord(ws[k])
 			end = -1
 			for e := i; e < len(args); e++ {
 				if args[e] == v {
@@ -236,15 +243,15 @@ func (u *unit) argPositions(call *syntax.CallExpr, args []string, def ir.Pos) []
 				}
 			}
 			if end < 0 {
-				return out
+				return pos, words
 			}
 		}
 		for ; i < end; i++ {
-			out[i] = u.pos(words[j].Pos())
+			pos[i] = u.pos(ws[j].Pos())
 		}
 		j = k - 1
 	}
-	return out
+	return pos, words
 }
 
 // quoteMsg is the hint for a typographic quote pasted from a web page.

@@ -28,6 +28,7 @@ type cmdCtx struct {
 	pos     ir.Pos
 	handled bool     // the script checks the status, or hides the errors
 	argp    []ir.Pos // positions of the arguments of the command dispatched
+	words   []*syntax.Word
 }
 
 func (c *cmdCtx) argPos(i int) ir.Pos {
@@ -120,7 +121,19 @@ func (u *unit) execHandler(ctx context.Context, args []string) error {
 	if d, ok := hc.Stderr.(*sink); ok && d.null {
 		c.handled = true
 	}
-	return c.dispatch(args, u.argPositions(call, args, c.pos))
+	pos, words := u.argWords(call, args, c.pos)
+	c.words = words
+	return c.dispatch(args, pos)
+}
+
+// word returns the literal word argument i of the dispatched command came
+// from, or nil. Wrappers shift the arguments; the words shift with them.
+func (c *cmdCtx) word(i int, args []string) *syntax.Word {
+	j := len(c.words) - len(args) + i
+	if j < 0 || j >= len(c.words) {
+		return nil
+	}
+	return c.words[j]
 }
 
 // dispatch runs one command by name; wrappers such as sudo call it again
@@ -222,13 +235,13 @@ func (c *cmdCtx) shell(args []string, pos []ir.Pos) error {
 		if i+1 >= len(args) {
 			return c.fail(pos[i], 2, "%s -c needs a command string", args[0])
 		}
-		return c.nested(args[i+1], pos[i+1], c.wordQuoted(i+1), opts, args[min(i+2, len(args)):])
+		return c.nested(args[i+1], c.word(i+1, args), opts, args[min(i+2, len(args)):])
 	case i < len(args):
 		data, ok := c.readFile(args[i], pos[i])
 		if !ok {
 			return interp.NewExitStatus(127)
 		}
-		return c.nestedFile(c.u.s.display(args[i]), data, opts, args[i+1:])
+		return c.nestedFile(c.u.s.display(args[i]), data, opts, args[i:])
 	}
 	data, err := readAllLimit(c.hc.Stdin, 1<<20)
 	if err != nil {
@@ -238,32 +251,25 @@ func (c *cmdCtx) shell(args []string, pos []ir.Pos) error {
 	return c.run(c.pos.File, string(data), &fixed, 0, 0, opts, nil)
 }
 
-// wordQuoted reports whether argument i's word starts with a quote, which
-// shifts the columns of the text inside it by one.
-func (c *cmdCtx) wordQuoted(i int) bool {
-	if c.call == nil || i >= len(c.call.Args) || len(c.call.Args[i].Parts) == 0 {
-		return false
-	}
-	switch c.call.Args[i].Parts[0].(type) {
-	case *syntax.SglQuoted, *syntax.DblQuoted:
-		return true
-	}
-	return false
-}
-
-func (c *cmdCtx) nested(text string, at ir.Pos, quoted bool, opts, params []string) error {
-	if at.File != c.u.file || at.Line == 0 {
+// nested runs the text of `sh -c TEXT`. When TEXT is a literal word of
+// the script, its commands keep their own positions inside it; text built
+// from variables takes the position of the sh command.
+func (c *cmdCtx) nested(text string, w *syntax.Word, opts, params []string) error {
+	if w == nil || c.u.fixed != nil {
 		fixed := c.pos
 		return c.run(c.pos.File, text, &fixed, 0, 0, opts, params)
 	}
+	at := c.u.pos(w.Pos())
 	colOff := at.Col - 1
-	if quoted {
+	switch w.Parts[0].(type) {
+	case *syntax.SglQuoted, *syntax.DblQuoted:
 		colOff++
 	}
 	// A multi-line string keeps its own columns after the first line.
 	return c.run(c.u.file, text, nil, at.Line-1, colOff, opts, params)
 }
 
+// nestedFile runs `sh FILE ARGS...`; params starts with FILE, which is $0.
 func (c *cmdCtx) nestedFile(name string, data []byte, opts, params []string) error {
 	return c.run(name, string(data), nil, 0, 0, opts, params)
 }

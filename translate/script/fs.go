@@ -71,7 +71,7 @@ func (u *unit) open(ctx context.Context, path string, flag int, _ os.FileMode) (
 }
 
 func (s *session) outsideMsg(path string) string {
-	return "cannot read " + path + ": a translated script may read only files in its own directory (" + s.dir + "); copy the file there or give it as an input"
+	return "cannot read " + path + ": a translated script may read only files in its own directory; copy the file beside " + filepath.Base(s.o.Name)
 }
 
 // redirPos guesses where a redirection to path is written: the handlers
@@ -238,7 +238,9 @@ func (u *unit) access(ctx context.Context, path string, mode interp.AccessMode) 
 func (u *unit) readDir(ctx context.Context, path string) ([]fs.DirEntry, error) {
 	abs := u.absPath(interp.HandlerCtx(ctx).Dir, path)
 	if !u.s.readable(abs) {
-		return nil, &os.PathError{Op: "readdir", Path: path, Err: fs.ErrNotExist}
+		// An error would fail the whole command; an empty directory makes
+		// the pattern match nothing.
+		return nil, nil
 	}
 	return os.ReadDir(abs)
 }

@@ -19,9 +19,6 @@ const (
 	// maxGoroutines bounds pipelines running at once above the baseline
 	// (a fork bomb is a pipeline that spawns itself).
 	maxGoroutines = 4000
-	// maxHeapGrowth bounds the memory the interpretation may take (a
-	// variable doubled in a loop).
-	maxHeapGrowth = 512 << 20
 )
 
 // errLimit cancels the interpretation once a limit has reported itself.
@@ -54,8 +51,8 @@ func (l *limits) watch() {
 		case <-l.done:
 			return
 		case <-t.C:
-			if h := heapBytes(); h > l.heapBase+maxHeapGrowth {
-				l.trip(l.s.lastPos(), "interpretation stopped: the script's data grew beyond %d MiB (last command here)", maxHeapGrowth>>20)
+			if h := heapBytes(); h > l.heapBase+l.s.o.MaxMemory {
+				l.trip(l.s.lastPos(), "interpretation stopped: the script's data grew beyond %d MiB (last command here)", l.s.o.MaxMemory>>20)
 				return
 			}
 		}

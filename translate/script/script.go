@@ -38,8 +38,9 @@ import (
 
 // Default limits; a real firewall script stays far below them.
 const (
-	DefaultMaxSteps = 1_000_000
-	DefaultTimeout  = 20 * time.Second
+	DefaultMaxSteps  = 1_000_000
+	DefaultTimeout   = 20 * time.Second
+	DefaultMaxMemory = 512 << 20
 )
 
 // Options tune Load.
@@ -57,6 +58,9 @@ type Options struct {
 	MaxSteps int
 	// Timeout bounds the interpretation's wall time (0: default).
 	Timeout time.Duration
+	// MaxMemory bounds how much the heap may grow while interpreting, in
+	// bytes (0: default), against a variable doubled in a loop.
+	MaxMemory uint64
 }
 
 // session is the state one Load shares between the script, its
@@ -107,6 +111,9 @@ func Load(rs *ir.Ruleset, src []byte, o Options) *diag.List {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory
 	}
 	if o.Dir == "" {
 		o.Dir = filepath.Dir(o.Name)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"os/exec"
+
+	"github.com/ruleshift/ruleshift/distros"
+	"github.com/ruleshift/ruleshift/persist"
+)
+
+// rootFlag is shared by detect, persist and unpersist.
+type rootFlag struct {
+	Root string `help:"Work on the system installed under DIR (offline: files only) instead of the running one." default:"/" type:"path" placeholder:"DIR"`
+}
+
+type persistCmd struct {
+	inputFlags
+	rootFlag
+	Distro  string `help:"Distribution: auto (from DIR/etc/os-release) or ID[:VERSION], such as ubuntu:24.04, debian:12, rhel:9 or fedora." default:"auto"`
+	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables or systemd." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd" default:"auto"`
+	Backend string `help:"What loads them: auto, nftables, iptables (the variant iptables runs there), iptables-nft or iptables-legacy." enum:"auto,nftables,iptables,iptables-nft,iptables-legacy" default:"auto"`
+	DryRun  bool   `help:"Print the plan (a diff per file, each service change) and write nothing."`
+	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
+}
+
+type unpersistCmd struct {
+	rootFlag
+	DryRun bool `help:"Print what would be removed and restored, and change nothing."`
+}
+
+func (c *persistCmd) Run(e *env) error {
+	rs, err := c.load(e)
+	if err != nil {
+		return err
+	}
+	_, _, diags, err := persist.Persist(rs, persist.Options{
+		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
+		Force: c.Force, DryRun: c.DryRun, Probe: liveProbe, Out: e.stdout,
+	})
+	if diags != nil {
+		if rerr := report(e, diags); rerr != nil {
+			return rerr
+		}
+	}
+	return persistError(err)
+}
+
+func (c *unpersistCmd) Run(e *env) error {
+	return persistError(persist.Unpersist(persist.Options{Root: c.Root, DryRun: c.DryRun, Out: e.stdout}))
+}
+
+// persistError maps errors to exit codes: a request that cannot work here
+// is a usage error, a missing package or a conflict on the machine a
+// system error, anything else (a file that cannot be written) I/O.
+func persistError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *distros.ChoiceError
+	var ue *distros.UnknownError
+	var se *persist.StopError
+	switch {
+	case errors.As(err, &ce) && ce.Kind == distros.KindUsage:
+		return fail(exitUsage, "%v", err)
+	case errors.As(err, &ue) && ue.Flag:
+		return fail(exitUsage, "%v", err)
+	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &se):
+		return fail(exitSystem, "%v", err)
+	}
+	return fail(exitIO, "%v", err)
+}
+
+// liveProbe runs a program on the running system for detect.
+func liveProbe(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	return string(out), err
+}

@@ -1,0 +1,107 @@
+package persist
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ruleshift/ruleshift/distros"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Options is one persist or unpersist request.
+type Options struct {
+	// Root is the directory to install under; "/" is the running system,
+	// where services change through systemctl.
+	Root string
+	// Distro is auto ("" too) or ID[:VERSION]; Method and Backend are auto
+	// or a value from distros.
+	Distro, Method, Backend string
+	Force, DryRun           bool
+	// Probe runs programs on the live system for detection; nil offline.
+	Probe distros.Probe
+	// Systemctl replaces the real systemctl on a live system (tests).
+	Systemctl func(args ...string) error
+	Out       io.Writer
+}
+
+// Live reports whether Root is the running system.
+func (o *Options) Live() bool {
+	r, err := filepath.Abs(o.Root)
+	return err == nil && r == "/"
+}
+
+func (o *Options) system() *System {
+	return &System{Root: o.Root, Live: o.Live(), Systemctl: o.Systemctl, Out: o.Out}
+}
+
+// Decision is the detection and choice behind a persist, for the CLI to
+// report.
+type Decision struct {
+	Facts   *distros.Facts
+	Profile *distros.Profile
+	How     string // how the profile was found
+	Choice  *distros.Choice
+}
+
+// Decide detects the root and chooses the method and backend.
+func Decide(o Options) (*Decision, error) {
+	root := os.DirFS(o.Root)
+	var probe distros.Probe
+	if o.Live() {
+		probe = o.Probe
+	}
+	d := &Decision{Facts: distros.Detect(root, probe)}
+	var err error
+	if o.Distro == "" || o.Distro == "auto" {
+		if d.Facts.OSErr != nil {
+			return d, &distros.ChoiceError{Kind: distros.KindSystem, Msg: fmt.Sprintf("cannot tell the distribution under %s: %v; give it with --distro: %v", o.Root, d.Facts.OSErr, distros.DistroValues())}
+		}
+		d.Profile, d.How, err = distros.Lookup(d.Facts.OS)
+	} else {
+		d.Profile, _, err = distros.ParseDistro(o.Distro)
+		d.How = "--distro " + o.Distro
+	}
+	if err != nil {
+		return d, err
+	}
+	d.Choice, err = distros.Choose(d.Profile, d.Facts, distros.Request{Method: o.Method, Backend: o.Backend, Force: o.Force})
+	return d, err
+}
+
+// Persist decides, renders rs for the chosen backend, plans the method and
+// carries the plan out (or shows it, in a dry run). Render problems come
+// back in diags; when diags has errors nothing was written.
+func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List, err error) {
+	d, err = Decide(o)
+	if err != nil {
+		return d, nil, nil, err
+	}
+	if d.Choice.Method == distros.MethodUFW {
+		return d, nil, nil, planUFW(nil)
+	}
+	rules, diags := Render(rs, d.Choice.Backend)
+	if diags.HasErrors() {
+		return d, nil, diags, nil
+	}
+	p, err = Build(&Env{Root: os.DirFS(o.Root), Facts: d.Facts, Choice: d.Choice, Rules: rules})
+	if err != nil {
+		return d, nil, diags, err
+	}
+	fmt.Fprintf(o.Out, "distribution: %s (%s)\nmethod: %s: %s\nbackend: %s: %s\n",
+		d.Profile.Name, d.How, p.Method, d.Choice.MethodWhy, p.Backend, d.Choice.BackendWhy)
+	if _, err = o.system().Apply(p, o.DryRun); err != nil {
+		return d, p, diags, err
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(o.Out, "note: %s\n", n)
+	}
+	return d, p, diags, nil
+}
+
+// Unpersist removes what persist installed under o.Root.
+func Unpersist(o Options) error {
+	return o.system().Undo(o.DryRun)
+}

@@ -1,0 +1,174 @@
+package script_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/script"
+)
+
+// The unit cases pin behaviours the golden scripts do not show line by
+// line: positions through expansions, eval and source, set -e, status
+// checks, the helpers, and what the issue says must be an error.
+var unitCases = []struct {
+	name  string
+	src   string
+	files map[string]string // files beside the script
+	diags []string          // every diagnostic, in order
+	dump  []string          // lines the model dump must contain
+	rules int               // rules in the model afterwards
+	opts  script.Options
+}{
+	{
+		name:  "position through variable",
+		src:   "IPT=\"sudo iptables\"\n$IPT -A INPUT -p tcp --dprot 22 -j ACCEPT\n",
+		diags: []string{`t.sh:2:22: unknown option "--dprot" (did you mean --dport?)`},
+	},
+	{
+		name:  "position of each rule of a loop",
+		src:   "for p in 22 80; do\n  iptables -A INPUT -p tcp --dport $p -j ACCEPT\ndone\n",
+		dump:  []string{"t.sh:2:12: protocol{Num:6} tcp{DstPorts:22}", "t.sh:2:12: protocol{Num:6} tcp{DstPorts:80}"},
+		rules: 2,
+	},
+	{
+		name:  "eval takes the position of the eval",
+		src:   "R='-A INPUT -j DROP'\neval \"iptables $R\"\n",
+		dump:  []string{"t.sh:2:1: -> verdict{Kind:DROP}"},
+		rules: 1,
+	},
+	{
+		name:  "source of a file beside the script",
+		src:   "# helpers\n. ./lib.sh\nallow 22\n",
+		files: map[string]string{"lib.sh": "allow() { iptables -A INPUT -p tcp --dport \"$1\" -j ACCEPT; }\n"},
+		dump:  []string{"t.sh:3:1: protocol{Num:6} tcp{DstPorts:22}"},
+		rules: 1,
+	},
+	{
+		name:  "sh FILE runs a script beside this one",
+		src:   "sh ./more.sh 443\n",
+		files: map[string]string{"more.sh": "\niptables -A INPUT -p tcp --dport \"$1\" -j ACCEPT\n"},
+		dump:  []string{"more.sh:2:10: protocol{Num:6} tcp{DstPorts:443}"},
+		rules: 1,
+	},
+	{
+		name:  "set -e stops at the first failure",
+		src:   "set -e\niptables -D INPUT 1\niptables -A INPUT -j ACCEPT\n",
+		diags: []string{`t.sh:2:10: index of deletion too big: chain "INPUT" has 0 rules`},
+		rules: 0,
+	},
+	{
+		name:  "without set -e the script goes on",
+		src:   "iptables -X NOPE\niptables -A INPUT -j ACCEPT\n",
+		diags: []string{`t.sh:1:13: chain "NOPE" does not exist in table filter`},
+		rules: 1,
+	},
+	{
+		name:  "a checked failure is a warning",
+		src:   "if iptables -D INPUT -j DROP; then :; fi\niptables -X NOPE || true\n",
+		diags: []string{`t.sh:1:13: warning: bad rule: no rule in chain "INPUT" matches the one to delete (the script handles this failure and goes on)`, `t.sh:2:13: warning: chain "NOPE" does not exist in table filter (the script handles this failure and goes on)`},
+		rules: 0,
+	},
+	{
+		name:  "-C answers from the model",
+		src:   "iptables -A INPUT -j DROP\niptables -C INPUT -j DROP && iptables -A INPUT -j LOG\niptables -C INPUT -j ACCEPT || iptables -A INPUT -j ACCEPT\n",
+		dump:  []string{"t.sh:2:39: -> log{", "t.sh:3:41: -> verdict{Kind:ACCEPT}"},
+		rules: 3,
+	},
+	{
+		name:  "root check and which",
+		src:   "[ \"$(id -u)\" -eq 0 ] || exit 1\n[ \"$(whoami)\" = root ] || exit 1\nIPT=$(command -v iptables)\n[ -x \"$IPT\" ] || exit 1\n$(which ip6tables) -A INPUT -j ACCEPT\n$IPT -A INPUT -j ACCEPT\n",
+		rules: 2,
+	},
+	{
+		name:  "exit with a status is a warning",
+		src:   "iptables -A INPUT -j ACCEPT\nexit 3\niptables -A INPUT -j DROP\n",
+		diags: []string{"t.sh:2:1: warning: the script exits here with status 3; nothing after this point is translated"},
+		rules: 1,
+	},
+	{
+		name:  "seq and brace expansion",
+		src:   "for i in $(seq 2 2 6) {8..9}; do iptables -A INPUT -s 10.0.$i.0/24 -j ACCEPT; done\n",
+		rules: 5,
+	},
+	{
+		name:  "family flags",
+		src:   "iptables -6 -A INPUT -j ACCEPT\nip6tables -4 -A INPUT -j ACCEPT\n",
+		diags: []string{`t.sh:1:13: iptables is the ip tool, but the command asks for ip6 only (use ip6tables)`, `t.sh:2:14: ip6tables is the ip6 tool, but the command asks for ip only (use iptables)`},
+		rules: 0,
+	},
+	{
+		name:  "restore --test changes nothing",
+		src:   "iptables -A INPUT -j ACCEPT\niptables-restore --test <<EOF\n*filter\n-A INPUT -j DROP\nCOMMIT\nEOF\n",
+		rules: 1,
+	},
+	{
+		name:  "restore error at its heredoc line",
+		src:   "iptables-restore <<EOF\n*filter\n-A INPUT -j NOWHERE\nCOMMIT\nEOF\n",
+		diags: []string{`t.sh:3:1: target "NOWHERE" is neither a target iptables knows nor a chain of table filter`},
+	},
+	{
+		name:  "host names without a resolver",
+		src:   "iptables -A OUTPUT -d mirror.example.org -j ACCEPT\n",
+		diags: []string{`t.sh:1:23: "mirror.example.org" is a host name, and host names are not resolved (give an address, or --hosts FILE)`},
+		rules: 0,
+	},
+	{
+		name:  "typographic quote in a broken line",
+		src:   "iptables -A INPUT -m comment --comment ‘it's’ -j ACCEPT\n",
+		diags: []string{`t.sh:1:40: typographic quote ‘ is not a shell quote (pasted from a web page?): use a plain " or '`, "t.sh:1:45: reached EOF without closing quote `'`"},
+	},
+	{
+		name:  "parse error",
+		src:   "for p in 22; do\n  iptables -A INPUT -p tcp --dport $p -j ACCEPT\n",
+		diags: []string{"t.sh:1:1: `for` statement must end with `done`"},
+	},
+	{
+		name:  "output used from an unknown command",
+		src:   "for ip in $(dig +short example.org); do iptables -A INPUT -s $ip -j DROP; done\n",
+		diags: []string{`t.sh:1:13: warning: "dig" is not run: only iptables commands are translated; its output is taken as empty`},
+		rules: 0,
+	},
+	{
+		name:  "listing loads the table as the kernel does",
+		src:   "iptables -t nat -L -n >/dev/null\n",
+		dump:  []string{"table ip nat"},
+		rules: 0,
+	},
+}
+
+func TestUnitCases(t *testing.T) {
+	for _, c := range unitCases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range c.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := c.opts
+			o.Name, o.Dir = "t.sh", dir
+			rs := &ir.Ruleset{}
+			d := script.Load(rs, []byte(c.src), o)
+			d.Sort()
+			var got []string
+			for _, x := range d.Items {
+				got = append(got, x.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(c.diags, "\n") {
+				t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.diags, "\n"))
+			}
+			dump := ir.Dump(rs)
+			for _, want := range c.dump {
+				if !strings.Contains(dump, want) {
+					t.Errorf("dump lacks %q:\n%s", want, dump)
+				}
+			}
+			if n := rs.RuleCount(); n != c.rules {
+				t.Errorf("%d rules, want %d:\n%s", n, c.rules, dump)
+			}
+		})
+	}
+}
