@@ -90,7 +90,7 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 		case OpInsert:
 			at := max(cmd.Num, 1) - 1
 			if at > len(c.Rules) {
-				e.Diags.Errorf(cmd.Pos, "index of insertion too big: chain %q has %d rules", c.Name, len(c.Rules))
+				e.Diags.Errorf(cmd.Pos, "index of insertion too big: chain %q has %s", c.Name, plural(len(c.Rules), "rule"))
 				return
 			}
 			c.Rules = append(c.Rules[:at], append(append([]*ir.Rule{}, cmd.Rules...), c.Rules[at:]...)...)
@@ -100,7 +100,7 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 				return
 			}
 			if cmd.Num > len(c.Rules) {
-				e.Diags.Errorf(cmd.Pos, "index of replacement too big: chain %q has %d rules", c.Name, len(c.Rules))
+				e.Diags.Errorf(cmd.Pos, "index of replacement too big: chain %q has %s", c.Name, plural(len(c.Rules), "rule"))
 				return
 			}
 			c.Rules[cmd.Num-1] = cmd.Rules[0]
@@ -112,7 +112,7 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 		}
 		if cmd.Num > 0 {
 			if cmd.Num > len(c.Rules) {
-				e.Diags.Errorf(cmd.Pos, "index of deletion too big: chain %q has %d rules", c.Name, len(c.Rules))
+				e.Diags.Errorf(cmd.Pos, "index of deletion too big: chain %q has %s", c.Name, plural(len(c.Rules), "rule"))
 				return
 			}
 			c.Rules = append(c.Rules[:cmd.Num-1], c.Rules[cmd.Num:]...)
@@ -225,7 +225,7 @@ func (e *Editor) deleteChains(t *ir.Table, cmd *Command, pos ir.Pos) {
 	}
 	for _, c := range victims {
 		if len(c.Rules) > 0 {
-			e.Diags.Errorf(pos, "cannot delete chain %q: it still holds %d rules (flush it with -F first)", c.Name, len(c.Rules))
+			e.Diags.Errorf(pos, "cannot delete chain %q: it still holds %s (flush it with -F first)", c.Name, plural(len(c.Rules), "rule"))
 			return
 		}
 		for _, other := range t.Chains {
@@ -316,5 +316,35 @@ func findRule(c *ir.Chain, r *ir.Rule) int {
 // SameRule reports whether two rules match and act alike, ignoring
 // positions and counters, which is how -D finds a rule.
 func SameRule(a, b *ir.Rule) bool {
-	return reflect.DeepEqual(a.Matches, b.Matches) && reflect.DeepEqual(a.Target, b.Target)
+	if len(a.Matches) != len(b.Matches) || !reflect.DeepEqual(a.Target, b.Target) {
+		return false
+	}
+	for i := range a.Matches {
+		if !sameMatch(a.Matches[i], b.Matches[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameMatch compares matches as the kernel holds them: an address added
+// through a host name is the same as the address itself.
+func sameMatch(a, b ir.Match) bool {
+	if x, ok := a.(*ir.Addr); ok {
+		y, ok := b.(*ir.Addr)
+		if !ok {
+			return false
+		}
+		xc, yc := *x, *y
+		xc.Host, yc.Host = "", ""
+		return xc == yc
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
