@@ -92,8 +92,12 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 	}
 	fmt.Fprintf(o.Out, "distribution: %s (%s)\nmethod: %s: %s\nbackend: %s: %s\n",
 		d.Profile.Name, d.How, p.Method, d.Choice.MethodWhy, p.Backend, d.Choice.BackendWhy)
-	if _, err = o.system().Apply(p, o.DryRun); err != nil {
+	res, err := o.system().Apply(p, o.DryRun)
+	if err != nil {
 		return d, p, diags, err
+	}
+	if res.Changed && !o.DryRun && o.Live() {
+		p.notef("the rules load at the next boot; persist does not load them now (start the service, or use ruleshift apply)")
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(o.Out, "note: %s\n", n)

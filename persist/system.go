@@ -68,7 +68,7 @@ func (s *System) Apply(p *Plan, dryRun bool) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	stale := s.staleEntries(old, p, svcOps)
+	stale := s.staleEntries(old, p)
 	if len(files) == 0 && len(svcOps) == 0 && stale.empty() {
 		s.printf("nothing to change: %s (%s) is already installed as planned under %s\n", p.Method, p.Backend, s.Root)
 		return Result{}, nil

@@ -30,7 +30,7 @@ func linkUnit(l Link) string {
 }
 
 // staleEntries compares an earlier manifest with a new plan.
-func (s *System) staleEntries(old *Manifest, p *Plan, _ []svcChange) stale {
+func (s *System) staleEntries(old *Manifest, p *Plan) stale {
 	var st stale
 	if old == nil {
 		return st

@@ -6,7 +6,6 @@ package translate
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -41,32 +40,34 @@ type Options struct {
 	ScriptLoader func(rs *ir.Ruleset, in Input, o Options) *diag.List
 }
 
-// DetectFormat tells a save file from a script: "*table" and "COMMIT" lines
-// mean save format; a shebang, a ".sh" name, or a line starting with an
-// iptables command word means a script.
+// DetectFormat tells a save file from a script by its first meaningful
+// line: "*table", ":CHAIN", "COMMIT", a rule ("-A …", "[0:0] -A …") mean
+// save format; a shebang, a ".sh" name, or a command word mean a script.
+// Looking at the first line only keeps a script whose here-document holds a
+// save file from passing for one, and costs nothing on large files.
 func DetectFormat(in Input) Format {
 	if bytes.HasPrefix(in.Data, []byte("#!")) || strings.HasSuffix(in.Name, ".sh") {
 		return Script
 	}
-	save, script := false, false
-	for _, line := range bytes.Split(in.Data, []byte("\n")) {
-		l := strings.TrimSpace(string(line))
-		switch {
-		case strings.HasPrefix(l, "*") || l == "COMMIT" || strings.HasPrefix(l, ":"):
-			save = true
-		case l == "" || l[0] == '#':
-		default:
-			w := strings.Fields(l)[0]
-			base := filepath.Base(w)
-			if w == "sudo" || strings.HasPrefix(base, "iptables") || strings.HasPrefix(base, "ip6tables") || strings.HasPrefix(w, "$") || strings.Contains(l, "=") && !strings.HasPrefix(l, "-") {
-				script = true
-			}
+	data := in.Data
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
 		}
-	}
-	if save {
-		return Save
-	}
-	if script {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		switch line[0] {
+		case '*', ':', '-', '[':
+			return Save
+		}
+		if bytes.Equal(line, []byte("COMMIT")) {
+			return Save
+		}
 		return Script
 	}
 	return Save

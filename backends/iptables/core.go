@@ -25,6 +25,10 @@ func (w *writer) addr(m *ir.Addr) {
 	if m.Dir == ir.Dst {
 		flag = "-d"
 	}
+	if m.Neg && m.Net.Bits() == 0 && !m.Mask.IsValid() && w.v.NoNegatedAny {
+		w.errorf("%s cannot load \"! %s %s\" (it matches no packet): remove the rule, or use iptables-legacy", w.v.Name, flag, m.Net)
+		return
+	}
 	s := m.Net.String()
 	if m.Mask.IsValid() {
 		s = m.Net.Addr().String() + "/" + m.Mask.String()

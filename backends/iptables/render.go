@@ -23,6 +23,9 @@ type Variant struct {
 	Save    [2]string
 	// Unsupported maps target or match names the variant cannot load to why.
 	Unsupported map[string]string
+	// NoNegatedAny is set when the variant's restore refuses "! -s 0/0"
+	// ("RULE_APPEND failed (Invalid argument)" from iptables-nft 1.8.9).
+	NoNegatedAny bool
 }
 
 var (
@@ -38,6 +41,7 @@ var (
 		Unsupported: map[string]string{
 			"CLUSTERIP": "iptables-nft has no CLUSTERIP target (it was removed from nf_tables)",
 		},
+		NoNegatedAny: true,
 	}
 )
 

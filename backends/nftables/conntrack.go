@@ -391,10 +391,10 @@ func (w *rw) connMarkTarget(t *ir.ConnMarkTarget) {
 	w.addf("%s set %s", dst, src)
 }
 
-// ctTarget renders CT and NOTRACK. ruleshift's raw chains run at priority
-// raw (-300), before conntrack (-200): notrack and zones work there, as in
-// iptables, but nft assigns helpers and event masks to an existing
-// conntrack entry only, so at that priority they would do nothing.
+// ctTarget renders CT and NOTRACK in the raw chain, at priority raw (-300),
+// before conntrack (-200): notrack and zones work there, as in iptables.
+// Helpers and event masks are assigned by the mirror chain after
+// conntrack (see cthelper.go).
 func (w *rw) ctTarget(t *ir.CtTarget) {
 	if t.NoTrack {
 		// xt_CT ignores every other option with --notrack.
@@ -402,32 +402,18 @@ func (w *rw) ctTarget(t *ir.CtTarget) {
 		return
 	}
 	switch {
-	case t.Helper != "":
-		w.unsupported("CT --helper "+t.Helper, "nft sets a helper (ct helper set) only on a conntrack entry that exists, i.e. in a chain after conntrack (priority above -200), not in the raw table")
-		return
-	case len(t.CtEvents) > 0:
-		w.unsupported("CT --ctevents", "nft sets the event mask (ct event set) only on a conntrack entry that exists, not in the raw table before conntrack")
-		return
 	case len(t.ExpEvents) > 0:
 		w.unsupported("CT --expevents", "nft has no expectation event mask")
 		return
 	case t.Timeout != "":
 		w.unsupported("CT --timeout "+t.Timeout, "it names a nfct timeout policy, which nft tables cannot reference (nft has its own ct timeout objects)")
 		return
-	}
-	if t.ZoneMark {
+	case t.ZoneMark:
 		w.unsupported("CT --zone mark", "nft 1.0.6 refuses \"ct zone set mark\" (datatype mismatch)")
 		return
 	}
-	if t.Zone == 0 {
+	if _, eff := ctEffect(t); eff && !w.ctAfterConntrack(t) {
 		return
 	}
-	key := "ct zone"
-	switch {
-	case t.ZoneOrig && !t.ZoneReply:
-		key = "ct original zone"
-	case t.ZoneReply && !t.ZoneOrig:
-		key = "ct reply zone"
-	}
-	w.addf("%s set %d", key, t.Zone)
+	w.ctTemplate(t)
 }

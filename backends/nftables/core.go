@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode"
 
@@ -50,7 +51,18 @@ func (w *rw) tcp(m *ir.TCP) {
 		if f.Neg {
 			op = "!= "
 		}
-		w.addf("tcp flags %s%s / %s", op, tcpFlagList(f.Comp&f.Mask), tcpFlagList(f.Mask))
+		if bits.OnesCount8(f.Mask) == 1 {
+			// nft 1.0.6 cannot parse "tcp flags syn / syn" (it wants a
+			// list after "/"), though it lists that form; the & form
+			// compiles to the same expressions.
+			cmp := "=="
+			if f.Neg {
+				cmp = "!="
+			}
+			w.addf("tcp flags & %s %s %s", tcpFlagList(f.Mask), cmp, tcpFlagList(f.Comp&f.Mask))
+		} else {
+			w.addf("tcp flags %s%s / %s", op, tcpFlagList(f.Comp&f.Mask), tcpFlagList(f.Mask))
+		}
 		n++
 	}
 	if m.Option != nil {
@@ -228,7 +240,8 @@ func (w *rw) icmp(m *ir.ICMP) {
 	default:
 		// "not (type T and code C)" needs both fields at once: a
 		// concatenation compared against one element.
-		w.addf("%s type . %s code != %d . %s", kw, kw, m.Type, codeRange(m))
+		// nft 1.0.6 takes the negated pair only as a one-element set.
+		w.addf("%s type . %s code != { %d . %s }", kw, kw, m.Type, codeRange(m))
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// Decls are the named sets a table's rules need, such as the dynamic set a
-// connlimit match counts connections in. Rules add to it while they are
+// Decls are the named sets and objects a table's rules need, such as the
+// dynamic set a connlimit match counts connections in, or the ct helper
+// object a CT --helper rule assigns. Rules add to it while they are
 // rendered; renderTable writes the declarations before the chains.
 type Decls struct {
 	items []decl
@@ -35,6 +36,28 @@ func (d *Decls) Add(kind, base, body string) string {
 	d.used[name] = true
 	d.items = append(d.items, decl{kind, name, body})
 	return name
+}
+
+// Object declares a named object of kind ("ct helper") once: a second call
+// with the same kind and body returns the first name, so that every rule
+// using one helper shares one object. A name already taken by another
+// declaration gets a numeric suffix.
+func (d *Decls) Object(kind, name, body string) string {
+	for _, x := range d.items {
+		if x.kind == kind && x.body == body {
+			return x.name
+		}
+	}
+	if d.used == nil {
+		d.used = map[string]bool{}
+	}
+	n := name
+	for i := 2; d.used[n]; i++ {
+		n = fmt.Sprintf("%s_%d", name, i)
+	}
+	d.used[n] = true
+	d.items = append(d.items, decl{kind, n, body})
+	return n
 }
 
 // Len is the number of declarations.

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/ruleshift/ruleshift/internal/testenv"
+
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -135,5 +137,45 @@ func TestGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGoldenLoads loads every golden case's outputs into scratch network
+// namespaces: the nft script with nft -f and the restore files with the
+// variant's restore tool. A golden file that the real tools refuse would
+// pin a bug instead of catching it.
+func TestGoldenLoads(t *testing.T) {
+	testenv.RequireBinary(t, "nft", "iptables-legacy-restore", "ip6tables-legacy-restore", "iptables-nft-restore", "ip6tables-nft-restore")
+	files, _ := filepath.Glob("../../testdata/translate/*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range a.Files {
+			var cmd string
+			switch f.Name {
+			case "nftables":
+				if len(f.Data) == 0 {
+					continue
+				}
+				cmd = "nft -f -"
+			case "iptables-legacy.v4":
+				cmd = "iptables-legacy-restore"
+			case "iptables-legacy.v6":
+				cmd = "ip6tables-legacy-restore"
+			case "iptables-nft.v4":
+				cmd = "iptables-nft-restore"
+			case "iptables-nft.v6":
+				cmd = "ip6tables-nft-restore"
+			default:
+				continue
+			}
+			ns := testenv.NewNetns(t, "rs-gl")
+			args := strings.Fields(cmd)
+			if _, err := ns.Run(f.Data, args[0], args[1:]...); err != nil {
+				t.Errorf("%s: section %s does not load: %v", filepath.Base(file), f.Name, err)
+			}
+		}
 	}
 }

@@ -41,6 +41,9 @@ var version = "dev"
 type cli struct {
 	Version   kong.VersionFlag `help:"Print the version and exit."`
 	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to nftables, iptables-legacy or iptables-nft."`
+	Apply     applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`
+	Confirm   confirmCmd       `cmd:"" help:"Keep the ruleset of an apply --confirm that is waiting in this network namespace."`
+	Watch     watchCmd         `cmd:"" name:"__watch" hidden:"" help:"Internal: the rollback watcher of apply --confirm."`
 	Detect    detectCmd        `cmd:"" help:"Show the distribution, iptables variant, firewall services and network setup, and the persistence method persist would choose."`
 	Persist   persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`

@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"bytes"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -16,37 +15,20 @@ import (
 // what was seen.
 func DetectFamily(name string, data []byte) (f ir.Family, why string, guessed bool) {
 	v4, v6 := 0, 0
-	for _, line := range bytes.Split(data, []byte("\n")) {
+	text := string(data)
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = ""
+		}
 		if len(line) == 0 || line[0] == '#' || line[0] == '*' || line[0] == ':' {
 			continue
 		}
-		fields := strings.Fields(string(line))
-		for i, w := range fields {
-			switch w {
-			case "ipv6-icmp", "icmpv6", "icmp6", "--icmpv6-type", "--hl-eq", "--hl-lt", "--hl-gt", "--hl-set",
-				"--hl-inc", "--hl-dec", "rt", "frag", "hbh", "dst", "mh", "ipv6header", "eui64":
-				v6++
-			case "icmp", "--icmp-type", "--ttl-eq", "--ttl-lt", "--ttl-gt", "--ttl-set", "--ttl-inc", "--ttl-dec":
-				v4++
-			}
-			if strings.HasPrefix(w, "icmp6-") {
-				v6++
-			} else if strings.HasPrefix(w, "icmp-") && strings.Contains(w, "-") {
-				v4++
-			}
-			if i > 0 && isAddrOpt(fields[i-1]) {
-				for _, a := range strings.Split(w, ",") {
-					a, _, _ = strings.Cut(a, "/")
-					if ip, err := netip.ParseAddr(a); err == nil {
-						if ip.Is4() {
-							v4++
-						} else {
-							v6++
-						}
-					}
-				}
-			}
-		}
+		a, b := familyEvidence(line)
+		v4 += a
+		v6 += b
 	}
 	switch {
 	case v6 > 0 && v4 == 0:
@@ -81,4 +63,63 @@ func joinAddrs(a []netip.Addr) string {
 		s[i] = x.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// familyEvidence counts the IPv4 and IPv6 hints of one line. It walks the
+// words without splitting the line: this runs over every line of the input.
+func familyEvidence(line string) (v4, v6 int) {
+	prev := ""
+	for len(line) > 0 {
+		i := 0
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		line = line[i:]
+		j := 0
+		for j < len(line) && line[j] != ' ' && line[j] != '\t' {
+			j++
+		}
+		if j == 0 {
+			break
+		}
+		w := line[:j]
+		line = line[j:]
+		switch w {
+		case "ipv6-icmp", "icmpv6", "icmp6", "--icmpv6-type", "--hl-eq", "--hl-lt", "--hl-gt", "--hl-set",
+			"--hl-inc", "--hl-dec", "rt", "frag", "hbh", "dst", "mh", "ipv6header", "eui64":
+			v6++
+		case "icmp", "--icmp-type", "--ttl-eq", "--ttl-lt", "--ttl-gt", "--ttl-set", "--ttl-inc", "--ttl-dec":
+			v4++
+		}
+		if strings.HasPrefix(w, "icmp6-") {
+			v6++
+		} else if strings.HasPrefix(w, "icmp-") {
+			v4++
+		}
+		if isAddrOpt(prev) {
+			for w != "" {
+				a := w
+				if k := strings.IndexByte(w, ','); k >= 0 {
+					a, w = w[:k], w[k+1:]
+				} else {
+					w = ""
+				}
+				if k := strings.IndexByte(a, '/'); k >= 0 {
+					a = a[:k]
+				}
+				switch {
+				case strings.Contains(a, ":") && !strings.Contains(a, "."):
+					if _, err := netip.ParseAddr(a); err == nil {
+						v6++
+					}
+				case a != "" && a[0] >= '0' && a[0] <= '9':
+					if _, err := netip.ParseAddr(a); err == nil {
+						v4++
+					}
+				}
+			}
+		}
+		prev = w
+	}
+	return v4, v6
 }

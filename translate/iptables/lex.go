@@ -33,17 +33,36 @@ func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
 	if !strings.ContainsAny(line, "\"\\") {
 		return splitPlain(line, pos), 0, true
 	}
+	toks = make([]Token, 0, strings.Count(line, " ")+1)
 	var b strings.Builder
-	inTok, inQuote, escaped := false, false, false
+	// A token is a substring of line until a quote or escape makes it
+	// differ; only then are its bytes copied into b.
+	inTok, inQuote, escaped, copied := false, false, false, false
 	start, quoteCol := 0, 0
-	flush := func() {
-		if inTok {
-			p := pos
-			p.Col = pos.Col + start
-			toks = append(toks, Token{Text: b.String(), Pos: p})
-			b.Reset()
-			inTok = false
+	begin := func(i int) {
+		if !inTok {
+			inTok, start, copied = true, i, false
 		}
+	}
+	toCopy := func(i int) {
+		if !copied {
+			b.Reset()
+			b.WriteString(line[start:i])
+			copied = true
+		}
+	}
+	flush := func(i int) {
+		if !inTok {
+			return
+		}
+		p := pos
+		p.Col = pos.Col + start
+		text := line[start:i]
+		if copied {
+			text = b.String()
+		}
+		toks = append(toks, Token{Text: text, Pos: p})
+		inTok = false
 	}
 	for i := 0; i < len(line); i++ {
 		c := line[i]
@@ -54,33 +73,38 @@ func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
 		case inQuote && c == '\\':
 			escaped = true
 		case c == '"':
-			if !inTok {
-				inTok, start = true, i
-			}
+			begin(i)
+			toCopy(i)
 			if !inQuote {
 				quoteCol = i
 			}
 			inQuote = !inQuote
-		case !inQuote && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
-			flush()
+		case !inQuote && isBlank(c):
+			flush(i)
 		default:
-			if !inTok {
-				inTok, start = true, i
+			begin(i)
+			if copied {
+				b.WriteByte(c)
 			}
-			b.WriteByte(c)
 		}
 	}
 	if inQuote {
 		return nil, pos.Col + quoteCol, false
 	}
-	flush()
+	flush(len(line))
 	return toks, 0, true
 }
 
 // splitPlain splits a line without quotes or backslashes, taking tokens as
 // substrings of line: most lines of a save file need no copying.
 func splitPlain(line string, pos ir.Pos) []Token {
-	toks := make([]Token, 0, 16)
+	n := 0
+	for i := 0; i < len(line); i++ {
+		if !isBlank(line[i]) && (i == 0 || isBlank(line[i-1])) {
+			n++
+		}
+	}
+	toks := make([]Token, 0, n)
 	for i := 0; i < len(line); {
 		for i < len(line) && isBlank(line[i]) {
 			i++

@@ -129,7 +129,9 @@ type ctx struct {
 	opts  []opt
 	pos   ir.Pos
 	diags *diag.List
-	seen  map[string]bool
+	// seen lists the options used so far, for once; a slice because a
+	// map per match showed up in profiles.
+	seen []string
 	// lenient: see ParseOptions.Lenient.
 	lenient bool
 }
@@ -145,14 +147,11 @@ func (c *ctx) warnf(pos ir.Pos, format string, args ...any) {
 // once reports an error when an option that may appear only once repeats,
 // as iptables does.
 func (c *ctx) once(o *opt) bool {
-	if c.seen == nil {
-		c.seen = map[string]bool{}
-	}
-	if c.seen[o.name] {
+	if contains(c.seen, o.name) {
 		c.errorf(o.pos, "%s: option \"--%s\" can only be used once", c.name, o.name)
 		return false
 	}
-	c.seen[o.name] = true
+	c.seen = append(c.seen, o.name)
 	return true
 }
 

@@ -1,0 +1,156 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// CT --helper and --ctevents.
+//
+// xt_CT attaches a conntrack template in the raw table (priority -300); the
+// conntrack entry made from it at -200 inherits the template's helper and
+// event mask. nft 1.0.6 has no template with a helper or an event mask:
+// "ct helper set" and "ct event set" change the conntrack entry itself, so
+// they only work after conntrack. ruleshift therefore splits such a rule:
+// the raw chain keeps the rule (its counter, its zone, and the template
+// that makes later CT and NOTRACK rules no-ops, as xt_CT does), and a
+// mirror of the raw chain at priority -199 (ctmirror.go) assigns the helper
+// or the event mask on the entry conntrack has just created.
+
+// ctEventNft maps libxt_CT's event names to nft's; libxt_CT's "natseqinfo"
+// is the kernel's IPCT_SEQADJ, which nft calls "seqadj".
+var ctEventNft = map[string]string{
+	"new": "new", "related": "related", "destroy": "destroy", "reply": "reply",
+	"assured": "assured", "protoinfo": "protoinfo", "helper": "helper",
+	"mark": "mark", "natseqinfo": "seqadj", "secmark": "secmark",
+}
+
+// ctEffect reports whether a CT target assigns a helper or an event mask,
+// which the mirror chain must do after conntrack.
+func ctEffect(t ir.Target) (*ir.CtTarget, bool) {
+	ct, ok := t.(*ir.CtTarget)
+	if !ok || ct.NoTrack {
+		return nil, false
+	}
+	return ct, ct.Helper != "" || len(ct.CtEvents) > 0
+}
+
+// ctTemplate renders the raw-table part of a CT target that does not
+// untrack: a template with the zone. Every CT rule attaches one in xt_CT,
+// zone 0 included, and the first template wins (later CT and NOTRACK
+// rules see a conntrack and do nothing); nft's "ct zone set" and "notrack"
+// follow the same rule, so "ct zone set 0" keeps that order.
+func (w *rw) ctTemplate(t *ir.CtTarget) {
+	key := "ct zone"
+	if t.Zone != 0 {
+		switch {
+		case t.ZoneOrig && !t.ZoneReply:
+			key = "ct original zone"
+		case t.ZoneReply && !t.ZoneOrig:
+			key = "ct reply zone"
+		}
+	}
+	w.addf("%s set %d", key, t.Zone)
+}
+
+// ctAfterConntrack checks that a CT --helper or --ctevents rule can get its
+// mirror, and declares the helper object. It reports false after an error.
+func (w *rw) ctAfterConntrack(t *ir.CtTarget) bool {
+	what := "CT --ctevents"
+	if t.Helper != "" {
+		what = "CT --helper " + t.Helper
+	}
+	switch {
+	case t.Helper != "" && len(t.CtEvents) > 0:
+		// xt_CT's template also sets the expectation event mask (to 0
+		// without --expevents); nft cannot set it, so with a ctnetlink
+		// listener the helper's expectations would be reported under nft
+		// and not under iptables.
+		w.unsupported("CT --helper with --ctevents", "iptables' template also sets the expectation event mask (0 without --expevents) of the helper's expectations, which nft cannot set")
+		return false
+	case w.ctx.Table != "raw":
+		w.unsupported(what, "CT is valid in the raw table only")
+		return false
+	case w.ctx.Decls == nil:
+		w.unsupported(what, "nft assigns it in a chain after conntrack that ruleshift adds to the table, and this output has no table")
+		return false
+	}
+	if t.Helper == "" {
+		for _, e := range t.CtEvents {
+			if ctEventNft[e] == "" {
+				w.errorf("internal error: unknown CT event %q", e)
+				return false
+			}
+		}
+		return true
+	}
+	_, ok := w.ctHelperObject(t.Helper, true)
+	return ok
+}
+
+// ctHelperObject declares the ct helper object for helper name on the
+// rule's protocol and returns its name. report says whether problems are
+// errors of this rule (in the raw chain) or already reported (in the
+// mirror).
+func (w *rw) ctHelperObject(name string, report bool) (string, bool) {
+	fail := func(why string) (string, bool) {
+		if report {
+			w.unsupported("CT --helper "+name, why)
+		}
+		return "", false
+	}
+	var proto string
+	switch w.l4() {
+	case 6:
+		proto = "tcp"
+	case 17:
+		proto = "udp"
+	default:
+		return fail("nft ct helper objects take protocol tcp or udp, from the rule's -p")
+	}
+	if name == "" || strings.Contains(name, `"`) {
+		return fail("nft names the helper type as a string, which must be non-empty and hold no double quote")
+	}
+	body := fmt.Sprintf("{ type %s protocol %s; l3proto %s; }", quote(name), proto, w.ipKW())
+	return w.ctx.Decls.Object("ct helper", helperObjName(name, proto), body), true
+}
+
+// helperObjName is the object's name: the helper and the protocol
+// ("ftp_tcp", "Q.931_tcp"), made of characters nft takes unquoted.
+func helperObjName(helper, proto string) string {
+	var b strings.Builder
+	for i := 0; i < len(helper); i++ {
+		c := helper[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= '0' && c <= '9' && i > 0, (c == '.' || c == '-') && i > 0:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + "_" + proto
+}
+
+// ctAssign is the mirror chain's statement for a CT --helper or
+// --ctevents rule: the helper or the event mask set on the new conntrack
+// entry.
+func (w *rw) ctAssign(t *ir.CtTarget) bool {
+	if t.Helper != "" {
+		obj, ok := w.ctHelperObject(t.Helper, false)
+		if !ok {
+			return false
+		}
+		w.addf("ct helper set %s", quote(obj))
+		return true
+	}
+	// Quoted: nft 1.0.6's parser takes "helper" and "mark" as keywords
+	// there, and lists them back unquoted in a form it cannot reload.
+	ev := make([]string, len(t.CtEvents))
+	for i, e := range t.CtEvents {
+		ev[i] = quote(ctEventNft[e])
+	}
+	w.add("ct event set " + strings.Join(ev, ","))
+	return true
+}
