@@ -28,6 +28,9 @@ Conflicts=shutdown.target
 [Service]
 Type=oneshot
 RemainAfterExit=yes
+# nft converts "meta hour" and "meta time" with its own time zone, while
+# iptables' time match compares in UTC.
+Environment=TZ=UTC
 `
 
 const unitTail = `

@@ -3,6 +3,7 @@ package nftables
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -222,6 +223,9 @@ func applyFallback(rs *ir.Ruleset, fams []ir.Family, o ApplyOptions, c *conn, re
 		cmd = exec.Command("nsenter", append([]string{"--net=" + o.NetNS, o.Nft}, args...)...)
 	}
 	cmd.Stdin = strings.NewReader(full)
+	// nft converts "meta hour" and "meta time" with its own time zone;
+	// iptables' time match compares in UTC.
+	cmd.Env = append(os.Environ(), "TZ=UTC")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return scriptError(rs, fams, full, strings.Count(pre.String(), "\n"), string(out), err)

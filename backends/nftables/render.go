@@ -138,6 +138,9 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, diags *diag.List)
 		b.Write(buf)
 		b.WriteString("\t}\n")
 	}
+	// Raw chains with CT --helper or --ctevents get a mirror after
+	// conntrack (ctmirror.go), after the chains it mirrors.
+	renderCtMirrors(b, t, names, decls, diags)
 	for _, d := range decls.Lines() {
 		fmt.Fprintf(out, "\t%s\n", d)
 	}
