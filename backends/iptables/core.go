@@ -71,7 +71,22 @@ func tcpFlags(v uint8) string {
 	return strings.Join(out, ",")
 }
 
+// negatedFullRange reports the ports iptables-nft 1.8.9 loses: it writes
+// "-p tcp ! --sport 0:65535" as "meta l4proto tcp", a rule that matches
+// every packet where iptables-legacy matches none (seen with nft list
+// ruleset after iptables-nft-restore; sctp and dccp keep the negation).
+func (w *writer) negatedFullRange(mod string, neg bool, r *ir.PortRange, name string) bool {
+	if !w.v.NoNegatedAny || !neg || r == nil || !r.Full() {
+		return false
+	}
+	w.errorf("%s turns \"-m %s ! %s 0:65535\" (which matches no packet) into a rule that matches every %s packet: remove the rule, or use iptables-legacy", w.v.Name, mod, name, mod)
+	return true
+}
+
 func (w *writer) tcp(m *ir.TCP) {
+	if w.negatedFullRange("tcp", m.NegSrc, m.SrcPorts, "--sport") || w.negatedFullRange("tcp", m.NegDst, m.DstPorts, "--dport") {
+		return
+	}
 	w.add("-m", "tcp")
 	w.ports(m.NegSrc, "--sport", m.SrcPorts)
 	w.ports(m.NegDst, "--dport", m.DstPorts)
@@ -84,6 +99,9 @@ func (w *writer) tcp(m *ir.TCP) {
 }
 
 func (w *writer) udp(m *ir.UDP) {
+	if w.negatedFullRange("udp", m.NegSrc, m.SrcPorts, "--sport") || w.negatedFullRange("udp", m.NegDst, m.DstPorts, "--dport") {
+		return
+	}
 	w.add("-m", "udp")
 	w.ports(m.NegSrc, "--sport", m.SrcPorts)
 	w.ports(m.NegDst, "--dport", m.DstPorts)

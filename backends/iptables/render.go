@@ -23,8 +23,9 @@ type Variant struct {
 	Save    [2]string
 	// Unsupported maps target or match names the variant cannot load to why.
 	Unsupported map[string]string
-	// NoNegatedAny is set when the variant's restore refuses "! -s 0/0"
-	// ("RULE_APPEND failed (Invalid argument)" from iptables-nft 1.8.9).
+	// NoNegatedAny is set when the variant mishandles conditions that match
+	// nothing: iptables-nft 1.8.9 refuses "! -s 0/0" ("RULE_APPEND failed
+	// (Invalid argument)") and drops "! --sport 0:65535" of tcp and udp.
 	NoNegatedAny bool
 }
 

@@ -209,33 +209,18 @@ func (w *rw) protocol(p *ir.Protocol) {
 	w.protoDone = true
 }
 
+// nftProtoNames are the protocol names nft 1.0.6 takes after
+// "ip protocol" and "meta l4proto"; they differ from iptables' list (nft
+// knows "comp", not "ipv6" or "mh").
+var nftProtoNames = map[uint8]string{
+	1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 50: "esp",
+	51: "ah", 58: "ipv6-icmp", 108: "comp", 132: "sctp", 136: "udplite",
+}
+
 // protoKeyword returns the nft name of a protocol, or its number.
 func protoKeyword(n uint8) string {
-	switch n {
-	case 1:
-		return "icmp"
-	case 2:
-		return "igmp"
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 33:
-		return "dccp"
-	case 47:
-		return "gre"
-	case 50:
-		return "esp"
-	case 51:
-		return "ah"
-	case 58:
-		return "ipv6-icmp"
-	case 108:
-		return "comp"
-	case 132:
-		return "sctp"
-	case 136:
-		return "udplite"
+	if s, ok := nftProtoNames[n]; ok {
+		return s
 	}
 	return fmt.Sprint(n)
 }

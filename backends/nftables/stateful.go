@@ -237,7 +237,7 @@ func (w *rw) quota(m *ir.Quota) {
 
 func (w *rw) policy(m *ir.IPsecPolicy) {
 	if len(m.Elems) > 0 || m.Strict {
-		w.unsupported("policy with SA conditions (--reqid, --spi, --proto, --mode, --tunnel-*)", "nft's ipsec expression tests one SA position, not iptables' any-SA or strict sequence")
+		w.unsupported("policy with SA conditions (--strict, --reqid, --spi, --proto, --mode, --tunnel-*)", policyWhy(m))
 		return
 	}
 	state := "missing"
@@ -250,6 +250,34 @@ func (w *rw) policy(m *ir.IPsecPolicy) {
 		return
 	}
 	w.add("meta secpath " + state)
+}
+
+// policyWhy says why nft 1.0.6 cannot express an -m policy with SA
+// conditions. Its "ipsec in|out [spnum N] reqid|spi|ip saddr|ip daddr|ip6
+// saddr|ip6 daddr" loads one key of the SA at one position of the path,
+// and a missing SA ends the rule (NFT_BREAK), with == and != alike.
+func policyWhy(m *ir.IPsecPolicy) string {
+	var why []string
+	if m.Strict {
+		why = append(why, fmt.Sprintf("with --strict iptables requires exactly %d SA(s) in the path; nft can test positions 0 to %d with spnum but has no test that no SA follows", len(m.Elems), len(m.Elems)-1))
+		if !m.Out && len(m.Elems) > 1 {
+			why = append(why, "for inbound packets the SA each element is compared with depends on the kernel (Linux commit 4b2b4d7d4e20 fixed xt_policy reading elements from outside its array)")
+		}
+	} else {
+		why = append(why, "without --strict iptables matches when any SA of the path satisfies the element; nft reads one SA position per expression and one rule cannot OR positions")
+	}
+	var protoMode, tunnel bool
+	for _, e := range m.Elems {
+		protoMode = protoMode || e.Proto != nil || e.Mode != ""
+		tunnel = tunnel || e.TunnelSrc != nil || e.TunnelDst != nil
+	}
+	if protoMode {
+		why = append(why, "nft 1.0.6 has no ipsec key for the SA protocol (--proto) or mode (--mode)")
+	}
+	if tunnel {
+		why = append(why, "nft reads an SA's addresses only for tunnel and BEET mode SAs, while xt_policy compares --tunnel-src/--tunnel-dst with transport mode SAs too")
+	}
+	return strings.Join(why, "; ")
 }
 
 func (w *rw) stateless(module, why string) { w.unsupported("-m "+module, why) }

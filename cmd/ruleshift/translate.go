@@ -93,6 +93,11 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	if err != nil {
 		return nil, err
 	}
+	size := 0
+	for _, in := range inputs {
+		size += len(in.Data)
+	}
+	limitMemory(size)
 	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, ScriptLoader: scriptLoader})
 	if err := report(e, diags); err != nil {
 		return nil, err

@@ -14,8 +14,11 @@ import (
 // ip6tables.rules) and failing that IPv4; guessed is then true and why says
 // what was seen.
 func DetectFamily(name string, data []byte) (f ir.Family, why string, guessed bool) {
+	return detectFamily(name, string(data))
+}
+
+func detectFamily(name, text string) (f ir.Family, why string, guessed bool) {
 	v4, v6 := 0, 0
-	text := string(data)
 	for len(text) > 0 {
 		line := text
 		if i := strings.IndexByte(text, '\n'); i >= 0 {

@@ -20,38 +20,15 @@ var protoNums = map[string]uint8{
 	"ipv6-nonxt": 59, "ipv6-opts": 60, "hopopt": 0, "ipcomp": 108, "st": 5, "xtp": 36,
 }
 
-// ProtoName returns iptables' canonical name for a protocol number, or "".
-func ProtoName(n uint8) string {
-	switch n {
-	case 1:
-		return "icmp"
-	case 2:
-		return "igmp"
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 33:
-		return "dccp"
-	case 41:
-		return "ipv6"
-	case 47:
-		return "gre"
-	case 50:
-		return "esp"
-	case 51:
-		return "ah"
-	case 58:
-		return "ipv6-icmp"
-	case 132:
-		return "sctp"
-	case 135:
-		return "mh"
-	case 136:
-		return "udplite"
-	}
-	return ""
+// saveProtoNames are the protocol names iptables-save prints; other
+// numbers print as numbers. (nft has its own list: see backends/nftables.)
+var saveProtoNames = map[uint8]string{
+	1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 41: "ipv6", 47: "gre",
+	50: "esp", 51: "ah", 58: "ipv6-icmp", 132: "sctp", 135: "mh", 136: "udplite",
 }
+
+// ProtoName returns iptables' canonical name for a protocol number, or "".
+func ProtoName(n uint8) string { return saveProtoNames[n] }
 
 // protoModule names the match iptables loads implicitly for -p NUM.
 func protoModule(n uint8, f ir.Family) string {

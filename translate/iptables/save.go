@@ -23,16 +23,19 @@ type SaveOptions struct {
 // already hold tables, as when a script feeds several restores). name is the
 // file name as the user gave it, used in positions.
 func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.List {
+	// One copy of the input as a string: tokens are substrings of it, so
+	// most of a large file needs no further copying.
+	text := string(data)
 	diags := &diag.List{}
 	if o.Family == 0 {
-		f, why, guessed := DetectFamily(name, data)
+		f, why, guessed := detectFamily(name, text)
 		o.Family = f
 		if guessed {
 			diags.Warnf(ir.Pos{File: name}, "%s; assuming %s (use --family to say otherwise)", why, famWord(f))
 		}
 	}
 	sp := &saveParser{rs: rs, name: name, o: o, diags: diags, ed: &Editor{RS: rs, Diags: diags}}
-	lines := splitLines(data)
+	lines := splitLines(text)
 	pre := sp.preparse(lines)
 	for i, line := range lines {
 		sp.line(line, i+1, pre[i])
@@ -54,8 +57,7 @@ type saveParser struct {
 	declared map[string]bool
 }
 
-func splitLines(data []byte) []string {
-	text := string(data)
+func splitLines(text string) []string {
 	out := make([]string, 0, strings.Count(text, "\n")+1)
 	for len(text) > 0 {
 		i := strings.IndexByte(text, '\n')

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/verify"
+)
+
+type verifyCmd struct {
+	Probes     int    `help:"How many probes to generate; replies of flows both sides accept come on top." default:"2000"`
+	Seed       uint64 `help:"Seed of the probe generator: the same seed sends the same probes." default:"1"`
+	OldBackend string `help:"How OLD is loaded: iptables-legacy, iptables-nft or nftables. An iptables-save file loaded with an iptables backend is loaded as written." enum:"nftables,iptables-legacy,iptables-nft" default:"iptables-legacy"`
+	NewBackend string `help:"How NEW is loaded: nftables, iptables-legacy or iptables-nft, as rendered by ruleshift." enum:"nftables,iptables-legacy,iptables-nft" default:"nftables"`
+	From       string `help:"Input format of both files: auto, save (iptables-save) or script (shell script)." enum:"auto,save,script" default:"auto"`
+	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
+	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
+	NoResolve  bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
+	// NetnsPrefix names the throwaway namespaces; tests set it so that
+	// what they create is recognisable.
+	NetnsPrefix string `name:"netns-prefix" hidden:"" help:"Prefix of the names of the namespaces verify creates."`
+	Old         string `arg:"" help:"The rules in use now: any input translate reads."`
+	New         string `arg:"" help:"The rules to compare with them: any input translate reads."`
+}
+
+func (c *verifyCmd) Run(e *env) error {
+	old, err := c.side(e, c.Old, verify.Backend(c.OldBackend))
+	if err != nil {
+		return err
+	}
+	new, err := c.side(e, c.New, verify.Backend(c.NewBackend))
+	if err != nil {
+		return err
+	}
+	prefix := c.NetnsPrefix
+	if prefix == "" {
+		prefix = fmt.Sprintf("rsv%d", os.Getpid())
+	}
+	// An interrupted verify must not leave its namespaces behind.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sig)
+	go func() {
+		if _, ok := <-sig; ok {
+			verify.Cleanup(prefix)
+			os.Exit(130)
+		}
+	}()
+	res, err := verify.Run(old, new, verify.Options{Probes: c.Probes, Seed: c.Seed, NSPrefix: prefix})
+	if err != nil {
+		return fail(exitSystem, "%v", err)
+	}
+	res.Write(e.stdout)
+	if n := len(res.Diffs); n > 0 {
+		return fail(exitMismatch, "%d of %d probes differ between %s and %s", n, res.Originals+res.Replies, c.Old, c.New)
+	}
+	return nil
+}
+
+// side reads one input and prepares it for its backend. An iptables-save
+// file for an iptables backend is loaded as written, so that the baseline
+// is the user's file and not ruleshift's reading of it.
+func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(e.stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fail(exitIO, "%v", err)
+	}
+	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name)}
+	flags := &inputFlags{Family: c.Family, Hosts: c.Hosts, NoResolve: c.NoResolve}
+	resolve, err := flags.resolver(e)
+	if err != nil {
+		return nil, err
+	}
+	from := translate.Format(c.From)
+	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, ScriptLoader: scriptLoader})
+	if err := report(e, diags); err != nil {
+		return nil, err
+	}
+	s := &verify.Side{Label: name, Rules: rs, Backend: b}
+	if from == translate.Auto {
+		from = translate.DetectFormat(in)
+	}
+	if fams := rs.Families(); from == translate.Save && b != verify.NFTables && len(fams) <= 1 {
+		s.Raw, s.RawFamily = data, ir.IPv4
+		if len(fams) == 1 {
+			s.RawFamily = fams[0]
+		}
+	}
+	if err := report(e, s.Prepare()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ruleshift/ruleshift/internal/testenv"
+)
+
+const verifyRules = `*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp --dport 22 -j ACCEPT
+-A INPUT -p udp --dport 69 -j REJECT
+COMMIT
+`
+
+// TestVerifyExitCodes: 0 when the two sides agree, 5 (exitMismatch) with
+// the differing probes on stdout when they do not, 1 for bad input.
+func TestVerifyExitCodes(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "ip", "nft", "iptables-legacy-restore")
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	same := write("same.v4", verifyRules)
+	changed := write("changed.v4", strings.Replace(verifyRules, "--dport 22", "--dport 2222", 1))
+	bad := write("bad.v4", strings.Replace(verifyRules, "--dport 22", "--dprot 22", 1))
+	var b [3]byte
+	rand.Read(b[:])
+	prefix := "--netns-prefix=hV-" + hex.EncodeToString(b[:])
+	cases := []struct {
+		args      []string
+		code      int
+		out, errs string
+	}{
+		{[]string{"verify", prefix, "--probes", "300", same, same}, exitOK, "probes agree", ""},
+		{[]string{"verify", prefix, "--probes", "300", "--new-backend", "iptables-nft", same, changed}, exitMismatch, "dport", "probes differ"},
+		{[]string{"verify", prefix, same, bad}, exitRules, "", "--dport"},
+		{[]string{"verify", "--new-backend", "ufw", same, same}, exitUsage, "", "ufw"},
+	}
+	for _, c := range cases {
+		var out, errs bytes.Buffer
+		code := run(c.args, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errs})
+		if code != c.code || !strings.Contains(out.String(), c.out) || !strings.Contains(errs.String(), c.errs) {
+			t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", c.args[1:], code, c.code, out.String(), errs.String())
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+
+	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
+	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// Backend is how a side's rules are loaded into its firewall namespace.
+type Backend string
+
+const (
+	NFTables       Backend = "nftables"
+	IPTablesLegacy Backend = "iptables-legacy"
+	IPTablesNFT    Backend = "iptables-nft"
+)
+
+// Backends lists the backends in the order the CLI documents them.
+var Backends = []Backend{NFTables, IPTablesLegacy, IPTablesNFT}
+
+func (b Backend) variant() *ipbackend.Variant {
+	if b == IPTablesNFT {
+		return ipbackend.NFT
+	}
+	return ipbackend.Legacy
+}
+
+// Side is one of the two rulesets verify compares.
+type Side struct {
+	// Label names the side in the report, e.g. the input file name.
+	Label   string
+	Rules   *ir.Ruleset
+	Backend Backend
+	// Raw, when set with an iptables backend, is loaded as it is with the
+	// restore tool of RawFamily instead of ruleshift's rendering of Rules:
+	// the original of an iptables-save file, so that the baseline is what
+	// the user has, not what ruleshift understood of it. Rules must still
+	// be parsed from it: they name the rule behind a verdict.
+	Raw       []byte
+	RawFamily ir.Family
+
+	nft   string
+	saves map[ir.Family]string
+}
+
+// Prepare renders the side's rules for its backend. Rules the backend
+// cannot express are errors, as in translate.
+func (s *Side) Prepare() *diag.List {
+	d := &diag.List{}
+	switch s.Backend {
+	case NFTables:
+		text, rd := nftables.Render(s.Rules, nftables.Options{})
+		d.Add(rd)
+		s.nft = text
+	case IPTablesLegacy, IPTablesNFT:
+		s.saves = map[ir.Family]string{}
+		if s.Raw != nil {
+			s.saves[s.RawFamily] = string(s.Raw)
+			break
+		}
+		for _, f := range s.Rules.Families() {
+			text, rd := ipbackend.Render(s.Rules, f, s.Backend.variant(), ipbackend.Options{})
+			d.Add(rd)
+			s.saves[f] = text
+		}
+	default:
+		d.Errorf(ir.Pos{}, "unknown backend %q (want nftables, iptables-legacy or iptables-nft)", s.Backend)
+	}
+	return d
+}
+
+// observerGroup is the NFLOG group the observer logs to; far from the
+// small numbers rulesets use.
+const observerGroup = 65123
+
+// observer is loaded into F before the rules under test. Its input chain
+// sits at the last priority there is, so it sees exactly the packets that
+// every table of the ruleset let through to local delivery; it logs them
+// to verify and drops them, so F's own stack never answers a probe (no
+// RST or port-unreachable that would look like a REJECT).
+//
+// Conntrack must confirm the flow before the observer drops the packet,
+// or replies would never be ESTABLISHED. The confirm hook has the same
+// priority (INT_MAX) and the kernel puts a hook before the existing ones
+// of equal priority, so the conntrack table below, whose ct expression
+// registers conntrack after the observer chain exists, makes confirm run
+// first. It also keeps conntrack on for rulesets that do not use it, so
+// both sides always see defragmented, tracked packets.
+func observer() string {
+	var b strings.Builder
+	for _, fam := range []string{"ip", "ip6"} {
+		fmt.Fprintf(&b, "table %s rsv_observe {\n\tchain input {\n\t\ttype filter hook input priority 2147483647; policy accept;\n\t\tlog group %d drop\n\t}\n", fam, observerGroup)
+		if fam == "ip" {
+			// The barrier marker (barrier.go), logged and dropped before
+			// any other hook can see it.
+			fmt.Fprintf(&b, "\tchain barrier {\n\t\ttype filter hook prerouting priority -2147483648; policy accept;\n\t\tip protocol %d ip daddr 169.254.0.2 log group %d drop\n\t}\n", barrierProto, observerGroup)
+		}
+		b.WriteString("}\n")
+	}
+	for _, fam := range []string{"ip", "ip6"} {
+		fmt.Fprintf(&b, "table %s rsv_conntrack {\n\tchain output {\n\t\ttype filter hook output priority -1000; policy accept;\n\t\tct state new\n\t}\n}\n", fam)
+	}
+	return b.String()
+}
+
+// loadError is a kernel or tool refusing a side's rules.
+type loadError struct {
+	side, tool, msg string
+}
+
+func (e *loadError) Error() string {
+	return fmt.Sprintf("%s: %s refused the rules: %s", e.side, e.tool, e.msg)
+}
+
+// IsLoadError reports whether err is the kernel or a tool refusing rules.
+func IsLoadError(err error) bool {
+	_, ok := err.(*loadError)
+	return ok
+}
+
+// load puts the observer and then the side's rules into namespace ns.
+func (s *Side) load(name, ns string) error {
+	if _, err := nsRun(ns, []byte(observer()), "nft", "-f", "-"); err != nil {
+		return fmt.Errorf("%s: loading the observer: %v", name, err)
+	}
+	if s.Backend == NFTables {
+		if _, err := nsRun(ns, []byte(s.nft), "nft", "-f", "-"); err != nil {
+			return &loadError{name, "nft", err.Error()}
+		}
+		return nil
+	}
+	for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
+		text, ok := s.saves[f]
+		if !ok {
+			continue
+		}
+		tool := s.Backend.variant().RestoreCommand(f)
+		if _, err := nsRun(ns, []byte(text), tool, "-w", "10"); err != nil {
+			return &loadError{name, tool, err.Error()}
+		}
+	}
+	return nil
+}

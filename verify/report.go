@@ -1,0 +1,153 @@
+package verify
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// VerdictKind is what happened to a probe.
+type VerdictKind string
+
+const (
+	Accept VerdictKind = "accept" // delivered to F, or seen leaving it
+	Drop   VerdictKind = "drop"   // nothing came out
+	Reject VerdictKind = "reject" // an ICMP error or a TCP reset came back
+	Unsent VerdictKind = "unsent" // the kernel would not even send it
+)
+
+// Verdict is one side's fate of a probe. Two verdicts agree only when
+// every field does: an accepted packet must leave by the same interface
+// with the same addresses (NAT), a reject must send the same answer.
+type Verdict struct {
+	Kind VerdictKind
+	// Where is "local" for delivery to F, else the interface it left by.
+	Where string
+	// Hdr is the accepted packet as it was delivered or left.
+	Hdr Header
+	// Detail is the reject answer, or why a probe was not sent.
+	Detail string
+}
+
+func (v Verdict) String() string {
+	switch v.Kind {
+	case Accept:
+		if v.Where == "local" {
+			return "accept (delivered to F as " + v.Hdr.String() + ")"
+		}
+		return "accept (left by " + v.Where + " as " + v.Hdr.String() + ")"
+	case Reject, Unsent:
+		return string(v.Kind) + " (" + v.Detail + ")"
+	}
+	return string(v.Kind)
+}
+
+// agree reports whether two verdicts for p are the same fate. A port that
+// NAT rewrote on both sides is not compared: Linux picks a free port at a
+// random offset, so two runs of the same ruleset differ there.
+func agree(p *Probe, a, b Verdict) bool {
+	if a.Kind == Accept && b.Kind == Accept {
+		if a.Hdr.Sport != p.Sport && b.Hdr.Sport != p.Sport {
+			a.Hdr.Sport, b.Hdr.Sport = 0, 0
+		}
+		if a.Hdr.Dport != p.Dport && b.Hdr.Dport != p.Dport {
+			a.Hdr.Dport, b.Hdr.Dport = 0, 0
+		}
+	}
+	return a == b
+}
+
+// Diff is one probe the two sides treated differently.
+type Diff struct {
+	Probe    *Probe
+	Old, New Verdict
+	// OldRule and NewRule name the rule that decided, when the probe was
+	// sent again alone and the rule counters showed it.
+	OldRule, NewRule string
+	// Unstable: sent again alone, the two sides agreed. The difference
+	// then depends on state or timing (a rate limit, a recent list).
+	Unstable bool
+}
+
+// Result is the outcome of one verify run.
+type Result struct {
+	Old, New string // side labels with their backends
+	Ifaces   []string
+	// Originals are the generated probes, Replies the replies of flows
+	// both sides accepted.
+	Originals, Replies int
+	Setup, Probing     time.Duration
+	Diffs              []Diff
+	// Tally counts each side's verdicts, so a run where everything was
+	// dropped on both sides shows as such.
+	Tally [2]map[VerdictKind]int
+	// Incomplete counts batches whose end F never confirmed; their
+	// verdicts may miss late answers.
+	Incomplete int
+	// All holds every probe with both verdicts, for debugging (Options.KeepAll).
+	All []Diff
+}
+
+// Rate is probes per second over the probing time.
+func (r *Result) Rate() float64 {
+	if r.Probing <= 0 {
+		return 0
+	}
+	return float64(r.Originals+r.Replies) / r.Probing.Seconds()
+}
+
+// Stable counts the differences that reproduced.
+func (r *Result) Stable() int {
+	n := 0
+	for _, d := range r.Diffs {
+		if !d.Unstable {
+			n++
+		}
+	}
+	return n
+}
+
+// Write prints the report: a summary line, then every difference with
+// its packet and, where known, the deciding rule on each side.
+func (r *Result) Write(w io.Writer) {
+	n := r.Originals + r.Replies
+	fmt.Fprintf(w, "verify: old %s, new %s\n", r.Old, r.New)
+	fmt.Fprintf(w, "verify: %d probes (%d generated, %d replies of established flows) in %s, %.0f probes/s; setup %s; interfaces %v\n",
+		n, r.Originals, r.Replies, r.Probing.Round(time.Millisecond), r.Rate(), r.Setup.Round(time.Millisecond), r.Ifaces)
+	for i, name := range []string{"old", "new"} {
+		fmt.Fprintf(w, "verify: %s: %d accepted, %d dropped, %d rejected, %d unsent\n", name, r.Tally[i][Accept], r.Tally[i][Drop], r.Tally[i][Reject], r.Tally[i][Unsent])
+	}
+	if r.Incomplete > 0 {
+		fmt.Fprintf(w, "verify: warning: %d batches of probes were not confirmed answered; a late answer may show as a drop\n", r.Incomplete)
+	}
+	if len(r.Diffs) == 0 {
+		fmt.Fprintf(w, "verify: all %d probes agree\n", n)
+		return
+	}
+	fmt.Fprintf(w, "verify: %d of %d probes differ", len(r.Diffs), n)
+	if u := len(r.Diffs) - r.Stable(); u > 0 {
+		fmt.Fprintf(w, " (%d of them did not reproduce when sent again alone)", u)
+	}
+	fmt.Fprintln(w)
+	for _, d := range r.Diffs {
+		p := d.Probe
+		fmt.Fprintf(w, "\n#%d %s\n", p.ID, p)
+		if p.Orig != nil {
+			fmt.Fprintf(w, "    reply of #%d %s\n", p.Orig.ID, p.Orig)
+		}
+		if p.Why != "" && p.Orig == nil {
+			fmt.Fprintf(w, "    probe from: %s\n", p.Why)
+		}
+		fmt.Fprintf(w, "    old: %s\n", d.Old)
+		if d.OldRule != "" {
+			fmt.Fprintf(w, "         decided by %s\n", d.OldRule)
+		}
+		fmt.Fprintf(w, "    new: %s\n", d.New)
+		if d.NewRule != "" {
+			fmt.Fprintf(w, "         decided by %s\n", d.NewRule)
+		}
+		if d.Unstable {
+			fmt.Fprintf(w, "    sent again alone, both sides agreed: the difference depends on state or timing\n")
+		}
+	}
+}
