@@ -131,11 +131,11 @@ func TestCtHelperLoads(t *testing.T) {
 	got, _ := ns.Run(nil, "nft", "list", "table", "ip", nftables.TableName("raw"))
 	for _, want := range []string{
 		"ct helper Q.931_tcp {\n\t\ttype \"Q.931\" protocol tcp\n\t\tl3proto ip\n\t}",
-		"chain OUTPUT_ct {\n\t\ttype filter hook output priority -199; policy accept;",
+		"\t\ttype filter hook output priority -199; policy accept;\n\t\tct status confirmed accept\n\t\tjump U_ct\n\t\tjump dynamic_chain_ct\n",
 		"udp dport 5060 ct helper set \"sip_udp\" accept",
 		"ip protocol tcp ct event set destroy,helper,mark accept",
 		"jump dynamic_chain_ct",
-		"udp dport 5060 counter packets 0 bytes 0 ct zone set 3",
+		"udp dport 5060 ct zone set 3",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("listing lacks %q:\n%s", want, got)
@@ -249,5 +249,31 @@ func TestCtHelperFTPRole(t *testing.T) {
 		c.Write([]byte("PASV\r\n"))
 		c.Read(buf)
 		time.Sleep(1500 * time.Millisecond)
+	}
+}
+
+// TestCtHelperApply checks that Apply loads the mirror chains (through
+// nft -f, since the netlink encoder does not write them) and refuses what
+// Render refuses.
+func TestCtHelperApply(t *testing.T) {
+	testenv.RequireBinary(t, "nft", "nsenter")
+	ns := testenv.NewNetns(t, "hH")
+	load := func(save string) (*nftables.ApplyResult, error) {
+		rs, d := translate.Load([]translate.Input{{Name: "t", Data: []byte(save)}}, translate.Options{From: translate.Save, Family: ir.IPv4})
+		if d.HasErrors() {
+			t.Fatal(d.Err())
+		}
+		return nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name, Nft: "nft"})
+	}
+	res, err := load(raw("-A OUTPUT -p udp -j CT --ctevents new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ns.Run(nil, "nft", "list", "chain", "ip", nftables.TableName("raw"), "OUTPUT_ct")
+	if res.Method != "nft -f" || !strings.Contains(got, `ip protocol udp ct event set new accept`) {
+		t.Errorf("method %q, mirror:\n%s", res.Method, got)
+	}
+	if _, err := load(raw("-A OUTPUT -m conntrack --ctstate INVALID -j RETURN", "-A OUTPUT -p udp -j CT --ctevents new")); err != nftables.ErrRender {
+		t.Errorf("a conntrack match on the path: got %v, want ErrRender", err)
 	}
 }
