@@ -162,13 +162,25 @@ func (w *writer) owner(m *ir.Owner) {
 		w.opt(m.NegSocket, "--socket-exists")
 	}
 	if m.UID != nil {
+		w.nameWarning("user", m.UID)
 		w.opt(m.NegUID, "--uid-owner", idRange(m.UID))
 	}
 	if m.GID != nil {
+		w.nameWarning("group", m.GID)
 		w.opt(m.NegGID, "--gid-owner", idRange(m.GID))
 	}
 	if m.SupplGroups {
 		w.add("--suppl-groups")
+	}
+}
+
+// nameWarning says that a user or group name became a number: the kernel
+// keeps numbers, and this machine's user database made it, which may not
+// be the target's. (nft output keeps the name: nft resolves it at load.)
+func (w *writer) nameWarning(kind string, r *ir.IDRange) {
+	if r.Name != "" {
+		id := map[string]string{"user": "uid", "group": "gid"}[kind]
+		w.diags.Warnf(w.rule.Src, "owner: %s %q written as %s %s, as this machine resolves it; check that the target machine agrees", kind, r.Name, id, idRange(r))
 	}
 }
 

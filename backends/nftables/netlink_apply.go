@@ -116,7 +116,7 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 			return res, err
 		}
 		b.setDeletes(old)
-		errs, err := c.sendBatch(gen, &b.dels, &b.m)
+		errs, err := c.sendBatch(gen, &b.dels, &b.head.m, &b.tail.m)
 		if err != nil {
 			return res, err
 		}
@@ -134,7 +134,7 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 // refusal maps the kernel's first error to what the message stood for.
 func (b *batch) refusal(e *kernelError) error {
 	i := e.Index
-	origins := append(append([]origin(nil), b.delO...), b.origins...)
+	origins := append(append(append([]origin(nil), b.delO...), b.head.o...), b.tail.o...)
 	if i < 0 || i >= len(origins) {
 		return fmt.Errorf("the kernel refused the transaction: %w", e)
 	}

@@ -48,7 +48,7 @@ func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*dia
 	var buf []byte
 	// About 350 bytes per rule: growing the buffer by doubling from
 	// nothing copied it a dozen times.
-	b.m.b = make([]byte, 0, 4096+350*rs.RuleCount())
+	b.tail.m.b = make([]byte, 0, 4096+350*rs.RuleCount())
 	for _, f := range fams {
 		for _, t := range rs.Tables {
 			if t.Family != f {
@@ -63,6 +63,7 @@ func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*dia
 			}
 			decls := &Decls{}
 			for _, c := range t.Chains {
+				b.place.newChain()
 				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: noCounters, Decls: decls}
 				for i, r := range c.Rules {
 					nd, nDecls := len(diags.Items), decls.Len()
@@ -80,6 +81,15 @@ func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*dia
 						continue
 					}
 					b.addRule(nt, names[c.Name], origin{table: f.String() + " " + nt.name, chain: names[c.Name], rule: r, index: i + 1}, nr)
+				}
+				b.endChain()
+			}
+			// CT --helper and --ctevents need the mirror chains Render adds
+			// (ctmirror.go): report their errors, and load them with nft -f.
+			if needsCtMirror(t) {
+				renderCtMirrors(&strings.Builder{}, t, names, decls, diags)
+				if first == nil {
+					first = &unencoded{pos: t.Src, why: "its raw chains assign conntrack helpers or events in chains after conntrack"}
 				}
 			}
 		}
@@ -107,19 +117,32 @@ func hookPrio(s string) int32 {
 }
 
 // batch writes the messages of one transaction and the origin of each:
-// the deletions of the old tables, then the new tables.
+// the deletions of the old tables, then the new tables in two streams (see
+// netlink_order.go): head holds the tables, the chains and the rules that
+// use anonymous sets with their sets, tail every other rule.
 type batch struct {
-	dels, m       msgBuf
-	delO, origins []origin
-	tables        []*nlTable
-	setID         uint32
+	dels       msgBuf
+	delO       []origin
+	head, tail stream
+	// later holds the other rules of the chain being written until the
+	// chain ends and they go to tail.
+	later  stream
+	tables []*nlTable
+	setID  uint32
 	// tableSets numbers the anonymous sets of the table being written.
 	tableSets int
+	place     placement
 }
 
-func (b *batch) begin(msg uint16, flags uint16, fam ir.Family, o origin) {
-	b.m.begin(nfnlSubsysNftables<<8|msg, nlmFRequest|flags, nfproto(fam), 0)
-	b.origins = append(b.origins, o)
+// stream is a run of batch messages and what each stands for.
+type stream struct {
+	m msgBuf
+	o []origin
+}
+
+func (s *stream) begin(msg uint16, flags uint16, fam ir.Family, o origin) {
+	s.m.begin(nfnlSubsysNftables<<8|msg, nlmFRequest|flags, nfproto(fam), 0)
+	s.o = append(s.o, o)
 }
 
 // setDeletes replaces the deletions of old tables.
@@ -134,64 +157,58 @@ func (b *batch) setDeletes(old []tableRef) {
 }
 
 func (b *batch) addTable(t *nlTable) {
-	b.begin(msgNewTable, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name})
-	b.m.str(1, t.name)
-	b.m.u32(2, 0) // NFTA_TABLE_FLAGS
-	b.m.end()
+	h := &b.head
+	h.begin(msgNewTable, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name})
+	h.m.str(1, t.name)
+	h.m.u32(2, 0) // NFTA_TABLE_FLAGS
+	h.m.end()
 	b.tableSets = 0
+	b.place.newTable()
 }
 
 func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
-	b.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
-	b.m.str(1, t.name) // NFTA_CHAIN_TABLE
-	b.m.str(3, name)   // NFTA_CHAIN_NAME
+	h := &b.head
+	h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
+	h.m.str(1, t.name) // NFTA_CHAIN_TABLE
+	h.m.str(3, name)   // NFTA_CHAIN_NAME
 	if c.Builtin {
-		h := hooks[t.src.Name][c.Name]
-		n := b.m.nest(4) // NFTA_CHAIN_HOOK
-		b.m.u32(1, hookNums[h.hook])
-		b.m.u32(2, uint32(hookPrio(h.prio)))
-		b.m.nestEnd(n)
+		hk := hooks[t.src.Name][c.Name]
+		n := h.m.nest(4) // NFTA_CHAIN_HOOK
+		h.m.u32(1, hookNums[hk.hook])
+		h.m.u32(2, uint32(hookPrio(hk.prio)))
+		h.m.nestEnd(n)
 		pol := uint32(1) // NF_ACCEPT
 		if c.Policy == ir.PolicyDrop {
 			pol = 0
 		}
-		b.m.u32(5, pol) // NFTA_CHAIN_POLICY
-		b.m.str(7, h.typ)
+		h.m.u32(5, pol) // NFTA_CHAIN_POLICY
+		h.m.str(7, hk.typ)
 	}
 	if name != c.Name {
 		comment := "iptables chain " + sanitizeComment(c.Name)
-		b.m.attr(12, userdata.AppendString(nil, 0, comment)) // NFTA_CHAIN_USERDATA
+		h.m.attr(12, userdata.AppendString(nil, 0, comment)) // NFTA_CHAIN_USERDATA
 	}
-	b.m.end()
+	h.m.end()
+	b.place.handle++
 }
 
-func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
+// writeRule writes the table, chain, expressions and userdata of a rule
+// whose message is open in m.
+func writeRule(m *msgBuf, t *nlTable, chain string, r *nlRule) {
 	fam := byte(nfproto(t.fam))
-	for _, s := range r.sets {
-		b.setID++
-		s.lookup.SetID = b.setID
-		// nft names anonymous sets "__set%d" and lets the kernel number
-		// them, but the kernel then finds each set by scanning the whole
-		// transaction for its id, which is quadratic. Naming them
-		// __set0, __set1, … in order gives the same names directly.
-		s.lookup.SetName = fmt.Sprintf("__set%d", b.tableSets)
-		b.tableSets++
-		b.addSet(t, s, o)
-	}
-	b.begin(msgNewRule, nlmFCreate|nlmFAppend, t.fam, o)
-	b.m.str(1, t.name)
-	b.m.str(2, chain)
-	list := b.m.nest(4) // NFTA_RULE_EXPRESSIONS
+	m.str(1, t.name)  // NFTA_RULE_TABLE
+	m.str(2, chain)   // NFTA_RULE_CHAIN
+	list := m.nest(4) // NFTA_RULE_EXPRESSIONS
 	for _, x := range r.exprs {
-		el := b.m.nest(1) // NFTA_LIST_ELEM
+		el := m.nest(1) // NFTA_LIST_ELEM
 		switch x := x.(type) {
 		case *rawExpr:
-			b.m.str(1, x.name) // NFTA_EXPR_NAME
-			d := b.m.nest(2)   // NFTA_EXPR_DATA
-			b.m.raw(x.data)
-			b.m.nestEnd(d)
+			m.str(1, x.name) // NFTA_EXPR_NAME
+			d := m.nest(2)   // NFTA_EXPR_DATA
+			m.raw(x.data)
+			m.nestEnd(d)
 		case expr.Any:
-			if b.m.writeExpr(x) {
+			if m.writeExpr(x) {
 				break
 			}
 			data, err := expr.Marshal(fam, x)
@@ -199,49 +216,49 @@ func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
 				// Only malformed expressions fail; the encoder builds none.
 				panic(fmt.Sprintf("internal error: marshal %T: %v", x, err))
 			}
-			b.m.raw(data)
+			m.raw(data)
 		}
-		b.m.nestEnd(el)
+		m.nestEnd(el)
 	}
-	b.m.nestEnd(list)
+	m.nestEnd(list)
 	if r.udata != nil {
-		b.m.attr(7, r.udata) // NFTA_RULE_USERDATA
+		m.attr(7, r.udata) // NFTA_RULE_USERDATA
 	}
-	b.m.end()
 }
 
 func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
-	b.begin(msgNewSet, nlmFCreate, t.fam, o)
-	b.m.str(1, t.name)
-	b.m.str(2, s.lookup.SetName)
-	b.m.u32(3, s.flags)
-	b.m.u32(4, s.keyType)
-	b.m.u32(5, s.keyLen)
-	b.m.u32(10, b.setID) // NFTA_SET_ID
-	d := b.m.nest(9)     // NFTA_SET_DESC
-	b.m.u32(1, uint32(len(s.elems)))
-	b.m.nestEnd(d)
-	b.m.attr(13, s.udata)
-	b.m.end()
+	h := &b.head
+	h.begin(msgNewSet, nlmFCreate, t.fam, o)
+	h.m.str(1, t.name)
+	h.m.str(2, s.lookup.SetName)
+	h.m.u32(3, s.flags)
+	h.m.u32(4, s.keyType)
+	h.m.u32(5, s.keyLen)
+	h.m.u32(10, b.setID) // NFTA_SET_ID
+	d := h.m.nest(9)     // NFTA_SET_DESC
+	h.m.u32(1, uint32(len(s.elems)))
+	h.m.nestEnd(d)
+	h.m.attr(13, s.udata)
+	h.m.end()
 
-	b.begin(msgNewSetElem, nlmFCreate, t.fam, o)
-	b.m.str(1, t.name)
-	b.m.str(2, s.lookup.SetName)
-	b.m.u32(4, b.setID) // NFTA_SET_ELEM_LIST_SET_ID
-	list := b.m.nest(3)
+	h.begin(msgNewSetElem, nlmFCreate, t.fam, o)
+	h.m.str(1, t.name)
+	h.m.str(2, s.lookup.SetName)
+	h.m.u32(4, b.setID) // NFTA_SET_ELEM_LIST_SET_ID
+	list := h.m.nest(3)
 	for _, el := range s.elems {
-		n := b.m.nest(1)
+		n := h.m.nest(1)
 		if el.flags != 0 {
-			b.m.u32(3, el.flags) // NFTA_SET_ELEM_FLAGS
+			h.m.u32(3, el.flags) // NFTA_SET_ELEM_FLAGS
 		}
-		k := b.m.nest(1) // NFTA_SET_ELEM_KEY
-		b.m.attr(1, el.key)
-		b.m.nestEnd(k)
+		k := h.m.nest(1) // NFTA_SET_ELEM_KEY
+		h.m.attr(1, el.key)
+		h.m.nestEnd(k)
 		if el.udata != nil {
-			b.m.attr(6, el.udata)
+			h.m.attr(6, el.udata)
 		}
-		b.m.nestEnd(n)
+		h.m.nestEnd(n)
 	}
-	b.m.nestEnd(list)
-	b.m.end()
+	h.m.nestEnd(list)
+	h.m.end()
 }

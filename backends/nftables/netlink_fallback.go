@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -73,6 +74,11 @@ func scriptLines(rs *ir.Ruleset, fams []ir.Family) []origin {
 					loc = append(loc, origin{table: tn, chain: names[c.Name], rule: r, index: i + 1})
 				}
 				loc = append(loc, co)
+			}
+			var mirror strings.Builder
+			renderCtMirrors(&mirror, t, names, decls, &diag.List{})
+			for i := strings.Count(mirror.String(), "\n"); i > 0; i-- {
+				loc = append(loc, origin{table: tn})
 			}
 			loc = append(loc, origin{table: tn})
 		}

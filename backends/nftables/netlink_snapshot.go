@@ -303,22 +303,21 @@ func exprNames(m msgBuf, i int) string {
 func (s *Snapshot) addExprs(raw []byte) {
 	list := s.msgs.nest(4)
 	forEachAttr(raw[4:], func(_ uint16, el []byte) {
-		as := parseAttrs(el[4:])
-		if attrStr(as, 1) != "exthdr" {
+		drop := exprDrops[attrStr(parseAttrs(el[4:]), 1)]
+		if drop == nil {
 			s.msgs.raw(el)
 			return
 		}
 		n := s.msgs.nest(1)
 		forEachAttr(el[4:], func(t uint16, a []byte) {
-			if t != 2 {
+			if t != 2 { // NFTA_EXPR_DATA
 				s.msgs.raw(a)
 				return
 			}
-			write := false
-			forEachAttr(a[4:], func(k uint16, _ []byte) { write = write || k == 7 })
 			d := s.msgs.nest(2)
+			skip := drop(a[4:])
 			forEachAttr(a[4:], func(k uint16, x []byte) {
-				if !(write && k == 5) {
+				if !skip[k] {
 					s.msgs.raw(x)
 				}
 			})
@@ -327,4 +326,28 @@ func (s *Snapshot) addExprs(raw []byte) {
 		s.msgs.nestEnd(n)
 	})
 	s.msgs.nestEnd(list)
+}
+
+// exprDrops names, per expression, the dumped attributes the kernel
+// reports but refuses when the expression is created again.
+var exprDrops = map[string]func(data []byte) map[uint16]bool{
+	// exthdr: a write (NFTA_EXTHDR_SREG, 7) is dumped with a
+	// destination register (NFTA_EXTHDR_DREG, 5) that must not be sent.
+	"exthdr": func(data []byte) map[uint16]bool {
+		write := false
+		forEachAttr(data, func(k uint16, _ []byte) { write = write || k == 7 })
+		return map[uint16]bool{5: write}
+	},
+	// dynset: NFTA_DYNSET_TIMEOUT (6) is dumped as 0 when none was given,
+	// and nft_dynset_init refuses any timeout (EOPNOTSUPP) on a set
+	// without NFT_SET_TIMEOUT, such as a meter.
+	"dynset": func(data []byte) map[uint16]bool {
+		zero := false
+		forEachAttr(data, func(k uint16, x []byte) {
+			if k == 6 && len(x) >= 12 && binary.BigEndian.Uint64(x[4:12]) == 0 {
+				zero = true
+			}
+		})
+		return map[uint16]bool{6: zero}
+	},
 }
