@@ -2,7 +2,8 @@
 # Benchmark: ruleshift translating a generated script of LINES `iptables -A`
 # lines (default 10000), against the same script run for real with
 # iptables-legacy in a scratch network namespace, one process per rule.
-# Prints both wall times and the ratio.
+# Also times ruleshift apply of the same script (translate + load).
+# Prints the wall times and the ratios.
 # Usage: sudo bench/script.sh [LINES]   (needs root, ip, iptables-legacy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,20 @@ t2=$(now)
 ip netns exec "$ns" env PATH="$out/wrap:$PATH" sh "$out/gen.sh"
 t3=$(now)
 real=$(ip netns exec "$ns" iptables-legacy-save | grep -c '^-A')
+
+# ruleshift apply of the same script (translate + load), in a fresh
+# namespace each, for both loaders.
+for b in nftables iptables-legacy; do
+	ans=rsS-bench-$b-$$
+	ip netns add "$ans"
+	a0=$(now)
+	ip netns exec "$ans" "$out/ruleshift" apply --backend "$b" --from script "$out/gen.sh" > /dev/null 2>&1
+	a1=$(now)
+	ip netns del "$ans"
+	awk -v a="$a0" -v b="$a1" -v c="$t2" -v d="$t3" -v n="$b" 'BEGIN {
+		printf "%-40s %9.3f s  (%.0fx faster than the real run; target >= 200x)\n", "ruleshift apply (" n ")", b - a, (d - c) / (b - a)
+	}'
+done
 
 awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v g="$got" -v r="$real" 'BEGIN {
 	rs = b - a; k = d - c
