@@ -35,6 +35,9 @@ type Options struct {
 	From    Format
 	Family  ir.Family // 0: detect per file
 	Resolve iptables.Resolver
+	// Inputs names every explicit input file; Load fills it in. A script
+	// may read these besides the files of its own directory.
+	Inputs []string
 	// ScriptLoader parses a shell script; set by the script frontend's
 	// package so that this one stays free of the shell interpreter.
 	ScriptLoader func(rs *ir.Ruleset, in Input, o Options) *diag.List
@@ -78,6 +81,12 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 	rs := &ir.Ruleset{}
 	diags := &diag.List{}
 	owner := map[string]string{}
+	o.Inputs = nil
+	for _, in := range inputs {
+		if in.Name != "<stdin>" {
+			o.Inputs = append(o.Inputs, in.Name)
+		}
+	}
 	for _, in := range inputs {
 		one := &ir.Ruleset{}
 		f := o.From
