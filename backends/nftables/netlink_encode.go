@@ -74,7 +74,9 @@ type encoder struct {
 	sets  []*anonSet
 	udata []byte
 	l4    uint8 // protocol known from an earlier equality, 0 if none
-	err   error
+	// linkDep: the rule has its "meta iiftype ether" dependency.
+	linkDep bool
+	err     error
 }
 
 const reg1 = 1 // NFT_REG_1

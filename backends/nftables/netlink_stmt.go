@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/nftables/expr"
-	"golang.org/x/sys/unix"
 )
 
 // Statements of the nft grammar as RuleText writes them, one compiler each.
@@ -129,6 +128,10 @@ func (e *encoder) ipStmt(kw string) {
 			&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte{0, 0}})
 	case f == "saddr" || f == "daddr":
 		e.addr(f == "daddr")
+	case f == "ttl" && kw == "ip":
+		e.hop(8)
+	case f == "hoplimit" && kw == "ip6":
+		e.hop(7)
 	default:
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)
@@ -162,6 +165,10 @@ func (e *encoder) addr(dst bool) {
 	}
 	neg := e.neg()
 	t := e.next()
+	if isRange(t) {
+		e.addrRange(off, t, neg)
+		return
+	}
 	if !strings.Contains(t, "/") {
 		if ip, ok := e.ipAddr(t); ok {
 			e.payCmp(network, off, ip, neg)
@@ -264,20 +271,7 @@ func (e *encoder) l4Stmt(kw string) {
 		e.l4dep(proto)
 		e.tcpFlags()
 	case f == "option" && kw == "tcp":
-		// The kernel's exthdr checks the protocol itself; nft adds no
-		// dependency for it.
-		n, err := strconv.ParseUint(e.next(), 10, 8)
-		state := e.next()
-		if err != nil || (state != "exists" && state != "missing") {
-			e.unencodable("tcp option %s", strings.Join(e.toks[e.pos-2:], " "))
-			return
-		}
-		val := byte(0)
-		if state == "exists" {
-			val = 1
-		}
-		e.add(&expr.Exthdr{DestRegister: reg1, Type: uint8(n), Offset: 0, Len: 1, Flags: unix.NFT_EXTHDR_F_PRESENT, Op: expr.ExthdrOpTcpopt},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{val}})
+		e.tcpOption()
 	default:
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)

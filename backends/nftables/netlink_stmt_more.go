@@ -28,6 +28,10 @@ func (e *encoder) statementMore(kw string) bool {
 		e.nat(kw)
 	case "notrack":
 		e.brk(&expr.Notrack{})
+	case "ether":
+		e.ether()
+	case "rt":
+		e.rt()
 	case "mark": // nft's short form of "meta mark"
 		e.markStmt(&expr.Meta{Key: expr.MetaKeyMARK, Register: reg1})
 	default:
@@ -40,7 +44,8 @@ func (e *encoder) statementMore(kw string) bool {
 // state and status and fib results are held.
 func host32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
-// metaMore compiles "meta mark …", "meta skuid N" and "meta skgid N".
+// metaMore compiles "meta mark …", "meta skuid|skgid ID" and "meta
+// secpath exists|missing".
 func (e *encoder) metaMore(key string) bool {
 	switch key {
 	case "mark":
@@ -51,12 +56,11 @@ func (e *encoder) metaMore(key string) bool {
 			k = expr.MetaKeySKGID
 		}
 		neg := e.neg()
-		n, err := strconv.ParseUint(e.next(), 10, 32)
-		if err != nil {
-			e.unencodable("meta %s value", key)
-			return true
+		if n, ok := e.idValue(key == "skgid"); ok {
+			e.metaCmp(k, host32(n), neg)
 		}
-		e.metaCmp(k, host32(uint32(n)), neg)
+	case "secpath":
+		e.boolCmp(&expr.Meta{Key: metaKeySecpath, Register: reg1})
 	default:
 		return false
 	}

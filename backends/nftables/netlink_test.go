@@ -11,6 +11,7 @@ import (
 	"github.com/ruleshift/ruleshift/internal/testenv"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/script"
 	"golang.org/x/tools/txtar"
@@ -23,11 +24,17 @@ type netlinkInput struct {
 }
 
 // netlinkInputs are the inputs of the test data (every txtar case and
-// script that parses) and the corpus dumps.
+// script that parses), the examples and the corpus dumps.
 func netlinkInputs(t *testing.T) []netlinkInput {
 	var out []netlinkInput
 	add := func(name string, ins []translate.Input) {
-		rs, d := translate.Load(ins, translate.Options{ScriptLoader: loadScript})
+		o := translate.Options{ScriptLoader: loadScript}
+		// The examples and scripts name hosts of a hosts file beside them.
+		if data, err := os.ReadFile(filepath.Join(ins[0].Dir, "hosts")); err == nil && ins[0].Dir != "" {
+			f, _ := hosts.Parse("hosts", data)
+			o.Resolve = f.Resolver()
+		}
+		rs, d := translate.Load(ins, o)
 		if d.HasErrors() || len(rs.Tables) == 0 {
 			return
 		}
@@ -48,7 +55,11 @@ func netlinkInputs(t *testing.T) []netlinkInput {
 		add(filepath.Base(c), ins)
 	}
 	scripts, _ := filepath.Glob("../../testdata/scripts/*.sh")
-	for _, s := range scripts {
+	examples, _ := filepath.Glob("../../examples/*")
+	for _, s := range append(scripts, examples...) {
+		if filepath.Base(s) == "hosts" {
+			continue
+		}
 		data, _ := os.ReadFile(s)
 		add(filepath.Base(s), []translate.Input{{Name: s, Data: data, Dir: filepath.Dir(s)}})
 	}

@@ -1,0 +1,177 @@
+package nftables
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ruleshift/ruleshift/internal/corpus"
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/hosts"
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/script"
+	"golang.org/x/tools/txtar"
+)
+
+// censusInput is one ruleset of the test data, the examples or the corpus.
+type censusInput struct {
+	name string
+	rs   *ir.Ruleset
+}
+
+// censusInputs loads every input that translates: the txtar cases, the
+// scripts, the examples and the iptables-save corpus.
+func censusInputs(t *testing.T) []censusInput {
+	var out []censusInput
+	add := func(name string, ins []translate.Input) {
+		o := translate.Options{ScriptLoader: censusScript}
+		// The examples and scripts name hosts of a hosts file beside them.
+		if data, err := os.ReadFile(filepath.Join(ins[0].Dir, "hosts")); err == nil && ins[0].Dir != "" {
+			f, _ := hosts.Parse("hosts", data)
+			o.Resolve = f.Resolver()
+		}
+		rs, d := translate.Load(ins, o)
+		if d.HasErrors() || len(rs.Tables) == 0 {
+			t.Logf("skipped: %s: %s", name, strings.SplitN(fmt.Sprint(d.Err()), "\n", 2)[0])
+			return
+		}
+		out = append(out, censusInput{name, rs})
+	}
+	cases, _ := filepath.Glob("../../testdata/translate/*.txtar")
+	for _, c := range cases {
+		a, err := txtar.ParseFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ins []translate.Input
+		for _, f := range a.Files {
+			if strings.HasPrefix(f.Name, "in/") {
+				ins = append(ins, translate.Input{Name: f.Name, Data: f.Data, Dir: "."})
+			}
+		}
+		add(filepath.Base(c), ins)
+	}
+	files, _ := filepath.Glob("../../testdata/scripts/*.sh")
+	ex, _ := filepath.Glob("../../examples/*")
+	for _, f := range append(files, ex...) {
+		if filepath.Base(f) == "hosts" {
+			continue
+		}
+		data, _ := os.ReadFile(f)
+		add(filepath.Base(f), []translate.Input{{Name: f, Data: data, Dir: filepath.Dir(f)}})
+	}
+	for _, d := range corpus.SaveDumps(t) {
+		data, _ := os.ReadFile(d)
+		add(filepath.Base(d), []translate.Input{{Name: d, Data: data}})
+	}
+	return out
+}
+
+func censusScript(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
+	return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir, Resolve: o.Resolve})
+}
+
+// unencodedRules lists, for every rule of the ruleset that renders but that
+// the netlink encoder cannot compile, the reason; and a reason per table
+// that needs CT mirror chains.
+func unencodedRules(rs *ir.Ruleset) []string {
+	var out []string
+	diags := &diag.List{}
+	for _, f := range rs.Families() {
+		for _, t := range rs.Tables {
+			if t.Family != f {
+				continue
+			}
+			names := ChainNames(t, diags)
+			decls := &Decls{}
+			for _, c := range t.Chains {
+				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls}
+				for _, r := range c.Rules {
+					nd, nDecls := len(diags.Items), decls.Len()
+					text := appendRule(nil, r, ctx, diags)
+					if diags.HasErrorsSince(nd) {
+						continue
+					}
+					if why := ruleUnencoded(string(text), f, decls, nDecls); why != "" {
+						out = append(out, why)
+					}
+				}
+			}
+			if needsCtMirror(t) && !mirrorsEncodable {
+				out = append(out, "ct mirror chains")
+			}
+		}
+	}
+	return out
+}
+
+// mirrorsEncodable is whether the batch encodes CT mirror chains.
+var mirrorsEncodable = false
+
+// ruleUnencoded is what keeps one rendered rule from netlink, "" if none.
+func ruleUnencoded(text string, f ir.Family, decls *Decls, nDecls int) string {
+	if decls.Len() > nDecls && !declsEncodable(decls.Lines()[nDecls:], f) {
+		return "named " + strings.Fields(decls.Lines()[nDecls])[0] + ": " + censusKey(decls.Lines()[nDecls])
+	}
+	if _, err := compileRule(text, f); err != nil {
+		if testing.Verbose() {
+			fmt.Printf("unencodable: %s\n\t%s\n", err, text)
+		}
+		return censusKey(err.Error())
+	}
+	return ""
+}
+
+// declsEncodable is replaced once named declarations are encoded.
+var declsEncodable = func([]string, ir.Family) bool { return false }
+
+var censusValue = regexp.MustCompile(`\b0x[0-9a-f]+\b|\b\d[\d.:/-]*\b`)
+
+// censusKey strips values from a reason so that reasons group.
+func censusKey(s string) string {
+	s = strings.TrimSuffix(s, ": "+errUnencodable.Error())
+	s = censusValue.ReplaceAllString(s, "V")
+	if len(s) > 90 {
+		s = s[:90]
+	}
+	return s
+}
+
+// TestNetlinkCensus lists the constructs that make inputs fall back to
+// nft -f, with counts; it fails nothing and documents what is left.
+func TestNetlinkCensus(t *testing.T) {
+	reasons := map[string]int{}
+	inputs, fallback := 0, 0
+	for _, in := range censusInputs(t) {
+		if _, d := Render(in.rs, Options{}); d.HasErrors() {
+			t.Logf("does not render: %s", in.name)
+			continue
+		}
+		inputs++
+		why := unencodedRules(in.rs)
+		if len(why) > 0 {
+			fallback++
+			t.Logf("fallback: %s: %s", in.name, strings.Join(why, " | "))
+		}
+		for _, w := range why {
+			reasons[w]++
+		}
+	}
+	keys := make([]string, 0, len(reasons))
+	for k := range reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return reasons[keys[i]] > reasons[keys[j]] || reasons[keys[i]] == reasons[keys[j]] && keys[i] < keys[j]
+	})
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%5d  %s\n", reasons[k], k)
+	}
+	t.Logf("%d inputs render, %d fall back; unencodable rules by construct:\n%s", inputs, fallback, b.String())
+}

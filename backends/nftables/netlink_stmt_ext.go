@@ -1,0 +1,255 @@
+package nftables
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"os/user"
+	"strconv"
+
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// TTL and hop limit, address ranges, the Ethernet source, the IPv6
+// routing header, IPsec, TCP MSS and user and group names, compiled as nft
+// 1.0.6 compiles them (checked with nft --debug=netlink).
+
+// Keys google/nftables has no names for (linux nf_tables.h).
+const (
+	metaKeySecpath = expr.MetaKey(25) // NFT_META_SECPATH
+	rtKeyXfrm      = expr.RtKey(4)    // NFT_RT_XFRM
+	arphrdEther    = 1                // ARPHRD_ETHER, what nft's "ether" dependency compares iiftype with
+	ipv6Routing    = 43               // the routing header's next-header number
+	tcpoptMaxseg   = 2
+)
+
+// hop compiles "ip ttl" or "ip6 hoplimit" followed by "[!=] N", "< N" or
+// "> N" (or "lt N", "gt N"). An equality is a payload equality nft may merge; the others are
+// a load and one comparison each.
+func (e *encoder) hop(off uint32) {
+	op := expr.CmpOp(0)
+	switch e.peek() {
+	case "<", "lt":
+		op = expr.CmpOpLt
+	case ">", "gt":
+		op = expr.CmpOpGt
+	}
+	if op != 0 {
+		e.pos++
+	}
+	neg := op == 0 && e.neg()
+	t := e.next()
+	n, err := strconv.ParseUint(t, 10, 8)
+	if err != nil {
+		e.unencodable("value %q", t)
+		return
+	}
+	if op == 0 {
+		e.payCmp(network, off, []byte{byte(n)}, neg)
+		return
+	}
+	e.add(load(network, off, 1), &expr.Cmp{Op: op, Register: reg1, Data: []byte{byte(n)}})
+}
+
+// addrRange compiles "A-B" on an address field: two comparisons, or one
+// range expression when negated, as for ports.
+func (e *encoder) addrRange(off uint32, t string, neg bool) {
+	a, b, _ := cutDash(t)
+	lo, ok1 := e.ipAddr(a)
+	hi, ok2 := e.ipAddr(b)
+	if ok1 && ok2 {
+		e.rangeCmp(load(network, off, uint32(len(lo))), lo, hi, neg)
+	}
+}
+
+// cutDash splits "A-B" at its only dash (addresses hold none).
+func cutDash(t string) (string, string, bool) {
+	for i := 0; i < len(t); i++ {
+		if t[i] == '-' {
+			return t[:i], t[i+1:], true
+		}
+	}
+	return t, "", false
+}
+
+// rangeCmp adds a load and a range test on it: "lo-hi" is a gte and an
+// lte comparison, "!= lo-hi" a range expression.
+func (e *encoder) rangeCmp(ld expr.Any, lo, hi []byte, neg bool) {
+	if neg {
+		e.add(ld, &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: lo, ToData: hi})
+		return
+	}
+	e.add(ld, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: lo}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: hi})
+}
+
+// loadCmp adds "[!=] N" or "[!=] N-M" on what ld loads, a big-endian
+// field of n bytes that nft never merges (extension header fields).
+func (e *encoder) loadCmp(ld expr.Any, n int) {
+	neg := e.neg()
+	lo, hi, ok := e.rangeTok(e.next(), 1<<(8*n)-1)
+	if !ok {
+		return
+	}
+	enc := func(v uint64) []byte {
+		b := make([]byte, n)
+		for i := n - 1; i >= 0; i-- {
+			b[i] = byte(v)
+			v >>= 8
+		}
+		return b
+	}
+	if lo == hi {
+		e.add(ld, &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: enc(lo)})
+		return
+	}
+	e.rangeCmp(ld, enc(lo), enc(hi), neg)
+}
+
+// ether compiles "ether saddr [!=] MAC". nft puts a "meta iiftype ether"
+// dependency before the first link-layer match of a rule.
+func (e *encoder) ether() {
+	if e.next() != "saddr" {
+		e.pos -= 2
+		e.unencodable("ether form")
+		return
+	}
+	neg := e.neg()
+	t := e.next()
+	mac, err := net.ParseMAC(t)
+	if err != nil || len(mac) != 6 {
+		e.unencodable("ether address %q", t)
+		return
+	}
+	if !e.linkDep {
+		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
+		e.linkDep = true
+	}
+	e.add(load(expr.PayloadBaseLLHeader, 6, 6), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte(mac)})
+}
+
+// host16 is a 16-bit value in host byte order (an interface type).
+func host16(v uint16) []byte { return binary.NativeEndian.AppendUint16(nil, v) }
+
+// rtHdrFields are the routing header fields nft names, by offset.
+var rtHdrFields = map[string]uint32{"nexthdr": 0, "hdrlength": 1, "type": 2, "seg-left": 3}
+
+// rt compiles "rt ipsec exists|missing" and the routing header fields
+// "rt type|seg-left|hdrlength [!=] N[-M]", each an extension header load
+// of its own: nft merges no extension header loads and adds no dependency.
+func (e *encoder) rt() {
+	f := e.next()
+	if f == "ipsec" {
+		e.boolCmp(&expr.Rt{Key: rtKeyXfrm, Register: reg1})
+		return
+	}
+	off, ok := rtHdrFields[f]
+	if !ok || !e.v6() {
+		e.pos -= 2
+		e.unencodable("rt %s", f)
+		return
+	}
+	e.loadCmp(&expr.Exthdr{DestRegister: reg1, Type: ipv6Routing, Offset: off, Len: 1, Op: expr.ExthdrOpIpv6}, 1)
+}
+
+// boolCmp compiles "exists" or "missing" after a boolean key, a one-byte
+// value.
+func (e *encoder) boolCmp(ld expr.Any) {
+	v := byte(0)
+	switch t := e.next(); t {
+	case "exists":
+		v = 1
+	case "missing":
+	default:
+		e.unencodable("boolean %q", t)
+		return
+	}
+	e.add(ld, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{v}})
+}
+
+// tcpOption compiles what follows "tcp option": "N exists|missing",
+// "maxseg exists|missing", "maxseg size [!=] N[-M]" and "maxseg size set
+// rt mtu|N". The kernel's exthdr checks the protocol itself; nft adds no
+// dependency for it.
+func (e *encoder) tcpOption() {
+	kind := e.next()
+	n, err := strconv.ParseUint(kind, 10, 8)
+	if kind == "maxseg" {
+		n, err = tcpoptMaxseg, nil
+	}
+	if err != nil {
+		e.unencodable("tcp option %s", kind)
+		return
+	}
+	if kind == "maxseg" && e.peek() == "size" {
+		e.pos++
+		e.mss()
+		return
+	}
+	e.boolCmp(&expr.Exthdr{DestRegister: reg1, Type: uint8(n), Offset: 0, Len: 1, Flags: unix.NFT_EXTHDR_F_PRESENT, Op: expr.ExthdrOpTcpopt})
+}
+
+// mss compiles the MSS test or assignment after "tcp option maxseg size".
+// The route's MSS is a host-order value nft turns to network order.
+func (e *encoder) mss() {
+	field := func() *expr.Exthdr {
+		return &expr.Exthdr{Type: tcpoptMaxseg, Offset: 2, Len: 2, Op: expr.ExthdrOpTcpopt}
+	}
+	if e.peek() != "set" {
+		ld := field()
+		ld.DestRegister = reg1
+		e.loadCmp(ld, 2)
+		return
+	}
+	e.pos++
+	w := field()
+	w.SourceRegister = reg1
+	if e.peek() == "rt" {
+		e.pos++
+		if e.next() != "mtu" {
+			e.unencodable("tcp option maxseg size set form")
+			return
+		}
+		e.brk(&expr.Rt{Key: expr.RtTCPMSS, Register: reg1},
+			&expr.Byteorder{SourceRegister: reg1, DestRegister: reg1, Op: expr.ByteorderHton, Len: 2, Size: 2}, w)
+		return
+	}
+	lo, _, ok := e.rangeTok(e.next(), 65535)
+	if ok {
+		e.brk(&expr.Immediate{Register: reg1, Data: be16(uint16(lo))}, w)
+	}
+}
+
+// idValue reads the value of "meta skuid|skgid": a number, or a user or
+// group name that nft looks up on the host where it runs (getpwnam and
+// getgrnam); Apply runs on that host, so the lookup gives the same id.
+func (e *encoder) idValue(group bool) (uint32, bool) {
+	t := e.next()
+	if n, err := strconv.ParseUint(t, 10, 32); err == nil {
+		return uint32(n), true
+	}
+	id := ""
+	if group {
+		if g, err := user.LookupGroup(t); err == nil {
+			id = g.Gid
+		}
+	} else if u, err := user.Lookup(t); err == nil {
+		id = u.Uid
+	}
+	n, err := strconv.ParseUint(id, 10, 32)
+	if err != nil {
+		e.unencodable("meta id %q", t)
+		return 0, false
+	}
+	return uint32(n), true
+}
+
+// isRange tells an address range token ("A-B") from an address.
+func isRange(t string) bool {
+	_, _, ok := cutDash(t)
+	if !ok {
+		return false
+	}
+	_, err := netip.ParseAddr(t)
+	return err != nil
+}
