@@ -139,7 +139,7 @@ func (s *System) undoEntries(st stale, m *Manifest) error {
 				return err
 			}
 		}
-		m.Services = dropService(m.Services, svc)
+		m.Services = dropWhere(m.Services, func(v Service) bool { return v == svc })
 		s.printf("reversed: systemctl %s %s\n", svc.Action, svc.Unit)
 	}
 	for _, l := range st.links {
@@ -149,7 +149,7 @@ func (s *System) undoEntries(st stale, m *Manifest) error {
 			}
 			s.printf("removed link %s\n", l.Path)
 		}
-		m.Links = dropLink(m.Links, l)
+		m.Links = dropWhere(m.Links, func(v Link) bool { return v == l })
 	}
 	for _, l := range st.removed {
 		if _, err := os.Lstat(s.abs(l.Path)); errors.Is(err, fs.ErrNotExist) {
@@ -161,13 +161,13 @@ func (s *System) undoEntries(st stale, m *Manifest) error {
 			}
 			s.printf("restored link %s -> %s\n", l.Path, l.Target)
 		}
-		m.Removed = dropLink(m.Removed, l)
+		m.Removed = dropWhere(m.Removed, func(v Link) bool { return v == l })
 	}
 	for _, mf := range st.files {
 		if err := s.revertFile(mf); err != nil {
 			return err
 		}
-		m.Files = dropFile(m.Files, mf.Path)
+		m.Files = dropWhere(m.Files, func(v ManFile) bool { return v.Path == mf.Path })
 	}
 	m.Dirs = s.removeEmptyDirs(m.Dirs)
 	return nil
@@ -229,30 +229,12 @@ func (s *System) readlink(p string) string {
 	return t
 }
 
-func dropService(list []Service, x Service) []Service {
-	var out []Service
+// dropWhere returns, in a new slice (nil when none is left), the elements
+// of list for which drop is false; list itself is left as it was.
+func dropWhere[T any](list []T, drop func(T) bool) []T {
+	var out []T
 	for _, v := range list {
-		if v != x {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func dropLink(list []Link, x Link) []Link {
-	var out []Link
-	for _, v := range list {
-		if v != x {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func dropFile(list []ManFile, p string) []ManFile {
-	var out []ManFile
-	for _, v := range list {
-		if v.Path != p {
+		if !drop(v) {
 			out = append(out, v)
 		}
 	}

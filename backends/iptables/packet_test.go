@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/ruleshift/ruleshift/backends/iptables"
-	"github.com/ruleshift/ruleshift/internal/testenv"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -162,29 +161,7 @@ func TestPacketRender(t *testing.T) {
 func TestPacketKernel(t *testing.T) {
 	for _, v := range []*iptables.Variant{iptables.Legacy, iptables.NFT} {
 		for _, fam := range []ir.Family{ir.IPv4, ir.IPv6} {
-			testenv.RequireBinary(t, v.RestoreCommand(fam), v.SaveCommand(fam))
-			data := packetDump(fam)
-			rs, d := translate.Load([]translate.Input{{Name: "p", Data: data}}, translate.Options{From: translate.Save, Family: fam})
-			if d.HasErrors() {
-				t.Fatal(d.Err())
-			}
-			text, rd := iptables.Render(rs, fam, v, iptables.Options{})
-			if rd.HasErrors() {
-				t.Fatal(rd.Err())
-			}
-			orig := testenv.NewNetns(t, "hP-pk")
-			if _, err := orig.Run(data, v.RestoreCommand(fam)); err != nil {
-				t.Fatalf("%s %s: the original does not load: %v", v.Name, fam, err)
-			}
-			ours := testenv.NewNetns(t, "hP-pk")
-			if _, err := ours.Run([]byte(text), v.RestoreCommand(fam)); err != nil {
-				t.Fatalf("%s %s: ours does not load: %v\n%s", v.Name, fam, err, text)
-			}
-			want, _ := orig.Run(nil, v.SaveCommand(fam))
-			got, _ := ours.Run(nil, v.SaveCommand(fam))
-			if w, g := testenv.StripSave(want), testenv.StripSave(got); w != g {
-				t.Errorf("%s %s: listings differ:\n%s", v.Name, fam, lineDiff(w, g))
-			}
+			kernelRoundTrip(t, v, fam, "p", packetDump(fam), "hP-pk")
 		}
 	}
 }

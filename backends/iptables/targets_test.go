@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/ruleshift/ruleshift/backends/iptables"
-	"github.com/ruleshift/ruleshift/internal/testenv"
-	"github.com/ruleshift/ruleshift/translate"
 	ipt "github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -95,27 +93,7 @@ func TestTargetsKernelRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range []*iptables.Variant{iptables.Legacy, iptables.NFT} {
-			testenv.RequireBinary(t, v.RestoreCommand(tc.fam), v.SaveCommand(tc.fam))
-			rs, d := translate.Load([]translate.Input{{Name: tc.file, Data: data}}, translate.Options{From: translate.Save, Family: tc.fam})
-			if d.HasErrors() {
-				t.Fatalf("%s: %v", tc.file, d.Err())
-			}
-			text, rd := iptables.Render(rs, tc.fam, v, iptables.Options{})
-			if rd.HasErrors() {
-				t.Fatalf("%s %s: %v", tc.file, v.Name, rd.Err())
-			}
-			orig, ours := testenv.NewNetns(t, "hC-rt"), testenv.NewNetns(t, "hC-rt")
-			if _, err := orig.Run(data, v.RestoreCommand(tc.fam)); err != nil {
-				t.Fatalf("%s %s: original does not load: %v", tc.file, v.Name, err)
-			}
-			if _, err := ours.Run([]byte(text), v.RestoreCommand(tc.fam)); err != nil {
-				t.Fatalf("%s %s: ours does not load: %v\n%s", tc.file, v.Name, err, text)
-			}
-			want, _ := orig.Run(nil, v.SaveCommand(tc.fam))
-			got, _ := ours.Run(nil, v.SaveCommand(tc.fam))
-			if testenv.StripSave(want) != testenv.StripSave(got) {
-				t.Errorf("%s %s: listings differ:\nwant:\n%s\ngot:\n%s", tc.file, v.Name, testenv.StripSave(want), testenv.StripSave(got))
-			}
+			kernelRoundTrip(t, v, tc.fam, tc.file, data, "hC-rt")
 		}
 	}
 }

@@ -6,27 +6,8 @@ import (
 
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/internal/testenv"
-	ipt "github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
-
-func ctRule(t *testing.T, line string, fam ir.Family, decls *nftables.Decls) (string, error) {
-	t.Helper()
-	toks, _, _ := ipt.SplitLine(line, ir.Pos{File: "t", Line: 1})
-	cmd, d := ipt.ParseCommand(toks, ipt.ParseOptions{Family: fam})
-	if d.HasErrors() {
-		t.Fatalf("%s: %v", line, d.Err())
-	}
-	table := cmd.Table
-	if table == "" {
-		table = "filter"
-	}
-	text, rd := nftables.RuleText(cmd.Rules[0], nftables.RuleContext{Family: fam, Table: table, Chain: cmd.Chain, NoCounter: true, Decls: decls})
-	if rd.HasErrors() {
-		return "", rd.Err()
-	}
-	return text, nil
-}
 
 func TestConntrackNft(t *testing.T) {
 	cases := []struct {
@@ -68,7 +49,7 @@ func TestConntrackNft(t *testing.T) {
 	ns := testenv.NewNetns(t, "hA-nft")
 	for _, c := range cases {
 		decls := &nftables.Decls{}
-		got, err := ctRule(t, c.line, c.fam, decls)
+		got, err := ruleText(t, c.fam, c.line, decls)
 		switch {
 		case c.err != "":
 			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "t:1") {

@@ -5,29 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/internal/testenv"
-	ipt "github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
-
-func pkRule(t *testing.T, line string, fam ir.Family) (string, error) {
-	t.Helper()
-	toks, _, _ := ipt.SplitLine(line, ir.Pos{File: "t", Line: 1})
-	cmd, d := ipt.ParseCommand(toks, ipt.ParseOptions{Family: fam})
-	if d.HasErrors() {
-		t.Fatalf("%s: %v", line, d.Err())
-	}
-	table := cmd.Table
-	if table == "" {
-		table = "filter"
-	}
-	text, rd := nftables.RuleText(cmd.Rules[0], nftables.RuleContext{Family: fam, Table: table, Chain: cmd.Chain, NoCounter: true})
-	if rd.HasErrors() {
-		return "", rd.Err()
-	}
-	return text, nil
-}
 
 var pkCases = []struct {
 	line string
@@ -96,7 +76,7 @@ var pkCases = []struct {
 
 func TestPacketNft(t *testing.T) {
 	for _, c := range pkCases {
-		got, err := pkRule(t, c.line, c.fam)
+		got, err := ruleText(t, c.fam, c.line, nil)
 		switch {
 		case c.err != "" && err == nil:
 			t.Errorf("%s: got %q, want an error with %q", c.line, got, c.err)

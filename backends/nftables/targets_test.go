@@ -9,8 +9,11 @@ import (
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// nftLine parses one iptables command and renders its rule for nft.
-func nftLine(t *testing.T, fam ir.Family, line string) (string, error) {
+// ruleText parses one iptables command (table filter unless -t says
+// otherwise) and renders its first rule for nft without a counter; decls,
+// which may be nil, collects the sets and objects the rule declares. It
+// serves the packet, conntrack and target tests of this package.
+func ruleText(t *testing.T, fam ir.Family, line string, decls *nftables.Decls) (string, error) {
 	t.Helper()
 	toks, _, _ := ipt.SplitLine(line, ir.Pos{File: "t", Line: 1, Col: 1})
 	cmd, d := ipt.ParseCommand(toks, ipt.ParseOptions{Family: fam})
@@ -21,7 +24,7 @@ func nftLine(t *testing.T, fam ir.Family, line string) (string, error) {
 	if table == "" {
 		table = "filter"
 	}
-	text, rd := nftables.RuleText(cmd.Rules[0], nftables.RuleContext{Family: fam, Table: table, Chain: cmd.Chain, NoCounter: true})
+	text, rd := nftables.RuleText(cmd.Rules[0], nftables.RuleContext{Family: fam, Table: table, Chain: cmd.Chain, NoCounter: true, Decls: decls})
 	if rd.HasErrors() {
 		return "", rd.Err()
 	}
@@ -61,7 +64,7 @@ func TestNftTargets(t *testing.T) {
 		{v4, "-t mangle -A PREROUTING -j TEE --gateway 1.2.3.4 --oif eth0", "dup to 1.2.3.4 device \"eth0\""},
 	}
 	for _, c := range cases {
-		got, err := nftLine(t, c.fam, c.line)
+		got, err := ruleText(t, c.fam, c.line, nil)
 		if err != nil {
 			t.Errorf("%q: %v", c.line, err)
 			continue
@@ -89,7 +92,7 @@ func TestNftTargetsRefused(t *testing.T) {
 		{ir.IPv4, "-A INPUT -j SET --add-set foo src", "cannot see ipset"},
 	}
 	for _, c := range cases {
-		_, err := nftLine(t, c.fam, strings.Replace(c.line, "-N user ", "", 1))
+		_, err := ruleText(t, c.fam, strings.Replace(c.line, "-N user ", "", 1), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want an error containing %q", c.line, err, c.want)
 		}

@@ -49,3 +49,21 @@ func TestSplitLine(t *testing.T) {
 		}
 	}
 }
+
+// TestStrtoul pins the number syntax iptables takes (C strtoul, base 0).
+func TestStrtoul(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"42", 42, true}, {"0x1F", 31, true}, {"0X1f", 31, true}, {"010", 8, true}, {"0", 0, true},
+		{"0b101", 0, false}, {"0o7", 0, false}, {"1_000", 0, false}, {"-1", 0, false}, {"+1", 0, false},
+		{"", 0, false}, {"0x", 0, false}, {"09", 0, false}, {"256", 0, false},
+	} {
+		got, err := strtoul(c.in, 8)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("strtoul(%q) = %d, %v; want %d, ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package iptables
 import (
 	"math"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -45,21 +44,8 @@ func init() {
 // cUint parses an unsigned number as strtoul with base 0 does (decimal,
 // 0x hex, leading-0 octal), refusing values above max.
 func cUint(s string, max uint64) (uint64, bool) {
-	base, digits := 10, s
-	switch {
-	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
-		base, digits = 16, s[2:]
-	case len(s) > 1 && s[0] == '0':
-		base, digits = 8, s[1:]
-	}
-	if digits == "" || strings.ContainsAny(digits, "_+-") {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(digits, base, 64)
-	if err != nil || n > max {
-		return 0, false
-	}
-	return n, true
+	n, err := strtoul(s, 64)
+	return n, err == nil && n <= max
 }
 
 // parseMarkMask parses "value[/mask]"; the mask defaults to all ones.

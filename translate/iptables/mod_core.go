@@ -64,21 +64,24 @@ func portOpt(c *ctx, o *opt) *ir.PortRange {
 	return &r
 }
 
+// onePortOpt parses a --sport or --dport of the tcp, udp and dccp matches
+// into *ports and *neg; these matches take each direction only once.
+func onePortOpt(c *ctx, o *opt, dir string, ports **ir.PortRange, neg *bool) {
+	if *ports != nil {
+		c.errorf(o.pos, "%s: only one %s port allowed", c.name, dir)
+	}
+	*ports, *neg = portOpt(c, o), o.neg
+}
+
 func buildTCP(c *ctx) ir.Match {
 	m := &ir.TCP{}
 	for i := range c.opts {
 		o := &c.opts[i]
 		switch o.name {
 		case "source-port", "sport":
-			if m.SrcPorts != nil {
-				c.errorf(o.pos, "tcp: only one source port allowed")
-			}
-			m.SrcPorts, m.NegSrc = portOpt(c, o), o.neg
+			onePortOpt(c, o, "source", &m.SrcPorts, &m.NegSrc)
 		case "destination-port", "dport":
-			if m.DstPorts != nil {
-				c.errorf(o.pos, "tcp: only one destination port allowed")
-			}
-			m.DstPorts, m.NegDst = portOpt(c, o), o.neg
+			onePortOpt(c, o, "destination", &m.DstPorts, &m.NegDst)
 		case "syn":
 			if m.Flags != nil {
 				c.errorf(o.pos, "tcp: only one of --syn and --tcp-flags allowed")
@@ -137,15 +140,9 @@ func buildUDP(c *ctx) ir.Match {
 		o := &c.opts[i]
 		switch o.name {
 		case "source-port", "sport":
-			if m.SrcPorts != nil {
-				c.errorf(o.pos, "udp: only one source port allowed")
-			}
-			m.SrcPorts, m.NegSrc = portOpt(c, o), o.neg
+			onePortOpt(c, o, "source", &m.SrcPorts, &m.NegSrc)
 		case "destination-port", "dport":
-			if m.DstPorts != nil {
-				c.errorf(o.pos, "udp: only one destination port allowed")
-			}
-			m.DstPorts, m.NegDst = portOpt(c, o), o.neg
+			onePortOpt(c, o, "destination", &m.DstPorts, &m.NegDst)
 		}
 	}
 	requireProto(c, "udp", 17)

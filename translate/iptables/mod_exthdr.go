@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -312,11 +311,19 @@ func buildIPv6Header(c *ctx) ir.Match {
 
 // pkUint parses an unsigned number the way strtoul(s, NULL, 0) does:
 // decimal, 0x hex or 0 octal.
-func pkUint(s string, bits int) (uint64, error) {
-	if s == "" || strings.ContainsAny(s, "_+-") || strings.HasPrefix(s, "0b") || strings.HasPrefix(s, "0o") {
-		return 0, fmt.Errorf("invalid number %q", s)
+func pkUint(s string, bits int) (uint64, error) { return strtoul(s, bits) }
+
+// pkValueMask parses "value[/mask]", each a pkUint of the given width;
+// the mask defaults to all ones.
+func pkValueMask(s string, bits int) (v, mask uint64, ok bool) {
+	vs, ms, hasMask := strings.Cut(s, "/")
+	v, err1 := pkUint(vs, bits)
+	mask = 1<<bits - 1
+	var err2 error
+	if hasMask {
+		mask, err2 = pkUint(ms, bits)
 	}
-	return strconv.ParseUint(s, 0, bits)
+	return v, mask, err1 == nil && err2 == nil
 }
 
 // pkNum parses the option's argument as a number in [lo, hi].

@@ -102,21 +102,29 @@ func buildIPRange(c *ctx) ir.Match {
 	return m
 }
 
-func pkAddrTypes(c *ctx, o *opt) ir.AddrTypes {
-	var set ir.AddrTypes
-	for _, w := range strings.Split(o.arg(), ",") {
+// pkNameBits sets bit i for every comma-separated word of list that is
+// names[i] in any case, and calls unknown for each word that names none.
+func pkNameBits(list string, names []string, unknown func(word string)) uint16 {
+	var set uint16
+	for _, w := range strings.Split(list, ",") {
 		found := false
-		for i, n := range ir.AddrTypeNames {
+		for i, n := range names {
 			if strings.EqualFold(n, w) {
 				set |= 1 << i
 				found = true
 			}
 		}
 		if !found {
-			c.errorf(o.argPos(), "addrtype: unknown address type %q (types are %s)", w, strings.Join(ir.AddrTypeNames, ", "))
+			unknown(w)
 		}
 	}
 	return set
+}
+
+func pkAddrTypes(c *ctx, o *opt) ir.AddrTypes {
+	return ir.AddrTypes(pkNameBits(o.arg(), ir.AddrTypeNames, func(w string) {
+		c.errorf(o.argPos(), "addrtype: unknown address type %q (types are %s)", w, strings.Join(ir.AddrTypeNames, ", "))
+	}))
 }
 
 func buildAddrType(c *ctx) ir.Match {
@@ -242,14 +250,8 @@ func buildTOSMatch(c *ctx) ir.Match {
 			m.Value, m.Mask = v, 0x3f
 			continue
 		}
-		vs, ms, hasMask := strings.Cut(o.arg(), "/")
-		v, err1 := pkUint(vs, 8)
-		mask := uint64(0xff)
-		var err2 error
-		if hasMask {
-			mask, err2 = pkUint(ms, 8)
-		}
-		if err1 != nil || err2 != nil {
+		v, mask, ok := pkValueMask(o.arg(), 8)
+		if !ok {
 			c.errorf(o.argPos(), "tos: bad value %q (give value[/mask] from 0 to 0xff, or a symbolic name)", o.arg())
 			continue
 		}
@@ -325,14 +327,8 @@ func buildECN(c *ctx) ir.Match {
 }
 
 func pkGroup(c *ctx, o *opt) *ir.GroupMask {
-	vs, ms, hasMask := strings.Cut(o.arg(), "/")
-	v, err1 := pkUint(vs, 32)
-	mask := uint64(0xffffffff)
-	var err2 error
-	if hasMask {
-		mask, err2 = pkUint(ms, 32)
-	}
-	if err1 != nil || err2 != nil {
+	v, mask, ok := pkValueMask(o.arg(), 32)
+	if !ok {
 		c.errorf(o.argPos(), "devgroup: invalid group %q (give value[/mask]; group names from /etc/iproute2/group are not read)", o.arg())
 		return nil
 	}
@@ -442,14 +438,8 @@ func buildRealm(c *ctx) ir.Match {
 			m.ID, m.Mask = 0, 0xffffffff
 			continue
 		}
-		vs, ms, hasMask := strings.Cut(o.arg(), "/")
-		v, err1 := pkUint(vs, 32)
-		mask := uint64(0xffffffff)
-		var err2 error
-		if hasMask {
-			mask, err2 = pkUint(ms, 32)
-		}
-		if err1 != nil || err2 != nil {
+		v, mask, ok := pkValueMask(o.arg(), 32)
+		if !ok {
 			c.errorf(o.argPos(), "realm: invalid realm %q (give value[/mask]; names from /etc/iproute2/rt_realms other than cosmos are not read)", o.arg())
 			continue
 		}
@@ -560,32 +550,17 @@ func buildDCCP(c *ctx) ir.Match {
 		o := &c.opts[i]
 		switch o.name {
 		case "source-port", "sport":
-			if m.SrcPorts != nil {
-				c.errorf(o.pos, "dccp: only one source port allowed")
-			}
-			m.SrcPorts, m.NegSrc = portOpt(c, o), o.neg
+			onePortOpt(c, o, "source", &m.SrcPorts, &m.NegSrc)
 		case "destination-port", "dport":
-			if m.DstPorts != nil {
-				c.errorf(o.pos, "dccp: only one destination port allowed")
-			}
-			m.DstPorts, m.NegDst = portOpt(c, o), o.neg
+			onePortOpt(c, o, "destination", &m.DstPorts, &m.NegDst)
 		case "dccp-types":
 			if !c.once(o) {
 				continue
 			}
 			m.NegTypes = o.neg
-			for _, w := range strings.Split(o.arg(), ",") {
-				found := false
-				for b, n := range ir.DCCPTypeNames {
-					if strings.EqualFold(n, w) {
-						m.Types |= 1 << b
-						found = true
-					}
-				}
-				if !found {
-					c.errorf(o.argPos(), "dccp: unknown DCCP type %q", w)
-				}
-			}
+			m.Types |= ir.DCCPTypes(pkNameBits(o.arg(), ir.DCCPTypeNames, func(w string) {
+				c.errorf(o.argPos(), "dccp: unknown DCCP type %q", w)
+			}))
 		case "dccp-option":
 			if !c.once(o) {
 				continue

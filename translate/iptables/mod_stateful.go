@@ -45,11 +45,8 @@ func init() {
 // parseUint parses an unsigned number as xtables_strtoul does (base 0:
 // decimal, 0x hex or 0 octal) and checks it against [lo, hi].
 func parseUint(s string, lo, hi uint64) (uint64, bool) {
-	v, err := strconv.ParseUint(s, 0, 64)
-	if err != nil || v < lo || v > hi {
-		return 0, false
-	}
-	return v, true
+	v, err := strtoul(s, 64)
+	return v, err == nil && v >= lo && v <= hi
 }
 
 // atoll mimics C's atoll: leading digits, anything after them ignored.

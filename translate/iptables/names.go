@@ -249,3 +249,25 @@ func parsePortRange(s string) (ir.PortRange, error) {
 	}
 	return r, nil
 }
+
+// strtoul parses a number as iptables does with strtoul(s, NULL, 0): hex
+// after 0x, octal after a leading 0, decimal otherwise. Go's own base-0
+// syntax (0b101, 0o7, 1_000) and signs are refused, as iptables refuses
+// them; bits bounds the value.
+func strtoul(s string, bits int) (uint64, error) {
+	base, digits := 10, s
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		base, digits = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, digits = 8, s[1:]
+	}
+	if digits == "" || strings.ContainsAny(digits, "_+-") {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	n, err := strconv.ParseUint(digits, base, bits)
+	if err != nil {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	return n, nil
+}

@@ -49,13 +49,7 @@ func init() {
 
 // parseCUint parses a number as strtoul(s, NULL, 0) does: decimal, 0x hex
 // or 0 octal, with none of Go's extra forms (underscores, 0b, 0o).
-func tgtCUint(s string, bits int) (uint64, error) {
-	if s == "" || strings.ContainsAny(s, "_+-") || strings.HasPrefix(s, "0b") || strings.HasPrefix(s, "0o") ||
-		strings.HasPrefix(s, "0B") || strings.HasPrefix(s, "0O") {
-		return 0, fmt.Errorf("invalid number %q", s)
-	}
-	return strconv.ParseUint(s, 0, bits)
-}
+func tgtCUint(s string, bits int) (uint64, error) { return strtoul(s, bits) }
 
 // numOpt parses option o as a number in [min, max].
 func tgtNum(c *ctx, o *opt, min, max uint64) (uint64, bool) {
