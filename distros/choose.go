@@ -121,15 +121,32 @@ func (c *Choice) backend(p *Profile, f *Facts, r Request) error {
 		}
 	}
 	if b == BackendIPTables {
-		v, from := f.Variant, f.VariantFrom
-		if v == "" {
-			v, from = p.IPTables, "profile "+p.Name+" default ("+f.VariantFrom+")"
-		}
-		b = "iptables-" + v
-		why += "; iptables runs iptables-" + v + ": " + from
+		var variant string
+		b, variant = p.iptablesVariant(f.Variant, f.VariantFrom)
+		why += "; " + variant
 	}
 	c.Backend, c.BackendWhy = b, why
 	return nil
+}
+
+// iptablesVariant resolves the backend "iptables" to the variant that
+// `iptables` runs: as detected (variant, from), else the profile's default.
+func (p *Profile) iptablesVariant(variant, from string) (backend, why string) {
+	if variant == "" {
+		variant, from = p.IPTables, "profile "+p.Name+" default ("+from+")"
+	}
+	return "iptables-" + variant, "iptables runs iptables-" + variant + ": " + from
+}
+
+// DefaultBackend is the distribution's own firewall backend, the one place
+// that knows it: persist and apply both fall back to it. A profile default
+// of "iptables" becomes the variant `iptables` runs (variant and from as
+// in Facts); why is "" when nothing needed resolving.
+func (p *Profile) DefaultBackend(variant, from string) (backend, why string) {
+	if p.Backend == BackendIPTables {
+		return p.iptablesVariant(variant, from)
+	}
+	return p.Backend, ""
 }
 
 // methodsFor lists the profile's methods for the chosen backend kind.

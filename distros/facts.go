@@ -134,18 +134,26 @@ func variantOf(name string) string {
 // detectMixed asks both save tools whether they see rules: both sets apply
 // to packets, so a machine with both is a hazard to report.
 func detectMixed(probe Probe) (mixed, checked bool) {
-	count := func(tool string) (int, bool) {
-		out, err := probe(tool)
-		if err != nil {
-			return 0, false
-		}
-		return strings.Count(out, "\n-A "), true
-	}
-	l, ok1 := count("iptables-legacy-save")
-	n, ok2 := count("iptables-nft-save")
-	l6, _ := count("ip6tables-legacy-save")
-	n6, _ := count("ip6tables-nft-save")
+	l, ok1 := saveRules(probe, "iptables-legacy-save")
+	n, ok2 := saveRules(probe, "iptables-nft-save")
+	l6, _ := saveRules(probe, "ip6tables-legacy-save")
+	n6, _ := saveRules(probe, "ip6tables-nft-save")
 	return (l > 0 || l6 > 0) && (n > 0 || n6 > 0), ok1 && ok2
+}
+
+// saveRules counts the rules (-A lines) that a save tool prints; ok is false
+// when it cannot run (not installed, no permission).
+func saveRules(probe Probe, tool string) (n int, ok bool) {
+	out, err := probe(tool)
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "-A ") {
+			n++
+		}
+	}
+	return n, true
 }
 
 func ufwEnabled(root fs.FS) bool {

@@ -3,7 +3,8 @@
 // persist/: it reads etc/os-release and the unit files, links and binaries
 // under a root (an fs.FS, so tests and --root work offline), matches a
 // profile from an embedded table, and decides the persistence method and
-// backend with a reason for each choice.
+// backend with a reason for each choice. It also decides apply's backend
+// (apply.go), from the same profiles and what the kernel already holds.
 package distros
 
 import (

@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
 
 	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
 	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/distros"
 	"github.com/ruleshift/ruleshift/internal/pending"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -16,11 +18,11 @@ import (
 
 type applyCmd struct {
 	inputFlags
-	Backend   string        `help:"Where to load: auto, nftables (netlink), iptables-legacy or iptables-nft (restore tools)." enum:"auto,nftables,iptables-legacy,iptables-nft" default:"auto"`
-	Confirm   time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
-	DryRun    bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
-	StateDir  string        `help:"Directory for the state of an apply waiting for confirmation." default:"/run/ruleshift" hidden:""`
-	OSRelease string        `help:"os-release file for --backend auto." default:"/etc/os-release" hidden:""`
+	Backend  string        `help:"Where to load: auto, nftables (netlink), iptables-legacy or iptables-nft (restore tools)." enum:"auto,nftables,iptables-legacy,iptables-nft" default:"auto"`
+	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
+	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
+	StateDir string        `help:"Directory for the state of an apply waiting for confirmation." default:"/run/ruleshift" hidden:""`
+	Root     string        `help:"Read os-release and the iptables links for --backend auto under DIR." default:"/" type:"path" placeholder:"DIR" hidden:""`
 }
 
 type confirmCmd struct {
@@ -40,12 +42,12 @@ func (c *applyCmd) Run(e *env) error {
 	}
 	backend, why := c.Backend, "chosen with --backend"
 	if backend == "auto" {
-		backend, why = detectBackend(c.OSRelease)
+		backend, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe)
 	}
 	fmt.Fprintf(e.stderr, "backend: %s (%s)\n", backend, why)
 	// nftables reports its diagnostics while it compiles (rendering the
 	// whole script first would double the work on large rulesets).
-	if backend != backendNft || c.DryRun {
+	if backend != distros.BackendNFTables || c.DryRun {
 		if err := checkRender(e, rs, backend); err != nil {
 			return err
 		}
@@ -74,7 +76,7 @@ func onlyFamily(rs *ir.Ruleset, f ir.Family) *ir.Ruleset {
 // anything touches the kernel.
 func checkRender(e *env, rs *ir.Ruleset, backend string) error {
 	diags := &diag.List{}
-	if backend == backendNft {
+	if backend == distros.BackendNFTables {
 		_, d := nftables.Render(rs, nftables.Options{})
 		diags.Add(d)
 	} else {
@@ -91,7 +93,7 @@ func checkRender(e *env, rs *ir.Ruleset, backend string) error {
 
 // load puts the ruleset into the kernel and says what it replaced.
 func load(e *env, rs *ir.Ruleset, backend string) error {
-	if backend == backendNft {
+	if backend == distros.BackendNFTables {
 		return loadNft(e, rs)
 	}
 	v := variantOf(backend)
@@ -131,6 +133,14 @@ func loadNft(e *env, rs *ir.Ruleset) error {
 		fmt.Fprintf(e.stderr, "removed ruleshift tables the input no longer defines: %s\n", strings.Join(res.Removed, ", "))
 	}
 	return nil
+}
+
+// variantOf maps an iptables backend name to its variant.
+func variantOf(backend string) *ipbackend.Variant {
+	if backend == distros.BackendLegacy {
+		return ipbackend.Legacy
+	}
+	return ipbackend.NFT
 }
 
 // systemError gives kernel and tool refusals exit code 4 and render

@@ -12,6 +12,7 @@ import (
 
 	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
 	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/distros"
 	"github.com/ruleshift/ruleshift/internal/pending"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"golang.org/x/term"
@@ -61,7 +62,7 @@ func (c *applyCmd) applyConfirmed(e *env, rs *ir.Ruleset, backend string) error 
 
 // saveCurrent stores what the apply will replace.
 func saveCurrent(st *pending.State, rs *ir.Ruleset, backend string) error {
-	if backend == backendNft {
+	if backend == distros.BackendNFTables {
 		snap, err := nftables.TakeSnapshot("", rs.Families())
 		if err != nil {
 			return err
@@ -244,7 +245,7 @@ func (c *watchCmd) Run(e *env) error {
 
 // rollback restores the saved state.
 func rollback(st *pending.State) error {
-	if st.Backend == backendNft {
+	if st.Backend == distros.BackendNFTables {
 		var snap nftables.Snapshot
 		if err := snap.UnmarshalBinary(st.Nft); err != nil {
 			return err

@@ -70,7 +70,8 @@ func persistError(err error) error {
 	return fail(exitIO, "%v", err)
 }
 
-// liveProbe runs a program on the running system for detect.
+// liveProbe runs a program on the running system for detect, persist and
+// apply --backend auto.
 func liveProbe(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).Output()
 	return string(out), err
