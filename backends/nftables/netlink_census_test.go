@@ -2,20 +2,15 @@ package nftables
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/ruleshift/ruleshift/internal/corpus"
-	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/internal/testinputs"
+
 	"github.com/ruleshift/ruleshift/translate/diag"
-	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/ir"
-	"github.com/ruleshift/ruleshift/translate/script"
-	"golang.org/x/tools/txtar"
 )
 
 // censusInput is one ruleset of the test data, the examples or the corpus.
@@ -28,52 +23,10 @@ type censusInput struct {
 // scripts, the examples and the iptables-save corpus.
 func censusInputs(t *testing.T) []censusInput {
 	var out []censusInput
-	add := func(name string, ins []translate.Input) {
-		o := translate.Options{ScriptLoader: censusScript}
-		// The examples and scripts name hosts of a hosts file beside them.
-		if data, err := os.ReadFile(filepath.Join(ins[0].Dir, "hosts")); err == nil && ins[0].Dir != "" {
-			f, _ := hosts.Parse("hosts", data)
-			o.Resolve = f.Resolver()
-		}
-		rs, d := translate.Load(ins, o)
-		if d.HasErrors() || len(rs.Tables) == 0 {
-			t.Logf("skipped: %s: %s", name, strings.SplitN(fmt.Sprint(d.Err()), "\n", 2)[0])
-			return
-		}
-		out = append(out, censusInput{name, rs})
-	}
-	cases, _ := filepath.Glob("../../testdata/translate/*.txtar")
-	for _, c := range cases {
-		a, err := txtar.ParseFile(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ins []translate.Input
-		for _, f := range a.Files {
-			if strings.HasPrefix(f.Name, "in/") {
-				ins = append(ins, translate.Input{Name: f.Name, Data: f.Data, Dir: "."})
-			}
-		}
-		add(filepath.Base(c), ins)
-	}
-	files, _ := filepath.Glob("../../testdata/scripts/*.sh")
-	ex, _ := filepath.Glob("../../examples/*")
-	for _, f := range append(files, ex...) {
-		if filepath.Base(f) == "hosts" {
-			continue
-		}
-		data, _ := os.ReadFile(f)
-		add(filepath.Base(f), []translate.Input{{Name: f, Data: data, Dir: filepath.Dir(f)}})
-	}
-	for _, d := range corpus.SaveDumps(t) {
-		data, _ := os.ReadFile(d)
-		add(filepath.Base(d), []translate.Input{{Name: d, Data: data}})
+	for _, in := range testinputs.All(t, "../..") {
+		out = append(out, censusInput{in.Name, in.RS})
 	}
 	return out
-}
-
-func censusScript(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
-	return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir, Resolve: o.Resolve})
 }
 
 // unencodedRules lists, for every rule of the ruleset that renders but that

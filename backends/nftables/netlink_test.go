@@ -1,20 +1,14 @@
 package nftables_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ruleshift/ruleshift/internal/testinputs"
+
 	"github.com/ruleshift/ruleshift/backends/nftables"
-	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/internal/testenv"
-	"github.com/ruleshift/ruleshift/translate"
-	"github.com/ruleshift/ruleshift/translate/diag"
-	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/ir"
-	"github.com/ruleshift/ruleshift/translate/script"
-	"golang.org/x/tools/txtar"
 )
 
 // netlinkInput is one ruleset the netlink loader is checked on.
@@ -27,51 +21,10 @@ type netlinkInput struct {
 // script that parses), the examples and the corpus dumps.
 func netlinkInputs(t *testing.T) []netlinkInput {
 	var out []netlinkInput
-	add := func(name string, ins []translate.Input) {
-		o := translate.Options{ScriptLoader: loadScript}
-		// The examples and scripts name hosts of a hosts file beside them.
-		if data, err := os.ReadFile(filepath.Join(ins[0].Dir, "hosts")); err == nil && ins[0].Dir != "" {
-			f, _ := hosts.Parse("hosts", data)
-			o.Resolve = f.Resolver()
-		}
-		rs, d := translate.Load(ins, o)
-		if d.HasErrors() || len(rs.Tables) == 0 {
-			return
-		}
-		out = append(out, netlinkInput{name, rs})
-	}
-	cases, _ := filepath.Glob("../../testdata/translate/*.txtar")
-	for _, c := range cases {
-		a, err := txtar.ParseFile(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ins []translate.Input
-		for _, f := range a.Files {
-			if strings.HasPrefix(f.Name, "in/") {
-				ins = append(ins, translate.Input{Name: f.Name, Data: f.Data, Dir: "."})
-			}
-		}
-		add(filepath.Base(c), ins)
-	}
-	scripts, _ := filepath.Glob("../../testdata/scripts/*.sh")
-	examples, _ := filepath.Glob("../../examples/*")
-	for _, s := range append(scripts, examples...) {
-		if filepath.Base(s) == "hosts" {
-			continue
-		}
-		data, _ := os.ReadFile(s)
-		add(filepath.Base(s), []translate.Input{{Name: s, Data: data, Dir: filepath.Dir(s)}})
-	}
-	for _, d := range corpus.SaveDumps(t) {
-		data, _ := os.ReadFile(d)
-		add(filepath.Base(d), []translate.Input{{Name: d, Data: data}})
+	for _, in := range testinputs.All(t, "../..") {
+		out = append(out, netlinkInput{in.Name, in.RS})
 	}
 	return out
-}
-
-func loadScript(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
-	return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir, Resolve: o.Resolve})
 }
 
 // TestNetlinkMatchesNft is google/nftables' integration-test idea applied
