@@ -81,7 +81,7 @@ type parsed struct {
 
 // parallelMin is the number of lines from which parsing is spread over
 // the CPUs; below it the goroutines cost more than they save.
-const parallelMin = 4096
+var parallelMin = 4096
 
 // preparse parses the rule lines of large inputs in parallel. Each rule
 // line depends only on the table it is in, which a cheap first pass finds;
