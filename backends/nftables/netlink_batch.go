@@ -3,7 +3,6 @@ package nftables
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -44,57 +43,54 @@ func nfproto(f ir.Family) uint8 {
 // position and the reason, so that the caller can fall back to nft -f.
 func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*diag.List, *unencoded) {
 	diags := &diag.List{}
-	var first *unencoded
-	var buf []byte
 	// About 350 bytes per rule: growing the buffer by doubling from
 	// nothing copied it a dozen times.
 	b.tail.m.b = make([]byte, 0, 4096+350*rs.RuleCount())
 	for _, f := range fams {
 		for _, t := range rs.Tables {
-			if t.Family != f {
-				continue
-			}
-			nt := &nlTable{fam: f, name: TableName(t.Name), src: t}
-			b.tables = append(b.tables, nt)
-			names := ChainNames(t, diags)
-			b.addTable(nt)
-			for _, c := range t.Chains {
-				b.addChain(nt, c, names[c.Name])
-			}
-			decls := &Decls{}
-			for _, c := range t.Chains {
-				b.place.newChain()
-				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: noCounters, Decls: decls}
-				for i, r := range c.Rules {
-					nd, nDecls := len(diags.Items), decls.Len()
-					buf = appendRule(buf[:0], r, ctx, diags)
-					if diags.HasErrorsSince(nd) || first != nil {
-						continue
-					}
-					if decls.Len() > nDecls {
-						first = &unencoded{pos: r.Src, why: "it needs a named set (" + strings.Join(decls.Lines()[nDecls:], "; ") + ")"}
-						continue
-					}
-					nr, err := compileRule(string(buf), f)
-					if err != nil {
-						first = &unencoded{pos: r.Src, why: err.Error()}
-						continue
-					}
-					b.addRule(nt, names[c.Name], origin{table: f.String() + " " + nt.name, chain: names[c.Name], rule: r, index: i + 1}, nr)
-				}
-				b.endChain()
-			}
-			// CT --helper and --ctevents need the mirror chains Render adds
-			// (ctmirror.go): report their errors, and load them with nft -f.
-			if needsCtMirror(t) {
-				renderCtMirrors(&strings.Builder{}, t, names, decls, diags)
-				if first == nil {
-					first = &unencoded{pos: t.Src, why: "its raw chains assign conntrack helpers or events in chains after conntrack"}
-				}
+			if t.Family == f {
+				b.compileTable(t, f, noCounters, diags)
 			}
 		}
 	}
-	return diags, first
+	return diags, b.first
+}
+
+// compileTable writes a table, its chains (the CT mirror chains of a raw
+// table after the others, as Render writes them) and its rules.
+func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, diags *diag.List) {
+	nt := &nlTable{fam: f, name: TableName(t.Name), src: t}
+	b.tables = append(b.tables, nt)
+	names := ChainNames(t, diags)
+	b.addTable(nt)
+	for _, c := range t.Chains {
+		b.addChain(nt, c, names[c.Name])
+	}
+	var mirrors *mirrorPlan
+	if needsCtMirror(t) {
+		mirrors = planMirrors(t, names)
+		b.addMirrorChains(nt, mirrors)
+	}
+	decls := &Decls{}
+	tbl := f.String() + " " + nt.name
+	for _, c := range t.Chains {
+		b.place.newChain()
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: noCounters, Decls: decls}
+		for i, r := range c.Rules {
+			nd, nDecls := len(diags.Items), decls.Len()
+			b.buf = appendRule(b.buf[:0], r, ctx, diags)
+			if diags.HasErrorsSince(nd) {
+				continue
+			}
+			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, string(b.buf), decls, nDecls, r.Src)
+		}
+		b.endChain()
+	}
+	// CT --helper and --ctevents need the mirror chains (ctmirror.go),
+	// whose render errors are reported here.
+	if mirrors != nil {
+		b.compileMirrors(nt, mirrors, decls, diags)
+	}
 }
 
 // unencoded names the first rule the netlink encoder cannot load.
@@ -131,7 +127,13 @@ type batch struct {
 	setID  uint32
 	// tableSets numbers the anonymous sets of the table being written.
 	tableSets int
-	place     placement
+	// meters are the meter names of the table being written.
+	meters map[string]bool
+	place  placement
+	// first is the first rule the encoder cannot load; buf holds the
+	// text of the rule being compiled.
+	first *unencoded
+	buf   []byte
 }
 
 // stream is a run of batch messages and what each stands for.
@@ -162,7 +164,7 @@ func (b *batch) addTable(t *nlTable) {
 	h.m.str(1, t.name)
 	h.m.u32(2, 0) // NFTA_TABLE_FLAGS
 	h.m.end()
-	b.tableSets = 0
+	b.tableSets, b.meters = 0, map[string]bool{}
 	b.place.newTable()
 }
 
@@ -202,6 +204,8 @@ func writeRule(m *msgBuf, t *nlTable, chain string, r *nlRule) {
 	for _, x := range r.exprs {
 		el := m.nest(1) // NFTA_LIST_ELEM
 		switch x := x.(type) {
+		case *dynsetExpr:
+			m.writeDynset(fam, x)
 		case *rawExpr:
 			m.str(1, x.name) // NFTA_EXPR_NAME
 			d := m.nest(2)   // NFTA_EXPR_DATA
@@ -237,6 +241,15 @@ func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 	h.m.u32(10, b.setID) // NFTA_SET_ID
 	d := h.m.nest(9)     // NFTA_SET_DESC
 	h.m.u32(1, uint32(len(s.elems)))
+	if s.fieldLens != nil {
+		c := h.m.nest(2) // NFTA_SET_DESC_CONCAT
+		for _, l := range s.fieldLens {
+			f := h.m.nest(1)
+			h.m.u32(1, l) // NFTA_SET_FIELD_LEN
+			h.m.nestEnd(f)
+		}
+		h.m.nestEnd(c)
+	}
 	h.m.nestEnd(d)
 	h.m.attr(13, s.udata)
 	h.m.end()
@@ -254,6 +267,11 @@ func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 		k := h.m.nest(1) // NFTA_SET_ELEM_KEY
 		h.m.attr(1, el.key)
 		h.m.nestEnd(k)
+		if el.keyEnd != nil {
+			k := h.m.nest(10) // NFTA_SET_ELEM_KEY_END
+			h.m.attr(1, el.keyEnd)
+			h.m.nestEnd(k)
+		}
 		if el.udata != nil {
 			h.m.attr(6, el.udata)
 		}

@@ -30,8 +30,8 @@ func censusInputs(t *testing.T) []censusInput {
 }
 
 // unencodedRules lists, for every rule of the ruleset that renders but that
-// the netlink encoder cannot compile, the reason; and a reason per table
-// that needs CT mirror chains.
+// the netlink encoder cannot compile, the reason, including the rules of
+// the CT mirror chains.
 func unencodedRules(rs *ir.Ruleset) []string {
 	var out []string
 	diags := &diag.List{}
@@ -55,16 +55,34 @@ func unencodedRules(rs *ir.Ruleset) []string {
 					}
 				}
 			}
-			if needsCtMirror(t) && !mirrorsEncodable {
-				out = append(out, "ct mirror chains")
+			if needsCtMirror(t) {
+				out = append(out, mirrorUnencoded(t, f, names, decls, diags)...)
 			}
 		}
 	}
 	return out
 }
 
-// mirrorsEncodable is whether the batch encodes CT mirror chains.
-var mirrorsEncodable = false
+// mirrorUnencoded is unencodedRules for the CT mirror chains of a table.
+func mirrorUnencoded(t *ir.Table, f ir.Family, names map[string]string, decls *Decls, diags *diag.List) []string {
+	var out []string
+	p := planMirrors(t, names)
+	for _, c := range p.order {
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: p.names, NoCounter: true, Decls: decls}
+		for i, r := range c.Rules {
+			if !p.m.included(c, i) {
+				continue
+			}
+			nDecls := decls.Len()
+			if text, ok := p.m.ruleText(r, ctx, diags); ok {
+				if why := ruleUnencoded(text, f, decls, nDecls); why != "" {
+					out = append(out, "ct mirror: "+why)
+				}
+			}
+		}
+	}
+	return out
+}
 
 // ruleUnencoded is what keeps one rendered rule from netlink, "" if none.
 func ruleUnencoded(text string, f ir.Family, decls *Decls, nDecls int) string {
@@ -81,7 +99,20 @@ func ruleUnencoded(text string, f ir.Family, decls *Decls, nDecls int) string {
 }
 
 // declsEncodable is replaced once named declarations are encoded.
-var declsEncodable = func([]string, ir.Family) bool { return false }
+var declsEncodable = func(lines []string, _ ir.Family) bool {
+	for _, l := range lines {
+		kind, rest, _ := strings.Cut(l, " ")
+		if kind == "ct" {
+			k2, rest2, _ := strings.Cut(rest, " ")
+			kind, rest = kind+" "+k2, rest2
+		}
+		_, body, _ := strings.Cut(rest, " ")
+		if _, ok := parseCtHelper(kind, body); !ok {
+			return false
+		}
+	}
+	return true
+}
 
 var censusValue = regexp.MustCompile(`\b0x[0-9a-f]+\b|\b\d[\d.:/-]*\b`)
 

@@ -35,18 +35,24 @@ type nlRule struct {
 
 // anonSet is an anonymous constant set a rule looks values up in.
 type anonSet struct {
+	// name is a meter's name, "" for an anonymous set.
+	name    string
 	keyType uint32 // nft datatype id
 	keyLen  uint32
 	flags   uint32
-	elems   []setElem
-	udata   []byte
-	lookup  *expr.Lookup // gets the set id when the batch is written
+	// fieldLens are the field lengths of an interval set on a
+	// concatenation (NFTA_SET_DESC_CONCAT), nil for other sets.
+	fieldLens []uint32
+	elems     []setElem
+	udata     []byte
+	lookup    *expr.Lookup // gets the set id when the batch is written
 }
 
 type setElem struct {
-	key   []byte
-	flags uint32 // NFT_SET_ELEM_INTERVAL_END
-	udata []byte
+	key    []byte
+	keyEnd []byte // the end of an element of a concatenated interval set
+	flags  uint32 // NFT_SET_ELEM_INTERVAL_END
+	udata  []byte
 }
 
 // stmt is one nft statement: its expressions, and for a payload equality

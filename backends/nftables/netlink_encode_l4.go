@@ -33,6 +33,11 @@ func (e *encoder) icmp(kw string) {
 		e.unencodable("%s %s", kw, f)
 		return
 	}
+	if e.peek() == "." && kw == "icmp" {
+		e.l4dep(proto)
+		e.concat(kw, icmpField(f == "code"))
+		return
+	}
 	if e.peek() == "." {
 		e.unencodable("%s type . code", kw)
 		return

@@ -53,45 +53,124 @@ const extV6 = `*filter
 COMMIT
 `
 
+// concatV4 uses the concatenations netlink_concat.go encodes.
+const concatV4 = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp -m multiport ! --ports 1000 -j ACCEPT
+-A INPUT -p tcp -m multiport --ports 10,20:30 -j ACCEPT
+-A INPUT -p udp -m multiport --ports 53 -j ACCEPT
+-A INPUT -s 10.0.0.1 -p icmp ! --icmp-type 3/4 -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 25,110:120,443 -j ACCEPT
+COMMIT
+`
+
+// meterV4 and meterV6 use the meters netlink_meter.go encodes.
+const meterV4 = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p tcp -m multiport ! --dports 80,443,6667,6697 -m hashlimit --hashlimit-above 10/sec --hashlimit-burst 20 --hashlimit-mode srcip --hashlimit-name aflood --hashlimit-srcmask 8 -j LOG
+-A INPUT -m hashlimit --hashlimit-upto 5/min --hashlimit-burst 5 --hashlimit-mode dstip --hashlimit-name m2 -j ACCEPT
+-A INPUT -p tcp -m hashlimit --hashlimit-upto 50/hour --hashlimit-mode dstport --hashlimit-name m3 -j ACCEPT
+COMMIT
+`
+
+const meterV6 = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p udp -m hashlimit --hashlimit-above 100/sec --hashlimit-mode srcip --hashlimit-srcmask 64 --hashlimit-name m6 -j DROP
+COMMIT
+`
+
+// ctV4 and ctV6 use ct helper objects and the CT mirror chains.
+const ctV4 = `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:port_assignment - [0:0]
+-A PREROUTING -j port_assignment
+-A PREROUTING -p udp --dport 69 -j CT --helper tftp
+-A OUTPUT -j port_assignment
+-A port_assignment -p tcp -m tcp --dport 1723 -j CT --helper pptp
+-A port_assignment -p tcp -m tcp --dport 21 -j CT --helper ftp
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p tcp --dport 22 -j ACCEPT
+COMMIT
+`
+
+const ctV6 = `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -s 2001:db8::/32 -j RETURN
+-A PREROUTING -p tcp --dport 21 -j CT --helper ftp
+COMMIT
+`
+
+type extInput struct {
+	name, data string
+	fam        ir.Family
+}
+
 // TestNetlinkExtConstructs loads the inputs above over netlink, which must
 // not fall back, and with nft -f of the rendered text, and wants the same
 // listing and the same bytecode, handles aside.
 func TestNetlinkExtConstructs(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "nft", "nsenter")
-	for _, in := range []struct {
-		name, data string
-		fam        ir.Family
-	}{{"ext.v4", extV4, ir.IPv4}, {"ext.v6", extV6, ir.IPv6}} {
-		rs, d := translate.Load([]translate.Input{{Name: in.name, Data: []byte(in.data)}}, translate.Options{Family: in.fam})
-		if d.HasErrors() {
-			t.Fatalf("%s: %v", in.name, d.Err())
-		}
-		script, d := nftables.Render(rs, nftables.Options{})
-		if d.HasErrors() {
-			t.Fatalf("%s: render: %v", in.name, d.Err())
-		}
-		if testing.Verbose() {
-			t.Logf("%s:\n%s", in.name, script)
-		}
-		ref := testenv.NewNetns(t, "hE")
-		if _, err := ref.Run([]byte(script), "nft", "-f", "-"); err != nil {
-			t.Fatalf("%s: nft -f: %v\n%s", in.name, err, script)
-		}
-		ns := testenv.NewNetns(t, "hE")
-		res, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name})
-		if err != nil {
-			t.Fatalf("%s: apply without nft: %v", in.name, err)
-		}
-		if res.Method != "netlink" {
-			t.Errorf("%s: loaded with %s, want netlink", in.name, res.Method)
-		}
-		for _, args := range [][]string{{"list", "ruleset"}, {"--debug=netlink", "list", "ruleset"}} {
-			want, _ := ref.Run(nil, "nft", args...)
-			got, _ := ns.Run(nil, "nft", args...)
-			if w, g := withoutHandles(want), withoutHandles(got); g != w {
-				t.Errorf("%s: nft %s differs after a netlink load:\n%s", in.name, strings.Join(args, " "), lineDiff(w, g))
-			}
+	for _, in := range []extInput{{"ext.v4", extV4, ir.IPv4}, {"ext.v6", extV6, ir.IPv6}} {
+		compareNetlinkLoad(t, in, "hE")
+	}
+}
+
+// TestNetlinkConcatMeterHelper is TestNetlinkExtConstructs for
+// concatenations, meters and conntrack helpers.
+func TestNetlinkConcatMeterHelper(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "nft", "nsenter")
+	for _, in := range []extInput{{"concat.v4", concatV4, ir.IPv4}, {"meter.v4", meterV4, ir.IPv4}, {"meter.v6", meterV6, ir.IPv6},
+		{"ct.v4", ctV4, ir.IPv4}, {"ct.v6", ctV6, ir.IPv6}} {
+		compareNetlinkLoad(t, in, "hF")
+	}
+}
+
+// compareNetlinkLoad loads in over netlink and with nft -f, each in a
+// namespace of its own, and compares the listings.
+func compareNetlinkLoad(t *testing.T, in extInput, prefix string) {
+	t.Helper()
+	rs, d := translate.Load([]translate.Input{{Name: in.name, Data: []byte(in.data)}}, translate.Options{Family: in.fam})
+	if d.HasErrors() {
+		t.Fatalf("%s: %v", in.name, d.Err())
+	}
+	script, d := nftables.Render(rs, nftables.Options{})
+	if d.HasErrors() {
+		t.Fatalf("%s: render: %v", in.name, d.Err())
+	}
+	if testing.Verbose() {
+		t.Logf("%s:\n%s", in.name, script)
+	}
+	ref := testenv.NewNetns(t, prefix)
+	if _, err := ref.Run([]byte(script), "nft", "-f", "-"); err != nil {
+		t.Fatalf("%s: nft -f: %v\n%s", in.name, err, script)
+	}
+	ns := testenv.NewNetns(t, prefix)
+	res, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name})
+	if err != nil {
+		t.Fatalf("%s: apply without nft: %v", in.name, err)
+	}
+	if res.Method != "netlink" {
+		t.Errorf("%s: loaded with %s, want netlink", in.name, res.Method)
+	}
+	for _, args := range [][]string{{"list", "ruleset"}, {"--debug=netlink", "list", "ruleset"}} {
+		want, _ := ref.Run(nil, "nft", args...)
+		got, _ := ns.Run(nil, "nft", args...)
+		if w, g := withoutHandles(want), withoutHandles(got); g != w {
+			t.Errorf("%s: nft %s differs after a netlink load:\n%s", in.name, strings.Join(args, " "), lineDiff(w, g))
 		}
 	}
 }

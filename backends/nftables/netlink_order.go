@@ -68,6 +68,12 @@ func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
 	for _, s := range r.sets {
 		b.setID++
 		s.lookup.SetID = b.setID
+		if s.name != "" {
+			s.lookup.SetName = s.name
+			b.addMeterSet(t, s, o)
+			b.place.handle++
+			continue
+		}
 		// nft names anonymous sets "__set%d" and lets the kernel number
 		// them, but the kernel then finds each set by scanning the whole
 		// transaction for its id, which is quadratic. Naming them

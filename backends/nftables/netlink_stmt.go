@@ -266,6 +266,10 @@ func (e *encoder) l4Stmt(kw string) {
 			off = 2
 		}
 		e.l4dep(proto)
+		if e.peek() == "." {
+			e.concat(kw, portField(proto, off))
+			return
+		}
 		e.ports(proto, off)
 	case f == "flags" && kw == "tcp":
 		e.l4dep(proto)

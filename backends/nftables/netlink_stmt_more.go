@@ -20,6 +20,8 @@ func (e *encoder) statementMore(kw string) bool {
 		e.ct()
 	case "limit":
 		e.limit()
+	case "meter":
+		e.meter()
 	case "fib":
 		e.fib()
 	case "masquerade", "redirect":
@@ -179,6 +181,10 @@ func (e *encoder) ct() {
 		e.ctFlags(key, bits)
 	case "mark":
 		e.markStmt(&expr.Ct{Key: expr.CtKeyMARK, Register: reg1})
+	case "helper":
+		e.ctHelperSet()
+	case "zone":
+		e.ctZoneSet()
 	default:
 		e.pos -= 2
 		e.unencodable("ct %s", k)
@@ -218,9 +224,16 @@ var limitUnits = map[string]expr.LimitTime{
 
 // limit compiles "limit rate [over] N/UNIT [burst B packets]".
 func (e *encoder) limit() {
+	if l := e.limitExpr(); l != nil {
+		e.brk(l)
+	}
+}
+
+// limitExpr reads what follows "limit"; nil when it cannot.
+func (e *encoder) limitExpr() *expr.Limit {
 	if e.next() != "rate" {
 		e.unencodable("limit form")
-		return
+		return nil
 	}
 	l := &expr.Limit{Type: expr.LimitTypePkts}
 	if e.peek() == "over" {
@@ -232,7 +245,7 @@ func (e *encoder) limit() {
 	unit, ok := limitUnits[u]
 	if err != nil || !ok {
 		e.unencodable("limit rate %s/%s", n, u)
-		return
+		return nil
 	}
 	l.Rate, l.Unit = rate, unit
 	if e.peek() == "burst" {
@@ -240,11 +253,11 @@ func (e *encoder) limit() {
 		b, err := strconv.ParseUint(e.next(), 10, 32)
 		if err != nil || e.next() != "packets" {
 			e.unencodable("limit burst form")
-			return
+			return nil
 		}
 		l.Burst = uint32(b)
 	}
-	e.brk(l)
+	return l
 }
 
 var fibTypes = map[string]uint32{

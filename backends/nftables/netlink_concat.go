@@ -1,0 +1,197 @@
+package nftables
+
+import (
+	"strconv"
+
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+)
+
+// Concatenations looked up in anonymous sets, as nft 1.0.6 compiles them:
+// "tcp sport . tcp dport [!=] { 0-65535 . 10, 10 . 0-65535 }" (multiport
+// --ports) and "icmp type . icmp code [!=] { 3 . 4 }". Each field is loaded
+// into a 32-bit register of its own, the first into reg 1; the set's key is
+// the fields, each padded to 4 bytes. With a range the set is an interval
+// set with the concat flag and field lengths, whose elements carry a key
+// and a key end.
+
+// nft datatype ids of the fields and its concat expression type.
+const (
+	typeICMPType = 14
+	typeICMPCode = 32
+	exprConcat   = 13
+	exprPayload  = 7
+	setConcat    = 0x80 // NFT_SET_CONCAT
+	protoDescIC  = 4    // PROTO_DESC_ICMP
+)
+
+// concatField is one field of a concatenation.
+type concatField struct {
+	off, len uint32 // in the transport header
+	dtype    uint32 // nft datatype id
+	desc     uint32 // typeof: proto_desc id
+	field    uint32 // typeof: header field number
+	max      uint64
+	names    map[string]uint8 // symbolic values, or nil
+}
+
+// portField is "tcp|udp|sctp sport|dport".
+func portField(proto uint8, off uint32) concatField {
+	desc := map[uint8]uint32{protoUDP: 6, protoTCP: 8, protoSCTP: 10}[proto]
+	return concatField{off: off, len: 2, dtype: typeInetService, desc: desc, field: 1 + off/2, max: 65535}
+}
+
+// icmpField is "icmp type|code".
+func icmpField(code bool) concatField {
+	if code {
+		return concatField{off: 1, len: 1, dtype: typeICMPCode, desc: protoDescIC, field: 2, max: 255}
+	}
+	return concatField{off: 0, len: 1, dtype: typeICMPType, desc: protoDescIC, field: 1, max: 255, names: icmpNums}
+}
+
+// concatReg is the register nft gives to 32-bit slot k: NFT_REG_1.. for
+// slots that start a 128-bit register, NFT_REG32_00+k for the others
+// (netlink_put_register).
+func concatReg(k uint32) uint32 {
+	if k%4 == 0 {
+		return reg1 + k/4
+	}
+	return 8 + k
+}
+
+// concat compiles the rest of a concatenation whose first field is f; the
+// protocol dependency is already in place.
+func (e *encoder) concat(proto string, f concatField) {
+	fields := []concatField{f}
+	for e.peek() == "." {
+		e.pos++
+		kw, name := e.next(), e.next()
+		switch {
+		case kw == proto && (name == "sport" || name == "dport") && kw != "icmp":
+			off := uint32(0)
+			if name == "dport" {
+				off = 2
+			}
+			fields = append(fields, portField(map[string]uint8{"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP}[kw], off))
+		case kw == "icmp" && proto == "icmp" && (name == "type" || name == "code"):
+			fields = append(fields, icmpField(name == "code"))
+		default:
+			e.unencodable("concatenation of %s %s", kw, name)
+			return
+		}
+	}
+	neg := e.neg()
+	if e.peek() != "{" {
+		e.unencodable("concatenation without a set")
+		return
+	}
+	set, ok := e.concatSet(fields)
+	if !ok {
+		return
+	}
+	x := make([]any, 0, len(fields)+1)
+	slot := uint32(0)
+	for _, f := range fields {
+		ld := load(transport, f.off, f.len)
+		ld.DestRegister = concatReg(slot)
+		x = append(x, ld)
+		slot += (f.len + 3) / 4
+	}
+	lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: neg}
+	set.lookup = lk
+	e.sets = append(e.sets, set)
+	e.add(append(x, lk)...)
+}
+
+// concatSet reads "{ a . b, c-d . e, … }" into the anonymous set.
+func (e *encoder) concatSet(fields []concatField) (*anonSet, bool) {
+	e.pos++ // {
+	var lo, hi [][]byte
+	interval := false
+	for t := e.peek(); t != "}"; t = e.peek() {
+		if t == "," {
+			e.pos++
+			continue
+		}
+		var l, h []byte
+		for i, f := range fields {
+			if i > 0 && e.next() != "." {
+				e.unencodable("concatenated set element")
+				return nil, false
+			}
+			a, b, ok := e.concatValue(f)
+			if !ok {
+				return nil, false
+			}
+			interval = interval || a != b
+			l, h = appendPadded(l, a, f.len), appendPadded(h, b, f.len)
+		}
+		lo, hi = append(lo, l), append(hi, h)
+	}
+	e.pos++ // }
+	if len(lo) == 0 {
+		e.unencodable("empty set")
+		return nil, false
+	}
+	s := &anonSet{flags: setAnonymous | setConstant}
+	for _, f := range fields {
+		s.keyType = s.keyType<<6 | f.dtype
+		s.keyLen += (f.len + 3) &^ 3
+	}
+	s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, 0)
+	if interval {
+		s.flags |= setInterval | setConcat
+		s.udata = userdata.AppendUint32(s.udata, udataSetMerge, 1)
+		for _, f := range fields {
+			s.fieldLens = append(s.fieldLens, f.len)
+		}
+	}
+	s.udata = append(s.udata, concatTypeof(fields)...)
+	for i := range lo {
+		el := setElem{key: lo[i]}
+		if interval {
+			el.keyEnd = hi[i]
+		}
+		s.elems = append(s.elems, el)
+	}
+	return s, true
+}
+
+// concatValue reads one field's value: N, N-M, or a name.
+func (e *encoder) concatValue(f concatField) (uint64, uint64, bool) {
+	t := e.next()
+	if v, ok := f.names[t]; ok {
+		return uint64(v), uint64(v), true
+	}
+	if _, err := strconv.ParseUint(t, 10, 64); err != nil && f.names != nil {
+		e.unencodable("value %q", t)
+		return 0, 0, false
+	}
+	return e.rangeTok(t, f.max)
+}
+
+// appendPadded appends v as n big-endian bytes padded to 4.
+func appendPadded(b []byte, v uint64, n uint32) []byte {
+	for i := int(n) - 1; i >= 0; i-- {
+		b = append(b, byte(v>>(8*i)))
+	}
+	for i := n; i%4 != 0; i++ {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// concatTypeof is the set's "typeof F1 . F2" user data.
+func concatTypeof(fields []concatField) []byte {
+	var subs []byte
+	for i, f := range fields {
+		inner := userdata.AppendUint32(nil, 0, f.desc)
+		inner = userdata.AppendUint32(inner, 1, f.field)
+		sub := userdata.AppendUint32(nil, 0, exprPayload)
+		sub = userdata.Append(sub, 1, inner)
+		subs = userdata.Append(subs, userdata.Type(i), sub)
+	}
+	v := userdata.AppendUint32(nil, 0, exprConcat)
+	v = userdata.Append(v, 1, subs)
+	return userdata.Append(nil, udataSetKeyTypeof, v)
+}
