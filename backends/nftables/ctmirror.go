@@ -268,12 +268,18 @@ func (m *ctMirror) mayEnd(name string) bool {
 	return v
 }
 
-// renderCtMirrors appends the mirror chains of a raw table to b. A match
-// that would make a mirror inexact is an error at its rule.
-func renderCtMirrors(b *strings.Builder, t *ir.Table, names map[string]string, decls *Decls, diags *diag.List) {
-	if t.Name != "raw" || decls == nil {
-		return
-	}
+// mirrorPlan is the mirror chains of a table, in the order Render writes
+// them, and their names.
+type mirrorPlan struct {
+	m     *ctMirror
+	order []*ir.Chain
+	names map[string]string
+}
+
+// planMirrors orders the mirrored chains: each chain that leads to a CT
+// rule, then the user chains it jumps to. The renderer and the netlink
+// loader both use it, so the two always agree.
+func planMirrors(t *ir.Table, names map[string]string) *mirrorPlan {
 	m := newCtMirror(t)
 	var order []*ir.Chain
 	in := map[string]bool{}
@@ -293,9 +299,18 @@ func renderCtMirrors(b *strings.Builder, t *ir.Table, names map[string]string, d
 	for _, c := range m.collect() {
 		add(c)
 	}
-	mn := mirrorNames(order, names)
-	for _, c := range order {
-		m.renderChain(b, c, mn, decls, diags)
+	return &mirrorPlan{m: m, order: order, names: mirrorNames(order, names)}
+}
+
+// renderCtMirrors appends the mirror chains of a raw table to b. A match
+// that would make a mirror inexact is an error at its rule.
+func renderCtMirrors(b *strings.Builder, t *ir.Table, names map[string]string, decls *Decls, diags *diag.List) {
+	if t.Name != "raw" || decls == nil {
+		return
+	}
+	p := planMirrors(t, names)
+	for _, c := range p.order {
+		p.m.renderChain(b, c, p.names, decls, diags)
 	}
 }
 

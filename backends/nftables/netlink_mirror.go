@@ -21,38 +21,6 @@ import (
 
 const objCtHelper = 3 // NFT_OBJECT_CT_HELPER
 
-// mirrorPlan is the mirror chains of a table, in the order Render writes
-// them, and their names.
-type mirrorPlan struct {
-	m     *ctMirror
-	order []*ir.Chain
-	names map[string]string
-}
-
-// planMirrors orders the mirrored chains as renderCtMirrors does.
-func planMirrors(t *ir.Table, names map[string]string) *mirrorPlan {
-	m := newCtMirror(t)
-	var order []*ir.Chain
-	in := map[string]bool{}
-	var add func(c *ir.Chain)
-	add = func(c *ir.Chain) {
-		if c == nil || in[c.Name] {
-			return
-		}
-		in[c.Name] = true
-		order = append(order, c)
-		for i, r := range c.Rules {
-			if d, _ := jumpTo(r); d != "" && m.included(c, i) {
-				add(m.chains[d])
-			}
-		}
-	}
-	for _, c := range m.collect() {
-		add(c)
-	}
-	return &mirrorPlan{m: m, order: order, names: mirrorNames(order, names)}
-}
-
 // addMirrorChains writes the chains of the plan.
 func (b *batch) addMirrorChains(t *nlTable, p *mirrorPlan) {
 	for _, c := range p.order {
