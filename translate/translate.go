@@ -20,6 +20,9 @@ const (
 	Auto   Format = "auto"
 	Save   Format = "save"
 	Script Format = "script"
+	// NFT is an nftables file (nft -f input). translate cannot read it
+	// yet; verify loads it as written.
+	NFT Format = "nft"
 )
 
 // Input is one input file: its name as the user gave it and its contents.
@@ -49,6 +52,9 @@ type Options struct {
 // Looking at the first line only keeps a script whose here-document holds a
 // save file from passing for one, and costs nothing on large files.
 func DetectFormat(in Input) Format {
+	if isNFT(in) {
+		return NFT
+	}
 	if bytes.HasPrefix(in.Data, []byte("#!")) || strings.HasSuffix(in.Name, ".sh") {
 		return Script
 	}
@@ -96,6 +102,9 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 		switch f {
 		case Save:
 			diags.Add(iptables.ParseSave(one, in.Name, in.Data, iptables.SaveOptions{Family: o.Family, Resolve: o.Resolve}))
+		case NFT:
+			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name)
+			continue
 		case Script:
 			if o.ScriptLoader == nil {
 				diags.Errorf(ir.Pos{File: in.Name}, "shell scripts are not supported in this build")
@@ -118,4 +127,35 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 		}
 	}
 	return rs, diags
+}
+
+// isNFT recognises an nftables file: an nft shebang, a .nft name, or a
+// first statement that only nft takes (table, flush ruleset, include,
+// define, add/create/delete of a table).
+func isNFT(in Input) bool {
+	if strings.HasSuffix(in.Name, ".nft") {
+		return true
+	}
+	data := in.Data
+	if bytes.HasPrefix(data, []byte("#!")) {
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		return bytes.Contains(line, []byte("nft"))
+	}
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		w := strings.Fields(string(line))
+		switch w[0] {
+		case "table", "include", "define", "flush":
+			return len(w) > 1 && (w[0] != "flush" || w[1] == "ruleset" || w[1] == "table")
+		case "add", "create", "delete":
+			return len(w) > 1 && (w[1] == "table" || w[1] == "chain" || w[1] == "rule")
+		}
+		return false
+	}
+	return false
 }
