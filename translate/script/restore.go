@@ -202,4 +202,3 @@ func remapRuleset(rs *ir.Ruleset, f func(ir.Pos) ir.Pos) {
 		}
 	}
 }
-
