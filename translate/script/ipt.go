@@ -74,10 +74,14 @@ func (c *cmdCtx) iptables(fam ir.Family, tool string, args []string, pos []ir.Po
 	var ed diag.List
 	s.mu.Lock()
 	(&iptables.Editor{RS: s.rs, Diags: &ed}).Apply(cmd, fam)
+	code := uint8(1)
+	if jumpsNowhere(s.rs, cmd, fam) {
+		code = 2 // iptables fails to load the target: a usage error
+	}
 	s.mu.Unlock()
 	if ed.HasErrors() {
 		c.settle(&ed, refusal{tool: tool, own: s.ownRefusal(args, fam)})
-		return interp.NewExitStatus(1)
+		return interp.NewExitStatus(code)
 	}
 	s.addAll(&ed, "")
 	return nil
@@ -157,4 +161,20 @@ func joinAddrs(a []netip.Addr) string {
 		s[i] = x.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// jumpsNowhere reports whether a rule of cmd jumps to a chain its table
+// does not have, which iptables takes for a target it cannot load.
+func jumpsNowhere(rs *ir.Ruleset, cmd *iptables.Command, fam ir.Family) bool {
+	tname := cmd.Table
+	if tname == "" {
+		tname = "filter"
+	}
+	t := rs.Table(fam, tname)
+	for _, r := range cmd.Rules {
+		if j, ok := r.Target.(*ir.Jump); ok && (t == nil || t.Chain(j.Chain) == nil) {
+			return true
+		}
+	}
+	return false
 }

@@ -122,7 +122,7 @@ func (c *cmdCtx) applyRestore(fam ir.Family, tool string, data []byte, src stdin
 		s.mu.Unlock()
 		if failed {
 			c.settle(d, refusal{tool: tool, own: s.ownRefusal(strings.Fields(text), fam)})
-			return interp.NewExitStatus(1)
+			return interp.NewExitStatus(2) // as iptables-restore 1.8.9 on a bad line
 		}
 		s.addAll(d, "")
 	}
