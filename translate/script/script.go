@@ -13,6 +13,12 @@
 // command is skipped with a warning naming its line. Files are never
 // written, and only files in the script's directory can be read.
 //
+// A command iptables would refuse changes nothing and fails with the real
+// tool's status; it is an error unless the script checks that status, or
+// a warning everywhere with Options.AsRun, whose result is then what a run
+// leaves (refuse.go). Process substitution runs like command substitution,
+// without a named pipe (procsubst.go).
+//
 // Interpretation is bounded (commands run, time, nesting, concurrent
 // pipelines, memory) so that a hostile or broken script ends with an error
 // instead of hanging the translation.
