@@ -38,6 +38,10 @@ type Options struct {
 	From    Format
 	Family  ir.Family // 0: detect per file
 	Resolve iptables.Resolver
+	// AsRun asks scripts for what running them leaves: a command iptables
+	// would refuse, where the script does not check its status, is a
+	// warning instead of an error. Save files are not affected.
+	AsRun bool
 	// Inputs names every explicit input file; Load fills it in. A script
 	// may read these besides the files of its own directory.
 	Inputs []string

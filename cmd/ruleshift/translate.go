@@ -27,6 +27,7 @@ type inputFlags struct {
 	// them when a rule is added.
 	Hosts     string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
 	NoResolve bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
+	AsRun     bool   `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 }
 
 // resolver builds the host name resolver the flags ask for; nil means
@@ -98,7 +99,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 		size += len(in.Data)
 	}
 	limitMemory(size)
-	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, ScriptLoader: scriptLoader})
+	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun, ScriptLoader: scriptLoader})
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type verifyCmd struct {
 	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
 	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
 	NoResolve  bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
+	AsRun      bool   `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 	// NetnsPrefix names the throwaway namespaces; tests set it so that
 	// what they create is recognisable.
 	NetnsPrefix string `name:"netns-prefix" hidden:"" help:"Prefix of the names of the namespaces verify creates."`
@@ -78,13 +79,13 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 		return nil, fail(exitIO, "%v", err)
 	}
 	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name)}
-	flags := &inputFlags{Family: c.Family, Hosts: c.Hosts, NoResolve: c.NoResolve}
+	flags := &inputFlags{Family: c.Family, Hosts: c.Hosts, NoResolve: c.NoResolve, AsRun: c.AsRun}
 	resolve, err := flags.resolver(e)
 	if err != nil {
 		return nil, err
 	}
 	from := translate.Format(c.From)
-	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, ScriptLoader: scriptLoader})
+	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun, ScriptLoader: scriptLoader})
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}

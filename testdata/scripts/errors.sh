@@ -1,5 +1,5 @@
 #!/bin/sh
-# ruleshift-test: no-oracle (iptables fails on these lines, by design)
+# iptables fails on these lines, by design: --as-run makes them warnings
 # Every edit here fails in the real tool; each must fail at its position.
 
 iptables -N USED

@@ -118,14 +118,18 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 			c.Rules = append(c.Rules[:cmd.Num-1], c.Rules[cmd.Num:]...)
 			return
 		}
+		// Addresses may expand one -D into several rules; iptables deletes
+		// all of them or, when one is missing, none.
+		kept := &ir.Chain{Rules: append([]*ir.Rule(nil), c.Rules...)}
 		for _, r := range cmd.Rules {
-			i := findRule(c, r)
+			i := findRule(kept, r)
 			if i < 0 {
 				e.Diags.Errorf(cmd.Pos, "bad rule: no rule in chain %q matches the one to delete", c.Name)
 				return
 			}
-			c.Rules = append(c.Rules[:i], c.Rules[i+1:]...)
+			kept.Rules = append(kept.Rules[:i], kept.Rules[i+1:]...)
 		}
+		c.Rules = kept.Rules
 	case OpCheck, OpList, OpListRules, OpHelp, OpNone:
 	case OpNewChain:
 		if err := checkChainName(cmd.Chain, f); err != nil {

