@@ -35,9 +35,10 @@ func BenchmarkScript10k(b *testing.B) {
 	}
 }
 
-// TestScript10kFast holds the bound: 10,000 lines translate in well
-// under a second.
-func TestScript10kFast(t *testing.T) {
+// TestScript10k checks that a 10,000-line script translates whole. How
+// fast is measured by BenchmarkScript10k and bench/script.sh, not here: a
+// test must not depend on the machine's load.
+func TestScript10k(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
@@ -48,9 +49,6 @@ func TestScript10kFast(t *testing.T) {
 	el := time.Since(start)
 	if d.HasErrors() || rs.RuleCount() != 10000 {
 		t.Fatalf("rules %d, diagnostics %v", rs.RuleCount(), d.Err())
-	}
-	if el > 900*time.Millisecond {
-		t.Errorf("10,000 lines took %v, want well under a second", el)
 	}
 	t.Logf("10,000 iptables -A lines in %v", el)
 }

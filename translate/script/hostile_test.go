@@ -94,7 +94,8 @@ var hostile = []struct {
 	{name: "endless-loop", src: "while true; do :; done\n", errors: "loops forever"},
 	{name: "endless-arith", src: "for ((;;)); do x=1; done\n", errors: "runs too long", opts: script.Options{Timeout: 2 * time.Second}},
 	{name: "recursion", src: "f() { f; }; f\n", errors: "nested too deep"},
-	{name: "nested-shells", src: "export S='sh -c \"$S\"'; sh -c \"$S\"\n", errors: "nested too deep"},
+	// The depth bound must be what stops it, even on a loaded machine.
+	{name: "nested-shells", src: "export S='sh -c \"$S\"'; sh -c \"$S\"\n", errors: "nested too deep", opts: script.Options{Timeout: 2 * time.Minute}},
 	{name: "memory", src: "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done\n", errors: "grew beyond", opts: script.Options{MaxMemory: 64 << 20}},
 }
 
@@ -112,11 +113,7 @@ func TestHostileScripts(t *testing.T) {
 			o := h.opts
 			o.Name, o.Dir = h.name+".sh", scriptDir
 			src := fmt.Sprintf(h.src, sentinel)
-			start := time.Now()
 			d := script.Load(&ir.Ruleset{}, []byte(src), o)
-			if el := time.Since(start); el > 30*time.Second {
-				t.Errorf("took %v", el)
-			}
 			var all strings.Builder
 			for _, x := range d.Items {
 				all.WriteString(x.String() + "\n")
