@@ -140,3 +140,30 @@ func TestTableWithoutChains(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmRollbackLeavesNoTrace: an unconfirmed apply into a pristine
+// namespace is rolled back to the same listings: the tables it created
+// are removed (reset, for iptables-legacy), not left behind empty.
+func TestConfirmRollbackLeavesNoTrace(t *testing.T) {
+	need(t)
+	good6 := strings.Replace(bad6, "ip6tables -A LB -j LA\n", "ip6tables -A LB -p tcp --dport 22 -j ACCEPT\n", 1)
+	script := writeFile(t, "good6.sh", good6)
+	for _, backend := range confirmBackends {
+		ns := testenv.NewNetns(t, "hAp")
+		before := kernelState(t, ns)
+		r := rs(ns, nil, "apply", "--backend", backend, "--confirm", "2s", "--state-dir", t.TempDir(), script)
+		if r.code != 4 || !strings.Contains(r.stderr, "previous ruleset was restored") {
+			t.Errorf("%s: exit %d: %s", backend, r.code, r.stderr)
+		}
+		after := kernelState(t, ns)
+		for tool, b := range before {
+			a := after[tool]
+			if backend == "iptables-legacy" && strings.Contains(tool, "legacy") {
+				a = pristineLegacy(b, a)
+			}
+			if a != b {
+				t.Errorf("%s: %s differs after the rollback:\n--- before\n%s\n--- after\n%s", backend, tool, b, a)
+			}
+		}
+	}
+}
