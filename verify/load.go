@@ -50,7 +50,6 @@ type Side struct {
 	// gives the interfaces, addresses and ports to probe (see UseModelOf).
 	NftFile bool
 
-	nft   string
 	saves map[ir.Family]string
 }
 
@@ -67,9 +66,9 @@ func (s *Side) Prepare() *diag.List {
 	}
 	switch s.Backend {
 	case NFTables:
-		text, rd := nftables.Render(s.Rules, nftables.Options{})
+		// Rendered for its diagnostics only: load applies over netlink.
+		_, rd := nftables.Render(s.Rules, nftables.Options{})
 		d.Add(rd)
-		s.nft = text
 	case IPTablesLegacy, IPTablesNFT:
 		s.saves = map[ir.Family]string{}
 		if s.Raw != nil {
