@@ -58,6 +58,10 @@ func (r *runner) explain(d *Diff, id int) {
 
 // counters reads the packet counter of every rule loaded on the side.
 func (s *side) counters() (map[ruleRef]uint64, error) {
+	if s.in.NftFile {
+		// Its rules are not the model's: no rule to name.
+		return nil, fmt.Errorf("%s: an nftables file's rules are not in the model", s.in.Label)
+	}
 	if s.in.Backend == NFTables {
 		out, err := nsRun(s.t.f, nil, "nft", "-j", "list", "ruleset")
 		if err != nil {

@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
@@ -42,8 +44,12 @@ type Side struct {
 	// be parsed from it: they name the rule behind a verdict.
 	Raw       []byte
 	RawFamily ir.Family
+	// NftFile, set with Raw and the nftables backend, says Raw is an
+	// nftables file (nft -f input), loaded as written. ruleshift cannot
+	// read nftables files, so Rules is then the other side's model: it
+	// gives the interfaces, addresses and ports to probe (see UseModelOf).
+	NftFile bool
 
-	nft   string
 	saves map[ir.Family]string
 }
 
@@ -51,11 +57,18 @@ type Side struct {
 // cannot express are errors, as in translate.
 func (s *Side) Prepare() *diag.List {
 	d := &diag.List{}
+	switch {
+	case s.NftFile:
+		if s.Backend != NFTables || s.Raw == nil {
+			d.Errorf(ir.Pos{File: s.Label}, "an nftables file is loaded with nft -f: it needs the nftables backend")
+		}
+		return d
+	}
 	switch s.Backend {
 	case NFTables:
-		text, rd := nftables.Render(s.Rules, nftables.Options{})
+		// Rendered for its diagnostics only: load applies over netlink.
+		_, rd := nftables.Render(s.Rules, nftables.Options{})
 		d.Add(rd)
-		s.nft = text
 	case IPTablesLegacy, IPTablesNFT:
 		s.saves = map[ir.Family]string{}
 		if s.Raw != nil {
@@ -127,9 +140,22 @@ func (s *Side) load(name, ns string) error {
 	if _, err := nsRun(ns, []byte(observer()), "nft", "-f", "-"); err != nil {
 		return fmt.Errorf("%s: loading the observer: %v", name, err)
 	}
-	if s.Backend == NFTables {
-		if _, err := nsRun(ns, []byte(s.nft), "nft", "-f", "-"); err != nil {
+	if s.NftFile {
+		if _, err := nsRun(ns, nftAsWritten(s.Raw), "nft", "-f", "-"); err != nil {
 			return &loadError{name, "nft", err.Error()}
+		}
+		return nil
+	}
+	if s.Backend == NFTables {
+		// Loaded as ruleshift apply loads it: over netlink, in one
+		// transaction, with apply's fallback to nft -f for statements
+		// the netlink encoder does not cover.
+		o := nftables.ApplyOptions{NetNS: filepath.Join(netnsDir, ns)}
+		if p, err := exec.LookPath("nft"); err == nil {
+			o.Nft = p
+		}
+		if _, err := nftables.Apply(s.Rules, o); err != nil {
+			return &loadError{name, "netlink apply", err.Error()}
 		}
 		return nil
 	}
@@ -142,6 +168,38 @@ func (s *Side) load(name, ns string) error {
 		if _, err := nsRun(ns, []byte(text), tool, "-w", "10"); err != nil {
 			return &loadError{name, tool, err.Error()}
 		}
+	}
+	return nil
+}
+
+// nftAsWritten is an nftables file as nft -f is to load it in F. The one
+// change: a "flush ruleset" line is left out, since in F it would only
+// remove verify's own observer tables (the namespace holds nothing else),
+// and loading the observer after the file instead would put it before
+// conntrack's confirm hook (see observer). Line numbers stay as in the
+// file: the line is blanked, not removed.
+func nftAsWritten(data []byte) []byte {
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(l), ";"))
+		if len(f) == 2 && f[0] == "flush" && f[1] == "ruleset" {
+			lines[i] = ""
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// UseModelOf makes an nftables-file side probe with the other side's
+// model: the interfaces, addresses and ports its rules name. Both sides
+// being nftables files is an error: there is then no model to probe from.
+func UseModelOf(a, b *Side) error {
+	switch {
+	case a.NftFile && b.NftFile:
+		return fmt.Errorf("%s and %s are both nftables files: verify needs one side it can read (an iptables script or save file) to choose the interfaces, addresses and probes", a.Label, b.Label)
+	case a.NftFile:
+		a.Rules = b.Rules
+	case b.NftFile:
+		b.Rules = a.Rules
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -20,69 +21,8 @@ import (
 // other tools in those tables (DOCKER-USER in filter, say) are replaced
 // too, while tables the input does not define keep whatever they hold.
 // The two families are two restores: to make the pair all-or-nothing the
-// touched tables are saved first and put back if the second one fails.
-
-// Saved is the previous content of the tables an apply touches, per
-// family, as the save tool printed it.
-type Saved struct {
-	Variant *Variant
-	Text    map[ir.Family]string
-}
-
-// TouchedTables lists the tables of family f the ruleset defines.
-func TouchedTables(rs *ir.Ruleset, f ir.Family) []string {
-	var out []string
-	for _, t := range rs.Tables {
-		if t.Family == f {
-			out = append(out, t.Name)
-		}
-	}
-	return out
-}
-
-// Save prints the current content of the given tables of family f.
-func Save(v *Variant, f ir.Family, tables []string) (string, error) {
-	var b strings.Builder
-	for _, t := range tables {
-		out, err := run(v.SaveCommand(f), nil, "-t", t)
-		if err != nil {
-			return "", err
-		}
-		b.WriteString(out)
-	}
-	return b.String(), nil
-}
-
-// SaveTouched saves every table the ruleset defines, in both families.
-func SaveTouched(rs *ir.Ruleset, v *Variant) (*Saved, error) {
-	s := &Saved{Variant: v, Text: map[ir.Family]string{}}
-	for _, f := range rs.Families() {
-		text, err := Save(v, f, TouchedTables(rs, f))
-		if err != nil {
-			return nil, err
-		}
-		s.Text[f] = text
-	}
-	return s, nil
-}
-
-// Restore puts saved tables back.
-func (s *Saved) Restore() error {
-	var errs []string
-	for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
-		text, ok := s.Text[f]
-		if !ok || strings.TrimSpace(text) == "" {
-			continue
-		}
-		if _, err := run(s.Variant.RestoreCommand(f), []byte(text), "-w"); err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("restore the saved tables: %s", strings.Join(errs, "; "))
-	}
-	return nil
-}
+// touched tables are saved first and put back if the second one fails
+// (saved.go says what "put back" means for tables that did not exist).
 
 // ApplyResult says what Apply did.
 type ApplyResult struct {
@@ -92,17 +32,22 @@ type ApplyResult struct {
 	Diags    *diag.List
 }
 
-// RuleError is a rule the restore tool refused; nothing was changed.
+// RuleError is a line of the restore input that the tool or the kernel
+// refused, at the position of the rule (or table) it came from; nothing
+// was changed.
 type RuleError struct {
 	Pos     ir.Pos
 	Command string
 	Table   string
-	Chain   string
+	Chain   string // empty when the whole table was refused
 	Msg     string
 }
 
 func (e *RuleError) Error() string {
-	msg := fmt.Sprintf("%s refused the rule (table %s, chain %s): %s; nothing was changed", e.Command, e.Table, e.Chain, e.Msg)
+	msg := e.Msg + "; nothing was changed"
+	if e.Chain != "" {
+		msg = fmt.Sprintf("%s (refused by %s; table %s, chain %s); nothing was changed", e.Msg, e.Command, e.Table, e.Chain)
+	}
 	if !e.Pos.IsZero() {
 		return e.Pos.String() + ": " + msg
 	}
@@ -113,15 +58,16 @@ func (e *RuleError) Error() string {
 var ErrRender = fmt.Errorf("the ruleset cannot be rendered for iptables")
 
 // Apply loads each family of the ruleset with the variant's restore tool.
-// If the second family fails, the first is put back from a save taken
-// before, so that the machine ends with the old tables in both families.
+// If a family fails, every family loaded so far and the failing one are
+// put back from a save taken before, so that the machine ends as it was.
 func Apply(rs *ir.Ruleset, v *Variant) (*ApplyResult, error) {
 	res := &ApplyResult{Diags: &diag.List{}, Rules: rs.RuleCount()}
 	texts := map[ir.Family]string{}
+	lines := map[ir.Family][]Line{}
 	for _, f := range rs.Families() {
-		text, d := Render(rs, f, v, Options{})
+		text, l, d := RenderMapped(rs, f, v, Options{})
 		res.Diags.Add(d)
-		texts[f] = text
+		texts[f], lines[f] = text, l
 	}
 	if res.Diags.HasErrors() {
 		return res, ErrRender
@@ -133,15 +79,11 @@ func Apply(rs *ir.Ruleset, v *Variant) (*ApplyResult, error) {
 	var done []ir.Family
 	for _, f := range rs.Families() {
 		if _, err := run(v.RestoreCommand(f), []byte(texts[f]), "-w"); err != nil {
-			err = lineError(rs, f, v, texts[f], err)
+			err = lineError(v.RestoreCommand(f), lines[f], err)
 			// iptables-legacy-restore commits at each COMMIT line, so
 			// tables before the failing one may already be replaced, in
 			// this family as in the one done before: put all back.
-			back := &Saved{Variant: v, Text: map[ir.Family]string{}}
-			for _, d := range append(done, f) {
-				back.Text[d] = saved.Text[d]
-			}
-			if rerr := back.Restore(); rerr != nil {
+			if rerr := saved.only(append(done, f)).Restore(); rerr != nil {
 				return res, fmt.Errorf("%v; and putting back the saved tables failed: %v", err, rerr)
 			}
 			return res, err
@@ -161,56 +103,65 @@ func familyName(f ir.Family) string {
 	return "ipv4"
 }
 
-var restoreLine = regexp.MustCompile(`line (\d+):? (?:failed)?(.*)`)
+// The restore tools name the failing line of their input in two ways
+// (iptables 1.8.9): "line N: <message>" then "…: line N failed" for a
+// rule the kernel refused (iptables-nft), "…: line N failed" alone for a
+// table the legacy kernel refused at COMMIT, and "<tool> v1.8.9 (…):
+// <message>" then "Error occurred at line: N" for a line it could not
+// parse or resolve.
+var (
+	lineMsg     = regexp.MustCompile(`(?m)^line (\d+): (.*)$`)
+	lineFailed  = regexp.MustCompile(`line (\d+) failed`)
+	lineOccured = regexp.MustCompile(`Error occurred at line: (\d+)`)
+	toolPrefix  = regexp.MustCompile(`(?m)^\S+ v[0-9.]+(?: \([^)]*\))?: (.*)$`)
+)
 
-// lineError maps "iptables-restore: line N failed" to the rule on line N
-// of the rendered text.
-func lineError(rs *ir.Ruleset, f ir.Family, v *Variant, text string, err error) error {
-	m := restoreLine.FindStringSubmatch(err.Error())
-	if m == nil {
+// lineError rewrites a restore tool's error about line N of the rendered
+// input into an error at the position that line came from.
+func lineError(tool string, lines []Line, err error) error {
+	var te *toolError
+	if !errors.As(err, &te) {
 		return err
 	}
-	n, _ := strconv.Atoi(m[1])
-	lines := strings.Split(text, "\n")
+	n, msg := 0, ""
+	if m := lineMsg.FindStringSubmatch(te.stderr); m != nil {
+		n, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else if m := lineOccured.FindStringSubmatch(te.stderr); m != nil {
+		n, _ = strconv.Atoi(m[1])
+		if p := toolPrefix.FindStringSubmatch(te.stderr); p != nil {
+			msg = strings.TrimSpace(p[1])
+		}
+	} else if m := lineFailed.FindStringSubmatch(te.stderr); m != nil {
+		n, _ = strconv.Atoi(m[1])
+	}
 	if n < 1 || n > len(lines) {
 		return err
 	}
-	// The k-th "-A" line is the k-th rule, tables and chains in order.
-	k := 0
-	for _, l := range lines[:n-1] {
-		if strings.HasPrefix(l, "-A ") {
-			k++
-		}
+	l := lines[n-1]
+	if l.Table == "" {
+		return err
 	}
-	msg := strings.TrimSpace(m[2])
 	if msg == "" {
 		msg = "failed"
 	}
-	if l := lines[n-1]; l == "COMMIT" {
-		// iptables-legacy-restore only learns at COMMIT that the kernel
-		// refuses the table; it cannot say which rule.
-		table := ""
-		for _, x := range lines[:n-1] {
-			if strings.HasPrefix(x, "*") {
-				table = x[1:]
-			}
-		}
-		return fmt.Errorf("%s: the kernel refused table %s as a whole (line %d, COMMIT); nothing was changed", v.RestoreCommand(f), table, n)
+	if !l.Rule && l.Chain == "" {
+		// iptables-legacy-restore hands the kernel a whole table at
+		// COMMIT; the kernel says no more than that it refused it.
+		msg = fmt.Sprintf("the kernel refused table %s as a whole at COMMIT (%s: line %d %s; the legacy tools cannot say which rule)", l.Table, tool, n, msg)
 	}
-	for _, t := range rs.Tables {
-		if t.Family != f {
-			continue
-		}
-		for _, c := range t.Chains {
-			for _, r := range c.Rules {
-				if k == 0 {
-					return &RuleError{Pos: r.Src, Command: v.RestoreCommand(f), Table: t.Name, Chain: c.Name, Msg: msg}
-				}
-				k--
-			}
-		}
-	}
-	return err
+	return &RuleError{Pos: l.Pos, Command: tool, Table: l.Table, Chain: l.Chain, Msg: msg}
+}
+
+// toolError is a tool that failed, with what it printed on stderr.
+type toolError struct {
+	name   string
+	err    error
+	stderr string
+}
+
+func (e *toolError) Error() string {
+	return fmt.Sprintf("%s: %v: %s", e.name, e.err, strings.TrimSpace(e.stderr))
 }
 
 // run runs a tool with stdin, returning stdout and an error holding
@@ -223,7 +174,7 @@ func run(name string, stdin []byte, args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("%s: %v: %s", name, err, strings.TrimSpace(errb.String()))
+		return out.String(), &toolError{name: name, err: err, stderr: errb.String()}
 	}
 	return out.String(), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/internal/testenv"
+	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -27,27 +28,58 @@ func netlinkInputs(t *testing.T) []netlinkInput {
 	return out
 }
 
+// loopSave renders and parses but closes a jump loop the kernel refuses
+// (ELOOP), so that the refusal path of TestNetlinkMatchesNft always runs.
+const loopSave = `*filter
+:INPUT DROP [0:0]
+:LA - [0:0]
+:LB - [0:0]
+-A INPUT -s 192.0.2.1/32 -j ACCEPT
+-A INPUT -j LA
+-A LA -j LB
+-A LB -j LA
+COMMIT
+`
+
+func refusedInput(t *testing.T) netlinkInput {
+	rs, d := translate.Load([]translate.Input{{Name: "loop.v4", Data: []byte(loopSave)}}, translate.Options{From: translate.Save, Family: ir.IPv4})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	return netlinkInput{"loop.v4", rs}
+}
+
 // TestNetlinkMatchesNft is google/nftables' integration-test idea applied
 // to ruleshift: every input is loaded once over netlink and once with
 // nft -f of the rendered script, each into its own namespace, and the two
 // "nft list ruleset" must be identical, and so must the kernel's bytecode
 // (nft --debug=netlink). Inputs the netlink encoder does not cover must
-// take the nft -f fallback and still list identically.
+// take the nft -f fallback and still list identically. An input nft
+// refuses must be refused by Apply too, with an error, leaving the
+// namespace empty: a refused batch changes nothing.
 func TestNetlinkMatchesNft(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "nft", "nsenter")
-	netlinkOnly, fallback := 0, 0
-	for _, in := range netlinkInputs(t) {
+	netlinkOnly, fallback, refused := 0, 0, 0
+	for _, in := range append(netlinkInputs(t), refusedInput(t)) {
 		script, d := nftables.Render(in.rs, nftables.Options{})
 		if d.HasErrors() {
 			continue
 		}
 		ref := testenv.NewNetns(t, "hAp")
-		if _, err := ref.Run([]byte(script), "nft", "-f", "-"); err != nil {
-			continue // nft refuses the rendered text: the renderer's tests cover it
-		}
+		_, nftErr := ref.Run([]byte(script), "nft", "-f", "-")
 		ns := testenv.NewNetns(t, "hAp")
 		res, err := nftables.Apply(in.rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name, Nft: "nft"})
+		if nftErr != nil {
+			refused++
+			if err == nil {
+				t.Errorf("%s: nft -f refuses the rendered text (%v) but the netlink apply loaded it", in.name, nftErr)
+			}
+			if left, _ := ns.Run(nil, "nft", "list", "ruleset"); left != "" {
+				t.Errorf("%s: the refused apply left:\n%s", in.name, left)
+			}
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s: apply: %v", in.name, err)
 			continue
@@ -70,7 +102,10 @@ func TestNetlinkMatchesNft(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d inputs loaded over netlink, %d through the nft -f fallback", netlinkOnly, fallback)
+	t.Logf("%d inputs loaded over netlink, %d through the nft -f fallback, %d refused by both", netlinkOnly, fallback, refused)
+	if refused == 0 {
+		t.Errorf("no input was refused: the refusal check did not run")
+	}
 }
 
 // lineDiff shows the first differing lines of two listings.

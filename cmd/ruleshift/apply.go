@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/distros"
 	"github.com/ruleshift/ruleshift/internal/pending"
+	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -30,6 +32,9 @@ type confirmCmd struct {
 }
 
 func (c *applyCmd) Run(e *env) error {
+	if err := c.refuseNft(); err != nil {
+		return err
+	}
 	rs, err := c.load(e)
 	if err != nil {
 		return err
@@ -59,6 +64,45 @@ func (c *applyCmd) Run(e *env) error {
 		return c.applyConfirmed(e, rs, backend)
 	}
 	return load(e, rs, backend)
+}
+
+// refuseNft stops at an nftables file with a clear message. apply loads
+// what ruleshift has read, into ruleshift's own tables, with a snapshot
+// for --confirm; an nftables file would have to be loaded as written
+// (nft -f), touching any table and possibly flushing the whole ruleset,
+// which none of that covers.
+func (c *applyCmd) refuseNft() error {
+	if c.From != "auto" {
+		return nil
+	}
+	for _, name := range c.Files {
+		if name == "-" {
+			continue
+		}
+		head, err := readHead(name, 64<<10)
+		if err != nil {
+			continue // load reports it
+		}
+		if translate.DetectFormat(translate.Input{Name: name, Data: head}) == translate.NFT {
+			return fail(exitUsage, "%s is an nftables file: apply loads iptables scripts and save files, which it translates; load an nftables file with nft -f %s (check it first with ruleshift verify OLD %s)", name, name, name)
+		}
+	}
+	return nil
+}
+
+// readHead reads up to n bytes of a file.
+func readHead(name string, n int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return buf[:k], err
 }
 
 // onlyFamily keeps the tables of one family.

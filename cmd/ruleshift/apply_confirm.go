@@ -75,9 +75,10 @@ func saveCurrent(st *pending.State, rs *ir.Ruleset, backend string) error {
 	if err != nil {
 		return err
 	}
-	st.Ipt = map[string]string{}
+	st.Ipt, st.IptNew = map[string]string{}, map[string][]string{}
 	for f, text := range saved.Text {
 		st.Ipt[familyFlag(f)] = text
+		st.IptNew[familyFlag(f)] = saved.New[f]
 		for _, t := range ipbackend.TouchedTables(rs, f) {
 			st.Tables = append(st.Tables, familyFlag(f)+" "+t)
 		}
@@ -252,13 +253,14 @@ func rollback(st *pending.State) error {
 		}
 		return snap.Restore("")
 	}
-	saved := &ipbackend.Saved{Variant: variantOf(st.Backend), Text: map[ir.Family]string{}}
+	saved := &ipbackend.Saved{Variant: variantOf(st.Backend), Text: map[ir.Family]string{}, New: map[ir.Family][]string{}}
 	for name, text := range st.Ipt {
 		f := ir.IPv4
 		if name == "ipv6" {
 			f = ir.IPv6
 		}
 		saved.Text[f] = text
+		saved.New[f] = st.IptNew[name]
 	}
 	return saved.Restore()
 }

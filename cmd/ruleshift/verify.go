@@ -39,6 +39,9 @@ func (c *verifyCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	if err := verify.UseModelOf(old, new); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
 	prefix := c.NetnsPrefix
 	if prefix == "" {
 		prefix = fmt.Sprintf("rsv%d", os.Getpid())
@@ -79,6 +82,15 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 		return nil, fail(exitIO, "%v", err)
 	}
 	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name)}
+	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT {
+		// Loaded as written with nft -f, whatever --old-backend or
+		// --new-backend say: it is already nftables.
+		if b != verify.NFTables {
+			fmt.Fprintf(e.stderr, "%s: an nftables file: loaded as written with nft -f (not with %s)\n", name, b)
+		}
+		s := &verify.Side{Label: name, Backend: verify.NFTables, Raw: data, NftFile: true}
+		return s, report(e, s.Prepare())
+	}
 	flags := &inputFlags{Family: c.Family, Hosts: c.Hosts, NoResolve: c.NoResolve, AsRun: c.AsRun}
 	resolve, err := flags.resolver(e)
 	if err != nil {

@@ -37,6 +37,9 @@ type State struct {
 	Nft []byte `json:"nft,omitempty"`
 	// Ipt holds iptables save output per family ("ipv4", "ipv6").
 	Ipt map[string]string `json:"ipt,omitempty"`
+	// IptNew names, per family, the touched iptables tables that did not
+	// exist: a rollback removes (iptables-nft) or resets them.
+	IptNew map[string][]string `json:"ipt_new,omitempty"`
 	// ApplyPID is the apply process, for messages.
 	ApplyPID int `json:"apply_pid"`
 	// WatcherPID is set by the watcher when it starts.

@@ -123,7 +123,7 @@ func TestCompareWrite(t *testing.T) {
 	var b strings.Builder
 	d := Compare(old, new)
 	d.Write(&b)
-	want := `# difference from what is loaded now (- loaded now, + would be loaded):
+	want := `# difference from what is loaded now (- loaded now, + would be loaded, ~ moved):
 ip ruleshift_filter INPUT:
 -	type filter hook input priority filter; policy drop;
 +	type filter hook input priority filter; policy accept;
@@ -133,7 +133,7 @@ ipv4 filter INPUT:
 +	policy ACCEPT
 ipv4 filter LA:
 +	-A LA -p udp -j DROP
-# 1 rules added, 1 removed, 11 lines unchanged
+# 1 rules added, 1 removed, 0 moved, 11 lines unchanged
 `
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
