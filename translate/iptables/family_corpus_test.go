@@ -25,8 +25,8 @@ func TestCorpusFamily(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := filepath.Base(p)
-		f, _, _ := detectFamily(name, string(data))
-		fmt.Fprintf(&b, "%-44s %s  contents: %s\n", name, fam(f), contentsFamily(string(data)))
+		d := detectFamily(name, string(data))
+		fmt.Fprintf(&b, "%-44s %s  contents: %s\n", name, fam(d.Family), contentsFamily(string(data)))
 	}
 	golden := filepath.Join("testdata", "corpus-family.txt")
 	if *update {
@@ -47,12 +47,12 @@ func TestCorpusFamily(t *testing.T) {
 // contentsFamily is what the contents alone say: ipv4, ipv6, mixed-… or
 // none.
 func contentsFamily(text string) string {
-	f, why, guessed := detectFamily("dump", text)
-	switch {
-	case !guessed:
-		return fam(f)
-	case strings.Contains(why, "mixes"):
-		return "mixed, " + fam(f)
+	d := detectFamily("dump", text)
+	switch d.Basis {
+	case ByContents:
+		return fam(d.Family)
+	case ByMajority:
+		return "mixed, " + fam(d.Family)
 	}
 	return "none"
 }

@@ -28,10 +28,10 @@ func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.Li
 	text := string(data)
 	diags := &diag.List{}
 	if o.Family == 0 {
-		f, why, guessed := detectFamily(name, text)
-		o.Family = f
-		if guessed {
-			diags.Warnf(ir.Pos{File: name}, "%s; assuming %s (use --family to say otherwise)", why, famWord(f))
+		d := detectFamily(name, text)
+		o.Family = d.Family
+		if d.Warning != "" {
+			diags.Warnf(d.WarnPos, "%s", d.Warning)
 		}
 	}
 	sp := &saveParser{rs: rs, name: name, o: o, diags: diags, ed: &Editor{RS: rs, Diags: diags}}
