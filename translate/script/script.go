@@ -61,6 +61,10 @@ type Options struct {
 	// MaxMemory bounds how much the heap may grow while interpreting, in
 	// bytes (0: default), against a variable doubled in a loop.
 	MaxMemory uint64
+	// FormatWhy says why the input is read as a script (from
+	// translate.Detect), for the error at an iptables-save line met as a
+	// command.
+	FormatWhy string
 }
 
 // session is the state one Load shares between the script, its
@@ -82,6 +86,9 @@ type session struct {
 	limits  *limits
 	sinks   []*sink
 	last    ir.Pos // the last command with a known position
+	// saveLine is set once an iptables-save line met as a command has
+	// been reported with the reason the input is a script.
+	saveLine bool
 }
 
 func (s *session) lastPos() ir.Pos {
