@@ -1,9 +1,12 @@
 package translate
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -91,6 +94,20 @@ func TestLoadFormatWhy(t *testing.T) {
 		_, d := Load([]Input{in}, Options{From: from, ScriptLoader: noScripts})
 		if len(d.Items) != 1 || !strings.Contains(d.Items[0].Msg, want) {
 			t.Errorf("--from %s: got %v, want ~%q", from, d.Items, want)
+		}
+	}
+}
+
+// TestDetectCorpus checks that every dump of the shared corpus is read as
+// a save file at its first line.
+func TestDetectCorpus(t *testing.T) {
+	for _, p := range corpus.SaveDumps(t) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, why := Detect(Input{Name: filepath.Base(p), Data: data}); f != Save || why != "" {
+			t.Errorf("%s: %s (%s)", filepath.Base(p), f, why)
 		}
 	}
 }

@@ -95,14 +95,15 @@ func (sp *saveParser) reportDamage(text string, lines []string) {
 			}
 			sp.diags.Warnf(d.first, "line ends in CR LF, as in files saved on Windows or pasted from the web%s: %s; read as if the line ends were plain (dos2unix fixes the file)", more, refuse)
 		case dmgIndent:
-			what := "indented line"
+			what, as := "indented line", "as if it were not"
 			if d.blank {
+				as = "as an empty line"
 				what = "line of only blanks"
 				if d.n > 1 {
 					more = fmt.Sprintf(" (the first of %d blank or indented lines)", d.n)
 				}
 			}
-			sp.diags.Warnf(d.first, "%s%s: %s (it takes only rule lines indented); read as if it were not", what, more, refuse)
+			sp.diags.Warnf(d.first, "%s%s: %s (it takes only rule lines indented); read %s", what, more, refuse, as)
 		case dmgCommitBlank:
 			sp.diags.Warnf(d.first, "blanks after COMMIT%s: %s; read as a plain COMMIT", more, refuse)
 		}
