@@ -111,3 +111,13 @@ func TestDetectCorpus(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDetect: no input makes the format detection panic.
+func FuzzDetect(f *testing.F) {
+	for _, s := range []string{dump, "root@host:~# iptables-save\n" + dump, "iptables -F\n", "[0:0] -A X\n", "[]\n", "[:]\n", ":\n", "*\n"} {
+		f.Add("x", s)
+	}
+	f.Fuzz(func(t *testing.T, name, data string) {
+		Detect(Input{Name: name, Data: []byte(data)})
+	})
+}

@@ -137,7 +137,7 @@ func strayLine(body string) string {
 // isCounters reports whether s starts with "[digits:digits]".
 func isCounters(s string) bool {
 	end := strings.IndexByte(s, ']')
-	if end < 0 {
+	if s[0] != '[' || end < 0 {
 		return false
 	}
 	a, b, ok := strings.Cut(s[1:end], ":")

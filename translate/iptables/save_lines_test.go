@@ -74,6 +74,7 @@ func TestSaveStrayLines(t *testing.T) {
 		{"*filter\nroot@host:~# \n-A INPUT -j ACCEPT\nCOMMIT\n", "x:2:1: this line looks like a pasted shell prompt"},
 		{"*filter\nhello world\nCOMMIT\n", "x:2:1: unexpected line: want a *table, :CHAIN, rule or COMMIT line"},
 		{"-A INPUT -j ACCEPT\n", "x:1:1: rule outside a table (no *table line before it)"},
+		{"*filter\n]x\nCOMMIT\n", "x:2:1: unexpected line"},
 	} {
 		d := ParseSave(&ir.Ruleset{}, "x", []byte(c.text), SaveOptions{Family: ir.IPv4})
 		if len(d.Items) == 0 || !strings.HasPrefix(d.Items[0].String(), c.want) || !d.HasErrors() {
