@@ -377,13 +377,21 @@ func (s *famScan) value(o *scanOwner, name string, w word, neg bool) bool {
 		}
 		return true
 	}
-	if w.raw && isValueOpt(name) {
+	switch {
+	case name == "reject-with", name == "mask":
+	case isAddrOpt(name):
+		if w.raw {
+			v = w.unquoted()
+		}
+		s.addrs(v, w.col)
+		return true
+	default:
+		return true
+	}
+	if w.raw {
 		v = w.unquoted()
 	}
 	switch name {
-	case "to-destination", "to-source", "to", "ctorigsrc", "ctorigdst", "ctreplsrc", "ctrepldst",
-		"src-range", "dst-range", "on-ip", "gateway", "tunnel-src", "tunnel-dst", "vaddr", "src-pfx", "dst-pfx":
-		s.addrs(v, w.col)
 	case "mask":
 		if o.def != nil && o.def.name == "recent" {
 			s.addrs(v, w.col)
@@ -471,12 +479,12 @@ func addrFamily(a string) ir.Family {
 	return 0
 }
 
-// isValueOpt names the extension options whose argument value reads.
-func isValueOpt(name string) bool {
+// isAddrOpt names the options of extensions whose argument is an address,
+// a list or a range of them.
+func isAddrOpt(name string) bool {
 	switch name {
 	case "to-destination", "to-source", "to", "ctorigsrc", "ctorigdst", "ctreplsrc", "ctrepldst",
-		"src-range", "dst-range", "on-ip", "gateway", "tunnel-src", "tunnel-dst", "vaddr", "src-pfx", "dst-pfx",
-		"mask", "reject-with":
+		"src-range", "dst-range", "on-ip", "gateway", "tunnel-src", "tunnel-dst", "vaddr", "src-pfx", "dst-pfx":
 		return true
 	}
 	return false
