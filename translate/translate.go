@@ -48,42 +48,17 @@ type Options struct {
 	// ScriptLoader parses a shell script; set by the script frontend's
 	// package so that this one stays free of the shell interpreter.
 	ScriptLoader func(rs *ir.Ruleset, in Input, o Options) *diag.List
+	// FormatWhy is set by Load for ScriptLoader: why the input is read as
+	// a script ("line 1 (…) is a shell command", "--from script"), for
+	// the error at a save-file line met in it.
+	FormatWhy string
 }
 
-// DetectFormat tells a save file from a script by its first meaningful
-// line: "*table", ":CHAIN", "COMMIT", a rule ("-A …", "[0:0] -A …") mean
-// save format; a shebang, a ".sh" name, or a command word mean a script.
-// Looking at the first line only keeps a script whose here-document holds a
-// save file from passing for one, and costs nothing on large files.
+// DetectFormat tells a save file from a script (and an nftables file from
+// both); see Detect.
 func DetectFormat(in Input) Format {
-	if isNFT(in) {
-		return NFT
-	}
-	if bytes.HasPrefix(in.Data, []byte("#!")) || strings.HasSuffix(in.Name, ".sh") {
-		return Script
-	}
-	data := in.Data
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
-		switch line[0] {
-		case '*', ':', '-', '[':
-			return Save
-		}
-		if bytes.Equal(line, []byte("COMMIT")) {
-			return Save
-		}
-		return Script
-	}
-	return Save
+	f, _ := Detect(in)
+	return f
 }
 
 // Load parses every input into one ruleset.
@@ -100,8 +75,15 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 	for _, in := range inputs {
 		one := &ir.Ruleset{}
 		f := o.From
+		o.FormatWhy = "--from " + string(f) + " says so"
 		if f == "" || f == Auto {
-			f = DetectFormat(in)
+			f, o.FormatWhy = Detect(in)
+		}
+		if f != NFT && isNFT(in) {
+			// --from save or script on an nftables file would only report
+			// every line of it.
+			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file, which --from %s cannot read; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name, f)
+			continue
 		}
 		switch f {
 		case Save:

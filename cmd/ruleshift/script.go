@@ -11,5 +11,5 @@ import (
 // injected into package translate so that package stays free of the shell
 // interpreter.
 var scriptLoader = func(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
-	return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir, Resolve: o.Resolve, Readable: o.Inputs, AsRun: o.AsRun})
+	return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir, Resolve: o.Resolve, Readable: o.Inputs, AsRun: o.AsRun, FormatWhy: o.FormatWhy})
 }

@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -28,10 +29,10 @@ func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.Li
 	text := string(data)
 	diags := &diag.List{}
 	if o.Family == 0 {
-		f, why, guessed := detectFamily(name, text)
-		o.Family = f
-		if guessed {
-			diags.Warnf(ir.Pos{File: name}, "%s; assuming %s (use --family to say otherwise)", why, famWord(f))
+		d := detectFamily(name, text)
+		o.Family = d.Family
+		if d.Warning != "" {
+			diags.Warnf(d.WarnPos, "%s", d.Warning)
 		}
 	}
 	sp := &saveParser{rs: rs, name: name, o: o, diags: diags, ed: &Editor{RS: rs, Diags: diags}}
@@ -41,8 +42,12 @@ func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.Li
 		sp.line(line, i+1, pre[i])
 	}
 	if sp.table != nil {
-		diags.Errorf(sp.tablePos, "table %s is not closed: COMMIT is missing", sp.table.Name)
+		// Where iptables-restore says "COMMIT expected at line N": the
+		// line after the last.
+		end := ir.Pos{File: name, Line: len(lines) + 1, Col: 1}
+		diags.Errorf(end, "COMMIT expected at the end of the input: table %s, begun at %s, is not closed", sp.table.Name, sp.lineRef(sp.tablePos))
 	}
+	sp.reportDamage(text, lines)
 	return diags
 }
 
@@ -55,6 +60,17 @@ type saveParser struct {
 	table    *ir.Table
 	tablePos ir.Pos
 	declared map[string]bool
+	damage   [dmgKinds]damage
+}
+
+// lineRef names a line of the input in a message.
+func (sp *saveParser) lineRef(p ir.Pos) string {
+	if strings.HasPrefix(sp.name, "\x00") {
+		// Restore input inside a script: positions are mapped into the
+		// script afterwards, but message text is not.
+		return fmt.Sprintf("line %d of the restore input", p.Line)
+	}
+	return fmt.Sprintf("line %d", p.Line)
 }
 
 func splitLines(text string) []string {
@@ -128,14 +144,14 @@ func (sp *saveParser) preparse(lines []string) []parsed {
 func (sp *saveParser) line(text string, n int, pre parsed) {
 	pos := ir.Pos{File: sp.name, Line: n, Col: 1}
 	trimmed := strings.TrimRight(text, " \t\r")
-	if trimmed == "" {
-		if text != "" && strings.TrimRight(text, "\r") != "" {
-			sp.diags.Errorf(pos, "line holds only blanks, which iptables-restore refuses")
-		}
-		return
-	}
 	lead := len(trimmed) - len(strings.TrimLeft(trimmed, " \t"))
 	body := trimmed[lead:]
+	if len(text) > 0 && (text[0] == ' ' || text[0] == '\t' || text[len(text)-1] == '\r' || body == "COMMIT" && len(trimmed) < len(text)) {
+		sp.noteDamage(text, body, n)
+	}
+	if body == "" {
+		return
+	}
 	pos.Col += lead
 	switch {
 	case body[0] == '#':
@@ -151,6 +167,10 @@ func (sp *saveParser) line(text string, n int, pre parsed) {
 	case body[0] == ':':
 		sp.chainLine(body, pos)
 	default:
+		if msg := strayLine(body); msg != "" {
+			sp.diags.Errorf(pos, "%s", msg)
+			return
+		}
 		if !pre.done || sp.table == nil {
 			if sp.table == nil {
 				sp.diags.Errorf(pos, "rule outside a table (no *table line before it)")
@@ -164,7 +184,7 @@ func (sp *saveParser) line(text string, n int, pre parsed) {
 
 func (sp *saveParser) startTable(name string, pos ir.Pos) {
 	if sp.table != nil {
-		sp.diags.Errorf(sp.tablePos, "table %s is not closed: COMMIT is missing before the next table", sp.table.Name)
+		sp.diags.Errorf(pos, "COMMIT expected before this table: table %s, begun at %s, is not closed", sp.table.Name, sp.lineRef(sp.tablePos))
 	}
 	name = strings.TrimSpace(name)
 	if !validTable(name) {

@@ -389,8 +389,24 @@ func (c *cmdCtx) run(file, text string, fixed *ir.Pos, lineOff, colOff int, opts
 }
 
 // unknown warns about a command that is not run. It succeeds with no
-// output, as the issue asks: a script goes on as if it had worked.
+// output, as the issue asks: a script goes on as if it had worked. A line
+// of an iptables-save file met as a command is an error instead.
 func (c *cmdCtx) unknown(name string, pos ir.Pos) {
+	if isSaveLine(name) {
+		// A dump pasted into a script, or a save file read as one: the
+		// shell would fail on it too, and nothing of it would be loaded.
+		why := ""
+		s := c.u.s
+		s.mu.Lock()
+		first := !s.saveLine
+		s.saveLine = true
+		s.mu.Unlock()
+		if first && s.o.FormatWhy != "" && pos.File == s.o.Name {
+			why = fmt.Sprintf(" (%s is read as a script because %s)", pos.File, s.o.FormatWhy)
+		}
+		s.errorf(pos, "%q is a line of an iptables-save file, not a command%s: feed such lines to iptables-restore with a here-document, or give them to ruleshift as a save file", name, why)
+		return
+	}
 	msg := fmt.Sprintf("%q is not run: only iptables commands are translated", name)
 	if why, ok := rulesetTools[name]; ok {
 		msg = fmt.Sprintf("%q is not translated: %s, so its rules are not in the result", name, why)
@@ -399,6 +415,24 @@ func (c *cmdCtx) unknown(name string, pos ir.Pos) {
 		msg += "; its output is taken as empty"
 	}
 	c.u.s.warnf(pos, "%s", msg)
+}
+
+// isSaveLine recognises the first word of a line of the iptables-save
+// format: "*filter", ":INPUT", "COMMIT", "-A", "[0:0]".
+func isSaveLine(w string) bool {
+	switch {
+	case w == "COMMIT":
+		return true
+	case len(w) < 2:
+		return false
+	case w[0] == '*' || w[0] == ':':
+		return true
+	case w[0] == '-':
+		return w[1] >= 'A' && w[1] <= 'Z'
+	case w[0] == '[':
+		return strings.HasSuffix(w, "]") && strings.Contains(w, ":")
+	}
+	return false
 }
 
 // consumed reports whether the command's output goes somewhere that reads

@@ -72,6 +72,10 @@ type Options struct {
 	// is then what running the script leaves in the kernel, failures
 	// included.
 	AsRun bool
+	// FormatWhy says why the input is read as a script (from
+	// translate.Detect), for the error at an iptables-save line met as a
+	// command.
+	FormatWhy string
 }
 
 // session is the state one Load shares between the script, its
@@ -99,6 +103,9 @@ type session struct {
 	failed ir.Pos
 	exited bool
 	procs  *procSubsts
+	// saveLine is set once an iptables-save line met as a command has
+	// been reported with the reason the input is a script.
+	saveLine bool
 }
 
 func (s *session) lastPos() ir.Pos {
