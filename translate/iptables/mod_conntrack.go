@@ -219,31 +219,12 @@ func parseRange(s string, max uint64) (lo, hi uint64, ok bool) {
 }
 
 func ctPorts(c *ctx, o *opt) *ir.CtPorts {
-	parts := strings.Split(o.arg(), ":")
-	if len(parts) > 2 {
-		c.errorf(o.argPos(), "conntrack: too many components in port range %q", o.arg())
+	r, err := parsePortRange(o.arg(), "")
+	if err != nil {
+		c.errorf(o.argPos(), "conntrack: %v", err)
 		return nil
 	}
-	r := &ir.CtPorts{Neg: o.neg, Lo: 0, Hi: math.MaxUint16}
-	for i, p := range parts {
-		if p == "" {
-			continue
-		}
-		n, err := parsePort(p)
-		if err != nil {
-			c.errorf(o.argPos(), "conntrack: %v", err)
-			return nil
-		}
-		if i == 0 {
-			r.Lo = n
-		} else {
-			r.Hi = n
-		}
-	}
-	if len(parts) == 1 {
-		r.Hi = r.Lo
-	}
-	return r
+	return &ir.CtPorts{Neg: o.neg, Lo: r.Lo, Hi: r.Hi}
 }
 
 // parsePlen parses a prefix length or a contiguous dotted mask, as
@@ -315,10 +296,8 @@ func buildHelper(c *ctx) ir.Match {
 		if !c.once(o) {
 			continue
 		}
-		if len(o.arg()) > maxHelperName {
-			c.errorf(o.argPos(), "helper: name %q is longer than %d bytes", o.arg(), maxHelperName)
-		}
-		m.Name, m.Neg = o.arg(), o.neg
+		m.Name, _ = c.str(o, 0, maxHelperName+1)
+		m.Neg = o.neg
 	}
 	if !c.has("helper") {
 		c.errorf(c.pos, "helper: --helper is required")

@@ -241,10 +241,7 @@ func buildHashlimit(c *ctx) ir.Match {
 				}
 			}
 		case "hashlimit-name":
-			m.Name = o.arg()
-			if m.Name == "" || len(m.Name) > 254 {
-				c.errorf(o.argPos(), "hashlimit: --hashlimit-name must be 1 to 254 characters long")
-			}
+			m.Name, _ = c.str(o, 1, 255)
 		case "hashlimit-htable-size", "hashlimit-htable-max", "hashlimit-htable-gcinterval", "hashlimit-htable-expire":
 			v, ok := intOpt(c, o, 0, math.MaxUint32)
 			if !ok {
@@ -379,8 +376,8 @@ func buildRecent(c *ctx) ir.Match {
 		case "rttl":
 			m.TTL = true
 		case "name":
-			m.Name = o.arg()
-			if m.Name == "" || len(m.Name) >= 200 || strings.Contains(m.Name, "/") {
+			m.Name, _ = c.str(o, 0, 200)
+			if m.Name == "" || strings.Contains(m.Name, "/") {
 				c.errorf(o.argPos(), "recent: invalid --name %q: the kernel takes 1 to 199 characters without \"/\"", m.Name)
 			}
 		case "rsource":

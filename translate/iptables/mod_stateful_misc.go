@@ -334,19 +334,26 @@ func parseTimeDate(s string) (uint32, bool) {
 	return uint32(t), true
 }
 
+// parseDaytime is libxt_time's time_parse_minutes: decimal strtoul
+// fields (leading zeros and blanks allowed, "09:00" is valid), hour ':'
+// minute [':' second]; an empty field is 0 ("9:00:").
 func parseDaytime(s string) (uint32, bool) {
-	p := strings.Split(s, ":")
-	if len(p) < 2 || len(p) > 3 {
+	h, n, _ := strtoumax(s, 10)
+	s = s[n:]
+	if !strings.HasPrefix(s, ":") || h > 23 {
 		return 0, false
 	}
-	max := []uint64{23, 59, 59}
-	var v [3]uint64
-	for i, x := range p {
-		n, ok := parseUint(x, 0, max[i])
-		if !ok || strings.HasPrefix(x, "0x") {
+	m, n, _ := strtoumax(s[1:], 10)
+	s = s[1+n:]
+	if (s != "" && s[0] != ':') || m > 59 {
+		return 0, false
+	}
+	var sec uint64
+	if s != "" {
+		sec, n, _ = strtoumax(s[1:], 10)
+		if n != len(s)-1 || sec > 59 {
 			return 0, false
 		}
-		v[i] = n
 	}
-	return uint32(v[0]*3600 + v[1]*60 + v[2]), true
+	return uint32(h*3600 + m*60 + sec), true
 }
