@@ -188,3 +188,25 @@ func inetAton(s string) (netip.Addr, bool) {
 	v |= uint32(last)
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
+
+// hostAddr reads a single address as xtables' XTTYPE_HOST does, through
+// getaddrinfo: for IPv4 anything inet_aton takes ("10.1" is 10.0.0.1,
+// unlike -s), for IPv6 what inet_pton takes. Host names are not resolved
+// in extension options.
+func hostAddr(s string, f ir.Family) (netip.Addr, bool) {
+	if f == ir.IPv4 {
+		return inetAton(s)
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil && a.Is6() && a.Zone() == ""
+}
+
+// numericAddr is xtables_numeric_to_ipaddr (IPv4, "10.1" is 10.1.0.0) or
+// xtables_numeric_to_ip6addr (inet_pton), as libxt_iprange uses them.
+func numericAddr(s string, f ir.Family) (netip.Addr, bool) {
+	if f == ir.IPv4 {
+		return numericIPv4(s)
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil && a.Is6() && a.Zone() == ""
+}

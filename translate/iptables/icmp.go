@@ -33,7 +33,6 @@ var icmpNames = []icmpName{
 	{"ttl-zero-during-transit", 11, 0}, {"ttl-zero-during-reassembly", 11, 1},
 	{"parameter-problem", 12, -1}, {"ip-header-bad", 12, 0}, {"required-option-missing", 12, 1},
 	{"timestamp-request", 13, -1}, {"timestamp-reply", 14, -1},
-	{"info-request", 15, -1}, {"info-reply", 16, -1},
 	{"address-mask-request", 17, -1}, {"address-mask-reply", 18, -1},
 }
 

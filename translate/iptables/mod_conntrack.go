@@ -230,8 +230,10 @@ func ctPorts(c *ctx, o *opt) *ir.CtPorts {
 // parsePlen parses a prefix length or a contiguous dotted mask, as
 // xtables' XTTYPE_PLEN does.
 func parsePlen(s string, f ir.Family) (int, bool) {
-	if n, ok := cUint(s, uint64(bitsOf(f))); ok {
-		return int(n), true
+	// iptables 1.8.9 takes up to 128 for IPv4 too; the mask it builds
+	// keeps 32 bits.
+	if n, ok := xtUint(s, 0, 128); ok {
+		return min(int(n), bitsOf(f)), true
 	}
 	m, err := netip.ParseAddr(s)
 	if err != nil || m.BitLen() != bitsOf(f) {
@@ -242,11 +244,8 @@ func parsePlen(s string, f ir.Family) (int, bool) {
 
 func ctAddr(c *ctx, o *opt) *ir.CtAddr {
 	host, mask, hasMask := strings.Cut(o.arg(), "/")
-	a, err := netip.ParseAddr(host)
-	if err == nil && c.fam == ir.IPv4 && a.Is4In6() {
-		a = a.Unmap()
-	}
-	if err != nil || a.Zone() != "" || a.BitLen() != bitsOf(c.fam) {
+	a, ok := hostAddr(host, c.fam)
+	if !ok {
 		c.errorf(o.argPos(), "conntrack: --%s needs an %s address, not %q (host names are not resolved here)", o.name, famWord(c.fam), host)
 		return nil
 	}

@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"net"
-	"net/netip"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -53,8 +52,8 @@ func buildMAC(c *ctx) ir.Match {
 		if !c.once(o) {
 			continue
 		}
-		hw, err := net.ParseMAC(o.arg())
-		if err != nil || len(hw) != 6 || strings.Count(o.arg(), ":") != 5 {
+		hw, ok := parseEtherMAC(o.arg())
+		if !ok {
 			if strings.ContainsAny(o.arg(), "xX") {
 				c.errorf(o.argPos(), "mac: %q is not a MAC address (it looks anonymised); the kernel needs six hex bytes such as 00:11:22:33:44:55", o.arg())
 			} else {
@@ -82,10 +81,9 @@ func buildIPRange(c *ctx) ir.Match {
 		if !found {
 			to = from
 		}
-		a, err1 := netip.ParseAddr(from)
-		b, err2 := netip.ParseAddr(to)
-		want4 := c.fam == ir.IPv4
-		if err1 != nil || err2 != nil || a.Is4() != want4 || b.Is4() != want4 || a.Zone() != "" || b.Zone() != "" {
+		a, ok1 := numericAddr(from, c.fam)
+		b, ok2 := numericAddr(to, c.fam)
+		if !ok1 || !ok2 {
 			c.errorf(o.argPos(), "iprange: invalid %s address range %q (give FROM-TO)", famWord(c.fam), o.arg())
 			continue
 		}
@@ -121,10 +119,24 @@ func pkNameBits(list string, names []string, unknown func(word string)) uint16 {
 	return set
 }
 
+// pkAddrTypes reads an addrtype list as libxt_addrtype does: each word a
+// case-insensitive prefix of a type name, the first in table order.
 func pkAddrTypes(c *ctx, o *opt) ir.AddrTypes {
-	return ir.AddrTypes(pkNameBits(o.arg(), ir.AddrTypeNames, func(w string) {
-		c.errorf(o.argPos(), "addrtype: unknown address type %q (types are %s)", w, strings.Join(ir.AddrTypeNames, ", "))
-	}))
+	var set ir.AddrTypes
+	for _, w := range strings.Split(o.arg(), ",") {
+		found := false
+		for i, n := range ir.AddrTypeNames {
+			if w != "" && hasPrefixFold(n, w) {
+				set |= 1 << i
+				found = true
+				break
+			}
+		}
+		if !found {
+			c.errorf(o.argPos(), "addrtype: unknown address type %q (types are %s)", w, strings.Join(ir.AddrTypeNames, ", "))
+		}
+	}
+	return set
 }
 
 func buildAddrType(c *ctx) ir.Match {
@@ -573,4 +585,25 @@ func buildDCCP(c *ctx) ir.Match {
 	}
 	requireProto(c, "dccp", 33)
 	return m
+}
+
+// parseEtherMAC is xtables' XTTYPE_ETHERMAC: six hex numbers of at most
+// two characters each ("0:1:2:3:4:5"), separated by ':'.
+func parseEtherMAC(s string) (net.HardwareAddr, bool) {
+	hw := make(net.HardwareAddr, 6)
+	for i := 0; i < 6; i++ {
+		v, n, _ := strtoumax(s, 16)
+		if n > 2 || (n == 0 && s != "" && s[0] != ':') {
+			return nil, false
+		}
+		hw[i] = byte(v)
+		s = s[n:]
+		if i < 5 {
+			if !strings.HasPrefix(s, ":") {
+				return nil, false
+			}
+			s = s[1:]
+		}
+	}
+	return hw, s == ""
 }

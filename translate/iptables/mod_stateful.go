@@ -51,7 +51,8 @@ func parseUint(s string, lo, hi uint64) (uint64, bool) {
 
 // atoll mimics C's atoll: leading digits, anything after them ignored.
 func atoll(s string) uint64 {
-	s = strings.TrimLeft(s, " \t")
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = strings.TrimPrefix(s, "+")
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
@@ -287,12 +288,8 @@ func hashlimitFinish(c *ctx, m *ir.Hashlimit, burstOpt *opt, mult uint64, expire
 	}
 	if burstOpt != nil {
 		s := burstOpt.arg()
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		v, err := strconv.ParseUint(s[:i], 10, 64)
-		if err != nil || v < 1 || (i == len(s) && v > 1000000) {
+		v, i, overflow := strtoumax(s, 0)
+		if strings.HasPrefix(strings.TrimLeft(s, " \t"), "-") || i == 0 || overflow || v < 1 || (i == len(s) && v > 1000000) {
 			c.errorf(burstOpt.argPos(), "hashlimit: bad value %q for --hashlimit-burst, or out of range (1-1000000)", s)
 			return
 		}

@@ -302,40 +302,31 @@ func buildPhysdev(c *ctx) ir.Match {
 var weekdayNames = []string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
 func parseTimeDate(s string) (uint32, bool) {
-	f := []int{0, 1, 1, 0, 0, 0}
-	max := []int{2038, 12, 31, 23, 59, 59}
-	seps := []byte{'-', '-', 'T', ':', ':'}
-	rest := s
+	// libxt_time's time_parse_date: decimal strtoul fields, each followed
+	// by its separator or the end ("2024-01-01T" is midnight); month 0
+	// and day 0 are normalised as mktime does.
+	f := []uint64{0, 1, 1, 0, 0, 0}
+	max := []uint64{2038, 12, 31, 23, 59, 59}
+	seps := []byte{'-', '-', 'T', ':', ':', 0}
 	for i := 0; i < 6; i++ {
-		j := 0
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			j++
-		}
-		if j == 0 && i > 0 {
+		v, n, _ := strtoumax(s, 10)
+		s = s[n:]
+		if (s != "" && s[0] != seps[i]) || v > max[i] || (i == 0 && v < 1970) {
 			return 0, false
 		}
-		n := int(atoll(rest[:j]))
-		if n > max[i] || (i == 0 && n < 1970) {
-			return 0, false
-		}
-		f[i], rest = n, rest[j:]
-		if rest == "" {
+		f[i] = v
+		if s == "" {
 			break
 		}
-		if i == 5 || rest[0] != seps[i] {
-			return 0, false
-		}
-		rest = rest[1:]
+		s = s[1:]
 	}
-	t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, time.UTC).Unix()
+	t := time.Date(int(f[0]), time.Month(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5]), 0, time.UTC).Unix()
 	if t < 0 || t > math.MaxUint32 {
 		return 0, false
 	}
 	return uint32(t), true
 }
 
-// parseDaytime is libxt_time's time_parse_minutes: decimal strtoul
-// fields (leading zeros and blanks allowed, "09:00" is valid), hour ':'
 // minute [':' second]; an empty field is 0 ("9:00:").
 func parseDaytime(s string) (uint32, bool) {
 	h, n, _ := strtoumax(s, 10)

@@ -87,7 +87,8 @@ func portByName(s string) (uint16, error) {
 // parsePortRange reads "P", "P:Q", ":Q" or "P:" for the protocol match
 // of proto: tcp and sctp split at the first ':' and read each end with
 // xtables_parse_port; udp and dccp (XTTYPE_PORTRC) take at most two
-// ':'-separated parts through getaddrinfo. Both refuse a reversed range.
+// ':'-separated parts through getaddrinfo. Only the first kind refuses a
+// reversed range.
 func parsePortRange(s, proto string) (ir.PortRange, error) {
 	r := ir.PortRange{Lo: 0, Hi: 65535}
 	if proto == "udp" || proto == "dccp" || proto == "" {
@@ -112,9 +113,8 @@ func parsePortRange(s, proto string) (ir.PortRange, error) {
 		if len(parts) == 1 {
 			r.Hi = r.Lo
 		}
-		if r.Lo > r.Hi {
-			return r, fmt.Errorf("port range %q is reversed", s)
-		}
+		// A reversed range is kept as given: iptables 1.8.9 loads it,
+		// and it matches nothing.
 		return r, nil
 	}
 	lo, hi, isRange := strings.Cut(s, ":")

@@ -3,7 +3,6 @@ package iptables
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -271,23 +270,20 @@ func buildNetmap(c *ctx) ir.Target {
 // as given (host bits included) but only the network bits matter.
 func parseNetmapPrefix(s string, f ir.Family) (netip.Prefix, error) {
 	host, m, hasMask := strings.Cut(s, "/")
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" || (f == ir.IPv4) != a.Is4() {
+	a, ok := hostAddr(host, f)
+	if !ok {
 		return netip.Prefix{}, fmt.Errorf("bad %s address %q", famWord(f), host)
 	}
 	bits := a.BitLen()
 	if hasMask {
-		if n, err := strconv.Atoi(m); err == nil && n >= 0 && n <= a.BitLen() {
-			bits = n
-		} else if ma, err := netip.ParseAddr(m); err == nil && ma.BitLen() == a.BitLen() {
-			n, ok := maskBits(ma)
-			if !ok {
+		n, ok := parsePlen(m, f)
+		if !ok {
+			if ma, err := netip.ParseAddr(m); err == nil && ma.BitLen() == a.BitLen() {
 				return netip.Prefix{}, fmt.Errorf("non-contiguous mask %q is not supported", m)
 			}
-			bits = n
-		} else {
 			return netip.Prefix{}, fmt.Errorf("bad mask %q", m)
 		}
+		bits = n
 	}
 	return netip.PrefixFrom(a, bits).Masked(), nil
 }

@@ -3,7 +3,6 @@ package iptables
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -300,10 +299,17 @@ func buildClassify(c *ctx) ir.Target {
 		if !c.once(o) {
 			continue
 		}
-		maj, min, ok := strings.Cut(o.arg(), ":")
-		a, err1 := strconv.ParseUint(maj, 16, 16)
-		b, err2 := strconv.ParseUint(min, 16, 16)
-		if !ok || err1 != nil || err2 != nil {
+		// sscanf("%x:%x") as libxt_CLASSIFY: each number hex (0x
+		// allowed), anything after the second ignored, 16 bits kept.
+		s := o.arg()
+		a, n, _ := strtoumax(s, 16)
+		ok := n > 0 && strings.HasPrefix(s[n:], ":")
+		var b uint64
+		if ok {
+			b, n, _ = strtoumax(s[n+1:], 16)
+			ok = n > 0
+		}
+		if !ok {
 			c.errorf(o.argPos(), "CLASSIFY: bad class value %q (want MAJOR:MINOR in hex)", o.arg())
 			continue
 		}

@@ -11,8 +11,8 @@ import (
 
 	bipt "github.com/ruleshift/ruleshift/backends/iptables"
 	"github.com/ruleshift/ruleshift/internal/testenv"
-	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
 // TestValueFormsKernel is the proof that values are read as iptables 1.8.9

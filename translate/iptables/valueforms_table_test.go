@@ -163,6 +163,56 @@ var valueFormGroups = []formGroup{
 	v4("-m physdev --physdev-in", "eth0", "br+", "abcdefghijklmnop"),
 	v4("-m policy --dir in --pol", "ipsec", "none", "IPSEC"),
 	v4("-m policy --dir", "in", "out", "IN").then("--pol none"),
+	// More near misses, found while matching the extensions.
+	v4("-p udp --dport", "026", "0x35", " 53", "+53", "-1", "65536", "http", "ssh", "domain", "53:", "60:50", "1:2:3", "bootps", "ntp", "NTP"),
+	v4("-p sctp --dport", "80", "0x50", "http", "sip", "80:70"),
+	v4("-p dccp --dport", "80", "026", "http"),
+	v4("-p tcp --sport", "http", "bootps", "ntp", "domain", "1024:", "1024:65535"),
+	v4("-p udp -m multiport --dports", "http", "ntp,domain", "0x35,123", "80:80"),
+	v4("-m conntrack --ctorigdstport", "22", "026", "0x16", "ssh", "5:3", "5:", ":9", "1:2:3"),
+	v4("-m conntrack --ctorigsrc", "10.0.0.0/33", "10.0.0.0/0x8", "10.0.0.0/255.0.255.0", "2130706433", "10.1.300"),
+	v6("-m conntrack --ctorigsrc", "::1", "::1/64", "::1/0x40", "2001:db8::/ffff::"),
+	v4("-m connlimit --connlimit-above 2 --connlimit-mask", "64", "128", "129", "0x20"),
+	v6("-m connlimit --connlimit-above 2 --connlimit-mask", "64", "128", "129", "ffff:ffff::"),
+	v4("-p icmp --icmp-type", "info-request", "info-reply", "address-mask-request", "3:4", "3/1:2", "ttl", "TOS-net",
+		"network-un", "echo-reply", "pong", "net"),
+	v6("-p ipv6-icmp --icmpv6-type", "neighb", "neighbo", "mld-listener-re", "no-route", "ttl-exceeded", "1/0:6"),
+	v4("-m time --weekdays", "Mox", "mon", "Tuesday", "010", "0x1", "Mon,", ",Mon", "9", "SUN"),
+	v4("-m time --monthdays", "100", "31,", "010", "0x", " 1"),
+	v4("-m time --timestart", ":00", "9:", "12:30:", "-1:00", "23:59:00x"),
+	v4("-m time --datestart", "2024-01-01T10", "2024-1-01T1:2:3", "2024-01-01T", "20240101", "1970-01-01", "2038-01-20"),
+	v4("-m addrtype --src-type", "UNI", "B", "M", "unicast,local", "LOCAL,", "X"),
+	v4("-m mac --mac-source", "0a:0b:0c:0d:0e:0f", " 1:2:3:4:5:6", "1:2:3:4:5:6:7", "1:2:3:4:5:", ":1:2:3:4:5", "100:1:2:3:4:5"),
+	v4("-m iprange --dst-range", "10.1.300-10.1.1.1", "2130706433-10.0.0.1", "1.2.3.4"),
+	v6("-m iprange --src-range", "::1-::2", "::1", "1.2.3.4-1.2.3.5"),
+	v4("-j NETMAP --to", "2130706433/32", "10.0.0.0/255.255.0.0", "10.0.0.0/255.0.255.0", "10.0.0.0/33").in("nat"),
+	v4("-j CLASSIFY --set-class", " 1:2", "1:2zz", "-1:1", ":1", "1: 2", "g:1").in("mangle"),
+	v4("-j LOG --log-prefix", "a\nb", "%d %s"),
+	v4("-j NFLOG --nflog-prefix", strings.Repeat("p", 63), strings.Repeat("p", 64), ""),
+	v4("-m helper --helper", strings.Repeat("h", 29), strings.Repeat("h", 30)),
+	v4("-m recent --set --name", strings.Repeat("r", 199), strings.Repeat("r", 200)),
+	v4("-m limit --limit", "3/SEC", "3/Hour", "3/d", "2/s", "999999/d", "4294967296/s"),
+	v4("-m tcp -p tcp --tcp-flags", "FIN,ACK,URG,PSH,RST,SYN", "ACK,", ",ACK").then("ACK"),
+	v4("-m mark --mark", "+1", "1/+1", "0x1/ 0xff", "0x1 /0xff"),
+	v4("-j MARK --set-xmark", " 0x1/0xff", "0x1/0xff ", "1/"),
+	v4("-p tcp -j DNAT --to-destination", "1.2.3.4:80-", "1.2.3.4:-80", "1.2.3.4: 80", "1.2.3.4:+80", "1.2.3.4:domain",
+		"1.2.3.4:ntp", "1.2.3.4:80-http", "1.2.3.4:80-90/domain", "1.2.3.4:80-90/0").in("nat"),
+	v4("-p tcp -j REDIRECT --to-ports", "ntp", "80-", "-80", "domain-80").in("nat"),
+	v4("-i", "", "eth0+", "a+b+"),
+	v4("-s", "1.2.3.4,", ",1.2.3.4", "1.2.3.4,,5.6.7.8"),
+	v6("-s", "::1,", "::ffff:0:1.2.3.4", "::1.2.3.4", "1::/0x10", "::1/0x"),
+	v4("-m ttl --ttl-gt", "+1", " 1", "0x"),
+	v4("-m length --length", "+1", "1:+2", "0x10:0x20"),
+	v4("-m dscp --dscp-class", "af", "Af11", "CS"),
+	v4("-m tos --tos", "minimize", "Maximize-Throughput", "maximize-reliability/0xff", "0x08/0x08"),
+	v4("-m pkttype --pkt-type", "Unicast", "BCAST", "mcast"),
+	v4("-m state --state", "RELATED,INVALID,UNTRACKED", "I", "U", "R"),
+	v4("-m conntrack --ctstate", "ESTABLISHED,RELATED", "s", "D", "SNAT,"),
+	v4("-m conntrack --ctstatus", "a", "c", "n", "e", "s"),
+	v4("-j CT --notrack --zone", "0x").in("raw"),
+	v4("-j CT --helper", "ftp", "").in("raw"),
+	v4("-j CT --timeout", "x").in("raw"),
+	v4("-j TCPMSS --clamp-mss-to-pmtu -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss", "1400", "1400:1500", "0x578", "1500:1400").in("mangle"),
 	// Targets with values.
 	v4("-p tcp -j TCPMSS --set-mss", "1400", "0x578", "65536").in("mangle"),
 	v4("-j DSCP --set-dscp", "10", "0xa", "64").in("mangle"),
@@ -202,4 +252,19 @@ func valueForms() []valueForm {
 
 // valueFormExceptions are the forms on which ruleshift knowingly departs
 // from iptables-legacy 1.8.9, keyed by valueForm.key, with the reason.
-var valueFormExceptions = map[string]string{}
+var valueFormExceptions = map[string]string{
+	"6 filter -s fe80::1%lo": "a scoped address goes through getaddrinfo, which needs the interface to exist " +
+		"where iptables runs; ruleshift does not know the target's interfaces and refuses the zone",
+	"4 filter -m connlimit --connlimit-above 2 --connlimit-mask 255.0.255.0": "a non-contiguous mask: the kernel keeps it " +
+		"but iptables-save lists it as /32, so the listing would not reload as the same rule; ruleshift refuses it",
+	"4 filter -m conntrack --ctorigsrc 10.0.0.0/255.0.255.0": "a non-contiguous mask that iptables-save cannot show " +
+		"(it lists the address alone); ruleshift refuses it",
+	"4 nat -j NETMAP --to 10.0.0.0/255.0.255.0": "a non-contiguous NETMAP mask, listed as /32 by iptables-save; ruleshift refuses it",
+	"4 filter -m connlimit --connlimit-above 2 --connlimit-mask 129": "iptables 1.8.9 takes a connlimit mask above 128 " +
+		"for IPv4 and lists /32; ruleshift stops at 128, the largest prefix length of either family",
+	"4 filter -p icmp --icmp-type 3/1:2": "a code range: the kernel keeps it but iptables-save prints the first code only, " +
+		"so ruleshift cannot write it in iptables form and refuses it",
+	"6 filter -p ipv6-icmp --icmpv6-type 1/0:6": "a code range, as above",
+	"4 filter -m limit --limit 3/d": "the kernel's overflow check of rate times burst (user2credits with the kernel's HZ) " +
+		"is not modelled exactly; ruleshift refuses only what overflows 32 bits",
+}

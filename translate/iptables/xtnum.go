@@ -102,7 +102,7 @@ func xtUint(s string, min, max uint64) (uint64, bool) {
 // bits by htons.
 func cStrtoul10(s string) (uint16, bool) {
 	v, n, _ := strtoumax(s, 10)
-	if n == 0 || n != len(s) {
+	if n == 0 || n != len(s) || strings.HasPrefix(strings.TrimLeft(s, " \t\n\v\f\r"), "-") {
 		return 0, false
 	}
 	return uint16(v), true
