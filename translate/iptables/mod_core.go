@@ -151,11 +151,16 @@ func buildUDP(c *ctx) ir.Match {
 	return m
 }
 
-var sctpChunkNames = []string{
-	"DATA", "INIT", "INIT_ACK", "SACK", "HEARTBEAT", "HEARTBEAT_ACK", "ABORT", "SHUTDOWN",
-	"SHUTDOWN_ACK", "ERROR", "COOKIE_ECHO", "COOKIE_ACK", "ECN_ECNE", "ECN_CWR",
-	"SHUTDOWN_COMPLETE", "I_DATA", "RE_CONFIG", "PAD", "ASCONF", "ASCONF_ACK", "FORWARD_TSN",
-	"I_FORWARD_TSN", "ALL", "NONE",
+// sctpChunkFlags maps libxt_sctp's chunk names to the flag letters each
+// takes ("-" is in every string there, so iptables takes it too). ALL
+// and NONE are only taken alone.
+var sctpChunkFlags = map[string]string{
+	"DATA": "----IUBE", "INIT": "--------", "INIT_ACK": "--------", "SACK": "--------",
+	"HEARTBEAT": "--------", "HEARTBEAT_ACK": "--------", "ABORT": "-------T", "SHUTDOWN": "--------",
+	"SHUTDOWN_ACK": "--------", "ERROR": "--------", "COOKIE_ECHO": "--------", "COOKIE_ACK": "--------",
+	"ECN_ECNE": "--------", "ECN_CWR": "--------", "SHUTDOWN_COMPLETE": "-------T", "I_DATA": "----IUBE",
+	"RE_CONFIG": "--------", "PAD": "--------", "ASCONF": "--------", "ASCONF_ACK": "--------",
+	"FORWARD_TSN": "--------", "I_FORWARD_TSN": "--------",
 }
 
 func buildSCTP(c *ctx) ir.Match {
@@ -174,12 +179,27 @@ func buildSCTP(c *ctx) ir.Match {
 				continue
 			}
 			m.ChunkMatch, m.NegChunks = how, o.neg
-			for _, ch := range strings.Split(o.args[1].Text, ",") {
+			list := o.args[1].Text
+			if strings.EqualFold(list, "ALL") || strings.EqualFold(list, "NONE") {
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: strings.ToUpper(list)})
+				continue
+			}
+			for _, ch := range strings.Split(list, ",") {
+				if ch == "" {
+					continue // strtok skips empty pieces
+				}
 				name, flags, _ := strings.Cut(ch, ":")
 				name = strings.ToUpper(name)
-				if !contains(sctpChunkNames, name) {
+				valid, known := sctpChunkFlags[name]
+				if !known {
 					c.errorf(o.args[1].Pos, "sctp: unknown chunk type %q", name)
 					continue
+				}
+				for _, f := range strings.ToUpper(flags) {
+					if !strings.ContainsRune(valid, f) {
+						c.errorf(o.args[1].Pos, "sctp: invalid flag %q for chunk type %s (it takes %s)", f, name, strings.Trim(valid, "-"))
+						break
+					}
 				}
 				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: name, Flags: flags})
 			}

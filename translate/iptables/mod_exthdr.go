@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -242,7 +241,7 @@ func mhType(s string) (uint8, bool) {
 	if v, ok := mhTypes[strings.ToLower(s)]; ok {
 		return v, true
 	}
-	n, err := strconv.ParseUint(s, 10, 8)
+	n, err := strtoul(s, 8)
 	return uint8(n), err == nil
 }
 
@@ -293,7 +292,7 @@ func buildIPv6Header(c *ctx) ir.Match {
 		}
 		m.Neg = o.neg
 		for _, w := range strings.Split(o.arg(), ",") {
-			b, ok := ipv6HeaderWords[strings.ToLower(w)]
+			b, ok := ipv6HeaderWords[w] // names are case-sensitive
 			if !ok {
 				c.errorf(o.argPos(), "ipv6header: unknown header %q specified", w)
 				continue

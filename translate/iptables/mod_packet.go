@@ -339,6 +339,10 @@ func buildECN(c *ctx) ir.Match {
 }
 
 func pkGroup(c *ctx, o *opt) *ir.GroupMask {
+	if o.arg() == "default" {
+		// The one name every /etc/iproute2/group defines.
+		return &ir.GroupMask{Value: 0, Mask: 0xffffffff}
+	}
 	v, mask, ok := pkValueMask(o.arg(), 32)
 	if !ok {
 		c.errorf(o.argPos(), "devgroup: invalid group %q (give value[/mask]; group names from /etc/iproute2/group are not read)", o.arg())
@@ -445,7 +449,7 @@ func buildRealm(c *ctx) ir.Match {
 			continue
 		}
 		m.Neg = o.neg
-		if strings.EqualFold(o.arg(), "cosmos") {
+		if o.arg() == "cosmos" { // names are case-sensitive
 			// The one name every /etc/iproute2/rt_realms defines.
 			m.ID, m.Mask = 0, 0xffffffff
 			continue

@@ -382,8 +382,8 @@ func buildRecent(c *ctx) ir.Match {
 		case "rdest":
 			m.Dest = true
 		case "mask":
-			a, err := netip.ParseAddr(o.arg())
-			if err != nil || (c.fam == ir.IPv6) != a.Is6() || a.Zone() != "" {
+			a, ok := hostAddr(o.arg(), c.fam)
+			if !ok {
 				c.errorf(o.argPos(), "recent: invalid --mask %q: give an %s address", o.arg(), famWord(c.fam))
 				continue
 			}
@@ -461,6 +461,10 @@ func ownerID(c *ctx, o *opt, lookup func(string) (uint32, bool)) *ir.IDRange {
 			what = "group"
 		}
 		c.errorf(o.argPos(), "owner: %q is not a known %s here nor a number or range (iptables needs the number: add the %s or give its id)", s, what, what)
+		return nil
+	}
+	if a > b {
+		c.errorf(o.argPos(), "owner: range %q is reversed (the kernel refuses it)", s)
 		return nil
 	}
 	return &ir.IDRange{Min: uint32(a), Max: uint32(b)}

@@ -190,7 +190,10 @@ func buildU32(c *ctx) ir.Match {
 			continue
 		}
 		m.Neg, m.Expr = o.neg, o.arg()
-		if strings.TrimSpace(m.Expr) == "" || strings.ContainsAny(m.Expr, "\"\\") {
+		// Every u32 test starts with a number (the location); libxt_u32
+		// refuses anything else at char 0.
+		t := strings.TrimLeft(m.Expr, " \t")
+		if t == "" || t[0] < '0' || t[0] > '9' || strings.ContainsAny(m.Expr, "\"\\") {
 			c.errorf(o.argPos(), "u32: invalid expression %q", m.Expr)
 		}
 	}

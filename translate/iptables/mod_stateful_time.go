@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"math"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -231,9 +230,10 @@ func policyOpt(c *ctx, o *opt, m *ir.IPsecPolicy, elem func() *ir.PolicyElem, di
 			e.SPI, e.NegSPI = &x, o.neg
 		}
 	case "proto":
-		n, ok := policyProtos[strings.ToLower(o.arg())]
+		// XTTYPE_PROTOCOL: a base-0 number or a name, case-sensitive.
+		n, ok := policyProtos[o.arg()]
 		if !ok {
-			if v, err := strconv.ParseUint(o.arg(), 10, 8); err == nil && (v == 50 || v == 51 || v == 108) {
+			if v, err := strtoul(o.arg(), 8); err == nil && (v == 50 || v == 51 || v == 108) {
 				n, ok = uint8(v), true
 			}
 		}
@@ -251,12 +251,19 @@ func policyOpt(c *ctx, o *opt, m *ir.IPsecPolicy, elem func() *ir.PolicyElem, di
 		e := elem()
 		e.Mode, e.NegMode = o.arg(), o.neg
 	case "tunnel-src", "tunnel-dst":
-		a, err := parseAddr(o.arg(), c.fam)
-		if err != nil || a.host != "" || a.mask.IsValid() {
+		// XTTYPE_HOSTMASK: an inet_aton address ("10.1" is 10.0.0.1)
+		// and a prefix length or contiguous mask.
+		host, mask, hasMask := strings.Cut(o.arg(), "/")
+		ip, ok := hostAddr(host, c.fam)
+		bits := bitsOf(c.fam)
+		if ok && hasMask {
+			bits, ok = parsePlen(mask, c.fam)
+		}
+		if !ok {
 			c.errorf(o.argPos(), "policy: --%s takes an address or network, not %q", o.name, o.arg())
 			return
 		}
-		p := netip.Prefix(a.net)
+		p, _ := ip.Prefix(bits)
 		e := elem()
 		if o.name == "tunnel-src" {
 			e.TunnelSrc, e.NegTunnelSrc = &p, o.neg

@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -137,12 +136,16 @@ func buildTProxy(c *ctx) ir.Target {
 		}
 		switch o.name {
 		case "on-port":
-			if n, ok := tgtNum(c, o, 0, 65535); ok {
-				t.Port = uint16(n)
+			// XTTYPE_PORT: getaddrinfo's service, decimal or a name.
+			n, err := portByName(o.arg())
+			if err != nil {
+				c.errorf(o.argPos(), "TPROXY: %v", err)
+				continue
 			}
+			t.Port = n
 		case "on-ip":
-			a, err := netip.ParseAddr(o.arg())
-			if err != nil || a.Zone() != "" || a.Is4() != (c.fam == ir.IPv4) {
+			a, ok := hostAddr(o.arg(), c.fam)
+			if !ok {
 				c.errorf(o.argPos(), "TPROXY: bad %s address %q", famWord(c.fam), o.arg())
 				continue
 			}
@@ -392,12 +395,13 @@ func buildSynProxy(c *ctx) ir.Target {
 		case "timestamp":
 			t.Timestamp = true
 		case "wscale":
-			if n, ok := tgtNum(c, o, 0, 255); ok {
+			// iptables reads a 32-bit number and keeps its low bits.
+			if n, ok := tgtNum(c, o, 0, 0xffffffff); ok {
 				v := uint8(n)
 				t.WScale = &v
 			}
 		case "mss":
-			if n, ok := tgtNum(c, o, 0, 65535); ok {
+			if n, ok := tgtNum(c, o, 0, 0xffffffff); ok {
 				v := uint16(n)
 				t.MSS = &v
 			}
@@ -418,8 +422,8 @@ func buildTee(c *ctx) ir.Target {
 		}
 		switch o.name {
 		case "gateway":
-			a, err := netip.ParseAddr(o.arg())
-			if err != nil || a.Zone() != "" || a.Is4() != (c.fam == ir.IPv4) {
+			a, ok := hostAddr(o.arg(), c.fam)
+			if !ok {
 				c.errorf(o.argPos(), "TEE: bad %s address %q", famWord(c.fam), o.arg())
 				continue
 			}

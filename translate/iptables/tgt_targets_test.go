@@ -161,7 +161,7 @@ func TestParseTargetErrors(t *testing.T) {
 		{v4, "-A INPUT -j TRACE", "only valid in the raw table"},
 		{v4, "-A INPUT -j SYNPROXY", "needs \"-p tcp\""},
 		{v4, "-A OUTPUT -p tcp -j SYNPROXY", "not in OUTPUT"},
-		{v4, "-A INPUT -p tcp -j SYNPROXY --wscale 256", "out of range"},
+		{v4, "-A INPUT -p tcp -j SYNPROXY --wscale 4294967296", "out of range"},
 		{v4, "-A INPUT -j TEE", "\"--gateway\" must be specified"},
 		{v4, "-A INPUT -j TEE --gateway foo", "bad IPv4"},
 		{v4, "-A INPUT -j TEE --gateway 1.1.1.1 --oif abcdefghijklmnop", "invalid --oif"},
