@@ -333,8 +333,10 @@ func hashlimitFinish(c *ctx, m *ir.Hashlimit, burstOpt *opt, mult uint64, expire
 	if m.GCInterval == 0 || m.Expire == 0 {
 		c.errorf(c.pos, "hashlimit: the kernel refuses a zero --hashlimit-htable-gcinterval or --hashlimit-htable-expire")
 	}
+	// xt_hashlimit cuts a size or max above HASHLIMIT_MAX_SIZE down to it.
 	if m.Size > 1<<20 || m.Max > 1<<20 {
-		c.errorf(c.pos, "hashlimit: the kernel refuses a hash table size or max above %d", 1<<20)
+		c.warnf(c.pos, "hashlimit: the kernel cuts a hash table size or max above %d down to %d", 1<<20, 1<<20)
+		m.Size, m.Max = min(m.Size, 1<<20), min(m.Max, 1<<20)
 	}
 }
 

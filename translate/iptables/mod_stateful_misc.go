@@ -222,7 +222,7 @@ func buildStatistic(c *ctx) ir.Match {
 			}
 			m.Nth = mode == "nth"
 		case "probability":
-			p, err := parseFloat(o.arg())
+			p, err := parseFloat(strings.TrimLeft(o.arg(), " \t\n\v\f\r")) // strtod skips blanks
 			if err != nil || p < 0 || p > 1 {
 				c.errorf(o.argPos(), "statistic: --probability %q must be a number from 0 to 1", o.arg())
 				continue
