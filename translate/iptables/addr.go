@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -209,4 +210,25 @@ func numericAddr(s string, f ir.Family) (netip.Addr, bool) {
 	}
 	a, err := netip.ParseAddr(s)
 	return a, err == nil && a.Is6() && a.Zone() == ""
+}
+
+// parseEtherMAC is xtables' XTTYPE_ETHERMAC: six hex numbers of at most
+// two characters each ("0:1:2:3:4:5"), separated by ':'.
+func parseEtherMAC(s string) (net.HardwareAddr, bool) {
+	hw := make(net.HardwareAddr, 6)
+	for i := 0; i < 6; i++ {
+		v, n, _ := strtoumax(s, 16)
+		if n > 2 || (n == 0 && s != "" && s[0] != ':') {
+			return nil, false
+		}
+		hw[i] = byte(v)
+		s = s[n:]
+		if i < 5 {
+			if !strings.HasPrefix(s, ":") {
+				return nil, false
+			}
+			s = s[1:]
+		}
+	}
+	return hw, s == ""
 }

@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"net"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -589,25 +588,4 @@ func buildDCCP(c *ctx) ir.Match {
 	}
 	requireProto(c, "dccp", 33)
 	return m
-}
-
-// parseEtherMAC is xtables' XTTYPE_ETHERMAC: six hex numbers of at most
-// two characters each ("0:1:2:3:4:5"), separated by ':'.
-func parseEtherMAC(s string) (net.HardwareAddr, bool) {
-	hw := make(net.HardwareAddr, 6)
-	for i := 0; i < 6; i++ {
-		v, n, _ := strtoumax(s, 16)
-		if n > 2 || (n == 0 && s != "" && s[0] != ':') {
-			return nil, false
-		}
-		hw[i] = byte(v)
-		s = s[n:]
-		if i < 5 {
-			if !strings.HasPrefix(s, ":") {
-				return nil, false
-			}
-			s = s[1:]
-		}
-	}
-	return hw, s == ""
 }
