@@ -135,7 +135,8 @@ func (w *writer) connBytes(m *ir.ConnBytes) {
 	w.add("-m", "connbytes")
 	v := strconv.FormatUint(m.From, 10)
 	if m.To != math.MaxUint64 {
-		v = rangeText(m.From, m.To)
+		// Always FROM:TO: a lone number means FROM and up.
+		v = fmt.Sprintf("%d:%d", m.From, m.To)
 	}
 	w.opt(m.Neg, "--connbytes", v)
 	w.add("--connbytes-mode", string(m.Mode), "--connbytes-dir", string(m.Dir))

@@ -397,8 +397,10 @@ func (s *famScan) value(o *scanOwner, name string, w word, neg bool) bool {
 			s.addrs(v, w.col)
 		}
 	case "reject-with":
-		_, in4 := rejectV4[v]
-		_, in6 := rejectV6[v]
+		// Read with the prefix rule REJECT itself applies, so a type
+		// counts for the family only when the other one cannot take it.
+		_, in4 := findReject(v, rejectV4)
+		_, in6 := findReject(v, rejectV6)
 		switch {
 		case in4 && !in6:
 			s.lineEv.add(ir.IPv4, s.n, w.col, "--reject-with ", v)

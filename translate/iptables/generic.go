@@ -165,9 +165,17 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 			return
 		}
 		name := o.arg()
+		if name == "" {
+			p.errorf(o.argPos(), "empty interface name (iptables refuses it: \"Empty interface is likely to be undesired\")")
+			return
+		}
 		if err := checkIfaceName(name); err != nil {
 			p.errorf(o.argPos(), "%v", err)
 			return
+		}
+		if strings.ContainsAny(name, "/ ") {
+			// iptables warns and loads it; the kernel takes any bytes.
+			p.diags.Warnf(o.argPos(), "weird character in interface %q ('/' and ' ' are not allowed by the kernel)", name)
 		}
 		p.iface[idx] = &ir.Iface{Dir: dir, Neg: o.neg, Name: name}
 	case "fragment":
@@ -271,10 +279,8 @@ func checkIfaceName(n string) error {
 	if len(n) >= 16 {
 		return fmt.Errorf("interface name %q is longer than 15 characters", n)
 	}
-	for _, c := range []byte(n) {
-		if c == '/' || c == ' ' || c == 0 {
-			return fmt.Errorf("invalid interface name %q", n)
-		}
+	if strings.IndexByte(n, 0) >= 0 {
+		return fmt.Errorf("invalid interface name %q", n)
 	}
 	return nil
 }

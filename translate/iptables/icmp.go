@@ -1,7 +1,7 @@
 package iptables
 
 import (
-	"strconv"
+	"fmt"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -33,7 +33,6 @@ var icmpNames = []icmpName{
 	{"ttl-zero-during-transit", 11, 0}, {"ttl-zero-during-reassembly", 11, 1},
 	{"parameter-problem", 12, -1}, {"ip-header-bad", 12, 0}, {"required-option-missing", 12, 1},
 	{"timestamp-request", 13, -1}, {"timestamp-reply", 14, -1},
-	{"info-request", 15, -1}, {"info-reply", 16, -1},
 	{"address-mask-request", 17, -1}, {"address-mask-reply", 18, -1},
 }
 
@@ -58,35 +57,77 @@ var icmp6Names = []icmpName{
 	{"redirect", 137, -1},
 }
 
-// ParseICMPType parses an --icmp-type / --icmpv6-type argument: a name,
-// "any" (IPv4), a number, or TYPE/CODE.
+// ParseICMPType parses an --icmp-type / --icmpv6-type argument as
+// libxt_icmp.h's __parse_icmp does: any case-insensitive prefix of one
+// name ("echo-req"; a prefix of two names is ambiguous and refused, even
+// of two spellings of one type), else TYPE[/CODE] with base-0 numbers
+// ("0x8", "010" is 8) and a code range CODE:CODE.
 func ParseICMPType(s string, v6 bool) (ir.ICMP, bool) {
+	t, err := parseICMPType(s, v6)
+	return t, err == nil
+}
+
+func parseICMPType(s string, v6 bool) (ir.ICMP, error) {
 	names := icmpNames
 	if v6 {
 		names = icmp6Names
 	}
-	for _, n := range names {
-		if strings.EqualFold(n.name, s) {
-			switch n.code {
-			case -2:
-				return ir.ICMP{Any: true, CodeMax: 255}, true
-			case -1:
-				return ir.ICMP{Type: n.typ, CodeMin: 0, CodeMax: 255}, true
+	match := -1
+	for i, n := range names {
+		if len(s) <= len(n.name) && strings.EqualFold(n.name[:len(s)], s) {
+			if match >= 0 {
+				return ir.ICMP{}, fmt.Errorf("ambiguous %s type %q: %q or %q?", icmpWord(v6), s, names[match].name, n.name)
 			}
-			return ir.ICMP{Type: n.typ, CodeMin: uint8(n.code), CodeMax: uint8(n.code)}, true
+			match = i
 		}
 	}
-	ts, cs, hasCode := strings.Cut(s, "/")
-	t, err := strconv.ParseUint(ts, 10, 8)
-	if err != nil {
-		return ir.ICMP{}, false
+	if match >= 0 {
+		n := names[match]
+		switch n.code {
+		case -2:
+			return ir.ICMP{Any: true, CodeMax: 255}, nil
+		case -1:
+			return ir.ICMP{Type: n.typ, CodeMin: 0, CodeMax: 255}, nil
+		}
+		return ir.ICMP{Type: n.typ, CodeMin: uint8(n.code), CodeMax: uint8(n.code)}, nil
 	}
-	if !hasCode {
-		return ir.ICMP{Type: uint8(t), CodeMax: 255}, true
+	tlo, thi, rest, ok := icmpRange(s)
+	if !ok {
+		return ir.ICMP{}, fmt.Errorf("unknown %s type %q", icmpWord(v6), s)
 	}
-	c, err := strconv.ParseUint(cs, 10, 8)
-	if err != nil {
-		return ir.ICMP{}, false
+	if tlo != thi {
+		return ir.ICMP{}, fmt.Errorf("%s type range not supported", icmpWord(v6))
 	}
-	return ir.ICMP{Type: uint8(t), CodeMin: uint8(c), CodeMax: uint8(c)}, true
+	t := ir.ICMP{Type: tlo, CodeMax: 255}
+	if rest == "" {
+		return t, nil
+	}
+	if rest[0] != '/' {
+		return ir.ICMP{}, fmt.Errorf("unknown character %q in %s type %q", rest[0], icmpWord(v6), s)
+	}
+	clo, chi, rest, ok := icmpRange(rest[1:])
+	if !ok {
+		return ir.ICMP{}, fmt.Errorf("unknown %s code in %q", icmpWord(v6), s)
+	}
+	if rest != "" {
+		return ir.ICMP{}, fmt.Errorf("unknown character %q in %s type %q", rest[0], icmpWord(v6), s)
+	}
+	t.CodeMin, t.CodeMax = clo, chi
+	return t, nil
+}
+
+// icmpRange is parse_range of libxt_icmp.h: N or N:M, base 0, each at
+// most 255, and what follows.
+func icmpRange(s string) (lo, hi uint8, rest string, ok bool) {
+	a, rest, ok := xtPrefix(s, 0, 255)
+	if !ok {
+		return 0, 0, s, false
+	}
+	b := a
+	if strings.HasPrefix(rest, ":") {
+		if b, rest, ok = xtPrefix(rest[1:], 0, 255); !ok {
+			return 0, 0, s, false
+		}
+	}
+	return uint8(a), uint8(b), rest, true
 }

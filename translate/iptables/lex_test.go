@@ -58,7 +58,7 @@ func TestStrtoul(t *testing.T) {
 		ok   bool
 	}{
 		{"42", 42, true}, {"0x1F", 31, true}, {"0X1f", 31, true}, {"010", 8, true}, {"0", 0, true},
-		{"0b101", 0, false}, {"0o7", 0, false}, {"1_000", 0, false}, {"-1", 0, false}, {"+1", 0, false},
+		{"0b101", 0, false}, {"0o7", 0, false}, {"1_000", 0, false}, {"-1", 0, false}, {"+1", 1, true}, {" 0x10", 16, true}, {"08", 0, false},
 		{"", 0, false}, {"0x", 0, false}, {"09", 0, false}, {"256", 0, false},
 	} {
 		got, err := strtoul(c.in, 8)

@@ -219,38 +219,21 @@ func parseRange(s string, max uint64) (lo, hi uint64, ok bool) {
 }
 
 func ctPorts(c *ctx, o *opt) *ir.CtPorts {
-	parts := strings.Split(o.arg(), ":")
-	if len(parts) > 2 {
-		c.errorf(o.argPos(), "conntrack: too many components in port range %q", o.arg())
+	r, err := parsePortRange(o.arg(), "")
+	if err != nil {
+		c.errorf(o.argPos(), "conntrack: %v", err)
 		return nil
 	}
-	r := &ir.CtPorts{Neg: o.neg, Lo: 0, Hi: math.MaxUint16}
-	for i, p := range parts {
-		if p == "" {
-			continue
-		}
-		n, err := parsePort(p)
-		if err != nil {
-			c.errorf(o.argPos(), "conntrack: %v", err)
-			return nil
-		}
-		if i == 0 {
-			r.Lo = n
-		} else {
-			r.Hi = n
-		}
-	}
-	if len(parts) == 1 {
-		r.Hi = r.Lo
-	}
-	return r
+	return &ir.CtPorts{Neg: o.neg, Lo: r.Lo, Hi: r.Hi}
 }
 
 // parsePlen parses a prefix length or a contiguous dotted mask, as
 // xtables' XTTYPE_PLEN does.
 func parsePlen(s string, f ir.Family) (int, bool) {
-	if n, ok := cUint(s, uint64(bitsOf(f))); ok {
-		return int(n), true
+	// iptables 1.8.9 takes up to 128 for IPv4 too; the mask it builds
+	// keeps 32 bits.
+	if n, ok := xtUint(s, 0, 128); ok {
+		return min(int(n), bitsOf(f)), true
 	}
 	m, err := netip.ParseAddr(s)
 	if err != nil || m.BitLen() != bitsOf(f) {
@@ -261,11 +244,8 @@ func parsePlen(s string, f ir.Family) (int, bool) {
 
 func ctAddr(c *ctx, o *opt) *ir.CtAddr {
 	host, mask, hasMask := strings.Cut(o.arg(), "/")
-	a, err := netip.ParseAddr(host)
-	if err == nil && c.fam == ir.IPv4 && a.Is4In6() {
-		a = a.Unmap()
-	}
-	if err != nil || a.Zone() != "" || a.BitLen() != bitsOf(c.fam) {
+	a, ok := hostAddr(host, c.fam)
+	if !ok {
 		c.errorf(o.argPos(), "conntrack: --%s needs an %s address, not %q (host names are not resolved here)", o.name, famWord(c.fam), host)
 		return nil
 	}
@@ -315,10 +295,8 @@ func buildHelper(c *ctx) ir.Match {
 		if !c.once(o) {
 			continue
 		}
-		if len(o.arg()) > maxHelperName {
-			c.errorf(o.argPos(), "helper: name %q is longer than %d bytes", o.arg(), maxHelperName)
-		}
-		m.Name, m.Neg = o.arg(), o.neg
+		m.Name, _ = c.str(o, 0, maxHelperName+1)
+		m.Neg = o.neg
 	}
 	if !c.has("helper") {
 		c.errorf(c.pos, "helper: --helper is required")

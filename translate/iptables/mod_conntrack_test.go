@@ -103,7 +103,7 @@ func TestConntrackErrors(t *testing.T) {
 		{"-A INPUT -m conntrack --ctorigsrc ::1", "needs an IPv4"},
 		{"-A INPUT -m conntrack --ctorigsrc 10.0.0.1/255.0.255.0", "bad mask"},
 		{"-A INPUT -m conntrack --ctorigsrcport 1:2:3", "too many components"},
-		{"-A INPUT -m conntrack --ctorigsrcport nope", "invalid port"},
+		{"-A INPUT -m conntrack --ctorigsrcport nope", "does not resolve to anything"},
 		{"-A INPUT -m conntrack --ctexpire x", "bad --ctexpire"},
 		{"-A INPUT -m conntrack --ctdir sideways", "bad --ctdir"},
 		{"-A INPUT -m conntrack ! --ctdir REPLY", "cannot be negated"},
@@ -111,11 +111,10 @@ func TestConntrackErrors(t *testing.T) {
 		{"-A INPUT -m mark --mark 0x100000000", "mark: bad mark"},
 		{"-A INPUT -m connmark --mark 1/x", "connmark: bad mark"},
 		{"-A INPUT -m helper", "--helper is required"},
-		{"-A INPUT -m helper --helper " + strings.Repeat("x", 30), "longer than 29"},
 		{"-A INPUT -m connlimit --connlimit-mask 24", "--connlimit-above or --connlimit-upto is required"},
 		{"-A INPUT -m connlimit --connlimit-upto 1 --connlimit-above 2", "cannot be used together"},
 		{"-A INPUT -m connlimit --connlimit-upto 1 --connlimit-saddr --connlimit-daddr", "cannot be used together"},
-		{"-A INPUT -m connlimit --connlimit-upto 1 --connlimit-mask 33", "bad --connlimit-mask"},
+		{"-A INPUT -m connlimit --connlimit-upto 1 --connlimit-mask 129", "bad --connlimit-mask"},
 		{"-A INPUT -m connlimit --connlimit-upto -1", "bad --connlimit-upto"},
 		{"-A INPUT -m connbytes --connbytes 5:3 --connbytes-dir both --connbytes-mode bytes", "5 should be less than 3"},
 		{"-A INPUT -m connbytes --connbytes 5 --connbytes-dir up --connbytes-mode bytes", "unknown --connbytes-dir"},
@@ -160,7 +159,7 @@ func TestCUint(t *testing.T) {
 			t.Errorf("cUint(%q) = %d, %v", s, n, ok)
 		}
 	}
-	for _, s := range []string{"", "0x", "1_0", "-1", "+1", "08", "4294967296"} {
+	for _, s := range []string{"", "0x", "1_0", "-1", " -1", "08", "4294967296"} {
 		if _, ok := cUint(s, math.MaxUint32); ok {
 			t.Errorf("cUint(%q) accepted", s)
 		}

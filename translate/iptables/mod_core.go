@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -56,7 +55,7 @@ func requireProto(c *ctx, what string, nums ...uint8) bool {
 }
 
 func portOpt(c *ctx, o *opt) *ir.PortRange {
-	r, err := parsePortRange(o.arg())
+	r, err := parsePortRange(o.arg(), c.name)
 	if err != nil {
 		c.errorf(o.argPos(), "%s: %v", c.name, err)
 		return nil
@@ -101,7 +100,7 @@ func buildTCP(c *ctx) ir.Match {
 			}
 			m.Flags = &ir.TCPFlags{Neg: o.neg, Mask: mask, Comp: comp}
 		case "tcp-option":
-			n, err := strconv.ParseUint(o.arg(), 10, 8)
+			n, err := strtoul(o.arg(), 8)
 			if err != nil {
 				c.errorf(o.argPos(), "tcp: invalid TCP option %q", o.arg())
 				continue
@@ -125,6 +124,9 @@ var TCPFlagOrder = []string{"FIN", "SYN", "RST", "PSH", "ACK", "URG"}
 func parseTCPFlags(s string) (uint8, error) {
 	var v uint8
 	for _, f := range strings.Split(s, ",") {
+		if f == "" {
+			continue // strtok skips empty pieces
+		}
 		b, ok := tcpFlagBits[strings.ToUpper(f)]
 		if !ok {
 			return 0, fmt.Errorf("unknown TCP flag %q (flags are FIN, SYN, RST, PSH, ACK, URG, ALL, NONE)", f)
@@ -149,11 +151,16 @@ func buildUDP(c *ctx) ir.Match {
 	return m
 }
 
-var sctpChunkNames = []string{
-	"DATA", "INIT", "INIT_ACK", "SACK", "HEARTBEAT", "HEARTBEAT_ACK", "ABORT", "SHUTDOWN",
-	"SHUTDOWN_ACK", "ERROR", "COOKIE_ECHO", "COOKIE_ACK", "ECN_ECNE", "ECN_CWR",
-	"SHUTDOWN_COMPLETE", "I_DATA", "RE_CONFIG", "PAD", "ASCONF", "ASCONF_ACK", "FORWARD_TSN",
-	"I_FORWARD_TSN", "ALL", "NONE",
+// sctpChunkFlags maps libxt_sctp's chunk names to the flag letters each
+// takes ("-" is in every string there, so iptables takes it too). ALL
+// and NONE are only taken alone.
+var sctpChunkFlags = map[string]string{
+	"DATA": "----IUBE", "INIT": "--------", "INIT_ACK": "--------", "SACK": "--------",
+	"HEARTBEAT": "--------", "HEARTBEAT_ACK": "--------", "ABORT": "-------T", "SHUTDOWN": "--------",
+	"SHUTDOWN_ACK": "--------", "ERROR": "--------", "COOKIE_ECHO": "--------", "COOKIE_ACK": "--------",
+	"ECN_ECNE": "--------", "ECN_CWR": "--------", "SHUTDOWN_COMPLETE": "-------T", "I_DATA": "----IUBE",
+	"RE_CONFIG": "--------", "PAD": "--------", "ASCONF": "--------", "ASCONF_ACK": "--------",
+	"FORWARD_TSN": "--------", "I_FORWARD_TSN": "--------",
 }
 
 func buildSCTP(c *ctx) ir.Match {
@@ -172,12 +179,27 @@ func buildSCTP(c *ctx) ir.Match {
 				continue
 			}
 			m.ChunkMatch, m.NegChunks = how, o.neg
-			for _, ch := range strings.Split(o.args[1].Text, ",") {
+			list := o.args[1].Text
+			if strings.EqualFold(list, "ALL") || strings.EqualFold(list, "NONE") {
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: strings.ToUpper(list)})
+				continue
+			}
+			for _, ch := range strings.Split(list, ",") {
+				if ch == "" {
+					continue // strtok skips empty pieces
+				}
 				name, flags, _ := strings.Cut(ch, ":")
 				name = strings.ToUpper(name)
-				if !contains(sctpChunkNames, name) {
+				valid, known := sctpChunkFlags[name]
+				if !known {
 					c.errorf(o.args[1].Pos, "sctp: unknown chunk type %q", name)
 					continue
+				}
+				for _, f := range strings.ToUpper(flags) {
+					if !strings.ContainsRune(valid, f) {
+						c.errorf(o.args[1].Pos, "sctp: invalid flag %q for chunk type %s (it takes %s)", f, name, strings.Trim(valid, "-"))
+						break
+					}
 				}
 				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: name, Flags: flags})
 			}
@@ -198,9 +220,9 @@ func buildICMP(c *ctx) ir.Match {
 		}
 		given = true
 		m.Neg = o.neg
-		t, ok := ParseICMPType(o.arg(), v6)
-		if !ok {
-			c.errorf(o.argPos(), "unknown %s type %q", icmpWord(v6), o.arg())
+		t, err := parseICMPType(o.arg(), v6)
+		if err != nil {
+			c.errorf(o.argPos(), "%v", err)
 			continue
 		}
 		t.V6, t.Neg = v6, o.neg
@@ -225,8 +247,35 @@ func icmpWord(v6 bool) string {
 	return "ICMP"
 }
 
+// multiportRange reads one element of a multiport list: a port or
+// FIRST:LAST, each end through xtables_parse_port with the rule's
+// protocol; an empty end or a range whose start is not below its end is
+// refused.
+func multiportRange(part, proto string) (ir.PortRange, error) {
+	lo, hi, isRange := strings.Cut(part, ":")
+	a, err := parsePort(lo, proto)
+	if err != nil {
+		return ir.PortRange{}, err
+	}
+	if !isRange {
+		return ir.PortRange{Lo: a, Hi: a}, nil
+	}
+	b, err := parsePort(hi, proto)
+	if err != nil {
+		return ir.PortRange{}, err
+	}
+	if a >= b {
+		return ir.PortRange{}, fmt.Errorf("invalid portrange %q specified (the first port must be below the second)", part)
+	}
+	return ir.PortRange{Lo: a, Hi: b}, nil
+}
+
 func buildMultiport(c *ctx) ir.Match {
 	m := &ir.Multiport{}
+	proto := ""
+	if c.proto != nil {
+		proto = ProtoName(c.proto.Num)
+	}
 	n := 0
 	for i := range c.opts {
 		o := &c.opts[i]
@@ -250,13 +299,10 @@ func buildMultiport(c *ctx) ir.Match {
 			pos := o.argPos()
 			pos.Col += col
 			col += len(part) + 1
-			r, err := parsePortRange(part)
+			r, err := multiportRange(part, proto)
 			if err != nil {
 				c.errorf(pos, "multiport: %v", err)
 				continue
-			}
-			if strings.HasPrefix(part, ":") || strings.HasSuffix(part, ":") {
-				c.errorf(pos, "multiport: open port range %q is not allowed here", part)
 			}
 			count++
 			if !r.Single() {
@@ -287,10 +333,7 @@ func buildComment(c *ctx) ir.Match {
 		if !c.once(o) {
 			continue
 		}
-		if len(o.arg()) > maxComment {
-			c.errorf(o.argPos(), "comment: comment is %d bytes long; the kernel allows at most %d", len(o.arg()), maxComment)
-		}
-		m.Text = o.arg()
+		m.Text, _ = c.str(o, 0, maxComment+1)
 	}
 	if !c.has("comment") {
 		c.errorf(c.pos, "comment: --comment is required")

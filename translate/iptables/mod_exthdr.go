@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -155,20 +154,27 @@ func buildIPv6Opts(c *ctx) ir.Match {
 		}
 		for _, p := range parts {
 			ts, ls, hasLen := strings.Cut(p, ":")
-			t, err := pkUint(ts, 8)
-			if err != nil {
-				c.errorf(o.argPos(), "%s: invalid option type %q (0-255)", c.name, ts)
+			// libip6t_hbh/dst's parse_opts_num: a base-0 strtoul whose
+			// low 8 bits are kept; length 255 is "no length".
+			t, ok := optsNum(ts)
+			if !ok {
+				c.errorf(o.argPos(), "%s: invalid option type %q", c.name, ts)
 				continue
 			}
-			opt := ir.IPv6Opt{Type: uint8(t)}
+			opt := ir.IPv6Opt{Type: t}
 			if hasLen {
-				l, err := pkUint(ls, 8)
-				if err != nil {
-					c.errorf(o.argPos(), "%s: invalid option length %q (0-255)", c.name, ls)
+				l, ok := optsNum(ls)
+				if !ok {
+					c.errorf(o.argPos(), "%s: invalid option length %q", c.name, ls)
 					continue
 				}
-				lv := uint8(l)
-				opt.Len = &lv
+				if t == 0 {
+					c.errorf(o.argPos(), "%s: PAD0 has not got length", c.name)
+					continue
+				}
+				if l != 0xff {
+					opt.Len = &l
+				}
 			}
 			m.Opts = append(m.Opts, opt)
 		}
@@ -242,7 +248,7 @@ func mhType(s string) (uint8, bool) {
 	if v, ok := mhTypes[strings.ToLower(s)]; ok {
 		return v, true
 	}
-	n, err := strconv.ParseUint(s, 10, 8)
+	n, err := strtoul(s, 8)
 	return uint8(n), err == nil
 }
 
@@ -293,7 +299,7 @@ func buildIPv6Header(c *ctx) ir.Match {
 		}
 		m.Neg = o.neg
 		for _, w := range strings.Split(o.arg(), ",") {
-			b, ok := ipv6HeaderWords[strings.ToLower(w)]
+			b, ok := ipv6HeaderWords[w] // names are case-sensitive
 			if !ok {
 				c.errorf(o.argPos(), "ipv6header: unknown header %q specified", w)
 				continue
@@ -393,4 +399,14 @@ func pkHooks(c *ctx, allowed ...string) {
 		}
 	}
 	c.errorf(c.pos, "%s: the kernel allows this match only in %s, not in %s", c.name, strings.Join(allowed, ", "), c.chain)
+}
+
+// optsNum reads one number of --hbh-opts / --dst-opts: strtoul base 0 over
+// the whole word, its low 8 bits kept.
+func optsNum(s string) (uint8, bool) {
+	v, n, overflow := strtoumax(s, 0)
+	if n == 0 || overflow || n != len(s) {
+		return 0, false
+	}
+	return uint8(v), true
 }

@@ -1,8 +1,6 @@
 package iptables
 
 import (
-	"net"
-	"net/netip"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -53,8 +51,8 @@ func buildMAC(c *ctx) ir.Match {
 		if !c.once(o) {
 			continue
 		}
-		hw, err := net.ParseMAC(o.arg())
-		if err != nil || len(hw) != 6 || strings.Count(o.arg(), ":") != 5 {
+		hw, ok := parseEtherMAC(o.arg())
+		if !ok {
 			if strings.ContainsAny(o.arg(), "xX") {
 				c.errorf(o.argPos(), "mac: %q is not a MAC address (it looks anonymised); the kernel needs six hex bytes such as 00:11:22:33:44:55", o.arg())
 			} else {
@@ -82,10 +80,9 @@ func buildIPRange(c *ctx) ir.Match {
 		if !found {
 			to = from
 		}
-		a, err1 := netip.ParseAddr(from)
-		b, err2 := netip.ParseAddr(to)
-		want4 := c.fam == ir.IPv4
-		if err1 != nil || err2 != nil || a.Is4() != want4 || b.Is4() != want4 || a.Zone() != "" || b.Zone() != "" {
+		a, ok1 := numericAddr(from, c.fam)
+		b, ok2 := numericAddr(to, c.fam)
+		if !ok1 || !ok2 {
 			c.errorf(o.argPos(), "iprange: invalid %s address range %q (give FROM-TO)", famWord(c.fam), o.arg())
 			continue
 		}
@@ -121,10 +118,24 @@ func pkNameBits(list string, names []string, unknown func(word string)) uint16 {
 	return set
 }
 
+// pkAddrTypes reads an addrtype list as libxt_addrtype does: each word a
+// case-insensitive prefix of a type name, the first in table order.
 func pkAddrTypes(c *ctx, o *opt) ir.AddrTypes {
-	return ir.AddrTypes(pkNameBits(o.arg(), ir.AddrTypeNames, func(w string) {
-		c.errorf(o.argPos(), "addrtype: unknown address type %q (types are %s)", w, strings.Join(ir.AddrTypeNames, ", "))
-	}))
+	var set ir.AddrTypes
+	for _, w := range strings.Split(o.arg(), ",") {
+		found := false
+		for i, n := range ir.AddrTypeNames {
+			if w != "" && hasPrefixFold(n, w) {
+				set |= 1 << i
+				found = true
+				break
+			}
+		}
+		if !found {
+			c.errorf(o.argPos(), "addrtype: unknown address type %q (types are %s)", w, strings.Join(ir.AddrTypeNames, ", "))
+		}
+	}
+	return set
 }
 
 func buildAddrType(c *ctx) ir.Match {
@@ -327,6 +338,10 @@ func buildECN(c *ctx) ir.Match {
 }
 
 func pkGroup(c *ctx, o *opt) *ir.GroupMask {
+	if o.arg() == "default" {
+		// The one name every /etc/iproute2/group defines.
+		return &ir.GroupMask{Value: 0, Mask: 0xffffffff}
+	}
 	v, mask, ok := pkValueMask(o.arg(), 32)
 	if !ok {
 		c.errorf(o.argPos(), "devgroup: invalid group %q (give value[/mask]; group names from /etc/iproute2/group are not read)", o.arg())
@@ -433,7 +448,7 @@ func buildRealm(c *ctx) ir.Match {
 			continue
 		}
 		m.Neg = o.neg
-		if strings.EqualFold(o.arg(), "cosmos") {
+		if o.arg() == "cosmos" { // names are case-sensitive
 			// The one name every /etc/iproute2/rt_realms defines.
 			m.ID, m.Mask = 0, 0xffffffff
 			continue

@@ -146,7 +146,7 @@ func TestPacketErrors(t *testing.T) {
 		{"-A INPUT -m ipcomp --ipcompspi 1", ir.IPv4, `ipcomp match needs "-p ipcomp"`},
 		{"-A INPUT -m frag --fragmore --fraglast", ir.IPv6, "cannot be used together"},
 		{"-A INPUT -m frag --fragid 1", ir.IPv4, "IPv6 (ip6tables) only"},
-		{"-A INPUT -m hbh --hbh-opts 300", ir.IPv6, "invalid option type"},
+		{"-A INPUT -m hbh --hbh-opts x", ir.IPv6, "invalid option type"},
 		{"-A INPUT -m hbh --hbh-opts 1:x", ir.IPv6, "invalid option length"},
 		{"-A INPUT -m hbh ! --hbh-opts 1", ir.IPv6, "cannot be negated"},
 		{"-A INPUT -m rt --rt-0-addrs ::1", ir.IPv6, `"--rt-type 0" required`},

@@ -51,7 +51,8 @@ func parseUint(s string, lo, hi uint64) (uint64, bool) {
 
 // atoll mimics C's atoll: leading digits, anything after them ignored.
 func atoll(s string) uint64 {
-	s = strings.TrimLeft(s, " \t")
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = strings.TrimPrefix(s, "+")
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
@@ -241,10 +242,7 @@ func buildHashlimit(c *ctx) ir.Match {
 				}
 			}
 		case "hashlimit-name":
-			m.Name = o.arg()
-			if m.Name == "" || len(m.Name) > 254 {
-				c.errorf(o.argPos(), "hashlimit: --hashlimit-name must be 1 to 254 characters long")
-			}
+			m.Name, _ = c.str(o, 1, 255)
 		case "hashlimit-htable-size", "hashlimit-htable-max", "hashlimit-htable-gcinterval", "hashlimit-htable-expire":
 			v, ok := intOpt(c, o, 0, math.MaxUint32)
 			if !ok {
@@ -290,12 +288,8 @@ func hashlimitFinish(c *ctx, m *ir.Hashlimit, burstOpt *opt, mult uint64, expire
 	}
 	if burstOpt != nil {
 		s := burstOpt.arg()
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		v, err := strconv.ParseUint(s[:i], 10, 64)
-		if err != nil || v < 1 || (i == len(s) && v > 1000000) {
+		v, i, overflow := strtoumax(s, 0)
+		if strings.HasPrefix(strings.TrimLeft(s, " \t"), "-") || i == 0 || overflow || v < 1 || (i == len(s) && v > 1000000) {
 			c.errorf(burstOpt.argPos(), "hashlimit: bad value %q for --hashlimit-burst, or out of range (1-1000000)", s)
 			return
 		}
@@ -339,8 +333,10 @@ func hashlimitFinish(c *ctx, m *ir.Hashlimit, burstOpt *opt, mult uint64, expire
 	if m.GCInterval == 0 || m.Expire == 0 {
 		c.errorf(c.pos, "hashlimit: the kernel refuses a zero --hashlimit-htable-gcinterval or --hashlimit-htable-expire")
 	}
+	// xt_hashlimit cuts a size or max above HASHLIMIT_MAX_SIZE down to it.
 	if m.Size > 1<<20 || m.Max > 1<<20 {
-		c.errorf(c.pos, "hashlimit: the kernel refuses a hash table size or max above %d", 1<<20)
+		c.warnf(c.pos, "hashlimit: the kernel cuts a hash table size or max above %d down to %d", 1<<20, 1<<20)
+		m.Size, m.Max = min(m.Size, 1<<20), min(m.Max, 1<<20)
 	}
 }
 
@@ -379,8 +375,8 @@ func buildRecent(c *ctx) ir.Match {
 		case "rttl":
 			m.TTL = true
 		case "name":
-			m.Name = o.arg()
-			if m.Name == "" || len(m.Name) >= 200 || strings.Contains(m.Name, "/") {
+			m.Name, _ = c.str(o, 0, 200)
+			if m.Name == "" || strings.Contains(m.Name, "/") {
 				c.errorf(o.argPos(), "recent: invalid --name %q: the kernel takes 1 to 199 characters without \"/\"", m.Name)
 			}
 		case "rsource":
@@ -388,8 +384,8 @@ func buildRecent(c *ctx) ir.Match {
 		case "rdest":
 			m.Dest = true
 		case "mask":
-			a, err := netip.ParseAddr(o.arg())
-			if err != nil || (c.fam == ir.IPv6) != a.Is6() || a.Zone() != "" {
+			a, ok := hostAddr(o.arg(), c.fam)
+			if !ok {
 				c.errorf(o.argPos(), "recent: invalid --mask %q: give an %s address", o.arg(), famWord(c.fam))
 				continue
 			}
@@ -467,6 +463,10 @@ func ownerID(c *ctx, o *opt, lookup func(string) (uint32, bool)) *ir.IDRange {
 			what = "group"
 		}
 		c.errorf(o.argPos(), "owner: %q is not a known %s here nor a number or range (iptables needs the number: add the %s or give its id)", s, what, what)
+		return nil
+	}
+	if a > b {
+		c.errorf(o.argPos(), "owner: range %q is reversed (the kernel refuses it)", s)
 		return nil
 	}
 	return &ir.IDRange{Min: uint32(a), Max: uint32(b)}

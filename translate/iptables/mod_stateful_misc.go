@@ -190,7 +190,10 @@ func buildU32(c *ctx) ir.Match {
 			continue
 		}
 		m.Neg, m.Expr = o.neg, o.arg()
-		if strings.TrimSpace(m.Expr) == "" || strings.ContainsAny(m.Expr, "\"\\") {
+		// Every u32 test starts with a number (the location); libxt_u32
+		// refuses anything else at char 0.
+		t := strings.TrimLeft(m.Expr, " \t")
+		if t == "" || t[0] < '0' || t[0] > '9' || strings.ContainsAny(m.Expr, "\"\\") {
 			c.errorf(o.argPos(), "u32: invalid expression %q", m.Expr)
 		}
 	}
@@ -219,7 +222,7 @@ func buildStatistic(c *ctx) ir.Match {
 			}
 			m.Nth = mode == "nth"
 		case "probability":
-			p, err := parseFloat(o.arg())
+			p, err := parseFloat(strings.TrimLeft(o.arg(), " \t\n\v\f\r")) // strtod skips blanks
 			if err != nil || p < 0 || p > 1 {
 				c.errorf(o.argPos(), "statistic: --probability %q must be a number from 0 to 1", o.arg())
 				continue
@@ -302,51 +305,49 @@ func buildPhysdev(c *ctx) ir.Match {
 var weekdayNames = []string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
 func parseTimeDate(s string) (uint32, bool) {
-	f := []int{0, 1, 1, 0, 0, 0}
-	max := []int{2038, 12, 31, 23, 59, 59}
-	seps := []byte{'-', '-', 'T', ':', ':'}
-	rest := s
+	// libxt_time's time_parse_date: decimal strtoul fields, each followed
+	// by its separator or the end ("2024-01-01T" is midnight); month 0
+	// and day 0 are normalised as mktime does.
+	f := []uint64{0, 1, 1, 0, 0, 0}
+	max := []uint64{2038, 12, 31, 23, 59, 59}
+	seps := []byte{'-', '-', 'T', ':', ':', 0}
 	for i := 0; i < 6; i++ {
-		j := 0
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			j++
-		}
-		if j == 0 && i > 0 {
+		v, n, _ := strtoumax(s, 10)
+		s = s[n:]
+		if (s != "" && s[0] != seps[i]) || v > max[i] || (i == 0 && v < 1970) {
 			return 0, false
 		}
-		n := int(atoll(rest[:j]))
-		if n > max[i] || (i == 0 && n < 1970) {
-			return 0, false
-		}
-		f[i], rest = n, rest[j:]
-		if rest == "" {
+		f[i] = v
+		if s == "" {
 			break
 		}
-		if i == 5 || rest[0] != seps[i] {
-			return 0, false
-		}
-		rest = rest[1:]
+		s = s[1:]
 	}
-	t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, time.UTC).Unix()
+	t := time.Date(int(f[0]), time.Month(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5]), 0, time.UTC).Unix()
 	if t < 0 || t > math.MaxUint32 {
 		return 0, false
 	}
 	return uint32(t), true
 }
 
+// minute [':' second]; an empty field is 0 ("9:00:").
 func parseDaytime(s string) (uint32, bool) {
-	p := strings.Split(s, ":")
-	if len(p) < 2 || len(p) > 3 {
+	h, n, _ := strtoumax(s, 10)
+	s = s[n:]
+	if !strings.HasPrefix(s, ":") || h > 23 {
 		return 0, false
 	}
-	max := []uint64{23, 59, 59}
-	var v [3]uint64
-	for i, x := range p {
-		n, ok := parseUint(x, 0, max[i])
-		if !ok || strings.HasPrefix(x, "0x") {
+	m, n, _ := strtoumax(s[1:], 10)
+	s = s[1+n:]
+	if (s != "" && s[0] != ':') || m > 59 {
+		return 0, false
+	}
+	var sec uint64
+	if s != "" {
+		sec, n, _ = strtoumax(s[1:], 10)
+		if n != len(s)-1 || sec > 59 {
 			return 0, false
 		}
-		v[i] = n
 	}
-	return uint32(v[0]*3600 + v[1]*60 + v[2]), true
+	return uint32(h*3600 + m*60 + sec), true
 }

@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"math"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -63,26 +62,56 @@ func buildTime(c *ctx) ir.Match {
 	return m
 }
 
+// timeSegments splits a --weekdays or --monthdays list as libxt_time's
+// my_strseg does: ',' separated, each piece cut to width bytes, nothing
+// after a trailing ','.
+func timeSegments(s string, width int) []string {
+	var out []string
+	for s != "" {
+		seg, rest, more := strings.Cut(s, ",")
+		if len(seg) > width {
+			seg = seg[:width]
+		}
+		out = append(out, seg)
+		if !more {
+			break
+		}
+		s = rest
+	}
+	return out
+}
+
+// timeWeekdays reads --weekdays as libxt_time does: each piece (cut to 3
+// bytes, so "Monday" is "Mon") is a base-0 number, or a day whose first
+// two letters match, case-sensitively ("Mo", "Mon"; not "mon").
 func timeWeekdays(c *ctx, o *opt) uint8 {
 	var v uint8
-	for _, d := range strings.Split(o.arg(), ",") {
-		if n, err := strconv.ParseUint(d, 0, 8); err == nil {
-			if n == 0 || n > 7 {
-				c.errorf(o.argPos(), "time: weekday %q is out of range (1 Monday to 7 Sunday)", d)
+	for _, d := range timeSegments(o.arg(), 3) {
+		if n, m, _ := strtoumax(d, 0); m == len(d) {
+			if n == 0 {
+				c.errorf(o.argPos(), "time: weekday %q: the week begins with Monday (1 Monday to 7 Sunday)", d)
 				continue
 			}
-			v |= 1 << n
+			if n < 8 {
+				v |= 1 << n
+			}
 			continue
 		}
 		found := false
 		for i := 1; i <= 7; i++ {
-			if len(d) >= 2 && strings.HasPrefix(weekdayNames[i], d[:2]) && len(d) <= 3 {
+			if len(d) >= 2 && d[:2] == weekdayNames[i][:2] {
 				v |= 1 << i
 				found = true
 			}
 		}
 		if !found {
-			c.errorf(o.argPos(), "time: %q is not a valid day (Mon, Tue, Wed, Thu, Fri, Sat, Sun or 1-7)", d)
+			hint := ""
+			for i := 1; i <= 7; i++ {
+				if len(d) >= 2 && strings.EqualFold(d[:2], weekdayNames[i][:2]) {
+					hint = " (day names are case-sensitive: Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
+				}
+			}
+			c.errorf(o.argPos(), "time: %q is not a valid day specifier%s", d, hint)
 		}
 	}
 	if o.neg {
@@ -91,11 +120,13 @@ func timeWeekdays(c *ctx, o *opt) uint8 {
 	return v
 }
 
+// timeMonthdays reads --monthdays: pieces cut to 2 bytes, each a base-0
+// number up to 31 (an empty piece is 0, which matches no day).
 func timeMonthdays(c *ctx, o *opt) uint32 {
 	var v uint32
-	for _, d := range strings.Split(o.arg(), ",") {
-		n, ok := parseUint(d, 0, 31)
-		if !ok {
+	for _, d := range timeSegments(o.arg(), 2) {
+		n, m, _ := strtoumax(d, 0)
+		if m != len(d) || n > 31 {
 			c.errorf(o.argPos(), "time: %q is not a valid day for --monthdays (1-31)", d)
 			continue
 		}
@@ -199,9 +230,10 @@ func policyOpt(c *ctx, o *opt, m *ir.IPsecPolicy, elem func() *ir.PolicyElem, di
 			e.SPI, e.NegSPI = &x, o.neg
 		}
 	case "proto":
-		n, ok := policyProtos[strings.ToLower(o.arg())]
+		// XTTYPE_PROTOCOL: a base-0 number or a name, case-sensitive.
+		n, ok := policyProtos[o.arg()]
 		if !ok {
-			if v, err := strconv.ParseUint(o.arg(), 10, 8); err == nil && (v == 50 || v == 51 || v == 108) {
+			if v, err := strtoul(o.arg(), 8); err == nil && (v == 50 || v == 51 || v == 108) {
 				n, ok = uint8(v), true
 			}
 		}
@@ -219,12 +251,19 @@ func policyOpt(c *ctx, o *opt, m *ir.IPsecPolicy, elem func() *ir.PolicyElem, di
 		e := elem()
 		e.Mode, e.NegMode = o.arg(), o.neg
 	case "tunnel-src", "tunnel-dst":
-		a, err := parseAddr(o.arg(), c.fam)
-		if err != nil || a.host != "" || a.mask.IsValid() {
+		// XTTYPE_HOSTMASK: an inet_aton address ("10.1" is 10.0.0.1)
+		// and a prefix length or contiguous mask.
+		host, mask, hasMask := strings.Cut(o.arg(), "/")
+		ip, ok := hostAddr(host, c.fam)
+		bits := bitsOf(c.fam)
+		if ok && hasMask {
+			bits, ok = parsePlen(mask, c.fam)
+		}
+		if !ok {
 			c.errorf(o.argPos(), "policy: --%s takes an address or network, not %q", o.name, o.arg())
 			return
 		}
-		p := netip.Prefix(a.net)
+		p, _ := ip.Prefix(bits)
 		e := elem()
 		if o.name == "tunnel-src" {
 			e.TunnelSrc, e.NegTunnelSrc = &p, o.neg

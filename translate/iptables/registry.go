@@ -155,6 +155,22 @@ func (c *ctx) once(o *opt) bool {
 	return true
 }
 
+// str reads a string option as xtables' XTTYPE_STRING does: at least min
+// bytes, and cut to size-1 bytes (the kernel's buffer less its NUL)
+// without an error, which ruleshift turns into a warning.
+func (c *ctx) str(o *opt, min, size int) (string, bool) {
+	s := o.arg()
+	if len(s) < min {
+		c.errorf(o.argPos(), "%s: --%s must be at least %d character(s) long", c.name, o.name, min)
+		return s, false
+	}
+	if len(s) > size-1 {
+		c.warnf(o.argPos(), "%s: --%s is %d bytes long; iptables keeps the first %d (the kernel's limit)", c.name, o.name, len(s), size-1)
+		s = s[:size-1]
+	}
+	return s, true
+}
+
 // has reports whether option name was given.
 func (c *ctx) has(name string) bool {
 	for i := range c.opts {

@@ -1,7 +1,7 @@
 package iptables
 
 import (
-	"strconv"
+	"fmt"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -28,50 +28,60 @@ func init() {
 	}, build: buildNFLog})
 }
 
-// rejectAliases maps every spelling iptables takes to the canonical name.
-var rejectV4 = map[string]string{
-	"icmp-net-unreachable": "icmp-net-unreachable", "net-unreach": "icmp-net-unreachable",
-	"icmp-host-unreachable": "icmp-host-unreachable", "host-unreach": "icmp-host-unreachable",
-	"icmp-proto-unreachable": "icmp-proto-unreachable", "proto-unreach": "icmp-proto-unreachable",
-	"icmp-port-unreachable": "icmp-port-unreachable", "port-unreach": "icmp-port-unreachable",
-	"icmp-net-prohibited": "icmp-net-prohibited", "net-prohib": "icmp-net-prohibited",
-	"icmp-host-prohibited": "icmp-host-prohibited", "host-prohib": "icmp-host-prohibited",
-	"icmp-admin-prohibited": "icmp-admin-prohibited", "admin-prohib": "icmp-admin-prohibited",
-	"tcp-reset": "tcp-reset", "tcp-rst": "tcp-reset",
+// rejectType is one --reject-with type: its name and alias, in the order
+// of libipt_REJECT's and libip6t_REJECT's tables, which take the first
+// entry that the argument is a case-insensitive prefix of ("icmp-port"
+// is icmp-port-unreachable; "icmp" is the first entry).
+type rejectType struct{ name, alias string }
+
+var (
+	rejectV4 = []rejectType{
+		{"icmp-net-unreachable", "net-unreach"}, {"icmp-host-unreachable", "host-unreach"},
+		{"icmp-proto-unreachable", "proto-unreach"}, {"icmp-port-unreachable", "port-unreach"},
+		{"icmp-net-prohibited", "net-prohib"}, {"icmp-host-prohibited", "host-prohib"},
+		{"tcp-reset", "tcp-rst"}, {"icmp-admin-prohibited", "admin-prohib"},
+	}
+	rejectV6 = []rejectType{
+		{"icmp6-no-route", "no-route"}, {"icmp6-adm-prohibited", "adm-prohibited"},
+		{"icmp6-addr-unreachable", "addr-unreach"}, {"icmp6-port-unreachable", "port-unreach"},
+		{"tcp-reset", "tcp-reset"}, {"icmp6-policy-fail", "policy-fail"},
+		{"icmp6-reject-route", "reject-route"},
+	}
+)
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(prefix) <= len(s) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-var rejectV6 = map[string]string{
-	"icmp6-no-route": "icmp6-no-route", "no-route": "icmp6-no-route",
-	"icmp6-adm-prohibited": "icmp6-adm-prohibited", "adm-prohibited": "icmp6-adm-prohibited",
-	"icmp6-addr-unreachable": "icmp6-addr-unreachable", "addr-unreach": "icmp6-addr-unreachable",
-	"icmp6-port-unreachable": "icmp6-port-unreachable", "port-unreach": "icmp6-port-unreachable",
-	"icmp6-policy-fail": "icmp6-policy-fail", "policy-fail": "icmp6-policy-fail",
-	"icmp6-reject-route": "icmp6-reject-route", "reject-route": "icmp6-reject-route",
-	"tcp-reset": "tcp-reset", "tcp-rst": "tcp-reset",
+func findReject(arg string, types []rejectType) (string, bool) {
+	for _, t := range types {
+		if hasPrefixFold(t.name, arg) || hasPrefixFold(t.alias, arg) {
+			return t.name, true
+		}
+	}
+	return "", false
 }
 
 func buildReject(c *ctx) ir.Target {
 	t := &ir.Reject{With: "icmp-port-unreachable"}
-	names := rejectV4
+	types, other := rejectV4, rejectV6
 	if c.fam == ir.IPv6 {
-		t.With, names = "icmp6-port-unreachable", rejectV6
+		t.With, types, other = "icmp6-port-unreachable", rejectV6, rejectV4
 	}
 	for i := range c.opts {
 		o := &c.opts[i]
 		if !c.once(o) {
 			continue
 		}
-		w, ok := names[strings.ToLower(o.arg())]
+		w, ok := findReject(o.arg(), types)
 		if !ok {
-			other := rejectV6
-			if c.fam == ir.IPv6 {
-				other = rejectV4
+			msg := fmt.Sprintf("REJECT: unknown reject type %q", o.arg())
+			if _, isOther := findReject(o.arg(), other); isOther {
+				msg += fmt.Sprintf(" (it is a type of the other family; this rule is %s)", famWord(c.fam))
+			} else if c.fam == ir.IPv4 && strings.EqualFold(o.arg(), "port-unreachable") {
+				msg += " (iptables takes icmp-port-unreachable or port-unreach)"
 			}
-			if _, isOther := other[strings.ToLower(o.arg())]; isOther {
-				c.errorf(o.argPos(), "REJECT: --reject-with %s is for the other family (this rule is %s)", o.arg(), famWord(c.fam))
-			} else {
-				c.errorf(o.argPos(), "REJECT: unknown --reject-with type %q", o.arg())
-			}
+			c.errorf(o.argPos(), "%s", msg)
 			continue
 		}
 		t.With = w
@@ -82,9 +92,34 @@ func buildReject(c *ctx) ir.Target {
 	return t
 }
 
+// logLevels are the names xtables' XTTYPE_SYSLOGLEVEL takes, in lower
+// case only (bsearch with strcmp): iptables 1.8.9 refuses "DEBUG",
+// "warn" and "err".
 var logLevels = map[string]int{
-	"emerg": 0, "panic": 0, "alert": 1, "crit": 2, "err": 3, "error": 3,
-	"warning": 4, "warn": 4, "notice": 5, "info": 6, "debug": 7,
+	"emerg": 0, "panic": 0, "alert": 1, "crit": 2, "error": 3,
+	"warning": 4, "notice": 5, "info": 6, "debug": 7,
+}
+
+// logLevel reads --log-level: a base-0 number 0-7 or a level name.
+func logLevel(c *ctx, o *opt) int {
+	if n, ok := xtUint(o.arg(), 0, 7); ok {
+		return int(n)
+	}
+	s := o.arg()
+	if n, ok := logLevels[s]; ok {
+		return n
+	}
+	hint := ""
+	switch low := strings.ToLower(s); {
+	case low == "warn":
+		hint = " (iptables takes \"warning\" or 4)"
+	case low == "err":
+		hint = " (iptables takes \"error\" or 3)"
+	case logLevels[low] != 0 || low == "emerg" || low == "panic":
+		hint = fmt.Sprintf(" (level names are lower case: %q)", low)
+	}
+	c.errorf(o.argPos(), "%s: log level %q unknown%s", c.name, s, hint)
+	return -1
 }
 
 // maxLogPrefix is the kernel's LOG prefix buffer less the NUL.
@@ -99,19 +134,10 @@ func buildLog(c *ctx) ir.Target {
 		}
 		switch o.name {
 		case "log-level":
-			if n, err := strconv.Atoi(o.arg()); err == nil && n >= 0 && n <= 7 {
-				t.Level = n
-			} else if n, ok := logLevels[strings.ToLower(o.arg())]; ok {
-				t.Level = n
-			} else {
-				c.errorf(o.argPos(), "LOG: invalid log level %q", o.arg())
-			}
+			t.Level = logLevel(c, o)
 		case "log-prefix":
-			t.Prefix = o.arg()
-			if len(t.Prefix) > maxLogPrefix {
-				c.errorf(o.argPos(), "LOG: prefix is %d bytes; the kernel allows at most %d", len(t.Prefix), maxLogPrefix)
-			}
-			if strings.ContainsRune(t.Prefix, '\n') {
+			t.Prefix, _ = c.str(o, 1, maxLogPrefix+1)
+			if strings.ContainsRune(o.arg(), '\n') {
 				c.errorf(o.argPos(), "LOG: newlines are not allowed in --log-prefix")
 			}
 		case "log-tcp-sequence":
@@ -135,7 +161,7 @@ const maxNFLogPrefix = 63
 func buildNFLog(c *ctx) ir.Target {
 	t := &ir.NFLog{}
 	num := func(o *opt, bits int) uint64 {
-		n, err := strconv.ParseUint(o.arg(), 10, bits)
+		n, err := strtoul(o.arg(), bits)
 		if err != nil {
 			c.errorf(o.argPos(), "NFLOG: invalid --%s %q", o.name, o.arg())
 		}
@@ -150,10 +176,7 @@ func buildNFLog(c *ctx) ir.Target {
 		case "nflog-group":
 			t.Group = uint16(num(o, 16))
 		case "nflog-prefix":
-			t.Prefix = o.arg()
-			if len(t.Prefix) > maxNFLogPrefix {
-				c.errorf(o.argPos(), "NFLOG: prefix is %d bytes; at most %d are allowed", len(t.Prefix), maxNFLogPrefix)
-			}
+			t.Prefix, _ = c.str(o, 1, maxNFLogPrefix+1)
 		case "nflog-range":
 			t.Range = uint32(num(o, 32))
 		case "nflog-size":

@@ -3,7 +3,6 @@ package iptables
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -42,36 +41,43 @@ func natPortProto(c *ctx) bool { return c.protoIs(6, 17, 132, 33, 1) }
 
 const natPortErr = "%s: port mapping needs \"-p tcp\", \"-p udp\", \"-p sctp\" or \"-p dccp\" (as iptables requires)"
 
-// parseNATPorts parses "PORT[-PORT]" and, when base is allowed, "/BASE".
+// parseNATPorts reads "PORT[-PORT]" and, when base is allowed, "/BASE",
+// as libxt_NAT's parse_ports does: a base-0 number or (alone) a service
+// name of any protocol, the end of a range a number only.
 func parseNATPorts(s string, base bool) (*ir.PortRange, uint16, error) {
-	var baseStr string
-	if base {
-		s, baseStr, base = strings.Cut(s, "/")
-	}
-	if strings.Contains(s, ":") {
-		return nil, 0, fmt.Errorf("invalid port:port syntax in %q: use a dash", s)
-	}
-	lo, hi, isRange := strings.Cut(s, "-")
-	l, err := parsePort(lo)
+	l, rest, err := natPort(s, true)
 	if err != nil {
 		return nil, 0, err
 	}
 	r := &ir.PortRange{Lo: l, Hi: l}
-	if isRange {
-		if r.Hi, err = parsePort(hi); err != nil {
-			return nil, 0, err
-		}
-		if r.Lo > r.Hi {
-			return nil, 0, fmt.Errorf("port range %q is reversed", s)
-		}
+	switch {
+	case rest == "":
+		return r, 0, nil
+	case rest[0] == ':':
+		return nil, 0, fmt.Errorf("invalid port:port syntax in %q: use a dash", s)
+	case rest[0] != '-':
+		return nil, 0, fmt.Errorf("garbage after port value: %q", rest)
 	}
-	var b uint16
-	if base {
-		if b, err = parsePort(baseStr); err != nil {
-			return nil, 0, fmt.Errorf("invalid base port %q", baseStr)
-		}
+	if r.Hi, rest, err = natPort(rest[1:], false); err != nil {
+		return nil, 0, err
 	}
-	return r, b, nil
+	if r.Hi < r.Lo {
+		return nil, 0, fmt.Errorf("port range %q is reversed", s)
+	}
+	if rest == "" {
+		return r, 0, nil
+	}
+	if rest[0] != '/' || !base {
+		return nil, 0, fmt.Errorf("garbage after port range: %q", rest)
+	}
+	b, ok := xtUint(rest[1:], 1, 65535)
+	if !ok {
+		if b16, found := serviceFor(rest[1:], ""); found {
+			return r, b16, nil
+		}
+		return nil, 0, fmt.Errorf("invalid base port %q", rest[1:])
+	}
+	return r, uint16(b), nil
 }
 
 // parseNATAddrs parses "ADDR[-ADDR]" of family f.
@@ -264,23 +270,20 @@ func buildNetmap(c *ctx) ir.Target {
 // as given (host bits included) but only the network bits matter.
 func parseNetmapPrefix(s string, f ir.Family) (netip.Prefix, error) {
 	host, m, hasMask := strings.Cut(s, "/")
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" || (f == ir.IPv4) != a.Is4() {
+	a, ok := hostAddr(host, f)
+	if !ok {
 		return netip.Prefix{}, fmt.Errorf("bad %s address %q", famWord(f), host)
 	}
 	bits := a.BitLen()
 	if hasMask {
-		if n, err := strconv.Atoi(m); err == nil && n >= 0 && n <= a.BitLen() {
-			bits = n
-		} else if ma, err := netip.ParseAddr(m); err == nil && ma.BitLen() == a.BitLen() {
-			n, ok := maskBits(ma)
-			if !ok {
+		n, ok := parsePlen(m, f)
+		if !ok {
+			if ma, err := netip.ParseAddr(m); err == nil && ma.BitLen() == a.BitLen() {
 				return netip.Prefix{}, fmt.Errorf("non-contiguous mask %q is not supported", m)
 			}
-			bits = n
-		} else {
 			return netip.Prefix{}, fmt.Errorf("bad mask %q", m)
 		}
+		bits = n
 	}
 	return netip.PrefixFrom(a, bits).Masked(), nil
 }

@@ -2,8 +2,6 @@ package iptables
 
 import (
 	"fmt"
-	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -138,12 +136,16 @@ func buildTProxy(c *ctx) ir.Target {
 		}
 		switch o.name {
 		case "on-port":
-			if n, ok := tgtNum(c, o, 0, 65535); ok {
-				t.Port = uint16(n)
+			// XTTYPE_PORT: getaddrinfo's service, decimal or a name.
+			n, err := portByName(o.arg())
+			if err != nil {
+				c.errorf(o.argPos(), "TPROXY: %v", err)
+				continue
 			}
+			t.Port = n
 		case "on-ip":
-			a, err := netip.ParseAddr(o.arg())
-			if err != nil || a.Zone() != "" || a.Is4() != (c.fam == ir.IPv4) {
+			a, ok := hostAddr(o.arg(), c.fam)
+			if !ok {
 				c.errorf(o.argPos(), "TPROXY: bad %s address %q", famWord(c.fam), o.arg())
 				continue
 			}
@@ -300,10 +302,17 @@ func buildClassify(c *ctx) ir.Target {
 		if !c.once(o) {
 			continue
 		}
-		maj, min, ok := strings.Cut(o.arg(), ":")
-		a, err1 := strconv.ParseUint(maj, 16, 16)
-		b, err2 := strconv.ParseUint(min, 16, 16)
-		if !ok || err1 != nil || err2 != nil {
+		// sscanf("%x:%x") as libxt_CLASSIFY: each number hex (0x
+		// allowed), anything after the second ignored, 16 bits kept.
+		s := o.arg()
+		a, n, _ := strtoumax(s, 16)
+		ok := n > 0 && strings.HasPrefix(s[n:], ":")
+		var b uint64
+		if ok {
+			b, n, _ = strtoumax(s[n+1:], 16)
+			ok = n > 0
+		}
+		if !ok {
 			c.errorf(o.argPos(), "CLASSIFY: bad class value %q (want MAJOR:MINOR in hex)", o.arg())
 			continue
 		}
@@ -386,12 +395,13 @@ func buildSynProxy(c *ctx) ir.Target {
 		case "timestamp":
 			t.Timestamp = true
 		case "wscale":
-			if n, ok := tgtNum(c, o, 0, 255); ok {
+			// iptables reads a 32-bit number and keeps its low bits.
+			if n, ok := tgtNum(c, o, 0, 0xffffffff); ok {
 				v := uint8(n)
 				t.WScale = &v
 			}
 		case "mss":
-			if n, ok := tgtNum(c, o, 0, 65535); ok {
+			if n, ok := tgtNum(c, o, 0, 0xffffffff); ok {
 				v := uint16(n)
 				t.MSS = &v
 			}
@@ -412,8 +422,8 @@ func buildTee(c *ctx) ir.Target {
 		}
 		switch o.name {
 		case "gateway":
-			a, err := netip.ParseAddr(o.arg())
-			if err != nil || a.Zone() != "" || a.Is4() != (c.fam == ir.IPv4) {
+			a, ok := hostAddr(o.arg(), c.fam)
+			if !ok {
 				c.errorf(o.argPos(), "TEE: bad %s address %q", famWord(c.fam), o.arg())
 				continue
 			}
