@@ -54,14 +54,17 @@ func (w *rw) tcp(m *ir.TCP) {
 		if bits.OnesCount8(f.Mask) == 1 {
 			// nft 1.0.6 cannot parse "tcp flags syn / syn" (it wants a
 			// list after "/"), though it lists that form; the & form
-			// compiles to the same expressions.
+			// compiles to the same expressions. The compared value is
+			// kept whole: bits outside the mask make the rule match
+			// nothing (iptables compares flags&mask with it as given),
+			// and masking them away would make it match.
 			cmp := "=="
 			if f.Neg {
 				cmp = "!="
 			}
-			w.addf("tcp flags & %s %s %s", tcpFlagList(f.Mask), cmp, tcpFlagList(f.Comp&f.Mask))
+			w.addf("tcp flags & %s %s %s", tcpFlagList(f.Mask), cmp, tcpFlagList(f.Comp))
 		} else {
-			w.addf("tcp flags %s%s / %s", op, tcpFlagList(f.Comp&f.Mask), tcpFlagList(f.Mask))
+			w.addf("tcp flags %s%s / %s", op, tcpFlagList(f.Comp), tcpFlagList(f.Mask))
 		}
 		n++
 	}
