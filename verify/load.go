@@ -9,6 +9,7 @@ import (
 	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/translate/diag"
+	iptfront "github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -72,7 +73,7 @@ func (s *Side) Prepare() *diag.List {
 	case IPTablesLegacy, IPTablesNFT:
 		s.saves = map[ir.Family]string{}
 		if s.Raw != nil {
-			s.saves[s.RawFamily] = asWritten(s.Raw)
+			s.saves[s.RawFamily] = iptfront.Undamaged(s.Raw)
 			break
 		}
 		for _, f := range s.Rules.Families() {
@@ -84,28 +85,6 @@ func (s *Side) Prepare() *diag.List {
 		d.Errorf(ir.Pos{}, "unknown backend %q (want nftables, iptables-legacy or iptables-nft)", s.Backend)
 	}
 	return d
-}
-
-// asWritten is the user's file for the restore tool, with only the damage
-// translate reads past and iptables-restore 1.8.9 refuses taken away: CR
-// LF line ends, indented lines, lines of blanks, blanks after COMMIT, and a
-// missing last line end (which iptables-legacy-restore needs after
-// COMMIT). None of these changes what a rule says.
-func asWritten(raw []byte) string {
-	var b strings.Builder
-	b.Grow(len(raw) + 1)
-	text := string(raw)
-	for len(text) > 0 {
-		line, rest, _ := strings.Cut(text, "\n")
-		text = rest
-		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
-		if strings.TrimRight(line, " \t") == "COMMIT" {
-			line = "COMMIT"
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	return b.String()
 }
 
 // observerGroup is the NFLOG group the observer logs to; far from the
