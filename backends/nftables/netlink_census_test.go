@@ -35,6 +35,7 @@ func censusInputs(t *testing.T) []censusInput {
 func unencodedRules(rs *ir.Ruleset) []string {
 	var out []string
 	diags := &diag.List{}
+	meters := planMeters(rs)
 	for _, f := range rs.Families() {
 		for _, t := range rs.Tables {
 			if t.Family != f {
@@ -42,8 +43,12 @@ func unencodedRules(rs *ir.Ruleset) []string {
 			}
 			names := ChainNames(t, diags)
 			decls := &Decls{}
+			meters.declare(decls, t)
+			if decls.Len() > 0 && !declsEncodable(decls.Lines(), f) {
+				out = append(out, "named "+censusKey(decls.Lines()[0]))
+			}
 			for _, c := range t.Chains {
-				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls}
+				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls, meters: meters}
 				for _, r := range c.Rules {
 					nd, nDecls := len(diags.Items), decls.Len()
 					text := appendRule(nil, r, ctx, diags)
@@ -106,7 +111,10 @@ var declsEncodable = func(lines []string, _ ir.Family) bool {
 			k2, rest2, _ := strings.Cut(rest, " ")
 			kind, rest = kind+" "+k2, rest2
 		}
-		_, body, _ := strings.Cut(rest, " ")
+		name, body, _ := strings.Cut(rest, " ")
+		if _, ok := parseMeterSet(kind, body); ok && name != "" {
+			continue
+		}
 		if _, ok := parseCtHelper(kind, body); !ok {
 			return false
 		}
