@@ -169,6 +169,13 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 			p.errorf(o.argPos(), "%v", err)
 			return
 		}
+		// iptables refuses -i in OUTPUT and POSTROUTING and -o in
+		// PREROUTING and INPUT by the chain's name, in every table
+		// ("Can't use -i with OUTPUT"); iptables-translate does too.
+		if c := p.cmd.Chain; (idx == 0 && (c == "OUTPUT" || c == "POSTROUTING")) || (idx == 1 && (c == "PREROUTING" || c == "INPUT")) {
+			p.errorf(o.pos, "%s cannot be used in chain %s: the packet has no %s interface there, and iptables refuses it", flag, c, map[int]string{0: "input", 1: "output"}[idx])
+			return
+		}
 		p.iface[idx] = &ir.Iface{Dir: dir, Neg: o.neg, Name: name}
 	case "fragment":
 		if p.o.Family == ir.IPv6 {
