@@ -153,6 +153,11 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 				p.errorf(o.argPos(), "%v", err)
 				return
 			}
+			if o.neg && (pr.All || pr.Num == 0) {
+				// ipv4_proto_parse and ipv6_proto_parse (xshared.c).
+				p.errorf(o.pos, "\"! -p %s\" would never match a packet, and iptables refuses it", o.arg())
+				return
+			}
 			pr.Neg = o.neg
 			p.proto, p.protoTok = pr, o.args[0]
 		}

@@ -3,6 +3,7 @@ package iptables
 import (
 	"encoding/hex"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -342,8 +343,10 @@ func parseDaytime(s string) (uint32, bool) {
 	max := []uint64{23, 59, 59}
 	var v [3]uint64
 	for i, x := range p {
-		n, ok := parseUint(x, 0, max[i])
-		if !ok || strings.HasPrefix(x, "0x") {
+		// time_parse_minutes (libxt_time.c) reads each field with
+		// strtoul base 10, so "08:00" is 8 o'clock, not bad octal.
+		n, err := strconv.ParseUint(x, 10, 64)
+		if err != nil || n > max[i] {
 			return 0, false
 		}
 		v[i] = n
