@@ -1,5 +1,11 @@
 package proptest
 
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
 // The fragments random rules are built from: at least one per match and
 // target extension the iptables frontend registers (TestCatalogCovers
 // checks it against the parsed kinds), with options in the forms
@@ -109,7 +115,7 @@ var matchFragments = []fragment{
 	{6, "-m hbh --hbh-len 8"},
 	{6, "-m hl --hl-lt 5"},
 	{6, "-m ipv6header --header frag,hop-by-hop --soft"},
-	{6, "-p mobility-header -m mh --mh-type 5"},
+	{6, "-p mh -m mh --mh-type 5"},
 	{6, "-m rt --rt-type 0 --rt-segsleft 2"},
 	{4, "-f"},
 }
@@ -185,4 +191,54 @@ var addrs = map[int][]string{
 var protos = map[int][]string{
 	4: {"tcp", "udp", "icmp", "sctp", "47", "all"},
 	6: {"tcp", "udp", "ipv6-icmp", "sctp", "47", "all"},
+}
+
+// TestCatalogParses makes sure the catalog is not stale: every fragment
+// is accepted by the frontend in some table and chain of its families,
+// and together they reach many kinds of the model.
+func TestCatalogParses(t *testing.T) {
+	kinds := map[string]bool{}
+	for _, fs := range [][]fragment{matchFragments, targetFragments} {
+		for _, f := range fs {
+			ok := false
+			for _, fam := range []int{4, 6} {
+				if f.fam != 0 && f.fam != fam {
+					continue
+				}
+				g := &gen{fam: fam}
+				for _, tb := range tables {
+					for _, c := range tb.builtins {
+						body := "-A " + c + " " + f.text
+						if strings.HasPrefix(f.text, "-m") && !strings.Contains(f.text, "-j ") {
+							body += " -j ACCEPT"
+						}
+						rs, d := load(fmt.Sprintf("*%s\n:%s ACCEPT [0:0]\n%s\nCOMMIT\n", tb.name, c, body), g.family())
+						if d.HasErrors() {
+							continue
+						}
+						ok = true
+						for _, tab := range rs.Tables {
+							for _, ch := range tab.Chains {
+								for _, r := range ch.Rules {
+									for _, m := range r.Matches {
+										kinds[fmt.Sprintf("%T", m)] = true
+									}
+									kinds[fmt.Sprintf("%T", r.Target)] = true
+								}
+							}
+						}
+					}
+				}
+			}
+			if !ok {
+				t.Errorf("no table or chain takes %q", f.text)
+			}
+		}
+	}
+	// 81 kinds today (matches and targets); fewer means fragments stopped
+	// reaching the model.
+	if len(kinds) < 75 {
+		t.Errorf("the catalog reaches only %d kinds of the model", len(kinds))
+	}
+	t.Logf("the catalog reaches %d kinds of the model", len(kinds))
 }
