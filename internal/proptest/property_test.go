@@ -256,6 +256,22 @@ func withoutRefused(rs *ir.Ruleset, render func(*ir.Ruleset) (string, *diag.List
 	}
 }
 
+// sameOverNetlink loads rs with the netlink loader into nl and compares
+// the listing with what nft -f loaded into ref; "" when they agree.
+func sameOverNetlink(t *testing.T, nl, ref *testenv.Netns, rs *ir.Ruleset) string {
+	nl.Run(nil, "nft", "flush", "ruleset")
+	res, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + nl.Name, Nft: "nft"})
+	if err != nil {
+		return fmt.Sprintf("netlink apply fails where nft -f loads: %v", err)
+	}
+	want, _ := ref.Run(nil, "nft", "list", "ruleset")
+	got, _ := nl.Run(nil, "nft", "list", "ruleset")
+	if got != want {
+		return fmt.Sprintf("the listing after a netlink apply (%s) differs from nft -f's:\n%s\n----\n%s", res.Method, want, got)
+	}
+	return ""
+}
+
 // dump writes a failing input and output to $RULESHIFT_PROPTEST_DUMP, if
 // set, to reproduce them by hand.
 func dump(t *testing.T, name, in, out string) {
@@ -325,6 +341,7 @@ func usesIPSet(r *ir.Rule) bool {
 func TestRenderedOutputLoads(t *testing.T) {
 	testenv.RequireBinary(t, "nft", "iptables-legacy-restore", "ip6tables-legacy-restore", "iptables-nft-restore", "ip6tables-nft-restore")
 	ns := testenv.NewNetns(t, "rs-prop")
+	nl := testenv.NewNetns(t, "rs-prop")
 	seed := uint64(1)
 	if s := os.Getenv("RULESHIFT_PROPTEST_SEED"); s != "" {
 		fmt.Sscan(s, &seed)
@@ -355,12 +372,18 @@ func TestRenderedOutputLoads(t *testing.T) {
 		text, n := withoutRefused(rs, func(rs *ir.Ruleset) (string, *diag.List) { return nftables.Render(rs, nftables.Options{}) })
 		dropped += n
 		if text != "" && rs.RuleCount() > 0 {
+			ns.Run(nil, "nft", "flush", "ruleset")
 			if _, err := ns.Run([]byte(text), "env", "TZ=UTC", "nft", "-f", "-"); err != nil {
 				t.Errorf("ruleset %d (seed %d): nft -f refuses what the nftables renderer wrote without errors: %v%s", i, seed, err, culprit(err, text, save))
 				dump(t, fmt.Sprintf("%d-nft", i), save, text)
 				failures++
 			} else {
 				loaded[0]++
+				if msg := sameOverNetlink(t, nl, ns, rs); msg != "" {
+					t.Errorf("ruleset %d (seed %d): %s", i, seed, msg)
+					dump(t, fmt.Sprintf("%d-netlink", i), save, text)
+					failures++
+				}
 			}
 		}
 		for k, v := range []*iptables.Variant{iptables.Legacy, iptables.NFT} {
