@@ -101,3 +101,20 @@ func TestHashlimitSharedLoads(t *testing.T) {
 		t.Errorf("listings differ or lack the shared set:\nnft -f:\n%s\nnetlink:\n%s", want, got)
 	}
 }
+
+// TestChainNamesDistinct: chains whose nft names would collide once
+// renamed ("reject" becomes reject_chain, which another chain already
+// is) get distinct names.
+func TestChainNamesDistinct(t *testing.T) {
+	tb := &ir.Table{Family: ir.IPv4, Name: "filter"}
+	for _, n := range []string{"reject", "reject_chain", "reject~chain", "dynamic", "counter"} {
+		tb.Chains = append(tb.Chains, &ir.Chain{Name: n})
+	}
+	seen := map[string]string{}
+	for orig, n := range nftables.ChainNames(tb, nil) {
+		if o, dup := seen[n]; dup {
+			t.Errorf("chains %q and %q are both named %q", o, orig, n)
+		}
+		seen[n] = orig
+	}
+}
