@@ -11,9 +11,6 @@ import (
 	"testing"
 )
 
-// mirror is the Debian mirror debootstrap and apt use.
-const mirror = "http://deb.debian.org/debian"
-
 // basePackages go into every root; minbase lacks an init and the tools.
 var basePackages = []string{"systemd", "systemd-sysv", "iptables", "nftables", "ifupdown", "iproute2"}
 
@@ -48,7 +45,11 @@ func rootfsTarball(t *testing.T, suite string, persistent bool) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "rootfs")
-	sh(t, "debootstrap", "--variant=minbase", "--include="+strings.Join(basePackages, ","), suite, dir, mirror)
+	// No mirror argument: debootstrap uses its own default archive and
+	// writes it into the root's sources.list, which apt in the root then
+	// uses, so no host name is written here and a site that redirects
+	// the default archive (a proxy, a local mirror) works unchanged.
+	sh(t, "debootstrap", "--variant=minbase", "--include="+strings.Join(basePackages, ","), suite, dir)
 	if persistent {
 		installPersistent(t, dir)
 	}

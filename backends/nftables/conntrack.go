@@ -44,6 +44,14 @@ func (w *rw) conntrack(m *ir.Conntrack) {
 		w.add("ct direction " + dir)
 	}
 	if p := m.Proto; p != nil {
+		if !p.Neg && w.l4() != 0 && w.l4() != p.Num && w.transportAfter(m) {
+			// nft takes "ct original protocol N" as the protocol of the
+			// transport header for the expressions after it, and refuses
+			// a later header of another protocol ("conflicting protocols
+			// specified"), found by the property test.
+			w.unsupported(fmt.Sprintf("--ctproto %d with -p %d", p.Num, w.l4()), "nft 1.0.6 reads the conntrack protocol as the packet's own and refuses the later match on the packet's header; put the conntrack match last")
+			return
+		}
 		w.addf("ct %s protocol %s%d", dir, neqOp(p.Neg), p.Num)
 	}
 	if m.State != nil {
@@ -80,6 +88,30 @@ func (w *rw) conntrack(m *ir.Conntrack) {
 			w.ctPorts(m, p.key, p.p)
 		}
 	}
+}
+
+// transportAfter reports whether a match after m reads the transport
+// header of the packet.
+func (w *rw) transportAfter(m ir.Match) bool {
+	after := false
+	for _, x := range w.rule.Matches {
+		if x == m {
+			after = true
+			continue
+		}
+		if !after {
+			continue
+		}
+		switch x := x.(type) {
+		case *ir.TCP, *ir.UDP, *ir.SCTP, *ir.ICMP, *ir.DCCP, *ir.AH, *ir.ESP, *ir.IPComp, *ir.Multiport, *ir.MH, *ir.TCPMSSMatch, *ir.ECNMatch:
+			return true
+		case *ir.Hashlimit:
+			if x.Mode&(ir.HashSrcPort|ir.HashDstPort) != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // admitsNoCt reports whether a state test passes for packets without a

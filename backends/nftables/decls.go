@@ -13,6 +13,9 @@ import (
 type Decls struct {
 	items []decl
 	used  map[string]bool
+	// reserved names are kept for named declarations that rules may make
+	// later (a hashlimit name's set), so that Add and Object pick others.
+	reserved map[string]bool
 }
 
 type decl struct {
@@ -29,7 +32,7 @@ func (d *Decls) Add(kind, base, body string) string {
 	name := ""
 	for i := 0; ; i++ {
 		name = fmt.Sprintf("%s%d", base, i)
-		if !d.used[name] {
+		if !d.used[name] && !d.reserved[name] {
 			break
 		}
 	}
@@ -52,12 +55,38 @@ func (d *Decls) Object(kind, name, body string) string {
 		d.used = map[string]bool{}
 	}
 	n := name
-	for i := 2; d.used[n]; i++ {
+	for i := 2; d.used[n] || d.reserved[n]; i++ {
 		n = fmt.Sprintf("%s_%d", name, i)
 	}
 	d.used[n] = true
 	d.items = append(d.items, decl{kind, n, body})
 	return n
+}
+
+// named declares an object under exactly name, once: every rule that
+// shares a hashlimit name shares its set. The name was reserved, so no
+// other declaration holds it.
+func (d *Decls) named(kind, name, body string) {
+	for _, x := range d.items {
+		if x.kind == kind && x.name == name {
+			return
+		}
+	}
+	if d.used == nil {
+		d.used = map[string]bool{}
+	}
+	d.used[name] = true
+	d.items = append(d.items, decl{kind, name, body})
+}
+
+// reserve keeps names for named declarations.
+func (d *Decls) reserve(names []string) {
+	if d.reserved == nil {
+		d.reserved = map[string]bool{}
+	}
+	for _, n := range names {
+		d.reserved[n] = true
+	}
 }
 
 // Len is the number of declarations.

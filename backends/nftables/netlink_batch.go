@@ -46,10 +46,11 @@ func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*dia
 	// About 350 bytes per rule: growing the buffer by doubling from
 	// nothing copied it a dozen times.
 	b.tail.m.b = make([]byte, 0, 4096+350*rs.RuleCount())
+	meters := planMeters(rs)
 	for _, f := range fams {
 		for _, t := range rs.Tables {
 			if t.Family == f {
-				b.compileTable(t, f, noCounters, diags)
+				b.compileTable(t, f, noCounters, meters, diags)
 			}
 		}
 	}
@@ -58,7 +59,7 @@ func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*dia
 
 // compileTable writes a table, its chains (the CT mirror chains of a raw
 // table after the others, as Render writes them) and its rules.
-func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, diags *diag.List) {
+func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *meterPlan, diags *diag.List) {
 	nt := &nlTable{fam: f, name: TableName(t.Name), src: t}
 	b.tables = append(b.tables, nt)
 	names := ChainNames(t, diags)
@@ -72,10 +73,14 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, diags *d
 		b.addMirrorChains(nt, mirrors)
 	}
 	decls := &Decls{}
+	meters.declare(decls, t)
 	tbl := f.String() + " " + nt.name
+	if err := b.declare(nt, decls, 0, origin{table: tbl}); err != nil && b.first == nil {
+		b.first = &unencoded{pos: t.Src, why: err.Error()}
+	}
 	for _, c := range t.Chains {
 		b.place.newChain()
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: noCounters, Decls: decls}
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters}
 		for i, r := range c.Rules {
 			nd, nDecls := len(diags.Items), decls.Len()
 			b.buf = appendRule(b.buf[:0], r, ctx, diags)
@@ -127,8 +132,10 @@ type batch struct {
 	setID  uint32
 	// tableSets numbers the anonymous sets of the table being written.
 	tableSets int
-	// meters are the meter names of the table being written.
+	// meters are the meter names of the table being written, named the
+	// ids of its declared sets of shared hashlimit names.
 	meters map[string]bool
+	named  map[string]uint32
 	place  placement
 	// first is the first rule the encoder cannot load; buf holds the
 	// text of the rule being compiled.
@@ -164,7 +171,7 @@ func (b *batch) addTable(t *nlTable) {
 	h.m.str(1, t.name)
 	h.m.u32(2, 0) // NFTA_TABLE_FLAGS
 	h.m.end()
-	b.tableSets, b.meters = 0, map[string]bool{}
+	b.tableSets, b.meters, b.named = 0, map[string]bool{}, map[string]uint32{}
 	b.place.newTable()
 }
 

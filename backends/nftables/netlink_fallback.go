@@ -41,6 +41,7 @@ func scriptError(rs *ir.Ruleset, fams []ir.Family, script string, skip int, out 
 // comment lines, one line per rule, and the closing brace.
 func scriptLines(rs *ir.Ruleset, fams []ir.Family) []origin {
 	loc := []origin{{}, {}} // the two header comment lines
+	meters := planMeters(rs)
 	for _, f := range rs.Families() {
 		if !hasFamily(fams, f) {
 			continue
@@ -52,10 +53,11 @@ func scriptLines(rs *ir.Ruleset, fams []ir.Family) []origin {
 			tn := f.String() + " " + TableName(t.Name)
 			names := ChainNames(t, nil)
 			decls := &Decls{}
+			meters.declare(decls, t)
 			for _, c := range t.Chains {
 				for _, r := range c.Rules {
 					// Only the declarations' count is needed here.
-					RuleText(r, RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls})
+					RuleText(r, RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls, meters: meters})
 				}
 			}
 			for i := 0; i < 3+decls.Len(); i++ {

@@ -28,7 +28,10 @@ const (
 // dynsetExpr is "dynset add reg_key 1 set NAME expr [ … ]"; the set's id
 // is known only when the batch is written.
 type dynsetExpr struct {
-	set     *anonSet
+	set *anonSet
+	// named: the set is declared in the table (a shared hashlimit
+	// name), not created with the rule.
+	named   bool
 	timeout uint64 // in ms; with a timeout nft updates instead of adding
 	inner   expr.Any
 }
@@ -40,33 +43,8 @@ func (e *encoder) meter() {
 		e.unencodable("meter form")
 		return
 	}
-	x, keyType, keyLen, ok := e.meterKey()
+	x, keyType, keyLen, timeout, l, ok := e.meterBody()
 	if !ok {
-		return
-	}
-	var timeout uint64
-	if e.peek() == "timeout" {
-		e.pos++
-		t := e.next()
-		n, err := strconv.ParseUint(strings.TrimSuffix(t, "s"), 10, 32)
-		if err != nil || !strings.HasSuffix(t, "s") || n == 0 {
-			e.unencodable("meter timeout %q", t)
-			return
-		}
-		timeout = n * 1000
-	}
-	if e.next() != "limit" {
-		e.pos--
-		e.unencodable("meter statement %q", e.peek())
-		return
-	}
-	l := e.limitExpr()
-	if l == nil {
-		return
-	}
-	if e.next() != "}" {
-		e.pos--
-		e.unencodable("meter option %q", e.peek())
 		return
 	}
 	set := &anonSet{name: name, keyType: keyType, keyLen: keyLen, flags: setAnonymous | setEval,
@@ -76,6 +54,89 @@ func (e *encoder) meter() {
 	}
 	e.sets = append(e.sets, set)
 	e.brk(append(x, &dynsetExpr{set: set, timeout: timeout, inner: l})...)
+}
+
+// dynsetStmt compiles what follows "add" or "update": "@NAME { KEY
+// [timeout T] limit … }", a hashlimit name shared by several rules
+// (meters.go). The set is declared in the table; its id is filled in when
+// the rule is written.
+func (e *encoder) dynsetStmt(op string) {
+	name, ok := strings.CutPrefix(e.next(), "@")
+	if !ok || !plainIdent.MatchString(name) || e.next() != "{" {
+		e.unencodable("%s statement", op)
+		return
+	}
+	x, _, _, timeout, l, ok := e.meterBody()
+	if !ok {
+		return
+	}
+	// As nft compiles a meter: update with a timeout, add without.
+	if (op == "update") != (timeout > 0) {
+		e.unencodable("%s @%s without the timeout it implies", op, name)
+		return
+	}
+	e.brk(append(x, &dynsetExpr{set: &anonSet{name: name, lookup: &expr.Lookup{}}, named: true, timeout: timeout, inner: l})...)
+}
+
+// meterBody reads "KEY [timeout T] limit … }" after a meter's or a
+// dynset's opening brace.
+func (e *encoder) meterBody() (x []any, keyType, keyLen uint32, timeout uint64, l expr.Any, ok bool) {
+	x, keyType, keyLen, ok = e.meterKey()
+	if !ok {
+		return
+	}
+	if e.peek() == "timeout" {
+		e.pos++
+		t := e.next()
+		ms, good := parseNftMillis(t)
+		if !good || ms == 0 {
+			e.unencodable("meter timeout %q", t)
+			return x, 0, 0, 0, nil, false
+		}
+		timeout = ms
+	}
+	if e.next() != "limit" {
+		e.pos--
+		e.unencodable("meter statement %q", e.peek())
+		return x, 0, 0, 0, nil, false
+	}
+	l = e.limitExpr()
+	if l == nil {
+		return x, 0, 0, 0, nil, false
+	}
+	if e.next() != "}" {
+		e.pos--
+		e.unencodable("meter option %q", e.peek())
+		return x, 0, 0, 0, nil, false
+	}
+	return x, keyType, keyLen, timeout, l, true
+}
+
+// parseNftMillis reads what nftMillis writes: "60s", "1s500ms", "500ms".
+func parseNftMillis(t string) (uint64, bool) {
+	secs, ms := t, ""
+	if strings.HasSuffix(t, "ms") {
+		secs, ms = "", t[:len(t)-2]
+		if i := strings.IndexByte(ms, 's'); i >= 0 {
+			secs, ms = ms[:i+1], ms[i+1:]
+		}
+	}
+	var total uint64
+	if secs != "" {
+		n, err := strconv.ParseUint(strings.TrimSuffix(secs, "s"), 10, 32)
+		if err != nil || !strings.HasSuffix(secs, "s") {
+			return 0, false
+		}
+		total = n * 1000
+	}
+	if ms != "" {
+		n, err := strconv.ParseUint(ms, 10, 32)
+		if err != nil {
+			return 0, false
+		}
+		total += n
+	}
+	return total, true
 }
 
 // meterKey reads the key of a meter: "ip|ip6 saddr|daddr [and MASK]" or
@@ -154,6 +215,77 @@ func (b *batch) addMeterSet(t *nlTable, s *anonSet, o origin) {
 	h.m.u32(10, s.lookup.SetID) // NFTA_SET_ID
 	h.m.attr(13, s.udata)
 	h.m.end()
+}
+
+// meterSetDecl is a parsed "{ type T; size 65535; flags dynamic[,timeout]; }",
+// the set meters.go declares for a shared hashlimit name.
+type meterSetDecl struct {
+	keyType, keyLen, flags uint32
+}
+
+// parseMeterSet reads the body meters.go declares; a key on several
+// fields is not covered.
+func parseMeterSet(kind, body string) (meterSetDecl, bool) {
+	var d meterSetDecl
+	f := strings.Fields(strings.NewReplacer(";", " ; ").Replace(body))
+	if kind != "set" || len(f) != 11 || f[0] != "{" || f[1] != "type" || f[3] != ";" || f[4] != "size" || f[5] != "65535" || f[6] != ";" || f[7] != "flags" || f[9] != ";" || f[10] != "}" {
+		return d, false
+	}
+	switch f[2] {
+	case "ipv4_addr":
+		d.keyType, d.keyLen = typeIPAddr, 4
+	case "ipv6_addr":
+		d.keyType, d.keyLen = typeIP6Addr, 16
+	case "inet_service":
+		d.keyType, d.keyLen = typeInetService, 2
+	default:
+		return d, false
+	}
+	switch f[8] {
+	case "dynamic":
+		d.flags = setEval
+	case "dynamic,timeout":
+		d.flags = setEval | setTimeout
+	default:
+		return d, false
+	}
+	return d, true
+}
+
+// addNamedMeterSet writes the set of a shared hashlimit name as nft 1.0.6
+// sends "set NAME { type T; size 65535; flags dynamic…; }": no elements.
+func (b *batch) addNamedMeterSet(t *nlTable, name string, d meterSetDecl, o origin) {
+	b.setID++
+	b.named[name] = b.setID
+	h := &b.head
+	h.begin(msgNewSet, nlmFCreate, t.fam, o)
+	h.m.str(1, t.name)
+	h.m.str(2, name)
+	h.m.u32(3, d.flags)
+	h.m.u32(4, d.keyType)
+	h.m.u32(5, d.keyLen)
+	h.m.u32(10, b.setID) // NFTA_SET_ID
+	desc := h.m.nest(9)  // NFTA_SET_DESC
+	h.m.u32(1, 65535)    // NFTA_SET_DESC_SIZE
+	h.m.nestEnd(desc)
+	h.m.attr(13, userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig))
+	h.m.end()
+	b.place.handle++
+}
+
+// bindNamed gives the dynset expressions of r that update a declared set
+// that set's id.
+func (b *batch) bindNamed(r *nlRule) error {
+	for _, x := range r.exprs {
+		if d, ok := x.(*dynsetExpr); ok && d.named {
+			id, ok := b.named[d.set.name]
+			if !ok {
+				return fmt.Errorf("set %s is not declared: %w", d.set.name, errUnencodable)
+			}
+			d.set.lookup.SetID = id
+		}
+	}
+	return nil
 }
 
 // meterClash names a meter of r that an earlier rule of the table

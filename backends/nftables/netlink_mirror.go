@@ -87,6 +87,9 @@ func (b *batch) encode(nt *nlTable, chain string, o origin, text string, decls *
 	if err == nil {
 		err = b.meterClash(nr)
 	}
+	if err == nil {
+		err = b.bindNamed(nr)
+	}
 	if err != nil {
 		b.first = &unencoded{pos: pos, why: err.Error()}
 		return
@@ -95,9 +98,13 @@ func (b *batch) encode(nt *nlTable, chain string, o origin, text string, decls *
 }
 
 // declare writes the declarations made since the first n: ct helper
-// objects; any other needs nft -f.
+// objects and the sets of shared hashlimit names; any other needs nft -f.
 func (b *batch) declare(nt *nlTable, decls *Decls, n int, o origin) error {
 	for _, x := range decls.items[n:] {
+		if d, ok := parseMeterSet(x.kind, x.body); ok {
+			b.addNamedMeterSet(nt, x.name, d, o)
+			continue
+		}
 		h, ok := parseCtHelper(x.kind, x.body)
 		if !ok {
 			return fmt.Errorf("it needs a named %s (%s %s %s): %w", x.kind, x.kind, x.name, x.body, errUnencodable)

@@ -22,6 +22,8 @@ func (e *encoder) statementMore(kw string) bool {
 		e.limit()
 	case "meter":
 		e.meter()
+	case "add", "update":
+		e.dynsetStmt(kw)
 	case "fib":
 		e.fib()
 	case "masquerade", "redirect":

@@ -219,6 +219,13 @@ func (w *rw) realm(m *ir.Realm) {
 // (iptables-translate 1.8.9 writes the 1-based node number for a single
 // node, which is off by one.)
 func (w *rw) cluster(m *ir.Cluster) {
+	// The translation ends in "meta pkttype set host", which the kernel
+	// takes only in a prerouting base chain (nft_meta_set_validate;
+	// EOPNOTSUPP elsewhere, found by the property test on Linux 6.x).
+	if h, ok := hooks[w.ctx.Table][w.ctx.Chain]; !ok || h.hook != "prerouting" {
+		w.unsupported("cluster", "its nft form sets the packet type to host, which nft allows only in a PREROUTING chain, and this rule is in "+w.ctx.Chain)
+		return
+	}
 	var vals []string
 	for b := uint32(0); b < 32 && b < m.TotalNodes; b++ {
 		if m.NodeMask&(1<<b) != 0 {

@@ -20,6 +20,9 @@ type RuleContext struct {
 	// Decls collects the sets the table must declare for the rule
 	// (connlimit); nil makes such rules an error.
 	Decls *Decls
+	// meters lists the hashlimit names of the ruleset (meters.go); nil
+	// renders every hashlimit as a meter of its own.
+	meters *meterPlan
 }
 
 // rw renders one rule. Expressions are written in the order iptables-translate

@@ -115,15 +115,35 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 		w.unsupported(fmt.Sprintf("hashlimit name %q", m.Name), "nft 1.0.6 cannot name a meter that way")
 		return
 	}
+	if strings.HasPrefix(m.Name, "__set") {
+		// nft names anonymous sets __set0, __set1, … in the same table.
+		w.unsupported(fmt.Sprintf("hashlimit name %q", m.Name), "nft names its anonymous sets __setN, and a meter of that name could collide with one")
+		return
+	}
+	shared, ok := w.sharedMeter(m)
+	if !ok {
+		return
+	}
 	key, ok := w.hashlimitKey(m)
 	if !ok {
 		return
 	}
-	s := "meter " + m.Name + " { " + key
+	timeout := ""
 	if m.Expire != 1000 {
-		s += fmt.Sprintf(" timeout %ds", m.Expire/1000)
+		// iptables-translate writes whole seconds, truncating 1500 ms
+		// to 1s and 500 ms to 0s; nft takes milliseconds too.
+		timeout = " timeout " + nftMillis(m.Expire)
 	}
-	s += " limit rate "
+	s := "meter " + m.Name + " { " + key + timeout + " limit rate "
+	if shared {
+		// The table declared the set (meterPlan.declare). What the meter compiles to: without a timeout the key is
+		// added, with one it is updated.
+		op := "add"
+		if timeout != "" {
+			op = "update"
+		}
+		s = op + " @" + m.Name + " { " + key + timeout + " limit rate "
+	}
 	if m.Above {
 		s += "over "
 	}
@@ -134,6 +154,18 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 		s += fmt.Sprintf("%d/%s burst %d packets", n, nftUnits[u.Name], m.Burst)
 	}
 	w.add(s + " }")
+}
+
+// nftMillis writes a duration in ms as nft 1.0.6 lists it: "60s",
+// "1s500ms", "500ms".
+func nftMillis(ms uint32) string {
+	switch {
+	case ms%1000 == 0:
+		return fmt.Sprintf("%ds", ms/1000)
+	case ms < 1000:
+		return fmt.Sprintf("%dms", ms)
+	}
+	return fmt.Sprintf("%ds%dms", ms/1000, ms%1000)
 }
 
 func (w *rw) owner(m *ir.Owner) {

@@ -74,6 +74,10 @@ func (p *parser) finish() {
 		case p.o.Lenient:
 		case p.target.tables != nil && !contains(p.target.tables, c.table):
 			p.errorf(p.targetPos, "target %s is only valid in the %s table(s), not in %q", p.target.name, strings.Join(p.target.tables, ", "), c.table)
+		case p.target.name == "DROP" && c.table == "nat":
+			// iptables' own check (do_command4 and do_command6), not
+			// the kernel's.
+			p.errorf(p.targetPos, "iptables refuses DROP in the nat table, which is not for filtering: drop in the filter table")
 		case p.target.hooks != nil && IsBuiltin(c.table, c.chain) && !contains(p.target.hooks, c.chain):
 			p.errorf(p.targetPos, "target %s is only valid in the %s chain(s), not in %s (the kernel refuses it there)", p.target.name, strings.Join(p.target.hooks, ", "), c.chain)
 		}

@@ -6,21 +6,47 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// seedFiles returns save files from testdata and the shared corpus.
+// seedFiles returns the save files of the repository's golden corpus: the
+// in/ sections of testdata/translate/*.txtar and the dumps beside the
+// golden scripts and persist trees, plus the shared corpus when it is
+// there. The golden corpus is part of the repository, so finding none of
+// it fails the fuzz target instead of letting it run on one seed.
 func seedFiles(f *testing.F) [][]byte {
+	f.Helper()
 	var out [][]byte
+	cases, _ := filepath.Glob("../../testdata/translate/*.txtar")
+	for _, c := range cases {
+		a, err := txtar.ParseFile(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range a.Files {
+			if strings.HasPrefix(file.Name, "in/") {
+				out = append(out, file.Data)
+			}
+		}
+	}
 	var paths []string
-	for _, pat := range []string{"../../../shared/corpus/iptables-save/*.v[46]", "../../testdata/fuzz/save/*"} {
+	for _, pat := range []string{"../../testdata/scripts/*.rules.v[46]", "../../testdata/persist/*.v[46]", "../../../shared/corpus/iptables-save/*.v[46]"} {
 		m, _ := filepath.Glob(pat)
 		paths = append(paths, m...)
 	}
 	for _, p := range paths {
-		if data, err := os.ReadFile(p); err == nil && len(data) < 64<<10 {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) < 64<<10 {
 			out = append(out, data)
 		}
+	}
+	if len(cases) == 0 || len(out) < len(cases) {
+		f.Fatalf("no golden save files found under ../../testdata/translate (%d cases, %d seeds)", len(cases), len(out))
 	}
 	return out
 }

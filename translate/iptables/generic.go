@@ -153,6 +153,11 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 				p.errorf(o.argPos(), "%v", err)
 				return
 			}
+			if o.neg && (pr.All || pr.Num == 0) {
+				// ipv4_proto_parse and ipv6_proto_parse (xshared.c).
+				p.errorf(o.pos, "\"! -p %s\" would never match a packet, and iptables refuses it", o.arg())
+				return
+			}
 			pr.Neg = o.neg
 			p.proto, p.protoTok = pr, o.args[0]
 		}
@@ -171,6 +176,13 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 		}
 		if err := checkIfaceName(name); err != nil {
 			p.errorf(o.argPos(), "%v", err)
+			return
+		}
+		// iptables refuses -i in OUTPUT and POSTROUTING and -o in
+		// PREROUTING and INPUT by the chain's name, in every table
+		// ("Can't use -i with OUTPUT"); iptables-translate does too.
+		if c := p.cmd.Chain; (idx == 0 && (c == "OUTPUT" || c == "POSTROUTING")) || (idx == 1 && (c == "PREROUTING" || c == "INPUT")) {
+			p.errorf(o.pos, "%s cannot be used in chain %s: the packet has no %s interface there, and iptables refuses it", flag, c, map[int]string{0: "input", 1: "output"}[idx])
 			return
 		}
 		if strings.ContainsAny(name, "/ ") {

@@ -14,7 +14,10 @@ func init() {
 		k := k
 		registerTarget(&targetDef{name: string(k), build: func(*ctx) ir.Target { return &ir.Verdict{Kind: k} }})
 	}
-	registerTarget(&targetDef{name: "REJECT", opts: []optSpec{{name: "reject-with", arg: oneArg, noInvert: true}}, build: buildReject})
+	// ipt_REJECT and ip6t_REJECT declare table "filter" and the INPUT,
+	// FORWARD and OUTPUT hooks: the kernel refuses REJECT elsewhere
+	// (EINVAL), seen on Linux 6.x with iptables 1.8.9.
+	registerTarget(&targetDef{name: "REJECT", tables: []string{"filter"}, hooks: []string{"INPUT", "FORWARD", "OUTPUT"}, opts: []optSpec{{name: "reject-with", arg: oneArg, noInvert: true}}, build: buildReject})
 	registerTarget(&targetDef{name: "LOG", opts: []optSpec{
 		{name: "log-level", arg: oneArg, noInvert: true}, {name: "log-prefix", arg: oneArg, noInvert: true},
 		{name: "log-tcp-sequence", noInvert: true}, {name: "log-tcp-options", noInvert: true},
