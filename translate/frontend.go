@@ -15,8 +15,8 @@ type Frontend interface {
 	// Name is the format's name, the value of --from.
 	Name() string
 	// Detect says how sure the frontend is that in is its format and
-	// why, naming what decided ("its first line is a shebang"); why is ""
-	// when the first line of the input decided.
+	// why, naming what decided ("its first line is a shebang"); why may
+	// be "" when the input's first line decided.
 	Detect(in Input) (c Confidence, why string)
 	// Load parses in into rs, which holds nothing else.
 	Load(rs *ir.Ruleset, in Input, o Options) *diag.List
@@ -36,8 +36,8 @@ const (
 	Likely
 	// Declared: the input says what it is (a shebang, a name suffix).
 	Declared
-	// Certain: only this format's tool takes the input (an nft statement
-	// or an nft shebang); no declaration overrides it.
+	// Certain: only this format's tool takes the input (an nft statement,
+	// an nft shebang, a .nft name); no other claim overrides it.
 	Certain
 )
 
@@ -71,13 +71,22 @@ func Lookup(name string) Frontend {
 
 // Names lists the registered frontends, sorted.
 func Names() []string {
+	var out []string
+	for _, f := range frontends() {
+		out = append(out, f.Name())
+	}
+	return out
+}
+
+// frontends lists the registered frontends in name order.
+func frontends() []Frontend {
 	registry.RLock()
 	defer registry.RUnlock()
-	out := make([]string, 0, len(registry.m))
-	for n := range registry.m {
-		out = append(out, n)
+	out := make([]Frontend, 0, len(registry.m))
+	for _, f := range registry.m {
+		out = append(out, f)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out
 }
 
@@ -91,9 +100,9 @@ func Detect(in Input) (Format, string) {
 		why  string
 		top  = No
 	)
-	for _, n := range Names() {
-		if c, w := Lookup(n).Detect(in); c > top {
-			best, why, top = Format(n), w, c
+	for _, f := range frontends() {
+		if c, w := f.Detect(in); c > top {
+			best, why, top = Format(f.Name()), w, c
 		}
 	}
 	return best, why

@@ -78,7 +78,8 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 		}
 		if f != NFT && isNFT(in) {
 			// --from save or script on an nftables file would only report
-			// every line of it.
+			// every line of it: the nft recogniser's certainty overrides
+			// the flag.
 			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file, which --from %s cannot read; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name, f)
 			continue
 		}
