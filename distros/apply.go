@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-
-	"github.com/ruleshift/ruleshift/backends/nftables"
 )
 
 // The backend of `ruleshift apply --backend auto`, in the manner of
@@ -17,11 +15,24 @@ import (
 // then nftables. Detection (DetectApply) and decision (DecideApply) are
 // apart so that the decision is tested without root.
 
+// KernelTable is an nftables table the running kernel holds, of any owner.
+type KernelTable struct {
+	Family string // nft family keyword: ip, ip6, inet, arp, bridge, netdev
+	Name   string
+	// Own marks a table of ruleshift's nftables backend.
+	Own bool
+}
+
+// TableLister lists the running kernel's nftables tables. The nftables
+// backend knows how (netlink) and which tables are its own; the caller
+// passes its listing in, so that detection does not depend on a renderer.
+type TableLister func() ([]KernelTable, error)
+
 // ApplyFacts are what apply's backend choice rests on.
 type ApplyFacts struct {
 	// Tables are the kernel's nft tables; TablesErr is set when they could
 	// not be listed (no nf_tables, no permission, offline).
-	Tables    []nftables.KernelTable
+	Tables    []KernelTable
 	TablesErr error
 	// LegacyRules: iptables-legacy-save or ip6tables-legacy-save prints a
 	// rule.
@@ -48,7 +59,7 @@ func (a *ApplyFacts) loadedTables() (own, ipt, other []string) {
 	for _, t := range a.Tables {
 		id := t.Family + " " + t.Name
 		switch {
-		case strings.HasPrefix(t.Name, nftables.TablePrefix):
+		case t.Own:
 			own = append(own, id)
 		case (t.Family == "ip" || t.Family == "ip6") && iptablesNFTTables[t.Name]:
 			ipt = append(ipt, id)
@@ -102,19 +113,20 @@ var errOffline = errors.New("not looked at: offline")
 
 // DetectApply finds the facts: os-release and the iptables links under
 // root, and, when probe is not nil, what the running kernel holds (in the
-// caller's network namespace). With a nil probe nothing counts as loaded,
-// so the decision falls to the distribution's default.
-func DetectApply(root fs.FS, probe Probe) *ApplyFacts {
+// caller's network namespace; its nftables tables through list). With a
+// nil probe nothing counts as loaded, so the decision falls to the
+// distribution's default.
+func DetectApply(root fs.FS, probe Probe, list TableLister) *ApplyFacts {
 	if probe == nil {
 		return detectApply(root, nil, nil, nil)
 	}
-	return detectApply(root, probe, func() ([]nftables.KernelTable, error) { return nftables.ListTables("") }, xtablesInUse)
+	return detectApply(root, probe, list, xtablesInUse)
 }
 
 // detectApply is DetectApply with the kernel reached through list (the nft
 // tables) and xtables (whether x_tables holds any table), so tests can
 // fake them.
-func detectApply(root fs.FS, probe Probe, list func() ([]nftables.KernelTable, error), xtables func() bool) *ApplyFacts {
+func detectApply(root fs.FS, probe Probe, list TableLister, xtables func() bool) *ApplyFacts {
 	a := &ApplyFacts{TablesErr: errOffline}
 	if list != nil {
 		a.Tables, a.TablesErr = list()
@@ -135,8 +147,8 @@ func detectApply(root fs.FS, probe Probe, list func() ([]nftables.KernelTable, e
 }
 
 // ApplyBackend detects and decides in one step.
-func ApplyBackend(root fs.FS, probe Probe) (backend, why string) {
-	return DecideApply(DetectApply(root, probe))
+func ApplyBackend(root fs.FS, probe Probe, list TableLister) (backend, why string) {
+	return DecideApply(DetectApply(root, probe, list))
 }
 
 // xtablesInUse reports whether the legacy x_tables modules hold a table:

@@ -6,16 +6,15 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"github.com/ruleshift/ruleshift/backends/nftables"
 )
 
-// tables reads "family name" pairs.
-func tables(ids ...string) []nftables.KernelTable {
-	var out []nftables.KernelTable
+// tables reads "family name" pairs; names that start with ruleshift_ are
+// ruleshift's own, as the nftables backend names them.
+func tables(ids ...string) []KernelTable {
+	var out []KernelTable
 	for _, id := range ids {
 		fam, name, _ := strings.Cut(id, " ")
-		out = append(out, nftables.KernelTable{Family: fam, Name: name})
+		out = append(out, KernelTable{Family: fam, Name: name, Own: strings.HasPrefix(name, "ruleshift_")})
 	}
 	return out
 }
@@ -99,7 +98,7 @@ func TestDefaultBackends(t *testing.T) {
 
 // fakeKernel answers detectApply's probes and records which ran.
 type fakeKernel struct {
-	tables  []nftables.KernelTable
+	tables  []KernelTable
 	xtables bool
 	out     map[string]string // save tool output; a missing tool fails
 	ran     []string
@@ -135,7 +134,7 @@ func TestDetectApplyProbes(t *testing.T) {
 		{name: "save tools missing", k: fakeKernel{tables: tables("ip nat"), xtables: true}},
 	} {
 		k := c.k
-		list := func() ([]nftables.KernelTable, error) { return k.tables, nil }
+		list := func() ([]KernelTable, error) { return k.tables, nil }
 		a := detectApply(root, k.probe, list, func() bool { return k.xtables })
 		if a.LegacyRules != c.legacy || a.IPTNFTRules != c.ipt {
 			t.Errorf("%s: legacy %v, iptables-nft %v; want %v, %v", c.name, a.LegacyRules, a.IPTNFTRules, c.legacy, c.ipt)
@@ -167,11 +166,11 @@ func TestApplyBackendOffline(t *testing.T) {
 		"usr/sbin/iptables":             link("/etc/alternatives/iptables"),
 		"etc/alternatives/iptables":     link("/usr/sbin/iptables-legacy"),
 	}
-	b, why := ApplyBackend(root, nil)
+	b, why := ApplyBackend(root, nil, nil)
 	if b != BackendLegacy || !strings.Contains(why, "/usr/sbin/iptables -> /etc/alternatives/iptables -> /usr/sbin/iptables-legacy") {
 		t.Errorf("got %s (%s)", b, why)
 	}
-	if b, why := ApplyBackend(fstest.MapFS{}, nil); b != BackendNFTables || !strings.Contains(why, "not known") {
+	if b, why := ApplyBackend(fstest.MapFS{}, nil, nil); b != BackendNFTables || !strings.Contains(why, "not known") {
 		t.Errorf("empty root: got %s (%s)", b, why)
 	}
 }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/ruleshift/ruleshift/persist"
 	"github.com/ruleshift/ruleshift/translate"
-	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
-	"github.com/ruleshift/ruleshift/translate/script"
+	// The script frontend, for scripts among the inputs.
+	_ "github.com/ruleshift/ruleshift/translate/script"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/persist")
@@ -125,9 +125,7 @@ func loadInputs(t *testing.T, names []string) *ir.Ruleset {
 		}
 		in = append(in, translate.Input{Name: p, Data: data, Dir: testdata})
 	}
-	rs, diags := translate.Load(in, translate.Options{ScriptLoader: func(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
-		return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir})
-	}})
+	rs, diags := translate.Load(in, translate.Options{})
 	if err := diags.Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,30 +6,23 @@ import (
 	"strings"
 )
 
-// Detect tells a save file from a script and says why, naming the line
-// that decided when one did.
+// Each format's own test of an input; Detect (frontend.go) runs them all
+// and the highest claim wins:
 //
-// A shebang or a ".sh" name make a script. Otherwise a first meaningful
-// line of the save format ("*table", ":CHAIN …", "COMMIT", a rule) makes a
-// save file at once, which costs nothing on large files. When the first
-// line is something else, the whole input decides: it is a save file when
-// it has a "*table" and a "COMMIT" line, more save lines than others, and
-// nothing that feeds save lines to iptables-restore (a here-document, a
-// *-restore command), so that a dump with a pasted shell prompt above it
-// stays a save file (the prompt is then an error at its line), while a
-// script whose here-document holds a dump stays a script.
-func Detect(in Input) (Format, string) {
-	if isNFT(in) {
-		return NFT, "it is an nftables file"
-	}
-	if bytes.HasPrefix(in.Data, []byte("#!")) {
-		return Script, "its first line is a shebang"
-	}
-	if strings.HasSuffix(in.Name, ".sh") {
-		return Script, "its name ends in .sh"
-	}
+// An nftables file is certain (isNFT). A shebang or a ".sh" name declare a
+// script. Otherwise a first meaningful line of the save format ("*table",
+// ":CHAIN …", "COMMIT", a rule) makes a save file at once, which costs
+// nothing on large files. When the first line is something else, the whole
+// input decides: it is a save file when it has a "*table" and a "COMMIT"
+// line, more save lines than others, and nothing that feeds save lines to
+// iptables-restore (a here-document, a *-restore command), so that a dump
+// with a pasted shell prompt above it stays a save file (the prompt is
+// then an error at its line), while a script whose here-document holds a
+// dump stays a script, which any other text is too.
+
+// detectSave is the save format's claim: Likely, or No.
+func detectSave(in Input) (Confidence, string) {
 	var (
-		firstOther        string
 		firstLine         int
 		saveLines, others int
 		table, commit     bool
@@ -45,7 +38,7 @@ func Detect(in Input) (Format, string) {
 		}
 		if k := saveLineKind(line); k != 0 {
 			if others == 0 {
-				return Save, ""
+				return Likely, ""
 			}
 			saveLines++
 			table = table || k == '*'
@@ -53,21 +46,49 @@ func Detect(in Input) (Format, string) {
 			continue
 		}
 		if others == 0 {
-			firstOther, firstLine = string(line), n
+			firstLine = n
 		}
 		others++
 		feeds = feeds || bytes.Contains(line, []byte("<<")) || bytes.Contains(line, []byte("-restore"))
 	}
 	if others == 0 {
-		return Save, ""
+		return Likely, ""
 	}
 	if table && commit && !feeds && saveLines > others {
-		return Save, fmt.Sprintf("its *table and COMMIT lines make it a save file despite line %d", firstLine)
+		return Likely, fmt.Sprintf("its *table and COMMIT lines make it a save file despite line %d", firstLine)
 	}
-	if len(firstOther) > 60 {
-		firstOther = firstOther[:57] + "..."
+	return No, ""
+}
+
+// DetectScript is the script frontend's claim (translate/script registers
+// it with its loader): Declared by a shebang or a ".sh" name; otherwise a
+// Fallback naming the first meaningful line, unless that line is a save
+// line or there is none, which makes a save file.
+func DetectScript(in Input) (Confidence, string) {
+	if bytes.HasPrefix(in.Data, []byte("#!")) {
+		return Declared, "its first line is a shebang"
 	}
-	return Script, fmt.Sprintf("line %d (%q) is a shell command", firstLine, firstOther)
+	if strings.HasSuffix(in.Name, ".sh") {
+		return Declared, "its name ends in .sh"
+	}
+	data := in.Data
+	for n := 1; len(data) > 0; n++ {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		if saveLineKind(line) != 0 {
+			return No, ""
+		}
+		first := string(line)
+		if len(first) > 60 {
+			first = first[:57] + "..."
+		}
+		return Fallback, fmt.Sprintf("line %d (%q) is a shell command", n, first)
+	}
+	return No, ""
 }
 
 // saveLineKind classifies a trimmed line of the save format: '*' for a

@@ -56,7 +56,7 @@ func TestDetect(t *testing.T) {
 func TestLoadNFT(t *testing.T) {
 	nft := Input{Name: "ruleset.nft", Data: []byte("table inet filter {\n\tchain input { type filter hook input priority 0; }\n}\n")}
 	for _, from := range []Format{Auto, Save, Script} {
-		_, d := Load([]Input{nft}, Options{From: from, ScriptLoader: noScripts})
+		_, d := Load([]Input{nft}, Options{From: from})
 		if len(d.Items) != 1 || !d.HasErrors() || !strings.Contains(d.Items[0].Msg, "is an nftables file") ||
 			!strings.Contains(d.Items[0].Msg, "live-import") {
 			t.Errorf("--from %s: got %v", from, d.Items)
@@ -67,6 +67,8 @@ func TestLoadNFT(t *testing.T) {
 	}
 }
 
+// noScripts stands for the script frontend's loader (translate/script,
+// which imports this package); testScript in frontend_test.go registers it.
 func noScripts(rs *ir.Ruleset, in Input, o Options) *diag.List {
 	d := &diag.List{}
 	d.Errorf(ir.Pos{File: in.Name}, "read as a script because %s", o.FormatWhy)
@@ -77,7 +79,7 @@ func noScripts(rs *ir.Ruleset, in Input, o Options) *diag.List {
 // dump is an error at its line, not a script of "not run" warnings.
 func TestLoadStrayPrompt(t *testing.T) {
 	in := Input{Name: "rules.v4", Data: []byte("root@host:~# iptables-save\n" + dump)}
-	rs, d := Load([]Input{in}, Options{ScriptLoader: noScripts})
+	rs, d := Load([]Input{in}, Options{})
 	if len(d.Items) != 1 || d.Items[0].Pos.String() != "rules.v4:1:1" || !strings.Contains(d.Items[0].Msg, "pasted shell prompt") {
 		t.Errorf("got %v", d.Items)
 	}
@@ -91,7 +93,7 @@ func TestLoadStrayPrompt(t *testing.T) {
 func TestLoadFormatWhy(t *testing.T) {
 	in := Input{Name: "fw", Data: []byte("iptables -F\n")}
 	for from, want := range map[Format]string{Auto: `line 1 ("iptables -F") is a shell command`, Script: "--from script says so"} {
-		_, d := Load([]Input{in}, Options{From: from, ScriptLoader: noScripts})
+		_, d := Load([]Input{in}, Options{From: from})
 		if len(d.Items) != 1 || !strings.Contains(d.Items[0].Msg, want) {
 			t.Errorf("--from %s: got %v, want ~%q", from, d.Items, want)
 		}

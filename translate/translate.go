@@ -1,6 +1,7 @@
 // Package translate is the front door of the translate stage: it reads the
 // user's inputs (iptables-save files, shell scripts), detects what each one
-// is, and parses them all into one ir.Ruleset with their diagnostics.
+// is, and parses them all into one ir.Ruleset with their diagnostics,
+// through the frontends registered with it (frontend.go).
 package translate
 
 import (
@@ -45,17 +46,13 @@ type Options struct {
 	// Inputs names every explicit input file; Load fills it in. A script
 	// may read these besides the files of its own directory.
 	Inputs []string
-	// ScriptLoader parses a shell script; set by the script frontend's
-	// package so that this one stays free of the shell interpreter.
-	ScriptLoader func(rs *ir.Ruleset, in Input, o Options) *diag.List
-	// FormatWhy is set by Load for ScriptLoader: why the input is read as
-	// a script ("line 1 (…) is a shell command", "--from script"), for
-	// the error at a save-file line met in it.
+	// FormatWhy is set by Load for the frontend: why the input is read in
+	// its format ("line 1 (…) is a shell command", "--from script says
+	// so"), for the script frontend's error at a save-file line met in it.
 	FormatWhy string
 }
 
-// DetectFormat tells a save file from a script (and an nftables file from
-// both); see Detect.
+// DetectFormat is the format Detect finds.
 func DetectFormat(in Input) Format {
 	f, _ := Detect(in)
 	return f
@@ -81,24 +78,18 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 		}
 		if f != NFT && isNFT(in) {
 			// --from save or script on an nftables file would only report
-			// every line of it.
+			// every line of it: the nft recogniser's certainty overrides
+			// the flag.
 			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file, which --from %s cannot read; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name, f)
 			continue
 		}
-		switch f {
-		case Save:
-			diags.Add(iptables.ParseSave(one, in.Name, in.Data, iptables.SaveOptions{Family: o.Family, Resolve: o.Resolve}))
-		case NFT:
-			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name)
-			continue
-		case Script:
-			if o.ScriptLoader == nil {
-				diags.Errorf(ir.Pos{File: in.Name}, "shell scripts are not supported in this build")
-				continue
-			}
-			diags.Add(o.ScriptLoader(one, in, o))
-		default:
+		switch fe := Lookup(string(f)); {
+		case f == "":
+			diags.Errorf(ir.Pos{File: in.Name}, "no input format of this build reads %s (it reads %s)", in.Name, strings.Join(Names(), ", "))
+		case fe == nil:
 			diags.Errorf(ir.Pos{File: in.Name}, "unknown input format %q", f)
+		default:
+			diags.Add(fe.Load(one, in, o))
 		}
 		// Two inputs holding the same table would replace each other; say
 		// so instead of keeping only the last.

@@ -16,7 +16,8 @@ import (
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/ir"
-	"github.com/ruleshift/ruleshift/translate/script"
+	// The script frontend, for the test scripts and examples.
+	_ "github.com/ruleshift/ruleshift/translate/script"
 )
 
 // The equivalence suite: every testdata input, every example and every
@@ -77,9 +78,7 @@ func suiteLoad(t *testing.T, in suiteInput) (*ir.Ruleset, bool, *diag.List) {
 	root := repoRoot(t)
 	hf, _ := os.ReadFile(filepath.Join(root, "examples", "hosts"))
 	hfile, _ := hosts.Parse("hosts", hf)
-	o := translate.Options{Resolve: hfile.Resolver(), ScriptLoader: func(rs *ir.Ruleset, i translate.Input, o translate.Options) *diag.List {
-		return script.Load(rs, i.Data, script.Options{Name: i.Name, Dir: i.Dir, Resolve: o.Resolve})
-	}}
+	o := translate.Options{Resolve: hfile.Resolver()}
 	if strings.HasSuffix(in.name, ".v6") {
 		o.Family = ir.IPv6
 	}

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	ipt "github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -13,7 +13,7 @@ func (w *writer) protocol(m *ir.Protocol) {
 		w.opt(m.Neg, "-p", "all")
 		return
 	}
-	name := ipt.ProtoName(m.Num)
+	name := netfilter.ProtoName(m.Num)
 	if name == "" {
 		name = strconv.Itoa(int(m.Num))
 	}
@@ -63,7 +63,7 @@ func tcpFlags(v uint8) string {
 		return "NONE"
 	}
 	var out []string
-	for i, n := range ipt.TCPFlagOrder {
+	for i, n := range netfilter.TCPFlagOrder {
 		if v&(1<<i) != 0 {
 			out = append(out, n)
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	gnft "github.com/google/nftables"
-	ipt "github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -160,7 +160,7 @@ func pristine(tables []string) string {
 	var b strings.Builder
 	for _, t := range tables {
 		fmt.Fprintf(&b, "*%s\n", t)
-		for _, c := range ipt.BuiltinChains(t) {
+		for _, c := range netfilter.BuiltinChains(t) {
 			fmt.Fprintf(&b, ":%s ACCEPT [0:0]\n", c)
 		}
 		b.WriteString("COMMIT\n")

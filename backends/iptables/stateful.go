@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	ipt "github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -324,7 +324,7 @@ func (w *writer) policy(m *ir.IPsecPolicy) {
 			w.opt(e.NegSPI, "--spi", fmt.Sprintf("0x%x", *e.SPI))
 		}
 		if e.Proto != nil {
-			name := ipt.ProtoName(*e.Proto)
+			name := netfilter.ProtoName(*e.Proto)
 			if name == "" {
 				name = strconv.Itoa(int(*e.Proto))
 			}

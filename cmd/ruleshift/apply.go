@@ -47,7 +47,7 @@ func (c *applyCmd) Run(e *env) error {
 	}
 	backend, why := c.Backend, "chosen with --backend"
 	if backend == "auto" {
-		backend, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe)
+		backend, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe, kernelTables)
 	}
 	fmt.Fprintf(e.stderr, "backend: %s (%s)\n", backend, why)
 	// nftables reports its diagnostics while it compiles (rendering the
@@ -64,6 +64,18 @@ func (c *applyCmd) Run(e *env) error {
 		return c.applyConfirmed(e, rs, backend)
 	}
 	return load(e, rs, backend)
+}
+
+// kernelTables lists the kernel's nftables tables for apply's backend
+// choice, marking those of ruleshift's nftables backend: distros decides
+// from them without importing the backend.
+func kernelTables() ([]distros.KernelTable, error) {
+	ts, err := nftables.ListTables("")
+	var out []distros.KernelTable
+	for _, t := range ts {
+		out = append(out, distros.KernelTable{Family: t.Family, Name: t.Name, Own: strings.HasPrefix(t.Name, nftables.TablePrefix)})
+	}
+	return out, err
 }
 
 // refuseNft stops at an nftables file with a clear message. apply loads

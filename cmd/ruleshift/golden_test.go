@@ -52,7 +52,7 @@ func goldenOutputs(t *testing.T, dir string, a *txtar.Archive) map[string]string
 			fam = map[string]ir.Family{"ipv4": ir.IPv4, "ipv6": ir.IPv6}[args[i+1]]
 		}
 	}
-	rs, _ := translate.Load(ins, translate.Options{Family: fam, ScriptLoader: scriptLoader})
+	rs, _ := translate.Load(ins, translate.Options{Family: fam})
 	out["dump"] = clean(ir.Dump(rs))
 
 	for _, to := range []string{"nftables", "iptables-legacy", "iptables-nft"} {

@@ -12,6 +12,10 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
+
+	// The script frontend registers itself with package translate (which
+	// does not import the shell interpreter); --from script needs it.
+	_ "github.com/ruleshift/ruleshift/translate/script"
 )
 
 // Exit codes, documented in the README.

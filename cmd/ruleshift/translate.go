@@ -99,7 +99,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 		size += len(in.Data)
 	}
 	limitMemory(size)
-	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun, ScriptLoader: scriptLoader})
+	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun})
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}

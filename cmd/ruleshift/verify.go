@@ -97,7 +97,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 		return nil, err
 	}
 	from := translate.Format(c.From)
-	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun, ScriptLoader: scriptLoader})
+	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun})
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}

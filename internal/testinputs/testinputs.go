@@ -18,7 +18,8 @@ import (
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/ir"
-	"github.com/ruleshift/ruleshift/translate/script"
+	// The script frontend, for the test scripts and examples.
+	_ "github.com/ruleshift/ruleshift/translate/script"
 )
 
 // Input is one named ruleset.
@@ -32,7 +33,7 @@ type Input struct {
 func All(t testing.TB, root string) []Input {
 	var out []Input
 	add := func(name string, ins []translate.Input) {
-		o := translate.Options{ScriptLoader: loadScript}
+		o := translate.Options{}
 		// The examples and scripts name hosts of a hosts file beside them.
 		if data, err := os.ReadFile(filepath.Join(ins[0].Dir, "hosts")); err == nil && ins[0].Dir != "" {
 			f, _ := hosts.Parse("hosts", data)
@@ -73,10 +74,6 @@ func All(t testing.TB, root string) []Input {
 		add(filepath.Base(d), []translate.Input{{Name: d, Data: data}})
 	}
 	return out
-}
-
-func loadScript(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
-	return script.Load(rs, in.Data, script.Options{Name: in.Name, Dir: in.Dir, Resolve: o.Resolve})
 }
 
 func firstLine(d *diag.List) string {

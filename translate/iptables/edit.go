@@ -4,28 +4,17 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// builtinChains lists each table's built-in chains in kernel hook order.
-var builtinChains = map[string][]string{
-	"filter":   {"INPUT", "FORWARD", "OUTPUT"},
-	"nat":      {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
-	"mangle":   {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
-	"raw":      {"PREROUTING", "OUTPUT"},
-	"security": {"INPUT", "FORWARD", "OUTPUT"},
-}
-
 // TableOrder is the order iptables-save prints tables in.
 var TableOrder = []string{"raw", "mangle", "security", "nat", "filter"}
 
-// BuiltinChains returns the built-in chains of a table.
-func BuiltinChains(table string) []string { return builtinChains[table] }
-
 // IsBuiltin reports whether chain is a built-in chain of table.
 func IsBuiltin(table, chain string) bool {
-	for _, c := range builtinChains[table] {
+	for _, c := range netfilter.BuiltinChains(table) {
 		if c == chain {
 			return true
 		}
@@ -37,7 +26,7 @@ func IsBuiltin(table, chain string) bool {
 // an ACCEPT policy and nothing else.
 func NewTable(f ir.Family, name string, pos ir.Pos) *ir.Table {
 	t := &ir.Table{Family: f, Name: name, Src: pos}
-	for _, c := range builtinChains[name] {
+	for _, c := range netfilter.BuiltinChains(name) {
 		t.Chains = append(t.Chains, &ir.Chain{Name: c, Builtin: true, Policy: ir.PolicyAccept, Src: pos})
 	}
 	return t

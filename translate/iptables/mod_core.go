@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -117,9 +118,6 @@ var tcpFlagBits = map[string]uint8{
 	"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20,
 	"ALL": 0x3f, "NONE": 0,
 }
-
-// TCPFlagOrder is the order iptables-save prints flags in.
-var TCPFlagOrder = []string{"FIN", "SYN", "RST", "PSH", "ACK", "URG"}
 
 func parseTCPFlags(s string) (uint8, error) {
 	var v uint8
@@ -274,7 +272,7 @@ func buildMultiport(c *ctx) ir.Match {
 	m := &ir.Multiport{}
 	proto := ""
 	if c.proto != nil {
-		proto = ProtoName(c.proto.Num)
+		proto = netfilter.ProtoName(c.proto.Num)
 	}
 	n := 0
 	for i := range c.opts {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -20,16 +21,6 @@ var protoNums = map[string]uint8{
 	"ipv6-nonxt": 59, "ipv6-opts": 60, "hopopt": 0, "ipcomp": 108, "st": 5, "xtp": 36,
 }
 
-// saveProtoNames are the protocol names iptables-save prints; other
-// numbers print as numbers. (nft has its own list: see backends/nftables.)
-var saveProtoNames = map[uint8]string{
-	1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 41: "ipv6", 47: "gre",
-	50: "esp", 51: "ah", 58: "ipv6-icmp", 132: "sctp", 135: "mh", 136: "udplite",
-}
-
-// ProtoName returns iptables' canonical name for a protocol number, or "".
-func ProtoName(n uint8) string { return saveProtoNames[n] }
-
 // protoModule names the match iptables loads implicitly for -p NUM.
 func protoModule(n uint8, f ir.Family) string {
 	switch n {
@@ -38,7 +29,7 @@ func protoModule(n uint8, f ir.Family) string {
 	case 135:
 		return "mh"
 	}
-	return ProtoName(n)
+	return netfilter.ProtoName(n)
 }
 
 // parseProtocol reads -p as iptables 1.8.9 does: lower-cased, then a
