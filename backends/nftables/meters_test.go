@@ -51,7 +51,11 @@ func TestHashlimitSharedNames(t *testing.T) {
 		{"connlimit", "*filter\n-A INPUT -p tcp -m connlimit --connlimit-above 3 -j DROP\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name connlimit0", 1) + " -j ACCEPT\nCOMMIT\n",
 			[]string{"set connlimit1 { type ipv4_addr; flags dynamic; }", "add @connlimit1 {", "meter connlimit0 {"}, false},
 		{"anon", "*filter\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name __set0", 1) + " -j ACCEPT\nCOMMIT\n",
-			[]string{`hashlimit name "__set0" cannot be translated`}, true},
+			[]string{"meter hl__set0_meter {"}, false},
+		// Names nft cannot parse as a set name are renamed; a renamed
+		// name avoids the names the ruleset already uses.
+		{"keyword", "*filter\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name icmp", 1) + " -j ACCEPT\n-A INPUT -p udp -m hashlimit --hashlimit-upto 5/min --hashlimit-mode srcip --hashlimit-name udp_meter -j ACCEPT\n-A INPUT -p udp -m hashlimit --hashlimit-upto 9/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\n-A OUTPUT -p udp -m hashlimit --hashlimit-upto 9/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\nCOMMIT\n",
+			[]string{"meter icmp_meter { ip saddr", "meter udp_meter { ip saddr timeout 60s limit rate 5/minute", "set udp_meter_2 {", "update @udp_meter_2 { ip saddr timeout 60s limit rate 9/minute"}, false},
 		{"ms", "*filter\n-A INPUT " + hlSSH + " --hashlimit-htable-expire 500 -j ACCEPT\nCOMMIT\n",
 			[]string{"meter ssh { ip saddr timeout 500ms limit rate 5/minute burst 5 packets }"}, false},
 	}
@@ -99,6 +103,34 @@ func TestHashlimitSharedLoads(t *testing.T) {
 	got, _ := ns2.Run(nil, "nft", "list", "ruleset")
 	if got != want || !strings.Contains(got, "update @ssh { ip saddr timeout 1s500ms limit rate 5/minute }") {
 		t.Errorf("listings differ or lack the shared set:\nnft -f:\n%s\nnetlink:\n%s", want, got)
+	}
+}
+
+// TestHashlimitKeywordNamesLoad: hashlimit names that are nft keywords, as
+// in system-config-firewall setups (--hashlimit-name icmp, udp), load over
+// nft -f and netlink with the same listing.
+func TestHashlimitKeywordNamesLoad(t *testing.T) {
+	testenv.RequireBinary(t, "nft")
+	save := "*filter\n-A INPUT -p icmp -m hashlimit --hashlimit-upto 30/min --hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name icmp -j ACCEPT\n" +
+		"-A INPUT -p udp -m hashlimit --hashlimit-upto 30/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\n" +
+		"-A OUTPUT -p udp -m hashlimit --hashlimit-upto 30/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\nCOMMIT\n"
+	text, errs := renderHashlimit(t, ir.IPv4, save)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ns := testenv.NewNetns(t, "rs-hlk")
+	if _, err := ns.Run([]byte(text), "nft", "-f", "-"); err != nil {
+		t.Fatalf("nft -f refuses:\n%s\n%v", text, err)
+	}
+	rs, _ := translate.Load([]translate.Input{{Name: "in", Data: []byte(save)}}, translate.Options{From: translate.Save, Family: ir.IPv4})
+	ns2 := testenv.NewNetns(t, "rs-hlk")
+	if _, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns2.Name, NoCounters: true}); err != nil {
+		t.Fatalf("netlink apply: %v", err)
+	}
+	want, _ := ns.Run(nil, "nft", "list", "ruleset")
+	got, _ := ns2.Run(nil, "nft", "list", "ruleset")
+	if got != want || !strings.Contains(got, "meter icmp_meter") || !strings.Contains(got, "@udp_meter") {
+		t.Errorf("listings differ or lack the renamed meters:\nnft -f:\n%s\nnetlink:\n%s", want, got)
 	}
 }
 
