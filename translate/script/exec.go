@@ -193,6 +193,11 @@ func (c *cmdCtx) word(i int, args []string) *syntax.Word {
 // with what they wrap.
 func (c *cmdCtx) dispatch(args []string, pos []ir.Pos) error {
 	name := filepath.Base(args[0])
+	if files, ok := loadsRules(args); ok {
+		// Before iptablesTools: /etc/init.d/iptables is a service.
+		c.u.s.warnf(pos[0], "%q is not run: it loads the rules saved in %s into the kernel, which ruleshift does not read, so the result lacks them; give those files to ruleshift as inputs", strings.Join(args, " "), files)
+		return nil
+	}
 	if fam, ok := iptablesTools[name]; ok {
 		return c.iptables(fam, name, args[1:], pos[1:])
 	}
