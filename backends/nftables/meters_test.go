@@ -150,3 +150,17 @@ func TestChainNamesDistinct(t *testing.T) {
 		seen[n] = orig
 	}
 }
+
+// TestRecentRefusalNamesTheCommand: a --set line is refused for what its
+// list is used for, not for options it does not have.
+func TestRecentRefusalNamesTheCommand(t *testing.T) {
+	save := "*filter\n-A INPUT -p tcp --dport 22 -m recent --name ssh --set\n-A INPUT -p tcp --dport 22 -m recent --name ssh --update --seconds 60 --hitcount 4 -j DROP\nCOMMIT\n"
+	_, errs := renderHashlimit(t, ir.IPv4, save)
+	want := []string{
+		`in:2:1: -m recent --set cannot be translated to nftables: the list "ssh" it keeps holds the times of each address's hits, which --rcheck and --update read and nft sets do not keep; use a dynamic set with a meter instead`,
+		`in:3:1: -m recent cannot be translated to nftables: nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead`,
+	}
+	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+}

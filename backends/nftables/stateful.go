@@ -308,3 +308,16 @@ func policyWhy(m *ir.IPsecPolicy) string {
 }
 
 func (w *rw) stateless(module, why string) { w.unsupported("-m "+module, why) }
+
+// recent refuses -m recent, saying why for the command the rule has: a
+// --set or --remove line has no --hitcount or --seconds of its own, but
+// fills the list that --rcheck and --update rules read with the times of
+// each address's hits.
+func (w *rw) recent(m *ir.Recent) {
+	switch m.Cmd {
+	case ir.RecentSet, ir.RecentRemove:
+		w.unsupported("-m recent --"+string(m.Cmd), fmt.Sprintf("the list %q it keeps holds the times of each address's hits, which --rcheck and --update read and nft sets do not keep; use a dynamic set with a meter instead", m.Name))
+	default:
+		w.stateless("recent", "nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead")
+	}
+}
