@@ -12,6 +12,7 @@ import (
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -415,11 +416,23 @@ func (c *cmdCtx) unknown(name string, pos ir.Pos) {
 	msg := fmt.Sprintf("%q is not run: only iptables commands are translated", name)
 	if why, ok := rulesetTools[name]; ok {
 		msg = fmt.Sprintf("%q is not translated: %s, so its rules are not in the result", name, why)
+	} else if t := misspeltTool(name); t != "" {
+		msg += fmt.Sprintf(" (did you mean %s? as written, the shell finds no such command and goes on)", t)
 	}
 	if c.consumed() {
 		msg += "; its output is taken as empty"
 	}
 	c.u.s.warnf(pos, "%s", msg)
+}
+
+// misspeltTool is the iptables tool name is a typo of ("ip6tbales"), or "".
+func misspeltTool(name string) string {
+	tools := []string{"iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "iptables-save", "ip6tables-save"}
+	t := diag.Suggest(name, tools)
+	if t == "" || len(name) < len(t)-1 || len(name) > len(t)+1 {
+		return ""
+	}
+	return t
 }
 
 // isSaveLine recognises the first word of a line of the iptables-save

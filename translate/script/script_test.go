@@ -145,6 +145,16 @@ var unitCases = []struct {
 		rules: 1,
 	},
 	{
+		name: "a misspelt iptables command",
+		src:  "ip6tbales -A FORWARD -j ACCEPT\niptabels -A INPUT -j ACCEPT\nipset create x hash:ip\nip link\n",
+		diags: []string{
+			`t.sh:1:1: warning: "ip6tbales" is not run: only iptables commands are translated (did you mean ip6tables? as written, the shell finds no such command and goes on)`,
+			`t.sh:2:1: warning: "iptabels" is not run: only iptables commands are translated (did you mean iptables? as written, the shell finds no such command and goes on)`,
+			`t.sh:3:1: warning: "ipset" is not translated: ipset commands are not read (rules using -m set need the sets created separately), so its rules are not in the result`,
+			`t.sh:4:1: warning: "ip" is not run: only iptables commands are translated`,
+		},
+	},
+	{
 		name:  "output used from an unknown command",
 		src:   "for ip in $(dig +short example.org); do iptables -A INPUT -s $ip -j DROP; done\n",
 		diags: []string{`t.sh:1:13: warning: "dig" is not run: only iptables commands are translated; its output is taken as empty`},
