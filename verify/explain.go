@@ -34,6 +34,14 @@ func (r *runner) explain(d *Diff, id int) {
 		q.Ack, q.EchoID, q.EchoSeq = 0, 0, 0
 	}
 	finishIDs(&q)
+	if q.alt != nil {
+		// The new side is sent its own reply (see replies): it needs the
+		// new ID as well, or its verdict is looked up under another.
+		a := *q.alt
+		a.ID, a.Seq = id, 0
+		finishIDs(&a)
+		q.alt = &a
+	}
 	var before [2]map[ruleRef]uint64
 	for i, s := range r.sides {
 		before[i], _ = s.counters()

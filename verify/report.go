@@ -44,13 +44,21 @@ func (v Verdict) String() string {
 
 // agree reports whether two verdicts for p are the same fate. A port that
 // NAT rewrote on both sides is not compared: Linux picks a free port at a
-// random offset, so two runs of the same ruleset differ there.
+// random offset, so two runs of the same ruleset differ there. Nor is a
+// port that neither side changed from the probe it was sent: a reply
+// whose original NAT gave different ports goes to each side addressed to
+// its own port (p.alt on the new side), so the ports differ as the
+// probes do.
 func agree(p *Probe, a, b Verdict) bool {
+	pb := p
+	if p.alt != nil {
+		pb = p.alt
+	}
 	if a.Kind == Accept && b.Kind == Accept {
-		if a.Hdr.Sport != p.Sport && b.Hdr.Sport != p.Sport {
+		if (a.Hdr.Sport != p.Sport) == (b.Hdr.Sport != pb.Sport) {
 			a.Hdr.Sport, b.Hdr.Sport = 0, 0
 		}
-		if a.Hdr.Dport != p.Dport && b.Hdr.Dport != p.Dport {
+		if (a.Hdr.Dport != p.Dport) == (b.Hdr.Dport != pb.Dport) {
 			a.Hdr.Dport, b.Hdr.Dport = 0, 0
 		}
 	}

@@ -31,7 +31,7 @@ func (w *rw) match(m ir.Match) {
 	case *ir.IPsecPolicy:
 		w.policy(m)
 	case *ir.Recent:
-		w.stateless("recent", "nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead")
+		w.recent(m)
 	case *ir.SetMatch:
 		w.stateless("set", "nft cannot read ipsets: move the ipset into an nft set first")
 	case *ir.String:

@@ -42,6 +42,8 @@ type meterUse struct {
 type meterPlan struct {
 	uses  map[meterName][]meterUse
 	order []meterName // in the order of first use
+	// nft is the name each hashlimit name has in nft (see meterIdent).
+	nft map[meterName]string
 }
 
 type meterName struct {
@@ -67,7 +69,55 @@ func planMeters(rs *ir.Ruleset) *meterPlan {
 			}
 		}
 	}
+	p.nft = map[meterName]string{}
+	used := map[string]bool{}
+	for _, k := range p.order {
+		if nftIdentOK(k.name) {
+			used[k.fam.String()+" "+k.name] = true
+		}
+	}
+	for _, k := range p.order {
+		p.nft[k] = meterIdent(k.name, func(n string) bool { return used[k.fam.String()+" "+n] })
+		used[k.fam.String()+" "+p.nft[k]] = true
+	}
 	return p
+}
+
+// nftIdentOK reports whether nft 1.0.6 takes name unquoted as a set name
+// and no anonymous set can have it.
+func nftIdentOK(name string) bool {
+	return plainIdent.MatchString(name) && !keywords[name] && !strings.HasPrefix(name, "__set")
+}
+
+// meterIdent is the nft name of a hashlimit name. A name nft 1.0.6 cannot
+// parse ("icmp", "udp", "my limit") or an anonymous set could have
+// ("__set0") gets a "_meter" suffix: the name is not seen by any packet,
+// only by someone listing the buckets, so it may change where it must.
+// taken reports the names already in use; the result is none of them.
+func meterIdent(name string, taken func(string) bool) string {
+	if nftIdentOK(name) {
+		return name
+	}
+	base := strings.TrimSuffix(SafeChainName(name), "_chain") + "_meter"
+	if !nftIdentOK(base) {
+		base = "hl" + base // "__set0" → "hl__set0_meter"
+	}
+	n := base
+	for i := 2; taken != nil && taken(n); i++ {
+		n = fmt.Sprintf("%s_%d", base, i)
+	}
+	return n
+}
+
+// meterNFT is the nft name of the hashlimit name of m in the rule being
+// written.
+func (w *rw) meterNFT(m *ir.Hashlimit) string {
+	if w.ctx.meters != nil {
+		if n, ok := w.ctx.meters.nft[meterName{w.ctx.Family, m.Name}]; ok {
+			return n
+		}
+	}
+	return meterIdent(m.Name, nil)
 }
 
 // declare reserves the hashlimit names t uses, so that the table's other
@@ -83,7 +133,7 @@ func (p *meterPlan) declare(d *Decls, t *ir.Table) {
 	for _, k := range p.order {
 		for _, u := range p.uses[k] {
 			if u.table == t {
-				names = append(names, k.name)
+				names = append(names, p.nft[k])
 				break
 			}
 		}
@@ -99,7 +149,7 @@ func (p *meterPlan) declare(d *Decls, t *ir.Table) {
 		if m.Expire != 1000 {
 			flags += ",timeout"
 		}
-		d.named("set", m.Name, fmt.Sprintf("{ type %s; size 65535; flags %s; }", meterSetType(m, t.Family), flags))
+		d.named("set", p.nft[k], fmt.Sprintf("{ type %s; size 65535; flags %s; }", meterSetType(m, t.Family), flags))
 	}
 }
 

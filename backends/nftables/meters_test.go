@@ -51,7 +51,11 @@ func TestHashlimitSharedNames(t *testing.T) {
 		{"connlimit", "*filter\n-A INPUT -p tcp -m connlimit --connlimit-above 3 -j DROP\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name connlimit0", 1) + " -j ACCEPT\nCOMMIT\n",
 			[]string{"set connlimit1 { type ipv4_addr; flags dynamic; }", "add @connlimit1 {", "meter connlimit0 {"}, false},
 		{"anon", "*filter\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name __set0", 1) + " -j ACCEPT\nCOMMIT\n",
-			[]string{`hashlimit name "__set0" cannot be translated`}, true},
+			[]string{"meter hl__set0_meter {"}, false},
+		// Names nft cannot parse as a set name are renamed; a renamed
+		// name avoids the names the ruleset already uses.
+		{"keyword", "*filter\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name icmp", 1) + " -j ACCEPT\n-A INPUT -p udp -m hashlimit --hashlimit-upto 5/min --hashlimit-mode srcip --hashlimit-name udp_meter -j ACCEPT\n-A INPUT -p udp -m hashlimit --hashlimit-upto 9/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\n-A OUTPUT -p udp -m hashlimit --hashlimit-upto 9/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\nCOMMIT\n",
+			[]string{"meter icmp_meter { ip saddr", "meter udp_meter { ip saddr timeout 60s limit rate 5/minute", "set udp_meter_2 {", "update @udp_meter_2 { ip saddr timeout 60s limit rate 9/minute"}, false},
 		{"ms", "*filter\n-A INPUT " + hlSSH + " --hashlimit-htable-expire 500 -j ACCEPT\nCOMMIT\n",
 			[]string{"meter ssh { ip saddr timeout 500ms limit rate 5/minute burst 5 packets }"}, false},
 	}
@@ -102,6 +106,34 @@ func TestHashlimitSharedLoads(t *testing.T) {
 	}
 }
 
+// TestHashlimitKeywordNamesLoad: hashlimit names that are nft keywords, as
+// in system-config-firewall setups (--hashlimit-name icmp, udp), load over
+// nft -f and netlink with the same listing.
+func TestHashlimitKeywordNamesLoad(t *testing.T) {
+	testenv.RequireBinary(t, "nft")
+	save := "*filter\n-A INPUT -p icmp -m hashlimit --hashlimit-upto 30/min --hashlimit-burst 60 --hashlimit-mode srcip --hashlimit-name icmp -j ACCEPT\n" +
+		"-A INPUT -p udp -m hashlimit --hashlimit-upto 30/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\n" +
+		"-A OUTPUT -p udp -m hashlimit --hashlimit-upto 30/min --hashlimit-mode srcip --hashlimit-name udp -j ACCEPT\nCOMMIT\n"
+	text, errs := renderHashlimit(t, ir.IPv4, save)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ns := testenv.NewNetns(t, "rs-hlk")
+	if _, err := ns.Run([]byte(text), "nft", "-f", "-"); err != nil {
+		t.Fatalf("nft -f refuses:\n%s\n%v", text, err)
+	}
+	rs, _ := translate.Load([]translate.Input{{Name: "in", Data: []byte(save)}}, translate.Options{From: translate.Save, Family: ir.IPv4})
+	ns2 := testenv.NewNetns(t, "rs-hlk")
+	if _, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns2.Name, NoCounters: true}); err != nil {
+		t.Fatalf("netlink apply: %v", err)
+	}
+	want, _ := ns.Run(nil, "nft", "list", "ruleset")
+	got, _ := ns2.Run(nil, "nft", "list", "ruleset")
+	if got != want || !strings.Contains(got, "meter icmp_meter") || !strings.Contains(got, "@udp_meter") {
+		t.Errorf("listings differ or lack the renamed meters:\nnft -f:\n%s\nnetlink:\n%s", want, got)
+	}
+}
+
 // TestChainNamesDistinct: chains whose nft names would collide once
 // renamed ("reject" becomes reject_chain, which another chain already
 // is) get distinct names.
@@ -116,5 +148,19 @@ func TestChainNamesDistinct(t *testing.T) {
 			t.Errorf("chains %q and %q are both named %q", o, orig, n)
 		}
 		seen[n] = orig
+	}
+}
+
+// TestRecentRefusalNamesTheCommand: a --set line is refused for what its
+// list is used for, not for options it does not have.
+func TestRecentRefusalNamesTheCommand(t *testing.T) {
+	save := "*filter\n-A INPUT -p tcp --dport 22 -m recent --name ssh --set\n-A INPUT -p tcp --dport 22 -m recent --name ssh --update --seconds 60 --hitcount 4 -j DROP\nCOMMIT\n"
+	_, errs := renderHashlimit(t, ir.IPv4, save)
+	want := []string{
+		`in:2:1: -m recent --set cannot be translated to nftables: the list "ssh" it keeps holds the times of each address's hits, which --rcheck and --update read and nft sets do not keep; use a dynamic set with a meter instead`,
+		`in:3:1: -m recent cannot be translated to nftables: nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead`,
+	}
+	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -111,14 +111,9 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 		w.unsupported("hashlimit --hashlimit-rate-match", "nft limits have no rate-measuring mode")
 		return
 	}
-	if !plainIdent.MatchString(m.Name) || keywords[m.Name] {
-		w.unsupported(fmt.Sprintf("hashlimit name %q", m.Name), "nft 1.0.6 cannot name a meter that way")
-		return
-	}
-	if strings.HasPrefix(m.Name, "__set") {
-		// nft names anonymous sets __set0, __set1, … in the same table.
-		w.unsupported(fmt.Sprintf("hashlimit name %q", m.Name), "nft names its anonymous sets __setN, and a meter of that name could collide with one")
-		return
+	name := w.meterNFT(m)
+	if name != m.Name {
+		w.diags.Warnf(w.rule.Src, "hashlimit name %q is named %q in the nftables output: nft 1.0.6 cannot load that name as a set", m.Name, name)
 	}
 	shared, ok := w.sharedMeter(m)
 	if !ok {
@@ -134,7 +129,7 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 		// to 1s and 500 ms to 0s; nft takes milliseconds too.
 		timeout = " timeout " + nftMillis(m.Expire)
 	}
-	s := "meter " + m.Name + " { " + key + timeout + " limit rate "
+	s := "meter " + name + " { " + key + timeout + " limit rate "
 	if shared {
 		// The table declared the set (meterPlan.declare). What the meter compiles to: without a timeout the key is
 		// added, with one it is updated.
@@ -142,7 +137,7 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 		if timeout != "" {
 			op = "update"
 		}
-		s = op + " @" + m.Name + " { " + key + timeout + " limit rate "
+		s = op + " @" + name + " { " + key + timeout + " limit rate "
 	}
 	if m.Above {
 		s += "over "
@@ -313,3 +308,16 @@ func policyWhy(m *ir.IPsecPolicy) string {
 }
 
 func (w *rw) stateless(module, why string) { w.unsupported("-m "+module, why) }
+
+// recent refuses -m recent, saying why for the command the rule has: a
+// --set or --remove line has no --hitcount or --seconds of its own, but
+// fills the list that --rcheck and --update rules read with the times of
+// each address's hits.
+func (w *rw) recent(m *ir.Recent) {
+	switch m.Cmd {
+	case ir.RecentSet, ir.RecentRemove:
+		w.unsupported("-m recent --"+string(m.Cmd), fmt.Sprintf("the list %q it keeps holds the times of each address's hits, which --rcheck and --update read and nft sets do not keep; use a dynamic set with a meter instead", m.Name))
+	default:
+		w.stateless("recent", "nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead")
+	}
+}

@@ -41,6 +41,7 @@ func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.Li
 	for i, line := range lines {
 		sp.line(line, i+1, pre[i])
 	}
+	sp.endOutside()
 	if sp.table != nil {
 		// Where iptables-restore says "COMMIT expected at line N": the
 		// line after the last.
@@ -61,6 +62,9 @@ type saveParser struct {
 	tablePos ir.Pos
 	declared map[string]bool
 	damage   [dmgKinds]damage
+	// outside counts the rule lines of the current run outside any table,
+	// reported once at outsideAt (an index into diags.Items).
+	outside, outsideAt int
 }
 
 // lineRef names a line of the input in a message.
@@ -173,7 +177,7 @@ func (sp *saveParser) line(text string, n int, pre parsed) {
 		}
 		if !pre.done || sp.table == nil {
 			if sp.table == nil {
-				sp.diags.Errorf(pos, "rule outside a table (no *table line before it)")
+				sp.outsideTable(body, pos)
 				return
 			}
 			pre = sp.parseRule(body, pos, sp.table.Name)
@@ -182,7 +186,33 @@ func (sp *saveParser) line(text string, n int, pre parsed) {
 	}
 }
 
+// outsideTable reports a rule line with no table open: once for a run of
+// them, as iptables-restore stops at the first. A file of "-P", "-N" and
+// "-A" lines alone is what iptables -S prints, which restore reads only
+// inside a table.
+func (sp *saveParser) outsideTable(body string, pos ir.Pos) {
+	sp.outside++
+	if sp.outside > 1 {
+		return
+	}
+	msg := "rule outside a table (no *table line before it)"
+	if strings.HasPrefix(body, "-P ") || strings.HasPrefix(body, "-N ") {
+		msg += "; lines like this are what iptables -S prints: iptables-restore reads them only after a *table line (*filter) and before COMMIT"
+	}
+	sp.diags.Errorf(pos, "%s", msg)
+	sp.outsideAt = len(sp.diags.Items) - 1
+}
+
+// endOutside closes a run of rule lines outside any table.
+func (sp *saveParser) endOutside() {
+	if sp.outside > 1 {
+		sp.diags.Items[sp.outsideAt].Msg += fmt.Sprintf(" (and the %d rule lines after it up to the next table)", sp.outside-1)
+	}
+	sp.outside = 0
+}
+
 func (sp *saveParser) startTable(name string, pos ir.Pos) {
+	sp.endOutside()
 	if sp.table != nil {
 		sp.diags.Errorf(pos, "COMMIT expected before this table: table %s, begun at %s, is not closed", sp.table.Name, sp.lineRef(sp.tablePos))
 	}

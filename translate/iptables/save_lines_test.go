@@ -74,12 +74,34 @@ func TestSaveStrayLines(t *testing.T) {
 		{"*filter\nroot@host:~# \n-A INPUT -j ACCEPT\nCOMMIT\n", "x:2:1: this line looks like a pasted shell prompt"},
 		{"*filter\nhello world\nCOMMIT\n", "x:2:1: unexpected line: want a *table, :CHAIN, rule or COMMIT line"},
 		{"-A INPUT -j ACCEPT\n", "x:1:1: rule outside a table (no *table line before it)"},
+		// iptables -S output: one error for the run, with what restore needs.
+		{"-P INPUT ACCEPT\n-N f2b-sshd\n-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n-A f2b-sshd -j RETURN\n",
+			"x:1:1: rule outside a table (no *table line before it); lines like this are what iptables -S prints: iptables-restore reads them only after a *table line (*filter) and before COMMIT (and the 3 rule lines after it up to the next table)"},
 		{"*filter\n]x\nCOMMIT\n", "x:2:1: unexpected line"},
 	} {
 		d := ParseSave(&ir.Ruleset{}, "x", []byte(c.text), SaveOptions{Family: ir.IPv4})
 		if len(d.Items) == 0 || !strings.HasPrefix(d.Items[0].String(), c.want) || !d.HasErrors() {
 			t.Errorf("%q: got %v, want %q…", c.text, d.Items, c.want)
 		}
+	}
+}
+
+// TestSaveListingOutput: iptables -S output given as a save file is one
+// error saying what restore needs, not one per line; a run of rules outside
+// a table after a COMMIT is reported again.
+func TestSaveListingOutput(t *testing.T) {
+	text := "-P INPUT DROP\n-N f2b-sshd\n-A INPUT -j f2b-sshd\n-A f2b-sshd -j RETURN\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n-A INPUT -j DROP\n"
+	d := ParseSave(&ir.Ruleset{}, "x", []byte(text), SaveOptions{Family: ir.IPv4})
+	var got []string
+	for _, x := range d.Items {
+		got = append(got, x.String())
+	}
+	want := []string{
+		"x:1:1: rule outside a table (no *table line before it); lines like this are what iptables -S prints: iptables-restore reads them only after a *table line (*filter) and before COMMIT (and the 3 rule lines after it up to the next table)",
+		"x:8:1: rule outside a table (no *table line before it)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

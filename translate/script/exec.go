@@ -12,6 +12,7 @@ import (
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -193,6 +194,11 @@ func (c *cmdCtx) word(i int, args []string) *syntax.Word {
 // with what they wrap.
 func (c *cmdCtx) dispatch(args []string, pos []ir.Pos) error {
 	name := filepath.Base(args[0])
+	if files, ok := loadsRules(args); ok {
+		// Before iptablesTools: /etc/init.d/iptables is a service.
+		c.u.s.warnf(pos[0], "%q is not run: it loads the rules saved in %s into the kernel, which ruleshift does not read, so the result lacks them; give those files to ruleshift as inputs", strings.Join(args, " "), files)
+		return nil
+	}
 	if fam, ok := iptablesTools[name]; ok {
 		return c.iptables(fam, name, args[1:], pos[1:])
 	}
@@ -410,11 +416,23 @@ func (c *cmdCtx) unknown(name string, pos ir.Pos) {
 	msg := fmt.Sprintf("%q is not run: only iptables commands are translated", name)
 	if why, ok := rulesetTools[name]; ok {
 		msg = fmt.Sprintf("%q is not translated: %s, so its rules are not in the result", name, why)
+	} else if t := misspeltTool(name); t != "" {
+		msg += fmt.Sprintf(" (did you mean %s? as written, the shell finds no such command and goes on)", t)
 	}
 	if c.consumed() {
 		msg += "; its output is taken as empty"
 	}
 	c.u.s.warnf(pos, "%s", msg)
+}
+
+// misspeltTool is the iptables tool name is a typo of ("ip6tbales"), or "".
+func misspeltTool(name string) string {
+	tools := []string{"iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "iptables-save", "ip6tables-save"}
+	t := diag.Suggest(name, tools)
+	if t == "" || len(name) < len(t)-1 || len(name) > len(t)+1 {
+		return ""
+	}
+	return t
 }
 
 // isSaveLine recognises the first word of a line of the iptables-save

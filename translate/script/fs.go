@@ -2,6 +2,7 @@ package script
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -68,9 +69,22 @@ func (u *unit) open(ctx context.Context, path string, flag int, _ os.FileMode) (
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		u.s.errorf(u.redirPos(path), "cannot read %s: %v", path, unwrapPathErr(err))
+		u.s.unreadable(u.redirPos(path), path, err)
 	}
 	return f, err
+}
+
+// unreadable reports a file of the script's directory that cannot be
+// opened. As run, a missing file makes only the command reading it fail
+// (". FILE", "< FILE", "cat FILE"): bash goes on with what follows, so
+// the result is what a run leaves. Bash, not sh: dash ends the script at
+// a "." that finds no file.
+func (s *session) unreadable(pos ir.Pos, path string, err error) {
+	if s.o.AsRun && errors.Is(err, fs.ErrNotExist) {
+		s.warnf(pos, "cannot read %s: %v (as run, the command reading it fails and bash goes on; dash ends the script at a failed \".\")", path, unwrapPathErr(err))
+		return
+	}
+	s.errorf(pos, "cannot read %s: %v", path, unwrapPathErr(err))
 }
 
 func (s *session) outsideMsg(path string) string {
@@ -143,7 +157,7 @@ func (c *cmdCtx) readFile(path string, pos ir.Pos) ([]byte, bool) {
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		s.errorf(pos, "cannot read %s: %v", path, unwrapPathErr(err))
+		s.unreadable(pos, path, err)
 		return nil, false
 	}
 	defer f.Close()

@@ -10,6 +10,8 @@ import (
 	"github.com/ruleshift/ruleshift/translate/script"
 )
 
+const loadsTail = " into the kernel, which ruleshift does not read, so the result lacks them; give those files to ruleshift as inputs"
+
 // The unit cases pin behaviours the golden scripts do not show line by
 // line: positions through expansions, eval and source, set -e, status
 // checks, the helpers, and what the issue says must be an error.
@@ -124,6 +126,33 @@ var unitCases = []struct {
 		name:  "parse error",
 		src:   "for p in 22; do\n  iptables -A INPUT -p tcp --dport $p -j ACCEPT\n",
 		diags: []string{"t.sh:1:1: `for` statement must end with `done`"},
+	},
+	{
+		// Public setup scripts write their rules to the service's file and
+		// then reload it: say which rules the result lacks.
+		name: "services that load saved rules",
+		src: "netfilter-persistent reload\nservice iptables restart\nsudo systemctl --now restart netfilter-persistent.service\n/etc/init.d/iptables-persistent start\n/etc/init.d/iptables restart\n" +
+			"netfilter-persistent save\nsystemctl restart nginx\niptables -A INPUT -j ACCEPT\n",
+		diags: []string{
+			`t.sh:1:1: warning: "netfilter-persistent reload" is not run: it loads the rules saved in /etc/iptables/rules.v4 and rules.v6` + loadsTail,
+			`t.sh:2:1: warning: "service iptables restart" is not run: it loads the rules saved in /etc/sysconfig/iptables` + loadsTail,
+			`t.sh:3:6: warning: "systemctl --now restart netfilter-persistent.service" is not run: it loads the rules saved in /etc/iptables/rules.v4 and rules.v6` + loadsTail,
+			`t.sh:4:1: warning: "/etc/init.d/iptables-persistent start" is not run: it loads the rules saved in /etc/iptables/rules.v4 and rules.v6` + loadsTail,
+			`t.sh:5:1: warning: "/etc/init.d/iptables restart" is not run: it loads the rules saved in /etc/sysconfig/iptables` + loadsTail,
+			`t.sh:6:1: warning: "netfilter-persistent" is not run: only iptables commands are translated`,
+			`t.sh:7:1: warning: "systemctl" is not run: only iptables commands are translated`,
+		},
+		rules: 1,
+	},
+	{
+		name: "a misspelt iptables command",
+		src:  "ip6tbales -A FORWARD -j ACCEPT\niptabels -A INPUT -j ACCEPT\nipset create x hash:ip\nip link\n",
+		diags: []string{
+			`t.sh:1:1: warning: "ip6tbales" is not run: only iptables commands are translated (did you mean ip6tables? as written, the shell finds no such command and goes on)`,
+			`t.sh:2:1: warning: "iptabels" is not run: only iptables commands are translated (did you mean iptables? as written, the shell finds no such command and goes on)`,
+			`t.sh:3:1: warning: "ipset" is not translated: ipset commands are not read (rules using -m set need the sets created separately), so its rules are not in the result`,
+			`t.sh:4:1: warning: "ip" is not run: only iptables commands are translated`,
+		},
 	},
 	{
 		name:  "output used from an unknown command",
