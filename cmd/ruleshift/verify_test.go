@@ -27,14 +27,7 @@ COMMIT
 func TestVerifyExitCodes(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "ip", "nft", "iptables-legacy-restore")
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t)
 	same := write("same.v4", verifyRules)
 	changed := write("changed.v4", strings.Replace(verifyRules, "--dport 22", "--dport 2222", 1))
 	bad := write("bad.v4", strings.Replace(verifyRules, "--dport 22", "--dprot 22", 1))
@@ -74,14 +67,7 @@ iptables -A INPUT -p udp --dport 69 -j REJECT
 func TestVerifyNftFile(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "ip", "nft", "iptables-legacy-restore")
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t)
 	script := write("rules.sh", verifyScript)
 	var nft, errs bytes.Buffer
 	if code := run([]string{"translate", script}, &env{stdin: strings.NewReader(""), stdout: &nft, stderr: &errs}); code != 0 {
@@ -113,5 +99,18 @@ func TestVerifyNftFile(t *testing.T) {
 		if code != c.code || !strings.Contains(out.String(), c.out) || !strings.Contains(errs.String(), c.errs) {
 			t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", c.args[2:], code, c.code, out.String(), errs.String())
 		}
+	}
+}
+
+// fileWriter returns a function that writes a file into a fresh
+// temporary directory and returns its path.
+func fileWriter(t *testing.T) func(name, text string) string {
+	dir := t.TempDir()
+	return func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
