@@ -1,6 +1,7 @@
 package applytest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,16 +94,7 @@ func TestApplyFailureLeavesNoTrace(t *testing.T) {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("%s: the error does not name %s: %s", backend, want, r.stderr)
 			}
-			after := kernelState(t, ns)
-			for tool, b := range before {
-				a := after[tool]
-				if backend == "iptables-legacy" && strings.Contains(tool, "legacy") {
-					a = pristineLegacy(b, a)
-				}
-				if a != b {
-					t.Errorf("%s (preloaded %v): %s differs after the refused apply:\n--- before\n%s\n--- after\n%s", backend, preload, tool, b, a)
-				}
-			}
+			sameKernel(t, fmt.Sprintf("%s (preloaded %v)", backend, preload), backend, before, kernelState(t, ns), "the refused apply")
 		}
 	}
 }
@@ -155,15 +147,22 @@ func TestConfirmRollbackLeavesNoTrace(t *testing.T) {
 		if r.code != 4 || !strings.Contains(r.stderr, "previous ruleset was restored") {
 			t.Errorf("%s: exit %d: %s", backend, r.code, r.stderr)
 		}
-		after := kernelState(t, ns)
-		for tool, b := range before {
-			a := after[tool]
-			if backend == "iptables-legacy" && strings.Contains(tool, "legacy") {
-				a = pristineLegacy(b, a)
-			}
-			if a != b {
-				t.Errorf("%s: %s differs after the rollback:\n--- before\n%s\n--- after\n%s", backend, tool, b, a)
-			}
+		sameKernel(t, backend, backend, before, kernelState(t, ns), "the rollback")
+	}
+}
+
+// sameKernel fails the test for each listing that differs between before
+// and after; a legacy table the backend had to leave behind counts as
+// absent when it is pristine (the kernel keeps it in the namespace).
+func sameKernel(t *testing.T, label, backend string, before, after map[string]string, what string) {
+	t.Helper()
+	for tool, b := range before {
+		a := after[tool]
+		if backend == "iptables-legacy" && strings.Contains(tool, "legacy") {
+			a = pristineLegacy(b, a)
+		}
+		if a != b {
+			t.Errorf("%s: %s differs after %s:\n--- before\n%s\n--- after\n%s", label, tool, what, b, a)
 		}
 	}
 }
