@@ -3,6 +3,7 @@ package translate
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -28,14 +29,7 @@ func detectSave(in Input) (Confidence, string) {
 		table, commit     bool
 		feeds             bool
 	)
-	data := in.Data
-	for n := 1; len(data) > 0; n++ {
-		var line []byte
-		line, data, _ = bytes.Cut(data, []byte("\n"))
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
+	for n, line := range meaningfulLines(in.Data) {
 		if k := saveLineKind(line); k != 0 {
 			if others == 0 {
 				return Likely, ""
@@ -71,14 +65,7 @@ func DetectScript(in Input) (Confidence, string) {
 	if strings.HasSuffix(in.Name, ".sh") {
 		return Declared, "its name ends in .sh"
 	}
-	data := in.Data
-	for n := 1; len(data) > 0; n++ {
-		var line []byte
-		line, data, _ = bytes.Cut(data, []byte("\n"))
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
+	for n, line := range meaningfulLines(in.Data) {
 		if saveLineKind(line) != 0 {
 			return No, ""
 		}
@@ -89,6 +76,25 @@ func DetectScript(in Input) (Confidence, string) {
 		return Fallback, fmt.Sprintf("line %d (%q) is a shell command", n, first)
 	}
 	return No, ""
+}
+
+// meaningfulLines yields the number and the trimmed text of each line
+// that is neither blank nor a comment: what every format's detection
+// looks at.
+func meaningfulLines(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		for n := 1; len(data) > 0; n++ {
+			var line []byte
+			line, data, _ = bytes.Cut(data, []byte("\n"))
+			line = bytes.TrimSpace(line)
+			if len(line) == 0 || line[0] == '#' {
+				continue
+			}
+			if !yield(n, line) {
+				return
+			}
+		}
+	}
 }
 
 // saveLineKind classifies a trimmed line of the save format: '*' for a

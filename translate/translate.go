@@ -118,13 +118,7 @@ func isNFT(in Input) bool {
 		line, _, _ := bytes.Cut(data, []byte("\n"))
 		return bytes.Contains(line, []byte("nft"))
 	}
-	for len(data) > 0 {
-		var line []byte
-		line, data, _ = bytes.Cut(data, []byte("\n"))
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
+	for _, line := range meaningfulLines(data) {
 		w := strings.Fields(string(line))
 		switch w[0] {
 		case "table", "include", "define", "flush":
