@@ -184,7 +184,7 @@ func (s *side) decider(p *Probe, before, after map[ruleRef]uint64, v Verdict) st
 	hook := map[Path]string{Input: "INPUT", Output: "OUTPUT", Forward: "FORWARD"}[p.Path]
 	if t := s.in.Rules.Table(p.Family, "filter"); t != nil {
 		if c := t.Chain(hook); c != nil {
-			return fmt.Sprintf("no rule: the policy %s of chain %s in table filter", c.Policy, hook)
+			return fmt.Sprintf("no rule: the policy %s of chain %s in table filter", c.PolicyOf(), hook)
 		}
 	}
 	return ""

@@ -133,7 +133,7 @@ func chainPaths(t *ir.Table) map[string][]Path {
 	}
 	var queue []string
 	for _, c := range t.Chains {
-		if c.Builtin {
+		if c.IsBase() {
 			out[c.Name] = hooks[c.Name]
 			queue = append(queue, c.Name)
 		}

@@ -11,7 +11,7 @@ import (
 // line becomes an error at the position that line was rendered from.
 func TestLineError(t *testing.T) {
 	rs := &ir.Ruleset{Tables: []*ir.Table{{Family: ir.IPv4, Name: "filter", Src: ir.Pos{File: "r.sh", Line: 1, Col: 1}, Chains: []*ir.Chain{
-		{Name: "INPUT", Builtin: true, Src: ir.Pos{File: "r.sh", Line: 2, Col: 1}, Rules: []*ir.Rule{
+		{Name: "INPUT", Base: &ir.BaseChain{Hook: ir.HookInput, Policy: ir.PolicyAccept}, Src: ir.Pos{File: "r.sh", Line: 2, Col: 1}, Rules: []*ir.Rule{
 			{Target: &ir.Verdict{Kind: ir.Accept}, Src: ir.Pos{File: "r.sh", Line: 7, Col: 3}},
 		}},
 	}}}}

@@ -144,8 +144,8 @@ func (w *writer) table(t *ir.Table) {
 	}
 	for _, c := range t.Chains {
 		pol := "-"
-		if c.Builtin {
-			pol = c.Policy.String()
+		if c.IsBase() {
+			pol = c.Base.Policy.String()
 		}
 		cnt := "[0:0]"
 		if w.o.Counters && c.Counters != nil {
@@ -169,7 +169,7 @@ func (w *writer) table(t *ir.Table) {
 // policy, no counters and no rules.
 func untouched(t *ir.Table) bool {
 	for _, c := range t.Chains {
-		if !c.Builtin || c.Src != t.Src || c.Policy != ir.PolicyAccept || c.Counters != nil || len(c.Rules) > 0 {
+		if !c.IsBase() || c.Src != t.Src || c.Base.Policy != ir.PolicyAccept || c.Counters != nil || len(c.Rules) > 0 {
 			return false
 		}
 	}

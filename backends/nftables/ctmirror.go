@@ -65,7 +65,7 @@ func needsCtMirror(t *ir.Table) bool {
 	}
 	m := newCtMirror(t)
 	for _, c := range t.Chains {
-		if c.Builtin && m.effectIn(c.Name) {
+		if c.IsBase() && m.effectIn(c.Name) {
 			return true
 		}
 	}
@@ -125,7 +125,7 @@ func (m *ctMirror) effectAfter(c *ir.Chain, i int) bool {
 // contAfter reports whether an effect can follow once chain c returns to
 // the chain that jumped to it (a goto returns to that chain's caller).
 func (m *ctMirror) contAfter(c *ir.Chain) bool {
-	if c.Builtin {
+	if c.IsBase() {
 		return false
 	}
 	if v, ok := m.cont[c.Name]; ok {
@@ -176,7 +176,7 @@ func (m *ctMirror) collect() []*ir.Chain {
 		}
 	}
 	for _, c := range m.t.Chains {
-		if c.Builtin && hooks["raw"][c.Name].hook != "" && m.effectIn(c.Name) {
+		if c.IsBase() && m.effectIn(c.Name) {
 			roots = append(roots, c)
 			walk(c)
 		}
@@ -340,17 +340,16 @@ func mirrorNames(order []*ir.Chain, names map[string]string) map[string]string {
 
 func (m *ctMirror) renderChain(b *strings.Builder, c *ir.Chain, mn map[string]string, decls *Decls, diags *diag.List) {
 	fmt.Fprintf(b, "\tchain %s {\n", mn[c.Name])
-	if c.Builtin {
-		h := hooks["raw"][c.Name]
-		fmt.Fprintf(b, "\t\ttype %s hook %s priority %d; policy accept;\n", h.typ, h.hook, mirrorPrio)
+	if c.IsBase() {
+		fmt.Fprintf(b, "\t\ttype %s hook %s priority %d; policy accept;\n", c.Base.Type, c.Base.Hook, mirrorPrio)
 	}
 	fmt.Fprintf(b, "\t\tcomment %s;\n", quote("CT helpers and events of raw chain "+sanitizeComment(c.Name)+" after conntrack"))
-	if c.Builtin {
+	if c.IsBase() {
 		// xt_CT's template applies only when conntrack creates the entry;
 		// "ct event set" would also change an existing one.
 		b.WriteString("\t\tct status confirmed accept\n")
 	}
-	ctx := RuleContext{Family: m.t.Family, Table: m.t.Name, Chain: c.Name, ChainNames: mn, NoCounter: true, Decls: decls}
+	ctx := RuleContext{Family: m.t.Family, Table: m.t.Name, Chain: c.Name, Base: c.Base, ChainNames: mn, NoCounter: true, Decls: decls}
 	for i, r := range c.Rules {
 		if !m.included(c, i) {
 			continue

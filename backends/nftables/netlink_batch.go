@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -80,7 +79,7 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	}
 	for _, c := range t.Chains {
 		b.place.newChain()
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters}
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters}
 		for i, r := range c.Rules {
 			nd, nDecls := len(diags.Items), decls.Len()
 			b.buf = appendRule(b.buf[:0], r, ctx, diags)
@@ -102,19 +101,6 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 type unencoded struct {
 	pos ir.Pos
 	why string
-}
-
-// hookNums and prioNames turn render.go's hook table into numbers.
-var hookNums = map[string]uint32{"prerouting": 0, "input": 1, "forward": 2, "output": 3, "postrouting": 4}
-
-var prioNames = map[string]int32{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
-
-func hookPrio(s string) int32 {
-	if p, ok := prioNames[s]; ok {
-		return p
-	}
-	n, _ := strconv.Atoi(s)
-	return int32(n)
 }
 
 // batch writes the messages of one transaction and the origin of each:
@@ -180,18 +166,17 @@ func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
 	h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
 	h.m.str(1, t.name) // NFTA_CHAIN_TABLE
 	h.m.str(3, name)   // NFTA_CHAIN_NAME
-	if c.Builtin {
-		hk := hooks[t.src.Name][c.Name]
+	if hk := c.Base; hk != nil {
 		n := h.m.nest(4) // NFTA_CHAIN_HOOK
-		h.m.u32(1, hookNums[hk.hook])
-		h.m.u32(2, uint32(hookPrio(hk.prio)))
+		h.m.u32(1, uint32(hk.Hook))
+		h.m.u32(2, uint32(int32(hk.Priority)))
 		h.m.nestEnd(n)
 		pol := uint32(1) // NF_ACCEPT
-		if c.Policy == ir.PolicyDrop {
+		if hk.Policy == ir.PolicyDrop {
 			pol = 0
 		}
 		h.m.u32(5, pol) // NFTA_CHAIN_POLICY
-		h.m.str(7, hk.typ)
+		h.m.str(7, hk.Type.String())
 	}
 	if name != c.Name {
 		comment := "iptables chain " + sanitizeComment(c.Name)

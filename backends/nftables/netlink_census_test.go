@@ -48,7 +48,7 @@ func unencodedRules(rs *ir.Ruleset) []string {
 				out = append(out, "named "+censusKey(decls.Lines()[0]))
 			}
 			for _, c := range t.Chains {
-				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls, meters: meters}
+				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, Decls: decls, meters: meters}
 				for _, r := range c.Rules {
 					nd, nDecls := len(diags.Items), decls.Len()
 					text := appendRule(nil, r, ctx, diags)
@@ -73,7 +73,7 @@ func mirrorUnencoded(t *ir.Table, f ir.Family, names map[string]string, decls *D
 	var out []string
 	p := planMirrors(t, names)
 	for _, c := range p.order {
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: p.names, NoCounter: true, Decls: decls}
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: p.names, NoCounter: true, Decls: decls}
 		for i, r := range c.Rules {
 			if !p.m.included(c, i) {
 				continue

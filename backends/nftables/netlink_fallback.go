@@ -57,7 +57,7 @@ func scriptLines(rs *ir.Ruleset, fams []ir.Family) []origin {
 			for _, c := range t.Chains {
 				for _, r := range c.Rules {
 					// Only the declarations' count is needed here.
-					RuleText(r, RuleContext{Family: f, Table: t.Name, Chain: c.Name, ChainNames: names, Decls: decls, meters: meters})
+					RuleText(r, RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, Decls: decls, meters: meters})
 				}
 			}
 			for i := 0; i < 3+decls.Len(); i++ {
@@ -66,7 +66,7 @@ func scriptLines(rs *ir.Ruleset, fams []ir.Family) []origin {
 			for _, c := range t.Chains {
 				co := origin{table: tn, chain: names[c.Name]}
 				loc = append(loc, co)
-				if c.Builtin {
+				if c.IsBase() {
 					loc = append(loc, co)
 				}
 				if names[c.Name] != c.Name {

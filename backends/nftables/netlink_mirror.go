@@ -29,15 +29,15 @@ func (b *batch) addMirrorChains(t *nlTable, p *mirrorPlan) {
 		h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
 		h.m.str(1, t.name)
 		h.m.str(3, name)
-		if c.Builtin {
-			hk := hooks["raw"][c.Name]
+		if c.IsBase() {
+			hk := c.Base
 			n := h.m.nest(4)
-			h.m.u32(1, hookNums[hk.hook])
+			h.m.u32(1, uint32(hk.Hook))
 			prio := int32(mirrorPrio)
 			h.m.u32(2, uint32(prio))
 			h.m.nestEnd(n)
 			h.m.u32(5, 1) // NF_ACCEPT
-			h.m.str(7, hk.typ)
+			h.m.str(7, hk.Type.String())
 		}
 		comment := "CT helpers and events of raw chain " + sanitizeComment(c.Name) + " after conntrack"
 		h.m.attr(12, userdata.AppendString(nil, 0, comment))
@@ -54,11 +54,11 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 		name := p.names[c.Name]
 		b.place.newChain()
 		n := 0
-		if c.Builtin {
+		if c.IsBase() {
 			n++
 			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, "ct status confirmed accept", decls, decls.Len(), c.Src)
 		}
-		ctx := RuleContext{Family: nt.fam, Table: p.m.t.Name, Chain: c.Name, ChainNames: p.names, NoCounter: true, Decls: decls}
+		ctx := RuleContext{Family: nt.fam, Table: p.m.t.Name, Chain: c.Name, Base: c.Base, ChainNames: p.names, NoCounter: true, Decls: decls}
 		for i, r := range c.Rules {
 			if !p.m.included(c, i) {
 				continue

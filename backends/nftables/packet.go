@@ -222,7 +222,7 @@ func (w *rw) cluster(m *ir.Cluster) {
 	// The translation ends in "meta pkttype set host", which the kernel
 	// takes only in a prerouting base chain (nft_meta_set_validate;
 	// EOPNOTSUPP elsewhere, found by the property test on Linux 6.x).
-	if h, ok := hooks[w.ctx.Table][w.ctx.Chain]; !ok || h.hook != "prerouting" {
+	if b := w.ctx.Base; b == nil || b.Hook != ir.HookPrerouting {
 		w.unsupported("cluster", "its nft form sets the packet type to host, which nft allows only in a PREROUTING chain, and this rule is in "+w.ctx.Chain)
 		return
 	}

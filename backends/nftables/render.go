@@ -18,6 +18,7 @@ package nftables
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -66,41 +67,22 @@ func hasFamily(fs []ir.Family, f ir.Family) bool {
 	return false
 }
 
-type hookSpec struct {
-	typ, hook, prio string
-}
+// prioNames are nft's names for the standard priorities, which nft 1.0.6
+// accepts at any hook but dstnat (prerouting) and srcnat (postrouting).
+var prioNames = map[int]string{-300: "raw", -150: "mangle", 0: "filter", 50: "security"}
 
-// hooks gives the nft base chain that stands for each iptables built-in
-// chain, at the priority of the iptables table so that ordering between
-// tables is kept.
-var hooks = map[string]map[string]hookSpec{
-	"raw": {
-		"PREROUTING": {"filter", "prerouting", "raw"},
-		"OUTPUT":     {"filter", "output", "raw"},
-	},
-	"mangle": {
-		"PREROUTING":  {"filter", "prerouting", "mangle"},
-		"INPUT":       {"filter", "input", "mangle"},
-		"FORWARD":     {"filter", "forward", "mangle"},
-		"OUTPUT":      {"route", "output", "mangle"},
-		"POSTROUTING": {"filter", "postrouting", "mangle"},
-	},
-	"nat": {
-		"PREROUTING":  {"nat", "prerouting", "dstnat"},
-		"INPUT":       {"nat", "input", "100"},
-		"OUTPUT":      {"nat", "output", "-100"},
-		"POSTROUTING": {"nat", "postrouting", "srcnat"},
-	},
-	"filter": {
-		"INPUT":   {"filter", "input", "filter"},
-		"FORWARD": {"filter", "forward", "filter"},
-		"OUTPUT":  {"filter", "output", "filter"},
-	},
-	"security": {
-		"INPUT":   {"filter", "input", "security"},
-		"FORWARD": {"filter", "forward", "security"},
-		"OUTPUT":  {"filter", "output", "security"},
-	},
+// prioText writes a base chain's priority as nft lists it.
+func prioText(b *ir.BaseChain) string {
+	switch {
+	case b.Priority == -100 && b.Hook == ir.HookPrerouting:
+		return "dstnat"
+	case b.Priority == 100 && b.Hook == ir.HookPostrouting:
+		return "srcnat"
+	}
+	if n, ok := prioNames[b.Priority]; ok {
+		return n
+	}
+	return strconv.Itoa(b.Priority)
 }
 
 func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan, diags *diag.List) {
@@ -114,18 +96,17 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	b := &strings.Builder{}
 	for _, c := range t.Chains {
 		fmt.Fprintf(b, "\tchain %s {\n", names[c.Name])
-		if c.Builtin {
-			h := hooks[t.Name][c.Name]
+		if h := c.Base; h != nil {
 			pol := "accept"
-			if c.Policy == ir.PolicyDrop {
+			if h.Policy == ir.PolicyDrop {
 				pol = "drop"
 			}
-			fmt.Fprintf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.typ, h.hook, h.prio, pol)
+			fmt.Fprintf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.Type, h.Hook, prioText(h), pol)
 		}
 		if names[c.Name] != c.Name {
 			fmt.Fprintf(b, "\t\tcomment %s;\n", quote("iptables chain "+sanitizeComment(c.Name)))
 		}
-		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters}
+		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters}
 		buf := make([]byte, 0, 64*len(c.Rules))
 		for _, r := range c.Rules {
 			mark, nd := len(buf), len(diags.Items)

@@ -13,6 +13,8 @@ type RuleContext struct {
 	Family ir.Family
 	Table  string
 	Chain  string
+	// Base is the chain's hook, nil for a user chain.
+	Base *ir.BaseChain
 	// ChainNames maps iptables chain names to nft names (see ChainNames);
 	// nil keeps names as they are.
 	ChainNames map[string]string

@@ -98,13 +98,15 @@ func (w *rw) redirect(t *ir.Redirect) {
 // in a user chain, which iptables resolves per calling hook, is refused.
 func (w *rw) netmap(t *ir.Netmap) {
 	var kw string
-	switch w.ctx.Chain {
-	case "PREROUTING", "OUTPUT":
-		kw = "dnat"
-	case "POSTROUTING", "INPUT":
-		kw = "snat"
+	if b := w.ctx.Base; b != nil {
+		switch b.Hook {
+		case ir.HookPrerouting, ir.HookOutput:
+			kw = "dnat"
+		case ir.HookPostrouting, ir.HookInput:
+			kw = "snat"
+		}
 	}
-	if _, builtin := hooks[w.ctx.Table][w.ctx.Chain]; !builtin || kw == "" {
+	if kw == "" {
 		w.unsupported("NETMAP in user chain "+w.ctx.Chain, "it maps destinations or sources depending on the calling hook, and an nft rule must name one; move the rule into the built-in chain")
 		return
 	}

@@ -24,7 +24,7 @@ func ruleText(t *testing.T, fam ir.Family, line string, decls *nftables.Decls) (
 	if table == "" {
 		table = "filter"
 	}
-	text, rd := nftables.RuleText(cmd.Rules[0], nftables.RuleContext{Family: fam, Table: table, Chain: cmd.Chain, NoCounter: true, Decls: decls})
+	text, rd := nftables.RuleText(cmd.Rules[0], nftables.RuleContext{Family: fam, Table: table, Chain: cmd.Chain, Base: ipt.BaseOf(table, cmd.Chain), NoCounter: true, Decls: decls})
 	if rd.HasErrors() {
 		return "", rd.Err()
 	}

@@ -123,7 +123,7 @@ func translateCase(c txCase) ([]string, error) {
 	var out []string
 	decls := &nftables.Decls{}
 	for _, r := range cmd.Rules {
-		text, d := nftables.RuleText(r, nftables.RuleContext{Family: c.family, Table: table, Chain: cmd.Chain, Decls: decls})
+		text, d := nftables.RuleText(r, nftables.RuleContext{Family: c.family, Table: table, Chain: cmd.Chain, Base: ipt.BaseOf(table, cmd.Chain), Decls: decls})
 		if d.HasErrors() {
 			return nil, d.Err()
 		}

@@ -27,9 +27,44 @@ func IsBuiltin(table, chain string) bool {
 func NewTable(f ir.Family, name string, pos ir.Pos) *ir.Table {
 	t := &ir.Table{Family: f, Name: name, Src: pos}
 	for _, c := range netfilter.BuiltinChains(name) {
-		t.Chains = append(t.Chains, &ir.Chain{Name: c, Builtin: true, Policy: ir.PolicyAccept, Src: pos})
+		t.Chains = append(t.Chains, &ir.Chain{Name: c, Base: baseOf(name, c), Src: pos})
 	}
 	return t
+}
+
+// tablePrio is the priority iptables-nft gives each table's base chains,
+// so that tables run in the order the kernel's iptables runs them.
+var tablePrio = map[string]int{"raw": -300, "mangle": -150, "nat": -100, "filter": 0, "security": 50}
+
+var chainHook = map[string]ir.Hook{
+	"PREROUTING": ir.HookPrerouting, "INPUT": ir.HookInput, "FORWARD": ir.HookForward,
+	"OUTPUT": ir.HookOutput, "POSTROUTING": ir.HookPostrouting,
+}
+
+// BaseOf is the base chain that stands for a built-in chain of an iptables
+// table, with an ACCEPT policy; nil for a user chain.
+func BaseOf(table, chain string) *ir.BaseChain {
+	if !IsBuiltin(table, chain) {
+		return nil
+	}
+	return baseOf(table, chain)
+}
+
+// baseOf is the base chain that stands for a built-in chain: filter type
+// but for nat, and mangle OUTPUT, which reroutes; nat's source-NAT hooks
+// (INPUT, POSTROUTING) run at 100.
+func baseOf(table, chain string) *ir.BaseChain {
+	b := &ir.BaseChain{Hook: chainHook[chain], Priority: tablePrio[table], Policy: ir.PolicyAccept}
+	switch {
+	case table == "nat":
+		b.Type = ir.TypeNAT
+		if chain == "INPUT" || chain == "POSTROUTING" {
+			b.Priority = 100
+		}
+	case table == "mangle" && chain == "OUTPUT":
+		b.Type = ir.TypeRoute
+	}
+	return b
 }
 
 // Editor applies iptables commands to a ruleset with the kernel's rules:
@@ -159,17 +194,17 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 		if c == nil {
 			return
 		}
-		if !c.Builtin {
+		if !c.IsBase() {
 			e.Diags.Errorf(chainPos, "bad built-in chain name %q: only built-in chains have a policy", cmd.Chain)
 			return
 		}
-		c.Policy = cmd.Policy
+		c.Base.Policy = cmd.Policy
 	case OpRename:
 		c := need()
 		if c == nil {
 			return
 		}
-		if c.Builtin {
+		if c.IsBase() {
 			e.Diags.Errorf(chainPos, "cannot rename built-in chain %q", c.Name)
 			return
 		}
@@ -200,14 +235,14 @@ func (e *Editor) deleteChains(t *ir.Table, cmd *Command, pos ir.Pos) {
 			e.Diags.Errorf(pos, "chain %q does not exist in table %s", cmd.Chain, t.Name)
 			return
 		}
-		if c.Builtin {
+		if c.IsBase() {
 			e.Diags.Errorf(pos, "cannot delete built-in chain %q", c.Name)
 			return
 		}
 		victims = []*ir.Chain{c}
 	} else {
 		for _, c := range t.Chains {
-			if !c.Builtin {
+			if !c.IsBase() {
 				victims = append(victims, c)
 			}
 		}
@@ -254,7 +289,7 @@ func (e *Editor) checkTargets(t *ir.Table, cmd *Command) bool {
 		case c == nil:
 			e.Diags.Errorf(cmd.Pos, "target %q is neither a target iptables knows nor a chain of table %s%s", j.Chain, t.Name, chainHint(t, j.Chain))
 			return false
-		case c.Builtin:
+		case c.IsBase():
 			e.Diags.Errorf(cmd.Pos, "cannot jump to built-in chain %q", j.Chain)
 			return false
 		}

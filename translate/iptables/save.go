@@ -265,9 +265,9 @@ func (sp *saveParser) chainLine(body string, pos ir.Pos) {
 		c := sp.table.Chain(name)
 		switch policy {
 		case "ACCEPT":
-			c.Policy = ir.PolicyAccept
+			c.Base.Policy = ir.PolicyAccept
 		case "DROP":
-			c.Policy = ir.PolicyDrop
+			c.Base.Policy = ir.PolicyDrop
 		default:
 			sp.diags.Errorf(pos, "bad policy %q for built-in chain %s (ACCEPT or DROP)", policy, name)
 			return

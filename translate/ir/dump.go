@@ -17,8 +17,8 @@ func Dump(rs *Ruleset) string {
 		fmt.Fprintf(&b, "table %s %s\n", t.Family, t.Name)
 		for _, c := range t.Chains {
 			kind := "user"
-			if c.Builtin {
-				kind = "policy " + c.Policy.String()
+			if b := c.Base; b != nil {
+				kind = fmt.Sprintf("%s %s %d policy %s", b.Type, b.Hook, b.Priority, b.Policy)
 			}
 			fmt.Fprintf(&b, "  chain %s (%s)\n", c.Name, kind)
 			for _, r := range c.Rules {

@@ -40,6 +40,10 @@ type Family uint8
 const (
 	IPv4 Family = iota + 1
 	IPv6
+	// Inet is nftables' mixed family: one table for IPv4 and IPv6. No
+	// iptables input produces it; a pass may merge ipv4 and ipv6 tables
+	// that hold the same rules into one.
+	Inet
 )
 
 // String returns the nft family keyword.
@@ -49,6 +53,8 @@ func (f Family) String() string {
 		return "ip"
 	case IPv6:
 		return "ip6"
+	case Inet:
+		return "inet"
 	}
 	return "unknown"
 }
@@ -68,14 +74,14 @@ func (rs *Ruleset) Table(f Family, name string) *Table {
 	return nil
 }
 
-// Families lists the families present, IPv4 first.
+// Families lists the families present, IPv4 first, inet last.
 func (rs *Ruleset) Families() []Family {
-	var has [3]bool
+	var has [4]bool
 	for _, t := range rs.Tables {
 		has[t.Family] = true
 	}
 	var out []Family
-	for _, f := range []Family{IPv4, IPv6} {
+	for _, f := range []Family{IPv4, IPv6, Inet} {
 		if has[f] {
 			out = append(out, f)
 		}
@@ -137,14 +143,78 @@ type Counters struct {
 	Packets, Bytes uint64
 }
 
-// Chain is a built-in chain (with a hook and a policy) or a user chain.
+// Chain is a base chain (attached to a hook, with a policy) or a user
+// chain (Base is nil), reached only by jumps.
 type Chain struct {
 	Name     string
-	Builtin  bool
-	Policy   Policy
+	Base     *BaseChain
 	Counters *Counters
 	Rules    []*Rule
 	Src      Pos
+}
+
+// IsBase reports whether the chain is attached to a hook.
+func (c *Chain) IsBase() bool { return c.Base != nil }
+
+// PolicyOf returns the chain's policy: PolicyNone for a user chain.
+func (c *Chain) PolicyOf() Policy {
+	if c.Base == nil {
+		return PolicyNone
+	}
+	return c.Base.Policy
+}
+
+// ChainType is the nf_tables chain type of a base chain.
+type ChainType uint8
+
+const (
+	TypeFilter ChainType = iota
+	TypeNAT
+	// TypeRoute reroutes a packet whose mark or addresses a rule changed
+	// (iptables' mangle OUTPUT).
+	TypeRoute
+)
+
+func (t ChainType) String() string {
+	switch t {
+	case TypeNAT:
+		return "nat"
+	case TypeRoute:
+		return "route"
+	}
+	return "filter"
+}
+
+// Hook is the netfilter hook a base chain is attached to.
+type Hook uint8
+
+const (
+	HookPrerouting Hook = iota
+	HookInput
+	HookForward
+	HookOutput
+	HookPostrouting
+)
+
+// hookNames are nft's hook keywords, by Hook (which is also the kernel's
+// NF_INET_* number).
+var hookNames = [...]string{"prerouting", "input", "forward", "output", "postrouting"}
+
+func (h Hook) String() string {
+	if int(h) < len(hookNames) {
+		return hookNames[h]
+	}
+	return "unknown"
+}
+
+// BaseChain is what makes a chain a base chain: its type, hook, priority
+// (lower runs first; iptables' tables sit at fixed priorities, raw -300 to
+// security 50) and the verdict when no rule decides.
+type BaseChain struct {
+	Type     ChainType
+	Hook     Hook
+	Priority int
+	Policy   Policy
 }
 
 // Rule is one rule: matches, all of which must hold, and an optional target.
