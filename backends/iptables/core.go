@@ -26,7 +26,7 @@ func (w *writer) addr(m *ir.Addr) {
 		flag = "-d"
 	}
 	if m.Neg && m.Net.Bits() == 0 && !m.Mask.IsValid() && w.v.NoNegatedAny {
-		w.errorf("%s cannot load \"! %s %s\" (it matches no packet): remove the rule, or use iptables-legacy", w.v.Name, flag, m.Net)
+		w.unsupported("%s cannot load \"! %s %s\" (it matches no packet): remove the rule, or use iptables-legacy", w.v.Name, flag, m.Net)
 		return
 	}
 	s := m.Net.String()
@@ -79,7 +79,7 @@ func (w *writer) negatedFullRange(mod string, neg bool, r *ir.PortRange, name st
 	if !w.v.NoNegatedAny || !neg || r == nil || !r.Full() {
 		return false
 	}
-	w.errorf("%s turns \"-m %s ! %s 0:65535\" (which matches no packet) into a rule that matches every %s packet: remove the rule, or use iptables-legacy", w.v.Name, mod, name, mod)
+	w.unsupported("%s turns \"-m %s ! %s 0:65535\" (which matches no packet) into a rule that matches every %s packet: remove the rule, or use iptables-legacy", w.v.Name, mod, name, mod)
 	return true
 }
 
@@ -139,7 +139,7 @@ func (w *writer) icmp(m *ir.ICMP) {
 	case m.CodeMin == m.CodeMax:
 		v = strconv.Itoa(int(m.Type)) + "/" + strconv.Itoa(int(m.CodeMin))
 	default:
-		w.errorf("an ICMP code range %d-%d cannot be written for iptables", m.CodeMin, m.CodeMax)
+		w.unsupported("an ICMP code range %d-%d cannot be written for iptables", m.CodeMin, m.CodeMax)
 		return
 	}
 	w.opt(m.Neg, opt, v)

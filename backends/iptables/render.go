@@ -209,6 +209,11 @@ func (w *writer) errorf(format string, args ...any) {
 	w.diags.Errorf(w.rule.Src, format, args...)
 }
 
+// unsupported reports a rule this variant of iptables cannot load.
+func (w *writer) unsupported(format string, args ...any) {
+	w.diags.Report(diag.Unsupported, w.rule.Src, format, args...)
+}
+
 // add appends raw arguments (already safe to print).
 func (w *writer) add(a ...string) { w.args = append(w.args, a...) }
 
@@ -236,7 +241,7 @@ func (w *writer) render(r *ir.Rule) {
 	for _, m := range r.Matches {
 		if m.Module() != "" {
 			if why, bad := w.v.Unsupported[m.Module()]; bad {
-				w.errorf("%s", why)
+				w.unsupported("%s", why)
 				continue
 			}
 			w.match(m)
@@ -244,7 +249,7 @@ func (w *writer) render(r *ir.Rule) {
 	}
 	if r.Target != nil {
 		if why, bad := w.v.Unsupported[r.Target.Name()]; bad {
-			w.errorf("%s", why)
+			w.unsupported("%s", why)
 			return
 		}
 		w.target(r.Target)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ruleshift/ruleshift/internal/netfilter"
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -180,7 +181,7 @@ func (w *writer) owner(m *ir.Owner) {
 func (w *writer) nameWarning(kind string, r *ir.IDRange) {
 	if r.Name != "" {
 		id := map[string]string{"user": "uid", "group": "gid"}[kind]
-		w.diags.Warnf(w.rule.Src, "owner: %s %q written as %s %s, as this machine resolves it; check that the target machine agrees", kind, r.Name, id, idRange(r))
+		w.diags.Report(diag.Semantics, w.rule.Src, "owner: %s %q written as %s %s, as this machine resolves it; check that the target machine agrees", kind, r.Name, id, idRange(r))
 	}
 }
 

@@ -101,7 +101,7 @@ func (w *writer) tcpmss(t *ir.TCPMSS) {
 	// The kernel's tcpmss_tg4_check refuses a rule without a SYN match,
 	// except through nft_compat (iptables-nft), which skips that check.
 	if w.v == Legacy && !hasSynMatch(w.rule) {
-		w.errorf("TCPMSS: iptables-legacy refuses it without a SYN match (add \"--tcp-flags SYN,RST SYN\"); iptables-nft accepts it")
+		w.unsupported("TCPMSS: iptables-legacy refuses it without a SYN match (add \"--tcp-flags SYN,RST SYN\"); iptables-nft accepts it")
 		return
 	}
 	w.add("-j", "TCPMSS")

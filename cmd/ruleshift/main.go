@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
+	"github.com/ruleshift/ruleshift/translate/diag"
 
 	// The script frontend registers itself with package translate (which
 	// does not import the shell interpreter); --from script needs it.
@@ -44,6 +45,8 @@ var version = "dev"
 
 type cli struct {
 	Version   kong.VersionFlag `help:"Print the version and exit."`
+	Warn      []string         `help:"Turn errors of class CODE into warnings; the rules they name are left out (only: unsupported). Repeatable." placeholder:"CODE"`
+	Error     []string         `help:"Turn warnings of class CODE into errors (\"all\" for every warning). Repeatable." placeholder:"CODE"`
 	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to nftables, iptables-legacy or iptables-nft."`
 	Apply     applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`
 	Confirm   confirmCmd       `cmd:"" help:"Keep the ruleset of an apply --confirm that is waiting in this network namespace."`
@@ -58,6 +61,8 @@ type cli struct {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// policy is what --warn and --error make of the diagnostics' classes.
+	policy diag.Policy
 }
 
 func main() {
@@ -85,6 +90,10 @@ func run(args []string, e *env) int {
 		return exitCode
 	}
 	if err != nil {
+		fmt.Fprintf(e.stderr, "ruleshift: %v\n", err)
+		return exitUsage
+	}
+	if e.policy, err = diag.NewPolicy(c.Warn, c.Error); err != nil {
 		fmt.Fprintf(e.stderr, "ruleshift: %v\n", err)
 		return exitUsage
 	}

@@ -109,6 +109,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 // report prints diagnostics sorted by position and turns errors into an
 // exitRules failure.
 func report(e *env, diags *diag.List) error {
+	e.policy.Apply(diags)
 	diags.Sort()
 	nerr := 0
 	for _, d := range diags.Items {
@@ -166,7 +167,7 @@ func (c *translateCmd) Run(e *env) error {
 		}
 		for _, other := range fams {
 			if other != f {
-				diags.Warnf(ir.Pos{}, "the input also has %s rules, which this output leaves out: use --family %s, or -o DIR/ for both", other, familyFlag(other))
+				diags.Report(diag.LeftOut, ir.Pos{}, "the input also has %s rules, which this output leaves out: use --family %s, or -o DIR/ for both", other, familyFlag(other))
 			}
 		}
 		text, d := ipbackend.Render(rs, f, v, ipbackend.Options{Header: true})

@@ -21,19 +21,27 @@ const (
 	Warning
 )
 
-// Diagnostic is one message at one position.
+// Diagnostic is one message at one position, of one class.
 type Diagnostic struct {
 	Pos      ir.Pos
 	Severity Severity
+	Code     Code
 	Msg      string
 }
 
+// String formats the diagnostic as a compiler does, with its class at the
+// end as gcc writes its warning options ("[unsupported]"), except for the
+// catch-all classes, which no flag selects.
 func (d Diagnostic) String() string {
 	p := d.Pos.String()
-	if d.Severity == Warning {
-		return p + ": warning: " + d.Msg
+	tag := ""
+	if d.Code != "" && d.Code != CodeError && d.Code != CodeWarning {
+		tag = " [" + string(d.Code) + "]"
 	}
-	return p + ": " + d.Msg
+	if d.Severity == Warning {
+		return p + ": warning: " + d.Msg + tag
+	}
+	return p + ": " + d.Msg + tag
 }
 
 // List collects diagnostics. The zero value is ready to use.
@@ -41,14 +49,23 @@ type List struct {
 	Items []Diagnostic
 }
 
-// Errorf adds an error.
+// Errorf adds an error of the catch-all class.
 func (l *List) Errorf(pos ir.Pos, format string, args ...any) {
-	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: Error, Msg: fmt.Sprintf(format, args...)})
+	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: Error, Code: CodeError, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Warnf adds a warning.
+// Warnf adds a warning of the catch-all class.
 func (l *List) Warnf(pos ir.Pos, format string, args ...any) {
-	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: Warning, Msg: fmt.Sprintf(format, args...)})
+	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: Warning, Code: CodeWarning, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Report adds a diagnostic of a class, with the class's default severity.
+func (l *List) Report(code Code, pos ir.Pos, format string, args ...any) {
+	sev := Warning
+	if i, ok := Info(code); ok {
+		sev = i.Severity
+	}
+	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: sev, Code: code, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Add appends diagnostics from another list.

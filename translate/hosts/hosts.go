@@ -50,11 +50,11 @@ func Parse(name string, data []byte) (*File, *diag.List) {
 		pos := ir.Pos{File: name, Line: i + 1, Col: strings.Index(line, fields[0]) + 1}
 		addr, err := netip.ParseAddr(fields[0])
 		if err != nil || addr.Zone() != "" {
-			diags.Warnf(pos, "skipping line: %q is not an IP address", fields[0])
+			diags.Report(diag.InputForm, pos, "skipping line: %q is not an IP address", fields[0])
 			continue
 		}
 		if len(fields) < 2 {
-			diags.Warnf(pos, "skipping line: address %s has no host name", addr)
+			diags.Report(diag.InputForm, pos, "skipping line: address %s has no host name", addr)
 			continue
 		}
 		for _, n := range fields[1:] {

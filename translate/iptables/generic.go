@@ -187,7 +187,7 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 		}
 		if strings.ContainsAny(name, "/ ") {
 			// iptables warns and loads it; the kernel takes any bytes.
-			p.diags.Warnf(o.argPos(), "weird character in interface %q ('/' and ' ' are not allowed by the kernel)", name)
+			p.diags.Report(diag.InputForm, o.argPos(), "weird character in interface %q ('/' and ' ' are not allowed by the kernel)", name)
 		}
 		p.iface[idx] = &ir.Iface{Dir: dir, Neg: o.neg, Name: name}
 	case "fragment":

@@ -141,7 +141,7 @@ func (c *ctx) errorf(pos ir.Pos, format string, args ...any) {
 }
 
 func (c *ctx) warnf(pos ir.Pos, format string, args ...any) {
-	c.diags.Warnf(pos, format, args...)
+	c.diags.Report(diag.InputForm, pos, format, args...)
 }
 
 // once reports an error when an option that may appear only once repeats,

@@ -32,7 +32,7 @@ func ParseSave(rs *ir.Ruleset, name string, data []byte, o SaveOptions) *diag.Li
 		d := detectFamily(name, text)
 		o.Family = d.Family
 		if d.Warning != "" {
-			diags.Warnf(d.WarnPos, "%s", d.Warning)
+			diags.Report(diag.Family, d.WarnPos, "%s", d.Warning)
 		}
 	}
 	sp := &saveParser{rs: rs, name: name, o: o, diags: diags, ed: &Editor{RS: rs, Diags: diags}}
@@ -356,7 +356,7 @@ func (sp *saveParser) applyRule(p parsed) {
 		return
 	}
 	for _, h := range cmd.Hosts {
-		sp.diags.Warnf(h.Pos, "host name %q resolved at translate time to %s", h.Name, joinAddrs(h.Addrs))
+		sp.diags.Report(diag.HostName, h.Pos, "host name %q resolved at translate time to %s", h.Name, joinAddrs(h.Addrs))
 	}
 	cmd.Table = sp.table.Name
 	if p.counters != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -93,7 +94,7 @@ func (sp *saveParser) reportDamage(text string, lines []string) {
 			if d.n > 1 {
 				more = fmt.Sprintf(" (%d lines end so)", d.n)
 			}
-			sp.diags.Warnf(d.first, "line ends in CR LF, as in files saved on Windows or pasted from the web%s: %s; read as if the line ends were plain (dos2unix fixes the file)", more, refuse)
+			sp.diags.Report(diag.InputForm, d.first, "line ends in CR LF, as in files saved on Windows or pasted from the web%s: %s; read as if the line ends were plain (dos2unix fixes the file)", more, refuse)
 		case dmgIndent:
 			what, as := "indented line", "as if it were not"
 			if d.blank {
@@ -103,13 +104,13 @@ func (sp *saveParser) reportDamage(text string, lines []string) {
 					more = fmt.Sprintf(" (the first of %d blank or indented lines)", d.n)
 				}
 			}
-			sp.diags.Warnf(d.first, "%s%s: %s (it takes only rule lines indented); read %s", what, more, refuse, as)
+			sp.diags.Report(diag.InputForm, d.first, "%s%s: %s (it takes only rule lines indented); read %s", what, more, refuse, as)
 		case dmgCommitBlank:
-			sp.diags.Warnf(d.first, "blanks after COMMIT%s: %s; read as a plain COMMIT", more, refuse)
+			sp.diags.Report(diag.InputForm, d.first, "blanks after COMMIT%s: %s; read as a plain COMMIT", more, refuse)
 		}
 	}
 	if n := len(lines); n > 0 && !strings.HasSuffix(text, "\n") && strings.TrimSpace(lines[n-1]) == "COMMIT" {
-		sp.diags.Warnf(ir.Pos{File: sp.name, Line: n, Col: len(lines[n-1]) + 1},
+		sp.diags.Report(diag.InputForm, ir.Pos{File: sp.name, Line: n, Col: len(lines[n-1]) + 1},
 			"the file ends with COMMIT and no line end: iptables-legacy-restore 1.8.9 would refuse it as it is (iptables-nft-restore takes it); add a line end")
 	}
 }

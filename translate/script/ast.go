@@ -295,7 +295,7 @@ func checkQuotes(diags *diag.List, name string, f *syntax.File, asRun bool) {
 					pos := convPos(name, l.Pos(), 0, 0)
 					pos.Col += i
 					if asRun {
-						diags.Warnf(pos, "%s (as run, the shell keeps it as part of the word)", quoteMsg(r))
+						diags.Report(diag.Script, pos, "%s (as run, the shell keeps it as part of the word)", quoteMsg(r))
 					} else {
 						diags.Errorf(pos, "%s", quoteMsg(r))
 					}
@@ -337,7 +337,7 @@ func checkUnsupported(diags *diag.List, name string, f *syntax.File) {
 		case *syntax.Stmt:
 			if n.Background {
 				n.Background = false
-				diags.Warnf(convPos(name, n.Pos(), 0, 0), "background job (&) is interpreted in the foreground, so that its rules apply in order")
+				diags.Report(diag.Script, convPos(name, n.Pos(), 0, 0), "background job (&) is interpreted in the foreground, so that its rules apply in order")
 			}
 		}
 		return true

@@ -131,7 +131,7 @@ func (s *session) addAll(d *diag.List, note string) {
 	defer s.mu.Unlock()
 	for _, x := range d.Items {
 		if note != "" && x.Severity == diag.Error {
-			x.Severity = diag.Warning
+			x.Severity, x.Code = diag.Warning, diag.Script
 			x.Msg += " (" + note + ")"
 		}
 		s.addLocked(x)

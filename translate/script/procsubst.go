@@ -66,7 +66,7 @@ func (p *procSubsts) rewrite(f *syntax.File, pos func(syntax.Pos) ir.Pos) []diag
 			path := p.add(ps.Op == syntax.CmdIn)
 			lit := &syntax.Lit{ValuePos: ps.OpPos, ValueEnd: ps.OpPos, Value: path}
 			if ps.Op != syntax.CmdIn {
-				warns = append(warns, diag.Diagnostic{Pos: pos(ps.OpPos), Severity: diag.Warning,
+				warns = append(warns, diag.Diagnostic{Pos: pos(ps.OpPos), Severity: diag.Warning, Code: diag.Script,
 					Msg: "process substitution >(…) is not run: what is written to it is discarded"})
 				parts = append(parts, lit)
 				continue

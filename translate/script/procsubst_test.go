@@ -37,9 +37,9 @@ echo done > >(logger)
 		got = append(got, x.String())
 	}
 	want := []string{
-		`t.sh:1:23: warning: "ip" is not run: only iptables commands are translated; its output is taken as empty`,
-		`t.sh:1:41: warning: "awk" is not run: only iptables commands are translated; its output is taken as empty`,
-		`t.sh:7:13: warning: process substitution >(…) is not run: what is written to it is discarded`,
+		`t.sh:1:23: warning: "ip" is not run: only iptables commands are translated; its output is taken as empty [script]`,
+		`t.sh:1:41: warning: "awk" is not run: only iptables commands are translated; its output is taken as empty [script]`,
+		`t.sh:7:13: warning: process substitution >(…) is not run: what is written to it is discarded [script]`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -279,7 +279,7 @@ func (s *session) add(pos ir.Pos, sev diag.Severity, format string, args ...any)
 	if sev == diag.Error {
 		l.Errorf(pos, format, args...)
 	} else {
-		l.Warnf(pos, format, args...)
+		l.Report(diag.Script, pos, format, args...)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
