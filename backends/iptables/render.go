@@ -212,6 +212,7 @@ func (w *writer) errorf(format string, args ...any) {
 // unsupported reports a rule this variant of iptables cannot load.
 func (w *writer) unsupported(format string, args ...any) {
 	w.diags.Report(diag.Unsupported, w.rule.Src, format, args...)
+	w.diags.Items[len(w.diags.Items)-1].Rule = w.rule
 }
 
 // add appends raw arguments (already safe to print).

@@ -2,6 +2,8 @@ package diag
 
 import (
 	"fmt"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
 	"sort"
 	"strings"
 )
@@ -122,6 +124,37 @@ func codeList(keep func(CodeInfo) bool) string {
 	}
 	sort.Strings(s)
 	return strings.Join(s, ", ")
+}
+
+// LeaveOut returns rs without the rules whose errors the policy turned
+// into warnings (Apply must have run), sharing everything else with rs.
+func LeaveOut(rs *ir.Ruleset, l *List) *ir.Ruleset {
+	out := map[*ir.Rule]bool{}
+	for _, d := range l.Items {
+		if d.Rule != nil && d.Severity == Warning && d.Code == Unsupported {
+			out[d.Rule] = true
+		}
+	}
+	if len(out) == 0 {
+		return rs
+	}
+	n := &ir.Ruleset{}
+	for _, t := range rs.Tables {
+		nt := *t
+		nt.Chains = nil
+		for _, c := range t.Chains {
+			nc := *c
+			nc.Rules = nil
+			for _, r := range c.Rules {
+				if !out[r] {
+					nc.Rules = append(nc.Rules, r)
+				}
+			}
+			nt.Chains = append(nt.Chains, &nc)
+		}
+		n.Tables = append(n.Tables, &nt)
+	}
+	return n
 }
 
 // Apply changes the severities of l's diagnostics as the policy says. An

@@ -77,3 +77,23 @@ func TestCodesInREADME(t *testing.T) {
 		}
 	}
 }
+
+func TestLeaveOut(t *testing.T) {
+	keep, drop := &ir.Rule{}, &ir.Rule{}
+	rs := &ir.Ruleset{Tables: []*ir.Table{{Name: "filter", Chains: []*ir.Chain{{Name: "INPUT", Rules: []*ir.Rule{keep, drop}}}}}}
+	l := &List{}
+	l.Report(Unsupported, ir.Pos{}, "cannot")
+	l.Items[0].Rule = drop
+	if got := LeaveOut(rs, l); got != rs {
+		t.Error("an error that is still an error left a rule out")
+	}
+	p, _ := NewPolicy([]string{"unsupported"}, nil)
+	p.Apply(l)
+	got := LeaveOut(rs, l)
+	if r := got.Tables[0].Chains[0].Rules; len(r) != 1 || r[0] != keep {
+		t.Errorf("left %v, want only the kept rule", r)
+	}
+	if len(rs.Tables[0].Chains[0].Rules) != 2 {
+		t.Error("LeaveOut changed its input")
+	}
+}

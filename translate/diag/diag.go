@@ -27,6 +27,9 @@ type Diagnostic struct {
 	Severity Severity
 	Code     Code
 	Msg      string
+	// Rule is the rule an Unsupported diagnostic is about: the rule left
+	// out when --warn unsupported turns the error into a warning.
+	Rule *ir.Rule
 }
 
 // String formats the diagnostic as a compiler does, with its class at the
