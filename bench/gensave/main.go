@@ -13,8 +13,13 @@ import (
 func main() {
 	n := flag.Int("rules", 100000, "number of rules")
 	script := flag.Bool("script", false, "write a shell script of iptables -A commands")
+	multiport := flag.Bool("multiport", false, "make every fourth rule multiport, with 300 distinct port lists")
 	flag.Parse()
-	if err := gen.Rules(os.Stdout, *n, *script); err != nil {
+	mode := gen.Mixed
+	if *multiport {
+		mode = gen.Multiport
+	}
+	if err := gen.RulesMode(os.Stdout, *n, *script, mode); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
