@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
-	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/iptables"
+	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
 // load parses iptables-save text of the given family, failing the test on
