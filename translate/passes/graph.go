@@ -79,6 +79,18 @@ type Node struct {
 
 	via [ir.HookPostrouting + 1]Site // how each hook first reached the chain
 	id  int                          // position in ChainGraph.Nodes
+	out []edge                       // the jumps and gotos, in rule order
+	// stop is the first rule that ends every packet's walk (unconditional
+	// and terminal), ret the first RETURN; -1 when there is none.
+	stop, ret int
+}
+
+// edge is a jump or goto to an existing chain.
+type edge struct {
+	to     *Node
+	rule   int
+	goto_  bool
+	uncond bool
 }
 
 // Reachable reports whether a base chain reaches the chain.
@@ -112,23 +124,7 @@ func Graph(t *ir.Table) *ChainGraph {
 		}
 	}
 	for _, n := range g.Nodes {
-		c := n.Chain
-		for i, r := range c.Rules {
-			j, ok := r.Target.(*ir.Jump)
-			if !ok {
-				continue
-			}
-			s := Site{From: c.Name, Rule: i, Goto: j.Goto}
-			d := g.byName[j.Chain]
-			if d == nil {
-				g.Missing = append(g.Missing, s)
-				continue
-			}
-			d.Callers = append(d.Callers, s)
-			if !containsStr(n.Callees, j.Chain) {
-				n.Callees = append(n.Callees, j.Chain)
-			}
-		}
+		g.scan(n)
 	}
 	g.hooks()
 	g.loops()
@@ -137,6 +133,42 @@ func Graph(t *ir.Table) *ChainGraph {
 		n.MayReturn = g.mayReturn(n, memo)
 	}
 	return g
+}
+
+// scan reads a chain's rules once: its jumps, and the first RETURN and
+// the first rule that ends every packet's walk, which is all mayReturn
+// needs.
+func (g *ChainGraph) scan(n *Node) {
+	n.stop, n.ret = -1, -1
+	c := n.Chain
+	for i, r := range c.Rules {
+		switch t := r.Target.(type) {
+		case *ir.Jump:
+			s := Site{From: c.Name, Rule: i, Goto: t.Goto}
+			d := g.byName[t.Chain]
+			if d == nil {
+				g.Missing = append(g.Missing, s)
+				continue
+			}
+			d.Callers = append(d.Callers, s)
+			if !containsStr(n.Callees, t.Chain) {
+				n.Callees = append(n.Callees, t.Chain)
+			}
+			n.out = append(n.out, edge{to: d, rule: i, goto_: t.Goto, uncond: n.stop < 0 && Unconditional(r)})
+		case *ir.Verdict:
+			if t.Kind == ir.Return {
+				if n.ret < 0 {
+					n.ret = i
+				}
+			} else if n.stop < 0 && Unconditional(r) {
+				n.stop = i
+			}
+		default:
+			if n.stop < 0 && Terminal(t) && Unconditional(r) {
+				n.stop = i
+			}
+		}
+	}
 }
 
 // containsStr is a linear search: callee lists are short, and a map per
@@ -164,21 +196,14 @@ func (g *ChainGraph) hooks() {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		for i, r := range n.Chain.Rules {
-			j, ok := r.Target.(*ir.Jump)
-			if !ok {
-				continue
-			}
-			d := g.byName[j.Chain]
-			if d == nil {
-				continue
-			}
+		for _, e := range n.out {
+			d := e.to
 			add := n.Hooks &^ d.Hooks
 			if add == 0 {
 				continue
 			}
 			for _, h := range add.List() {
-				d.via[h] = Site{From: n.Chain.Name, Rule: i, Goto: j.Goto}
+				d.via[h] = Site{From: n.Chain.Name, Rule: e.rule, Goto: e.goto_}
 			}
 			d.Hooks |= add
 			queue = append(queue, d)
@@ -336,25 +361,24 @@ func (g *ChainGraph) mayReturn(n *Node, memo []int8) bool {
 		return false
 	}
 	memo[n.id] = 3
-	v := true
-	for _, r := range n.Chain.Rules {
-		uncond := Unconditional(r)
-		if j, ok := r.Target.(*ir.Jump); ok {
-			d := g.byName[j.Chain]
-			back := d == nil || g.mayReturn(d, memo)
-			if j.Goto && back {
-				break // the callee's end returns to our caller
-			}
-			if uncond && (j.Goto || !back) {
-				v = false
-				break
-			}
-			continue
-		}
-		if v2, ok := r.Target.(*ir.Verdict); ok && v2.Kind == ir.Return {
+	end := len(n.Chain.Rules)
+	if n.stop >= 0 {
+		end = n.stop
+	}
+	if n.ret >= 0 && n.ret < end {
+		end = n.ret
+	}
+	v := n.stop < 0 || n.ret >= 0 && n.ret < n.stop
+	for _, e := range n.out {
+		if e.rule >= end {
 			break
 		}
-		if uncond && Terminal(r.Target) {
+		back := g.mayReturn(e.to, memo)
+		if e.goto_ && back {
+			v = true // the callee's end returns to our caller
+			break
+		}
+		if e.uncond && (e.goto_ || !back) {
 			v = false
 			break
 		}
