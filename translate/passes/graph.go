@@ -222,10 +222,10 @@ func (g *ChainGraph) PathFrom(name string, h ir.Hook) []string {
 	path := []string{name}
 	for n.Chain.Base == nil || n.Chain.Base.Hook != h {
 		n = g.byName[n.via[h].From]
-		path = append(path, n.Chain.Name)
-		if len(path) > len(g.Nodes) {
-			break // cannot happen: via links form a tree
+		if n == nil || len(path) > len(g.Nodes) {
+			return nil // cannot happen but with two chains of one name
 		}
+		path = append(path, n.Chain.Name)
 	}
 	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
 		path[i], path[j] = path[j], path[i]
