@@ -414,3 +414,34 @@ func Terminal(t ir.Target) bool {
 	}
 	return false
 }
+
+// Holding returns the chains that hold a rule for which pred holds, in
+// themselves or in a chain they jump or go to, directly or not: the
+// question "can this chain lead to X" for every chain at once, in one walk
+// of the rules and one of the callers.
+func (g *ChainGraph) Holding(pred func(*ir.Rule) bool) map[string]bool {
+	out := map[string]bool{}
+	var queue []*Node
+	for _, n := range g.Nodes {
+		for _, r := range n.Chain.Rules {
+			if pred(r) {
+				if !out[n.Chain.Name] {
+					out[n.Chain.Name] = true
+					queue = append(queue, n)
+				}
+				break
+			}
+		}
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, s := range n.Callers {
+			if !out[s.From] {
+				out[s.From] = true
+				queue = append(queue, g.byName[s.From])
+			}
+		}
+	}
+	return out
+}

@@ -72,7 +72,21 @@ func TestGraphProperties(t *testing.T) {
 			}
 			return seen
 		}
+		isLog := func(rl *ir.Rule) bool { _, ok := rl.Target.(*ir.Log); return ok }
+		logs := g.Holding(isLog)
 		for _, c := range tbl.Chains {
+			want := false
+			for x := range reach(c.Name) {
+				for _, rl := range tbl.Chain(x).Rules {
+					want = want || isLog(rl)
+				}
+			}
+			for _, rl := range c.Rules {
+				want = want || isLog(rl)
+			}
+			if logs[c.Name] != want {
+				t.Fatalf("iter %d %s: Holding(LOG) %v, want %v", iter, c.Name, logs[c.Name], want)
+			}
 			var hooks HookSet
 			for _, b := range tbl.Chains {
 				if b.Base != nil && (b == c || reach(b.Name)[c.Name]) {

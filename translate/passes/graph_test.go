@@ -168,3 +168,16 @@ func TestHookSet(t *testing.T) {
 		t.Errorf("HookSet %v", s)
 	}
 }
+
+func TestHolding(t *testing.T) {
+	rs := load(t, ir.IPv4, graphRules)
+	g := Graph(rs.Tables[0])
+	drops := g.Holding(func(r *ir.Rule) bool {
+		v, ok := r.Target.(*ir.Verdict)
+		return ok && v.Kind == ir.Drop
+	})
+	want := map[string]bool{"final": true, "common": true, "web": true, "INPUT": true, "OUTPUT": true}
+	if !reflect.DeepEqual(drops, want) {
+		t.Errorf("Holding(DROP) = %v, want %v", drops, want)
+	}
+}

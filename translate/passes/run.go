@@ -61,7 +61,7 @@ func checkGraph(g *ChainGraph, o Options, diags *diag.List) {
 		r, from := g.firstLoopJump(loop)
 		path := strings.Join(g.LoopPath(from), " -> ")
 		if g.byName[from].Reachable() {
-			diags.Errorf(r.Src, "jump loop %s: the kernel refuses a loop that a built-in chain reaches (too many levels of links)", path)
+			diags.Errorf(r.Src, "jump loop %s: the kernel refuses a loop that a built-in chain reaches (\"too many levels of symbolic links\"; nf_tables: \"too many links\")", path)
 		} else {
 			diags.Warnf(r.Src, "jump loop %s: no built-in chain reaches it yet, but the kernel refuses the table once one does", path)
 		}

@@ -36,7 +36,7 @@ COMMIT
 	want := strings.Join([]string{
 		"rules:5:1: warning: chain orphan is never jumped to",
 		"rules:6:1: warning: chain orphankid is jumped to only from chains no built-in chain reaches",
-		"rules:10:1: jump loop a -> b -> a: the kernel refuses a loop that a built-in chain reaches (too many levels of links)",
+		"rules:10:1: jump loop a -> b -> a: the kernel refuses a loop that a built-in chain reaches (\"too many levels of symbolic links\"; nf_tables: \"too many links\")",
 		"rules:13:1: warning: jump loop x -> y -> x: no built-in chain reaches it yet, but the kernel refuses the table once one does",
 		"rules:22:1: target MASQUERADE is valid only from POSTROUTING, but chain masq is reached from PREROUTING (PREROUTING -> masq) (the kernel refuses the table)",
 	}, "\n")
