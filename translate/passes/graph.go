@@ -79,7 +79,11 @@ type Node struct {
 
 	via [ir.HookPostrouting + 1]Site // how each hook first reached the chain
 	id  int                          // position in ChainGraph.Nodes
-	out []edge                       // the jumps and gotos, in rule order
+	// lastFrom is 1 + the id of the last chain that listed this one as a
+	// callee, so that a chain jumping to thousands of chains (as
+	// Kubernetes' KUBE-SERVICES does) dedupes its callees in constant time.
+	lastFrom int
+	out      []edge // the jumps and gotos, in rule order
 	// stop is the first rule that ends every packet's walk (unconditional
 	// and terminal), ret the first RETURN; -1 when there is none.
 	stop, ret int
@@ -151,7 +155,8 @@ func (g *ChainGraph) scan(n *Node) {
 				continue
 			}
 			d.Callers = append(d.Callers, s)
-			if !containsStr(n.Callees, t.Chain) {
+			if d.lastFrom != n.id+1 {
+				d.lastFrom = n.id + 1
 				n.Callees = append(n.Callees, t.Chain)
 			}
 			n.out = append(n.out, edge{to: d, rule: i, goto_: t.Goto, uncond: n.stop < 0 && Unconditional(r)})
@@ -171,8 +176,7 @@ func (g *ChainGraph) scan(n *Node) {
 	}
 }
 
-// containsStr is a linear search: callee lists are short, and a map per
-// chain would cost more than it saves.
+// containsStr is a linear search, for the short lists of a loop.
 func containsStr(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
