@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes"
 )
 
 // DefaultProbes is the number of probes verify sends when not told.
@@ -122,46 +123,30 @@ func icmpProto(f ir.Family) uint8 {
 	return protoICMP
 }
 
-// chainPaths tells, for each chain of t, which paths reach it: built-in
-// chains by their hook, user chains through the jumps that lead to them.
-// A chain no path reaches gets none, and so no probes.
+// hookPaths are the paths through each hook.
+var hookPaths = [...][]Path{
+	ir.HookPrerouting: {Input, Forward}, ir.HookInput: {Input}, ir.HookForward: {Forward},
+	ir.HookOutput: {Output}, ir.HookPostrouting: {Output, Forward},
+}
+
+// chainPaths tells, for each chain of t, which paths reach it: those of the
+// hooks of the base chains that lead to it (passes.Graph). A chain no path
+// reaches gets none, and so no probes.
 func chainPaths(t *ir.Table) map[string][]Path {
 	out := map[string][]Path{}
-	hooks := map[string][]Path{
-		"INPUT": {Input}, "OUTPUT": {Output}, "FORWARD": {Forward},
-		"PREROUTING": {Input, Forward}, "POSTROUTING": {Output, Forward},
-	}
-	var queue []string
-	for _, c := range t.Chains {
-		if c.IsBase() {
-			out[c.Name] = hooks[c.Name]
-			queue = append(queue, c.Name)
-		}
-	}
-	for len(queue) > 0 {
-		c := t.Chain(queue[0])
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		for _, r := range c.Rules {
-			j, ok := r.Target.(*ir.Jump)
-			if !ok {
-				continue
-			}
-			before := len(out[j.Chain])
-			for _, p := range out[c.Name] {
-				if !slices.Contains(out[j.Chain], p) {
-					out[j.Chain] = append(out[j.Chain], p)
+	for _, n := range passes.Graph(t).Nodes {
+		var ps []Path
+		for _, h := range n.Hooks.List() {
+			for _, p := range hookPaths[h] {
+				if !slices.Contains(ps, p) {
+					ps = append(ps, p)
 				}
 			}
-			if len(out[j.Chain]) != before {
-				queue = append(queue, j.Chain)
-			}
 		}
-	}
-	for k := range out {
-		slices.Sort(out[k])
+		if len(ps) > 0 {
+			slices.Sort(ps)
+			out[n.Chain.Name] = ps
+		}
 	}
 	return out
 }

@@ -100,6 +100,9 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	}
 	limitMemory(size)
 	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun})
+	if !diags.HasErrors() {
+		diags.Add(runPasses(rs))
+	}
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}

@@ -98,6 +98,9 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	}
 	from := translate.Format(c.From)
 	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun})
+	if !diags.HasErrors() {
+		diags.Add(runPasses(rs))
+	}
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}
