@@ -44,7 +44,7 @@ var version = "dev"
 
 type cli struct {
 	Version   kong.VersionFlag `help:"Print the version and exit."`
-	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to nftables, iptables-legacy or iptables-nft."`
+	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to ${backends_text}."`
 	Apply     applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`
 	Confirm   confirmCmd       `cmd:"" help:"Keep the ruleset of an apply --confirm that is waiting in this network namespace."`
 	Watch     watchCmd         `cmd:"" name:"__watch" hidden:"" help:"Internal: the rollback watcher of apply --confirm."`
@@ -72,6 +72,7 @@ func run(args []string, e *env) int {
 		kong.Description("Convert, apply and persist firewall rules across iptables, nftables and ufw."),
 		kong.UsageOnError(),
 		kong.Vars{"version": version},
+		backendVars(),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.BindTo(e, (*env)(nil)),
