@@ -222,3 +222,19 @@ func Get(name string) (Backend, error) {
 	}
 	return nil, fmt.Errorf("unknown backend %q (known: %v)", name, Names())
 }
+
+// Loaders names the programs that load a backend's rendered rules, at
+// boot or by hand, in the order of its files: the first word of each
+// rules file's Loader for a ruleset of both families.
+func Loaders(b Backend) []string {
+	files, _ := b.Render(&ir.Ruleset{}, RenderOptions{Families: []ir.Family{ir.IPv4, ir.IPv6}})
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range files.Of(RoleRules) {
+		if len(f.Loader) > 0 && !seen[f.Loader[0]] {
+			seen[f.Loader[0]] = true
+			out = append(out, f.Loader[0])
+		}
+	}
+	return out
+}
