@@ -81,6 +81,10 @@ type RenderOptions struct {
 	// when the ruleset has no table of it; nil renders the families the
 	// ruleset holds.
 	Families []ir.Family
+	// EveryFile, with Families nil, renders every file the backend can
+	// write, an empty one for a family the ruleset lacks: a directory
+	// output then replaces all of them (rules.v4 and rules.v6).
+	EveryFile bool
 	// Header adds the backend's comment line naming the tool; Now, when
 	// set, puts a time in it. Persistence leaves Now zero so that the same
 	// input renders the same bytes.

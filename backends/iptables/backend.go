@@ -45,7 +45,11 @@ func (b variantBackend) Check(rs *ir.Ruleset) *diag.List {
 // input that empties the tables they load.
 func (b variantBackend) Render(rs *ir.Ruleset, o backends.RenderOptions) (backends.Files, *diag.List) {
 	fams := o.Families
-	if fams == nil {
+	switch {
+	case fams != nil:
+	case o.EveryFile:
+		fams = []ir.Family{ir.IPv4, ir.IPv6}
+	default:
 		fams = rs.Families()
 	}
 	if len(fams) == 0 {

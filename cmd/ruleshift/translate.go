@@ -140,9 +140,11 @@ func (c *translateCmd) Run(e *env) error {
 	if f := c.family(); f != 0 {
 		o.Families = []ir.Family{f}
 	}
+	toDir := strings.HasSuffix(c.Output, "/") || isDir(c.Output)
+	o.EveryFile = toDir
 	files, diags := b.Render(rs, o)
 	rules := files.Of(backends.RoleRules)
-	if strings.HasSuffix(c.Output, "/") || isDir(c.Output) {
+	if toDir {
 		for _, f := range rules {
 			out[filepath.Join(c.Output, f.Name)] = f.Text
 		}
