@@ -2,7 +2,10 @@ package distros
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/ruleshift/ruleshift/backends"
 )
 
 // Methods, as --method spells them.
@@ -151,7 +154,7 @@ func (p *Profile) DefaultBackend(variant, from string) (backend, why string) {
 
 // methodsFor lists the profile's methods for the chosen backend kind.
 func methodsFor(p *Profile, backend string) []string {
-	if backend == BackendNFTables {
+	if loadsNft(backend) {
 		return p.MethodsNFTables
 	}
 	return p.MethodsIPTables
@@ -206,7 +209,7 @@ func (c *Choice) explicitMethod(p *Profile, f *Facts, m string) error {
 // available says whether method m can work under the facts, why (or why
 // not), and what would fix it.
 func available(m string, p *Profile, f *Facts, backend string) (ok bool, why, fix string) {
-	nft := backend == BackendNFTables
+	nft := loadsNft(backend)
 	switch m {
 	case MethodIfupdown:
 		if p.Family != FamilyDebian {
@@ -269,15 +272,19 @@ func switchVariant(f *Facts, backend string) string {
 	return fmt.Sprintf("use --backend iptables-%s, or switch with `update-alternatives --set iptables /usr/sbin/iptables-%s` and the same for ip6tables", f.Variant, v)
 }
 
-// Loaders names the programs that load a backend's files at boot.
+// Loaders names the programs that load a backend's files at boot, as the
+// registered backend renders them; nil for a backend not registered.
 func Loaders(backend string) []string {
-	switch backend {
-	case BackendNFTables:
-		return []string{"nft"}
-	case BackendLegacy:
-		return []string{"iptables-legacy-restore", "ip6tables-legacy-restore"}
+	if b := backends.Lookup(backend); b != nil {
+		return backends.Loaders(b)
 	}
-	return []string{"iptables-nft-restore", "ip6tables-nft-restore"}
+	return nil
+}
+
+// loadsNft reports whether the backend's files are nft scripts, which
+// nftables.service loads, rather than restore files.
+func loadsNft(backend string) bool {
+	return slices.Contains(Loaders(backend), "nft")
 }
 
 func loaderPackage(bin string) string {

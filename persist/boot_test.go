@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/testenv"
 	"github.com/ruleshift/ruleshift/persist"
 )
@@ -204,7 +205,7 @@ func prepareRoot(t *testing.T, root string, c bootCase) {
 // The tools run chrooted with the root's /proc mounted in the mount
 // namespace ip netns exec makes, so iptables-legacy-save sees the tables;
 // the mount goes away with it.
-func expectedDump(t *testing.T, root string, r *persist.Rendered) string {
+func expectedDump(t *testing.T, root string, r backends.Files) string {
 	t.Helper()
 	ns := testenv.NewNetns(t, "rsboot")
 	script := "set -e\nmount -t proc proc \"$1/proc\"\n"
@@ -215,15 +216,8 @@ func expectedDump(t *testing.T, root string, r *persist.Rendered) string {
 		t.Cleanup(func() { os.Remove(filepath.Join(root, "tmp", file)) })
 		script += "chroot \"$1\" " + strings.Join(loader, " ") + " /tmp/" + file + "\n"
 	}
-	if v := r.Variant(); v != nil {
-		if r.V4 != "" {
-			write("rs-expected.v4", r.V4, v.Restore[0])
-		}
-		if r.V6 != "" {
-			write("rs-expected.v6", r.V6, v.Restore[1])
-		}
-	} else {
-		write("rs-expected.nft", r.NFT, "nft", "-f")
+	for _, f := range r.Of(backends.RoleRules) {
+		write("rs-expected-"+f.Name, f.Text, f.Loader...)
 	}
 	script += "chroot \"$1\" /usr/local/sbin/rs-dump\n"
 	out, err := ns.Run(nil, "sh", "-c", script, "sh", root)

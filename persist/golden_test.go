@@ -6,9 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	// The backends persist renders with register themselves.
+	_ "github.com/ruleshift/ruleshift/backends/iptables"
+	_ "github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/persist"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -318,7 +322,7 @@ func TestHowtoScript(t *testing.T) {
 	for _, b := range []string{"nftables", "iptables-nft", "iptables-legacy"} {
 		a, _ := persist.Render(fromScript, b)
 		c, _ := persist.Render(fromSave, b)
-		if *a != *c {
+		if !reflect.DeepEqual(a, c) || len(a) == 0 {
 			t.Errorf("%s: egress.sh and egress.v4/v6 render differently", b)
 		}
 	}

@@ -1,15 +1,16 @@
 package persist
 
+import "github.com/ruleshift/ruleshift/translate/ir"
+
 // planIPTablesServices writes /etc/sysconfig/iptables and ip6tables, mode
 // 0600 as iptables.init save leaves them, and enables iptables.service and
 // ip6tables.service. A family without rules keeps its service as it is:
 // enabling it would load the package's sample reject-all-but-ssh file.
 func planIPTablesServices(e *Env) (*Plan, error) {
 	p := &Plan{}
-	r := e.Rules
 	for _, fam := range []struct{ file, unit, text string }{
-		{"/etc/sysconfig/iptables", "iptables.service", r.V4},
-		{"/etc/sysconfig/ip6tables", "ip6tables.service", r.V6},
+		{"/etc/sysconfig/iptables", "iptables.service", familyText(e.Rules, ir.IPv4)},
+		{"/etc/sysconfig/ip6tables", "ip6tables.service", familyText(e.Rules, ir.IPv6)},
 	} {
 		if fam.text == "" {
 			p.notef("the input has no rules for %s: %s and %s stay as they are", famName(fam.file), fam.file, fam.unit)

@@ -3,7 +3,9 @@ package persist
 import (
 	"path"
 
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/distros"
+	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
 // nfpDir is netfilter-persistent's fixed directory; the paths are not
@@ -16,8 +18,7 @@ const nfpDir = "/etc/iptables"
 // Choose checked against the backend).
 func planNetfilterPersistent(e *Env) (*Plan, error) {
 	p := &Plan{}
-	r := e.Rules
-	for _, fam := range []struct{ name, text string }{{"rules.v4", r.V4}, {"rules.v6", r.V6}} {
+	for _, fam := range []struct{ name, text string }{{"rules.v4", familyText(e.Rules, ir.IPv4)}, {"rules.v6", familyText(e.Rules, ir.IPv6)}} {
 		f := path.Join(nfpDir, fam.name)
 		if fam.text != "" {
 			// 0640 is what `netfilter-persistent save` leaves.
@@ -29,7 +30,7 @@ func planNetfilterPersistent(e *Env) (*Plan, error) {
 		}
 	}
 	p.Services = append(p.Services, Service{"netfilter-persistent.service", Enable})
-	if e.Facts.Units["nftables.service"].Enabled && r.Backend == distros.BackendIPTNFT {
+	if e.Facts.Units["nftables.service"].Enabled && e.Choice.Backend == distros.BackendIPTNFT {
 		p.notef("nftables.service is enabled too: a `flush ruleset` in /etc/nftables.conf removes these iptables-nft rules whenever nftables.service starts after them or is reloaded")
 	}
 	p.notef("`netfilter-persistent save` overwrites %s with the running rules", nfpDir)
@@ -41,4 +42,13 @@ func famName(file string) string {
 		return "IPv6"
 	}
 	return "IPv4"
+}
+
+// familyText is the rules of a family as its restore tool loads them; ""
+// when the input has none.
+func familyText(fs backends.Files, f ir.Family) string {
+	if file := fs.Family(f); file != nil {
+		return file.Text
+	}
+	return ""
 }

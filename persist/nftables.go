@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/ruleshift/ruleshift/backends"
 )
 
 // planNFTables writes ruleshift's nft file (it replaces only ruleshift's
@@ -14,7 +16,11 @@ import (
 func planNFTables(e *Env) (*Plan, error) {
 	prof := e.Choice.Profile
 	p := &Plan{}
-	p.file(prof.NFTablesFile, e.Rules.NFT, ruleFileMode)
+	rules := e.Rules.Of(backends.RoleRules)
+	if len(rules) != 1 {
+		return nil, fmt.Errorf("internal error: the nftables method loads one nft script, the %s backend rendered %d files", e.Choice.Backend, len(rules))
+	}
+	p.file(prof.NFTablesFile, rules[0].Text, ruleFileMode)
 	include := fmt.Sprintf("include %q", prof.NFTablesFile)
 	data, mode, exists, err := readRoot(e.Root, prof.NFTablesConf)
 	if err != nil {

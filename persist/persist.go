@@ -13,6 +13,8 @@ import (
 
 // Options is one persist or unpersist request.
 type Options struct {
+	// Policy is what --warn and --error make of the render's diagnostics.
+	Policy diag.Policy
 	// Root is the directory to install under; "/" is the running system,
 	// where services change through systemctl.
 	Root string
@@ -83,6 +85,9 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 		return d, nil, nil, planUFW(nil)
 	}
 	rules, diags := Render(rs, d.Choice.Backend)
+	// Rules with errors are not in the rendered files: the policy says
+	// whether that is acceptable (--warn unsupported) or an error.
+	o.Policy.Apply(diags)
 	if diags.HasErrors() {
 		return d, nil, diags, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/distros"
 )
 
@@ -64,7 +65,7 @@ type Env struct {
 	Root   fs.FS
 	Facts  *distros.Facts
 	Choice *distros.Choice
-	Rules  *Rendered
+	Rules  backends.Files
 }
 
 // StopError means persist must not go on (ufw owns the firewall).

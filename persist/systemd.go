@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/distros"
 )
 
@@ -45,18 +46,8 @@ func planSystemd(e *Env) (*Plan, error) {
 	p := &Plan{}
 	start := ownRules(p, e)
 	var stop []string
-	r := e.Rules
-	if r.Backend == distros.BackendNFTables {
-		f := path.Join(OwnDir, "stop.nft")
-		p.file(f, r.NFTStop, ruleFileMode)
-		stop = append(stop, loader(e, "nft")+" -f "+f)
-	} else {
-		v := r.Variant()
-		for _, fam := range families(r) {
-			f := path.Join(OwnDir, strings.Replace(fam.file, "rules", "stop", 1))
-			p.file(f, fam.stop, ruleFileMode)
-			stop = append(stop, loader(e, v.Restore[fam.index])+" "+f)
-		}
+	for _, f := range e.Rules.Of(backends.RoleStop) {
+		stop = append(stop, ownFile(p, e, f))
 	}
 	var b strings.Builder
 	b.WriteString(unitHead)

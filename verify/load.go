@@ -1,15 +1,15 @@
 package verify
 
 import (
+	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends"
 	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
-	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/diag"
-	iptfront "github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -51,39 +51,38 @@ type Side struct {
 	// gives the interfaces, addresses and ports to probe (see UseModelOf).
 	NftFile bool
 
-	saves map[ir.Family]string
+	saves   map[ir.Family]string
+	backend backends.Backend
 }
 
-// Prepare renders the side's rules for its backend. Rules the backend
+// Prepare checks the side's rules for its backend. Rules the backend
 // cannot express are errors, as in translate.
 func (s *Side) Prepare() *diag.List {
 	d := &diag.List{}
-	switch {
-	case s.NftFile:
+	if s.NftFile {
 		if s.Backend != NFTables || s.Raw == nil {
 			d.Errorf(ir.Pos{File: s.Label}, "an nftables file is loaded with nft -f: it needs the nftables backend")
 		}
 		return d
 	}
-	switch s.Backend {
-	case NFTables:
-		// Rendered for its diagnostics only: load applies over netlink.
-		_, rd := nftables.Render(s.Rules, nftables.Options{})
-		d.Add(rd)
-	case IPTablesLegacy, IPTablesNFT:
+	b, err := backends.Get(string(s.Backend))
+	if err != nil {
+		d.Errorf(ir.Pos{}, "%v", err)
+		return d
+	}
+	s.backend = b
+	if s.Backend != NFTables {
+		// The families loaded, whose save tools list the counters.
 		s.saves = map[ir.Family]string{}
 		if s.Raw != nil {
-			s.saves[s.RawFamily] = iptfront.Undamaged(s.Raw)
-			break
+			s.saves[s.RawFamily] = netfilter.Undamaged(s.Raw)
+			return d
 		}
 		for _, f := range s.Rules.Families() {
-			text, rd := ipbackend.Render(s.Rules, f, s.Backend.variant(), ipbackend.Options{})
-			d.Add(rd)
-			s.saves[f] = text
+			s.saves[f] = ""
 		}
-	default:
-		d.Errorf(ir.Pos{}, "unknown backend %q (want nftables, iptables-legacy or iptables-nft)", s.Backend)
 	}
+	d.Add(b.Check(s.Rules))
 	return d
 }
 
@@ -147,16 +146,13 @@ func (s *Side) load(name, ns string) error {
 		}
 		return nil
 	}
-	if s.Backend == NFTables {
-		// Loaded as ruleshift apply loads it: over netlink, in one
-		// transaction, with apply's fallback to nft -f for statements
-		// the netlink encoder does not cover.
-		o := nftables.ApplyOptions{NetNS: filepath.Join(netnsDir, ns)}
-		if p, err := exec.LookPath("nft"); err == nil {
-			o.Nft = p
-		}
-		if _, err := nftables.Apply(s.Rules, o); err != nil {
-			return &loadError{name, "netlink apply", err.Error()}
+	if s.Raw == nil {
+		// Loaded as ruleshift apply loads it, by the backend's own Apply
+		// (for nftables: over netlink, in one transaction, with apply's
+		// fallback to nft -f), so that verify proves what apply loads.
+		o := backends.ApplyOptions{NetNS: filepath.Join(netnsDir, ns)}
+		if _, err := s.backend.Apply(context.Background(), s.Rules, o); err != nil {
+			return &loadError{name, s.backend.Name() + " apply", err.Error()}
 		}
 		return nil
 	}

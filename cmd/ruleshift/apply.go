@@ -1,15 +1,14 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
-	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/distros"
 	"github.com/ruleshift/ruleshift/internal/pending"
@@ -20,7 +19,7 @@ import (
 
 type applyCmd struct {
 	inputFlags
-	Backend  string        `help:"Where to load: auto, nftables (netlink), iptables-legacy or iptables-nft (restore tools)." enum:"auto,nftables,iptables-legacy,iptables-nft" default:"auto"`
+	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${backends_text}." enum:"auto,${backends}" default:"auto"`
 	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
 	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
 	StateDir string        `help:"Directory for the state of an apply waiting for confirmation." default:"/run/ruleshift" hidden:""`
@@ -45,25 +44,33 @@ func (c *applyCmd) Run(e *env) error {
 	if f := c.family(); f != 0 {
 		rs = onlyFamily(rs, f)
 	}
-	backend, why := c.Backend, "chosen with --backend"
-	if backend == "auto" {
-		backend, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe, kernelTables)
+	name, why := c.Backend, "chosen with --backend"
+	if name == "auto" {
+		name, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe, kernelTables)
 	}
-	fmt.Fprintf(e.stderr, "backend: %s (%s)\n", backend, why)
-	// nftables reports its diagnostics while it compiles (rendering the
-	// whole script first would double the work on large rulesets).
-	if backend != distros.BackendNFTables || c.DryRun {
-		if err := checkRender(e, rs, backend); err != nil {
-			return err
+	b, err := backend(name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "backend: %s (%s)\n", name, why)
+	// Apply checks as it loads (rendering the whole ruleset first would
+	// double the work on large rulesets); a dry run and --confirm, which
+	// do more before loading, check first.
+	// --warn unsupported needs the rules to leave out before loading.
+	if c.DryRun || c.Confirm > 0 || e.policy.Downgrades() {
+		d := b.Check(rs)
+		if err := report(e, d); err != nil {
+			return fail(exitRules, "%d error(s) for %s; nothing was loaded", len(d.Errors()), name)
 		}
+		rs = diag.LeaveOut(rs, d)
 	}
 	if c.DryRun {
-		return dryRun(e, rs, backend)
+		return dryRun(e, rs, b)
 	}
 	if c.Confirm > 0 {
-		return c.applyConfirmed(e, rs, backend)
+		return c.applyConfirmed(e, rs, b)
 	}
-	return load(e, rs, backend)
+	return load(e, rs, b)
 }
 
 // kernelTables lists the kernel's nftables tables for apply's backend
@@ -128,84 +135,26 @@ func onlyFamily(rs *ir.Ruleset, f ir.Family) *ir.Ruleset {
 	return out
 }
 
-// checkRender prints the renderer's diagnostics and stops on errors, before
-// anything touches the kernel.
-func checkRender(e *env, rs *ir.Ruleset, backend string) error {
-	diags := &diag.List{}
-	if backend == distros.BackendNFTables {
-		_, d := nftables.Render(rs, nftables.Options{})
-		diags.Add(d)
-	} else {
-		for _, f := range rs.Families() {
-			_, d := ipbackend.Render(rs, f, variantOf(backend), ipbackend.Options{})
-			diags.Add(d)
-		}
-	}
-	if err := report(e, diags); err != nil {
-		return fail(exitRules, "%d error(s) for %s; nothing was loaded", len(diags.Errors()), backend)
-	}
-	return nil
-}
-
 // load puts the ruleset into the kernel and says what it replaced.
-func load(e *env, rs *ir.Ruleset, backend string) error {
-	if backend == distros.BackendNFTables {
-		return loadNft(e, rs)
-	}
-	v := variantOf(backend)
-	res, err := ipbackend.Apply(rs, v)
-	if err != nil {
-		return systemError(err)
-	}
-	tools := v.RestoreCommand(ir.IPv4)
-	if len(rs.Families()) == 2 {
-		tools += " and " + v.RestoreCommand(ir.IPv6)
-	}
-	fmt.Fprintf(e.stderr, "loaded %d rules with %s: replaced every chain of the tables %s; other tables are untouched\n",
-		res.Rules, tools, strings.Join(res.Replaced, ", "))
-	return nil
-}
-
-func loadNft(e *env, rs *ir.Ruleset) error {
-	o := nftables.ApplyOptions{}
-	if p, err := exec.LookPath("nft"); err == nil {
-		o.Nft = p
-	}
-	res, err := nftables.Apply(rs, o)
-	if res != nil {
+func load(e *env, rs *ir.Ruleset, b backends.Backend) error {
+	res, err := b.Apply(context.Background(), rs, backends.ApplyOptions{})
+	if res != nil && res.Diags != nil {
 		if rerr := report(e, res.Diags); rerr != nil {
-			return fail(exitRules, "%d error(s) for nftables; nothing was loaded", len(res.Diags.Errors()))
+			return fail(exitRules, "%d error(s) for %s; nothing was loaded", len(res.Diags.Errors()), b.Name())
 		}
 	}
-	if res != nil && res.Fallback != "" {
-		fmt.Fprintf(e.stderr, "note: %s\nnote: that statement is not covered by the netlink loader: loading with nft -f in one transaction instead\n", res.Fallback)
+	if res != nil {
+		for _, n := range res.Notes {
+			fmt.Fprintf(e.stderr, "note: %s\n", n)
+		}
 	}
 	if err != nil {
 		return systemError(err)
 	}
-	fmt.Fprintf(e.stderr, "loaded %d rules (%s) into %s in one transaction; only ruleshift's own tables were replaced\n",
-		res.Rules, res.Method, strings.Join(res.Added, ", "))
-	if len(res.Removed) > 0 {
-		fmt.Fprintf(e.stderr, "removed ruleshift tables the input no longer defines: %s\n", strings.Join(res.Removed, ", "))
+	for _, l := range res.Summary {
+		fmt.Fprintln(e.stderr, l)
 	}
 	return nil
-}
-
-// variantOf maps an iptables backend name to its variant.
-func variantOf(backend string) *ipbackend.Variant {
-	if backend == distros.BackendLegacy {
-		return ipbackend.Legacy
-	}
-	return ipbackend.NFT
-}
-
-// systemError gives kernel and tool refusals exit code 4 and render
-// errors exit code 1.
-func systemError(err error) error {
-	if errors.Is(err, nftables.ErrRender) || errors.Is(err, ipbackend.ErrRender) {
-		return fail(exitRules, "%v", err)
-	}
-	return fail(exitSystem, "%v", err)
 }
 
 func (c *confirmCmd) Run(e *env) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,9 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
-	"github.com/ruleshift/ruleshift/backends/nftables"
-	"github.com/ruleshift/ruleshift/distros"
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/pending"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"golang.org/x/term"
@@ -34,14 +33,14 @@ type watchCmd struct {
 
 const resultConfirmed = "confirmed"
 
-func (c *applyCmd) applyConfirmed(e *env, rs *ir.Ruleset, backend string) error {
+func (c *applyCmd) applyConfirmed(e *env, rs *ir.Ruleset, b backends.Backend) error {
 	key, err := pending.Key()
 	if err != nil {
 		return fail(exitSystem, "%v", err)
 	}
 	p := pending.For(c.StateDir, key)
-	st := &pending.State{Backend: backend, Deadline: time.Now().Add(c.Confirm), ApplyPID: os.Getpid()}
-	if err := saveCurrent(st, rs, backend); err != nil {
+	st := &pending.State{Backend: b.Name(), Deadline: time.Now().Add(c.Confirm), ApplyPID: os.Getpid()}
+	if st.Snapshot, err = b.Snapshot(context.Background(), rs, backends.ApplyOptions{}); err != nil {
 		return fail(exitSystem, "save the current ruleset: %v", err)
 	}
 	if err := pending.Write(p, st); err != nil {
@@ -53,44 +52,18 @@ func (c *applyCmd) applyConfirmed(e *env, rs *ir.Ruleset, backend string) error 
 		return fail(exitSystem, "start the rollback watcher: %v", err)
 	}
 	fmt.Fprintf(e.stderr, "saved the current ruleset of %s; rollback watcher started (%s)\n", describeSaved(st), how)
-	if err := load(e, rs, backend); err != nil {
+	if err := load(e, rs, b); err != nil {
 		pending.Cancel(p)
 		return err
 	}
 	return waitConfirm(e, p, st.Deadline)
 }
 
-// saveCurrent stores what the apply will replace.
-func saveCurrent(st *pending.State, rs *ir.Ruleset, backend string) error {
-	if backend == distros.BackendNFTables {
-		snap, err := nftables.TakeSnapshot("", rs.Families())
-		if err != nil {
-			return err
-		}
-		st.Nft, _ = snap.MarshalBinary()
-		st.Tables = snap.Tables()
-		return nil
-	}
-	saved, err := ipbackend.SaveTouched(rs, variantOf(backend))
-	if err != nil {
-		return err
-	}
-	st.Ipt, st.IptNew = map[string]string{}, map[string][]string{}
-	for f, text := range saved.Text {
-		st.Ipt[familyFlag(f)] = text
-		st.IptNew[familyFlag(f)] = saved.New[f]
-		for _, t := range ipbackend.TouchedTables(rs, f) {
-			st.Tables = append(st.Tables, familyFlag(f)+" "+t)
-		}
-	}
-	return nil
-}
-
 func describeSaved(st *pending.State) string {
-	if len(st.Tables) == 0 {
+	if len(st.Tables()) == 0 {
 		return "no tables (none was loaded: a rollback removes what this apply adds)"
 	}
-	return strings.Join(st.Tables, ", ")
+	return strings.Join(st.Tables(), ", ")
 }
 
 // startWatcher re-executes ruleshift detached from this process.
@@ -235,34 +208,13 @@ func (c *watchCmd) Run(e *env) error {
 		return nil
 	}
 	msg := "not confirmed in time: the previous ruleset was restored (" + describeSaved(st) + ")"
-	if err := rollback(st); err != nil {
+	if err := pending.Rollback(context.Background(), st); err != nil {
 		msg = "not confirmed in time, and the rollback failed: " + err.Error()
 	}
 	logf("%s", msg)
 	pending.SetResult(p, msg)
 	os.Remove(p.Rolling)
 	return nil
-}
-
-// rollback restores the saved state.
-func rollback(st *pending.State) error {
-	if st.Backend == distros.BackendNFTables {
-		var snap nftables.Snapshot
-		if err := snap.UnmarshalBinary(st.Nft); err != nil {
-			return err
-		}
-		return snap.Restore("")
-	}
-	saved := &ipbackend.Saved{Variant: variantOf(st.Backend), Text: map[ir.Family]string{}, New: map[ir.Family][]string{}}
-	for name, text := range st.Ipt {
-		f := ir.IPv4
-		if name == "ipv6" {
-			f = ir.IPv6
-		}
-		saved.Text[f] = text
-		saved.New[f] = st.IptNew[name]
-	}
-	return saved.Restore()
 }
 
 // watchLog appends to a log beside the state: the watcher has no terminal.

@@ -47,7 +47,7 @@ type cli struct {
 	Version   kong.VersionFlag `help:"Print the version and exit."`
 	Warn      []string         `help:"Turn errors of class CODE into warnings; the rules they name are left out (only: unsupported). Repeatable." placeholder:"CODE"`
 	Error     []string         `help:"Turn warnings of class CODE into errors (\"all\" for every warning). Repeatable." placeholder:"CODE"`
-	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to nftables, iptables-legacy or iptables-nft."`
+	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to ${backends_text}."`
 	Apply     applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`
 	Confirm   confirmCmd       `cmd:"" help:"Keep the ruleset of an apply --confirm that is waiting in this network namespace."`
 	Watch     watchCmd         `cmd:"" name:"__watch" hidden:"" help:"Internal: the rollback watcher of apply --confirm."`
@@ -77,6 +77,7 @@ func run(args []string, e *env) int {
 		kong.Description("Convert, apply and persist firewall rules across iptables, nftables and ufw."),
 		kong.UsageOnError(),
 		kong.Vars{"version": version},
+		backendVars(),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.BindTo(e, (*env)(nil)),

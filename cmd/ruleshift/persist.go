@@ -18,7 +18,7 @@ type persistCmd struct {
 	rootFlag
 	Distro  string `help:"Distribution: auto (from DIR/etc/os-release) or ID[:VERSION], such as ubuntu:24.04, debian:12, rhel:9 or fedora." default:"auto"`
 	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables or systemd." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd" default:"auto"`
-	Backend string `help:"What loads them: auto, nftables, iptables (the variant iptables runs there), iptables-nft or iptables-legacy." enum:"auto,nftables,iptables,iptables-nft,iptables-legacy" default:"auto"`
+	Backend string `help:"What loads them: auto, iptables (the variant iptables runs there), ${backends_text}." enum:"auto,iptables,${backends}" default:"auto"`
 	DryRun  bool   `help:"Print the plan (a diff per file, each service change) and write nothing."`
 	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
 }
@@ -35,7 +35,7 @@ func (c *persistCmd) Run(e *env) error {
 	}
 	_, _, diags, err := persist.Persist(rs, persist.Options{
 		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
-		Force: c.Force, DryRun: c.DryRun, Probe: liveProbe, Out: e.stdout,
+		Force: c.Force, DryRun: c.DryRun, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
 	})
 	if diags != nil {
 		if rerr := report(e, diags); rerr != nil {

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	ipbackend "github.com/ruleshift/ruleshift/backends/iptables"
-	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -52,8 +51,8 @@ func (f *inputFlags) resolver(e *env) (iptables.Resolver, error) {
 
 type translateCmd struct {
 	inputFlags
-	To     string `help:"Output: nftables, iptables-legacy or iptables-nft." enum:"nftables,iptables-legacy,iptables-nft" default:"nftables"`
-	Output string `short:"o" help:"Write to FILE instead of standard output; for iptables output, a directory (ending in /) gets rules.v4 and rules.v6." placeholder:"FILE"`
+	To     string `help:"Output: ${backends_text}." enum:"${backends}" default:"nftables"`
+	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6 for iptables)." placeholder:"FILE"`
 }
 
 func (f *inputFlags) family() ir.Family {
@@ -136,46 +135,34 @@ func (c *translateCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	b, err := backend(c.To)
+	if err != nil {
+		return err
+	}
 	out := map[string]string{} // file name -> contents; "" key is stdout
-	diags := &diag.List{}
-	switch c.To {
-	case "nftables":
-		var fams []ir.Family
-		if f := c.family(); f != 0 {
-			fams = []ir.Family{f}
+	o := backends.RenderOptions{Header: true}
+	if f := c.family(); f != 0 {
+		o.Families = []ir.Family{f}
+	}
+	toDir := strings.HasSuffix(c.Output, "/") || isDir(c.Output)
+	o.EveryFile = toDir
+	files, diags := b.Render(rs, o)
+	rules := files.Of(backends.RoleRules)
+	if toDir {
+		for _, f := range rules {
+			out[filepath.Join(c.Output, f.Name)] = f.Text
 		}
-		text, d := nftables.Render(rs, nftables.Options{Families: fams})
-		diags.Add(d)
-		out[""] = text
-	default:
-		v := ipbackend.Legacy
-		if c.To == "iptables-nft" {
-			v = ipbackend.NFT
-		}
-		if strings.HasSuffix(c.Output, "/") || isDir(c.Output) {
-			for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
-				text, d := ipbackend.Render(rs, f, v, ipbackend.Options{Header: true})
-				diags.Add(d)
-				out[filepath.Join(c.Output, map[ir.Family]string{ir.IPv4: "rules.v4", ir.IPv6: "rules.v6"}[f])] = text
-			}
-			break
-		}
-		f := c.family()
-		fams := rs.Families()
-		if f == 0 {
-			f = ir.IPv4
-			if len(fams) == 1 {
-				f = fams[0]
+	} else if len(rules) > 0 {
+		// One output takes one file, the first; the families of the
+		// others are named, not silently left out.
+		out[""] = rules[0].Text
+		if f := rules[0].Family; f != 0 {
+			for _, other := range rs.Families() {
+				if other != f {
+					diags.Report(diag.LeftOut, ir.Pos{}, "the input also has %s rules, which this output leaves out: use --family %s, or -o DIR/ for both", other, familyFlag(other))
+				}
 			}
 		}
-		for _, other := range fams {
-			if other != f {
-				diags.Report(diag.LeftOut, ir.Pos{}, "the input also has %s rules, which this output leaves out: use --family %s, or -o DIR/ for both", other, familyFlag(other))
-			}
-		}
-		text, d := ipbackend.Render(rs, f, v, ipbackend.Options{Header: true})
-		diags.Add(d)
-		out[""] = text
 	}
 	if err := report(e, diags); err != nil {
 		return err

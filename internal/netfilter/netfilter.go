@@ -6,6 +6,8 @@
 // without importing an input.
 package netfilter
 
+import "strings"
+
 // builtinChains lists each table's built-in chains in kernel hook order.
 var builtinChains = map[string][]string{
 	"filter":   {"INPUT", "FORWARD", "OUTPUT"},
@@ -33,3 +35,25 @@ var saveProtoNames = map[uint8]string{
 
 // ProtoName returns iptables' canonical name for a protocol number, or "".
 func ProtoName(n uint8) string { return saveProtoNames[n] }
+
+// Undamaged is a save file as the restore tool takes it, with only the damage
+// the iptables frontend's ParseSave reads past (with a warning) and iptables-restore 1.8.9 refuses taken away: CR
+// LF line ends, indented lines, lines of blanks, blanks after COMMIT, and a
+// missing last line end (which iptables-legacy-restore needs after
+// COMMIT). None of these changes what a rule says.
+func Undamaged(raw []byte) string {
+	var b strings.Builder
+	b.Grow(len(raw) + 1)
+	text := string(raw)
+	for len(text) > 0 {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
+		if strings.TrimRight(line, " \t") == "COMMIT" {
+			line = "COMMIT"
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -12,6 +12,7 @@
 package pending
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
 )
 
@@ -27,23 +29,39 @@ import (
 // the kernel ruleset is gone anyway.
 const DefaultDir = "/run/ruleshift"
 
-// State is what the watcher needs to roll back.
+// State is what the watcher needs to roll back. It names the backend, not
+// a kind of snapshot: the watcher finds the backend in the registry
+// (package backends) and hands the snapshot back to it.
 type State struct {
 	Backend  string    `json:"backend"`
 	Deadline time.Time `json:"deadline"`
-	// Tables names what was saved, for messages.
-	Tables []string `json:"tables"`
-	// Nft is an nftables snapshot (backends/nftables.Snapshot).
-	Nft []byte `json:"nft,omitempty"`
-	// Ipt holds iptables save output per family ("ipv4", "ipv6").
-	Ipt map[string]string `json:"ipt,omitempty"`
-	// IptNew names, per family, the touched iptables tables that did not
-	// exist: a rollback removes (iptables-nft) or resets them.
-	IptNew map[string][]string `json:"ipt_new,omitempty"`
+	// Snapshot is what the backend saved before the apply.
+	Snapshot *backends.Snapshot `json:"snapshot"`
 	// ApplyPID is the apply process, for messages.
 	ApplyPID int `json:"apply_pid"`
 	// WatcherPID is set by the watcher when it starts.
 	WatcherPID int `json:"watcher_pid,omitempty"`
+}
+
+// Tables names what was saved, for messages.
+func (s *State) Tables() []string {
+	if s.Snapshot == nil {
+		return nil
+	}
+	return s.Snapshot.Tables
+}
+
+// Rollback puts the saved state back with the backend that saved it, in
+// the network namespace the process runs in.
+func Rollback(ctx context.Context, s *State) error {
+	b, err := backends.Get(s.Backend)
+	if err != nil {
+		return err
+	}
+	if s.Snapshot == nil {
+		return fmt.Errorf("the state of the %s apply holds no snapshot", s.Backend)
+	}
+	return b.Restore(ctx, s.Snapshot, backends.ApplyOptions{})
 }
 
 // Key names the network namespace this process runs in.

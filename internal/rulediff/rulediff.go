@@ -3,7 +3,7 @@
 // (iptables-save, nft list table), cut into chains and compared chain by
 // chain as multisets: reordering within a chain is not reported, which keeps
 // the comparison linear on rulesets of 100,000 rules. Everything but
-// NftSides (scratch.go) is pure.
+// Sides (scratch.go) is pure.
 package rulediff
 
 import (

@@ -1,25 +1,25 @@
 package rulediff
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
-	"strings"
 
-	"github.com/ruleshift/ruleshift/backends/nftables"
+	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"golang.org/x/sys/unix"
 )
 
-// NftSides lists ruleshift's nft tables (of the families rs holds) now and
-// as they would be after loading rs. The new side is loaded into a scratch
-// network namespace and both sides are listed by nft, so that they are in
-// the same canonical form and the kernel has checked the new one.
-func NftSides(rs *ir.Ruleset) (old, new Chains, err error) {
-	nft, err := exec.LookPath("nft")
-	if err != nil {
-		return nil, nil, fmt.Errorf("the comparison lists rules with nft, which is not installed")
+// Sides lists what applying rs with backend b replaces, now and as it
+// would be after the apply. The new side is loaded with the backend's own
+// Apply into a scratch network namespace and both sides are listed by the
+// backend's tool, so that they are in the same canonical form and the
+// kernel has checked the new one.
+func Sides(ctx context.Context, b backends.Backend, rs *ir.Ruleset) (old, new Chains, err error) {
+	l, ok := b.(backends.Lister)
+	if !ok {
+		return nil, nil, fmt.Errorf("the %s backend cannot list what it loaded", b.Name())
 	}
 	scratch, err := scratchNetns()
 	if err != nil {
@@ -27,51 +27,33 @@ func NftSides(rs *ir.Ruleset) (old, new Chains, err error) {
 	}
 	defer scratch.Close()
 	path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), scratch.Fd())
-	if _, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: path, Nft: nft}); err != nil {
+	if _, err := b.Apply(ctx, rs, backends.ApplyOptions{NetNS: path}); err != nil {
 		return nil, nil, fmt.Errorf("the new ruleset does not load: %w", err)
 	}
 	old, new = Chains{}, Chains{}
-	if err := listOwn(old, rs, nft, ""); err != nil {
-		return nil, nil, err
-	}
-	if err := listOwn(new, rs, nft, path); err != nil {
-		return nil, nil, err
+	for _, side := range []struct {
+		c     Chains
+		netns string
+	}{{old, ""}, {new, path}} {
+		ls, err := l.List(ctx, rs, backends.ApplyOptions{NetNS: side.netns})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range ls {
+			side.c.Add(x)
+		}
 	}
 	return old, new, nil
 }
 
-// listOwn adds ruleshift's tables of rs's families in the network
-// namespace netns ("" for the current one) to out.
-func listOwn(out Chains, rs *ir.Ruleset, nft, netns string) error {
-	tables, err := nftables.ListTables(netns)
-	if err != nil {
-		return err
+// Add adds a backend's listing in the form its tool printed.
+func (c Chains) Add(l backends.Listing) {
+	switch l.Format {
+	case backends.SaveFormat:
+		c.AddSave(l.Key, l.Text)
+	case backends.NftFormat:
+		c.AddNft(l.Key, l.Text)
 	}
-	for _, t := range tables {
-		if !strings.HasPrefix(t.Name, nftables.TablePrefix) || !hasFamily(rs, t.Family) {
-			continue
-		}
-		args := []string{"list", "table", t.Family, t.Name}
-		cmd := exec.Command(nft, args...)
-		if netns != "" {
-			cmd = exec.Command("nsenter", append([]string{"--net=" + netns, nft}, args...)...)
-		}
-		listing, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("nft list table %s %s: %v", t.Family, t.Name, err)
-		}
-		out.AddNft(t.Family+" "+t.Name, string(listing))
-	}
-	return nil
-}
-
-func hasFamily(rs *ir.Ruleset, fam string) bool {
-	for _, f := range rs.Families() {
-		if f.String() == fam {
-			return true
-		}
-	}
-	return false
 }
 
 // scratchNetns creates a network namespace held only by the returned

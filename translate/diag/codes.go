@@ -126,6 +126,10 @@ func codeList(keep func(CodeInfo) bool) string {
 	return strings.Join(s, ", ")
 }
 
+// Downgrades reports whether the policy turns some errors into warnings,
+// so that a caller must find the rules to leave out before loading.
+func (p Policy) Downgrades() bool { return len(p.warn) > 0 }
+
 // LeaveOut returns rs without the rules whose errors the policy turned
 // into warnings (Apply must have run), sharing everything else with rs.
 func LeaveOut(rs *ir.Ruleset, l *List) *ir.Ruleset {

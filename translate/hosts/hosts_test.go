@@ -27,8 +27,8 @@ func TestParseAndLookup(t *testing.T) {
 		warns = append(warns, x.String())
 	}
 	want := []string{
-		`hosts:7:1: warning: skipping line: "bogus" is not an IP address`,
-		`hosts:8:1: warning: skipping line: address 203.0.113.9 has no host name`,
+		`hosts:7:1: warning: skipping line: "bogus" is not an IP address [input-form]`,
+		`hosts:8:1: warning: skipping line: address 203.0.113.9 has no host name [input-form]`,
 	}
 	if !reflect.DeepEqual(warns, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))

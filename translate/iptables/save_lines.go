@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -183,24 +184,7 @@ func clip(s string) string {
 	return s
 }
 
-// Undamaged is a save file as the restore tool takes it, with only the damage
-// ParseSave reads past (with a warning) and iptables-restore 1.8.9 refuses taken away: CR
-// LF line ends, indented lines, lines of blanks, blanks after COMMIT, and a
-// missing last line end (which iptables-legacy-restore needs after
-// COMMIT). None of these changes what a rule says.
-func Undamaged(raw []byte) string {
-	var b strings.Builder
-	b.Grow(len(raw) + 1)
-	text := string(raw)
-	for len(text) > 0 {
-		line, rest, _ := strings.Cut(text, "\n")
-		text = rest
-		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
-		if strings.TrimRight(line, " \t") == "COMMIT" {
-			line = "COMMIT"
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
+// Undamaged is a save file as the restore tool takes it: see
+// netfilter.Undamaged, which the backends and verify use without
+// importing this frontend.
+func Undamaged(raw []byte) string { return netfilter.Undamaged(raw) }

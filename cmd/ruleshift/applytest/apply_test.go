@@ -271,3 +271,26 @@ func TestApplyKeepsForeignTables(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyWarnUnsupported: by default a rule the backend cannot load
+// stops apply before the kernel is touched; with --warn unsupported the
+// rest is loaded and that rule is left out, with a warning naming it.
+func TestApplyWarnUnsupported(t *testing.T) {
+	need(t)
+	in := writeFile(t, "w.v6", "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT ! -s ::/0 -j DROP\nCOMMIT\n")
+	ns := testenv.NewNetns(t, "hAw")
+	if r := rs(ns, nil, "apply", "--backend", "iptables-nft", in); r.code != 1 || !strings.Contains(r.stderr, "w.v6:4:1: ") {
+		t.Fatalf("without --warn: exit %d, want 1 naming w.v6:4:1: %s", r.code, r.stderr)
+	}
+	r := rs(ns, nil, "apply", "--warn", "unsupported", "--backend", "iptables-nft", in)
+	if r.code != 0 || !strings.Contains(r.stderr, "w.v6:4:1: warning: ") || !strings.Contains(r.stderr, "the rule is left out") {
+		t.Fatalf("with --warn unsupported: exit %d: %s", r.code, r.stderr)
+	}
+	out, err := ns.Run(nil, "ip6tables-nft-save", "-t", "filter")
+	if err != nil {
+		t.Fatalf("ip6tables-nft-save: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT") || strings.Contains(string(out), "::/0") {
+		t.Errorf("loaded:\n%s\nwant the port 22 rule and not the left-out one", out)
+	}
+}
