@@ -434,7 +434,7 @@ func (w *rw) ctTarget(t *ir.CtTarget) {
 		return
 	}
 	switch {
-	case len(t.ExpEvents) > 0:
+	case t.ExpEvents != 0:
 		w.unsupported("CT --expevents", "nft has no expectation event mask")
 		return
 	case t.Timeout != "":

@@ -73,7 +73,7 @@ func TestConntrackTargetsParse(t *testing.T) {
 		{"-A OUTPUT -j CONNMARK --save-mark --mask 0xff", &ir.ConnMarkTarget{Mode: ir.ConnMarkSave, CtMask: 0xff, NfMask: 0xff}},
 		{"-A OUTPUT -j CONNMARK --restore-mark --ctmask 0xff", &ir.ConnMarkTarget{Mode: ir.ConnMarkRestore, CtMask: 0xff, NfMask: math.MaxUint32}},
 		{"-t raw -A PREROUTING -j CT --notrack --zone-orig 5 --zone-reply mark --ctevents related,new --expevents new",
-			&ir.CtTarget{NoTrack: true, ZoneMark: true, ZoneOrig: true, ZoneReply: true, CtEvents: []string{"new", "related"}, ExpEvents: []string{"new"}}},
+			&ir.CtTarget{NoTrack: true, ZoneMark: true, ZoneOrig: true, ZoneReply: true, CtEvents: ir.CtEventNew | ir.CtEventRelated, ExpEvents: ir.ExpEventNew}},
 		{"-t raw -A PREROUTING -p tcp -j CT --helper ftp --timeout t1", &ir.CtTarget{Helper: "ftp", Timeout: "t1"}},
 		{"-t raw -A PREROUTING -j NOTRACK", &ir.CtTarget{Alias: true, NoTrack: true}},
 	}

@@ -176,10 +176,10 @@ func buildSCTP(c *ctx) ir.Match {
 				c.errorf(o.args[0].Pos, "sctp: --chunk-types takes all, any or only, not %q", o.args[0].Text)
 				continue
 			}
-			m.ChunkMatch, m.NegChunks = how, o.neg
+			m.ChunkMatch, m.NegChunks = ir.SCTPChunkMatch(how), o.neg
 			list := o.args[1].Text
 			if strings.EqualFold(list, "ALL") || strings.EqualFold(list, "NONE") {
-				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: strings.ToUpper(list)})
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: ir.SCTPChunkType(strings.ToUpper(list))})
 				continue
 			}
 			for _, ch := range strings.Split(list, ",") {
@@ -199,7 +199,7 @@ func buildSCTP(c *ctx) ir.Match {
 						break
 					}
 				}
-				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: name, Flags: flags})
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: ir.SCTPChunkType(name), Flags: ir.SCTPChunkFlags(flags)})
 			}
 		}
 	}

@@ -100,6 +100,8 @@ const (
 	CmpGt CmpOp = "gt"
 )
 
+func (o CmpOp) String() string { return string(o) }
+
 // HopLimit is -m ttl (IPv4, V6 false) or -m hl (IPv6). Neg is only
 // possible with CmpEq ("! --ttl-eq", kept by the kernel as "ne").
 type HopLimit struct {
