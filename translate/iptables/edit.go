@@ -219,7 +219,7 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 		for _, ch := range t.Chains {
 			for _, r := range ch.Rules {
 				if j, ok := r.Target.(*ir.Jump); ok && j.Chain == c.Name {
-					r.Target = &ir.Jump{Chain: cmd.NewName, Goto: j.Goto}
+					r.Target = &ir.Jump{At: j.At, Chain: cmd.NewName, Goto: j.Goto}
 				}
 			}
 		}
