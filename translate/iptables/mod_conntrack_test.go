@@ -3,7 +3,6 @@ package iptables
 import (
 	"math"
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -53,7 +52,7 @@ func TestConntrackParse(t *testing.T) {
 			t.Errorf("%s: %s", c.line, err)
 			continue
 		}
-		if got := cmd.Rules[0].Matches[len(cmd.Rules[0].Matches)-1]; !reflect.DeepEqual(got, c.want) {
+		if got := cmd.Rules[0].Matches[len(cmd.Rules[0].Matches)-1]; !ir.Equal(got, c.want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, dumpOne(got), dumpOne(c.want))
 		}
 	}
@@ -83,7 +82,7 @@ func TestConntrackTargetsParse(t *testing.T) {
 			t.Errorf("%s: %s", c.line, err)
 			continue
 		}
-		if got := cmd.Rules[0].Target; !reflect.DeepEqual(got, c.want) {
+		if got := cmd.Rules[0].Target; !ir.Equal(got, c.want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, dumpOne(got), dumpOne(c.want))
 		}
 	}
