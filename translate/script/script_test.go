@@ -172,7 +172,7 @@ var unitCases = []struct {
 		src:   "set -e\niptables -A INPUT -j ACCEPT\niptables -D INPUT 3\niptables -P INPUT DROP\n",
 		opts:  script.Options{AsRun: true},
 		diags: []string{"t.sh:3:1: warning: the script stops here: it runs with set -e and this command fails (status 1), so nothing after it runs or is translated", `t.sh:3:10: warning: index of deletion too big: chain "INPUT" has 1 rule (as run, iptables refuses the command and changes nothing)`},
-		dump:  []string{"chain INPUT (policy ACCEPT)"},
+		dump:  []string{"chain INPUT (filter input 0 policy ACCEPT)"},
 		rules: 1,
 	},
 	{
@@ -198,7 +198,7 @@ var unitCases = []struct {
 		src:   "iptables-restore <<EOF\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -j MASQUERAD\nCOMMIT\n*mangle\n-A INPUT -j ACCEPT\nCOMMIT\nEOF\n",
 		opts:  script.Options{AsRun: true},
 		diags: []string{`t.sh:6:1: warning: target "MASQUERAD" is neither a target iptables knows nor a chain of table nat (did you mean "MASQUERADE"?) (as run, iptables-restore stops here: the tables it committed before this one stay, the rest is not loaded)`},
-		dump:  []string{"table ip filter", "table ip nat\n  chain PREROUTING (policy ACCEPT)\n  chain INPUT (policy ACCEPT)\n  chain OUTPUT (policy ACCEPT)\n  chain POSTROUTING (policy ACCEPT)\n"},
+		dump:  []string{"table ip filter", "table ip nat\n  chain PREROUTING (nat prerouting -100 policy ACCEPT)\n  chain INPUT (nat input 100 policy ACCEPT)\n  chain OUTPUT (nat output -100 policy ACCEPT)\n  chain POSTROUTING (nat postrouting 100 policy ACCEPT)\n"},
 		rules: 1,
 	},
 	{
