@@ -115,8 +115,8 @@ func (w *writer) sctp(m *ir.SCTP) {
 		var cs []string
 		for _, c := range m.Chunks {
 			s := string(c.Name)
-			if c.Flags != "" {
-				s += ":" + string(c.Flags)
+			if c.Flags.Mask != 0 {
+				s += ":" + c.FlagLetters()
 			}
 			cs = append(cs, s)
 		}

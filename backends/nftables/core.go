@@ -168,7 +168,7 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 			w.unsupported("sctp chunk type "+string(c.Name), "nft has no test for it")
 			return
 		}
-		given[string(c.Name)] = string(c.Flags)
+		given[string(c.Name)] = c.FlagLetters()
 	}
 	var parts []string
 	for _, c := range sctpChunkOrder {

@@ -49,3 +49,27 @@ func TestPositions(t *testing.T) {
 		}
 	}
 }
+
+// TestSCTPChunkFlags: flag letters become xt_sctp's mask and value, and
+// print back as iptables-save 1.8.9 does (bit 7 down, whatever the order
+// given): "DATA:eBi,ABORT:t,INIT:-" lists as "DATA:iBe,INIT:-,ABORT:t".
+func TestSCTPChunkFlags(t *testing.T) {
+	cmd, err := parseCT(t, "-A INPUT -p sctp --chunk-types all DATA:eBi,ABORT:t,INIT:-", ir.IPv4)
+	if err != "" {
+		t.Fatal(err)
+	}
+	m := cmd.Rules[0].Matches[1].(*ir.SCTP)
+	want := []ir.SCTPChunk{
+		{Name: ir.ChunkData, Flags: ir.SCTPChunkFlags{Mask: 0x0b, Value: 0x02}},
+		{Name: ir.ChunkAbort, Flags: ir.SCTPChunkFlags{Mask: 0x01}},
+		{Name: ir.ChunkInit, Flags: ir.SCTPChunkFlags{Mask: 0x80}},
+	}
+	if !ir.Equal(m.Chunks, want) || m.ChunkMatch != ir.ChunkMatchAll {
+		t.Fatalf("chunks %+v, want %+v", m.Chunks, want)
+	}
+	for i, s := range []string{"iBe", "t", "-"} {
+		if got := m.Chunks[i].FlagLetters(); got != s {
+			t.Errorf("%s flags print as %q, want %q", m.Chunks[i].Name, got, s)
+		}
+	}
+}

@@ -126,18 +126,45 @@ const (
 
 func (c SCTPChunkType) String() string { return string(c) }
 
-// SCTPChunkFlags are the flag letters of one chunk as written ("I",
-// "bE"): an upper-case letter wants the flag set, a lower-case one clear.
-// Only DATA and I_DATA (IUBE), ABORT and SHUTDOWN_COMPLETE (T) take any;
-// the frontend checks them against the chunk. Kept as the letters given
-// for now because both renderers print them back as written (iptables-save
-// prints them in bit order, IUBE); a mask/value pair is the next step.
-type SCTPChunkFlags string
+// SCTPChunkFlags is the flag test of one chunk as xt_sctp stores it: the
+// chunk's flag bits in Mask must equal those in Value. Mask 0: no test.
+type SCTPChunkFlags struct {
+	Mask, Value uint8
+}
+
+// SCTPFlagLetters are libxt_sctp's flag letters of each chunk type from
+// bit 7 down to bit 0; '-' is a letter too (iptables takes "DATA:-" as
+// "bit 7 clear"). Types not listed take only '-'.
+var SCTPFlagLetters = map[SCTPChunkType]string{
+	ChunkData: "----IUBE", ChunkIData: "----IUBE", ChunkAbort: "-------T", ChunkShutdownComplete: "-------T",
+}
 
 // SCTPChunk is one chunk type with optional flags for --chunk-types.
 type SCTPChunk struct {
 	Name  SCTPChunkType
 	Flags SCTPChunkFlags
+}
+
+// FlagLetters spells the flag test as iptables-save does: from bit 7
+// down, upper case for a flag that must be set, lower case for one that
+// must be clear; "" without a test.
+func (c SCTPChunk) FlagLetters() string {
+	valid, ok := SCTPFlagLetters[c.Name]
+	if !ok {
+		valid = "--------"
+	}
+	var b []byte
+	for i := 7; i >= 0; i-- {
+		if c.Flags.Mask&(1<<i) == 0 {
+			continue
+		}
+		l := valid[7-i]
+		if c.Flags.Value&(1<<i) == 0 && l >= 'A' && l <= 'Z' {
+			l += 'a' - 'A'
+		}
+		b = append(b, l)
+	}
+	return string(b)
 }
 
 // SCTPChunkMatch is how --chunk-types combines its chunks; the value is
