@@ -237,14 +237,18 @@ func (w *writer) render(r *ir.Rule) {
 		}
 	}
 	for _, m := range r.Matches {
-		if mod := Module(m); mod != "" {
-			w.node = m
-			if why, bad := w.v.Unsupported[mod]; bad {
-				w.errorf("%s", why)
-				continue
-			}
-			w.match(m)
+		switch m.(type) {
+		case *ir.Addr, *ir.Iface, *ir.Protocol, *ir.Fragment:
+			continue // written above
 		}
+		// Every other kind goes to match, whose default reports a kind
+		// it does not know: none is skipped silently.
+		w.node = m
+		if why, bad := w.v.Unsupported[Module(m)]; bad {
+			w.errorf("%s", why)
+			continue
+		}
+		w.match(m)
 	}
 	if r.Target != nil {
 		w.node = r.Target

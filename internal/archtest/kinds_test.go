@@ -169,8 +169,17 @@ func TestKindCoverage(t *testing.T) {
 	// (a) the iptables renderer's dispatch, (b) any type switch of the
 	// nftables backend (its dispatch is being rewritten; the name in a
 	// case clause is what counts).
-	ipt := irCases(parseDir(t, "backends/iptables"), "match", "target")
+	iptFiles := parseDir(t, "backends/iptables")
+	ipt := irCases(iptFiles, "match", "target")
 	nft := irCases(parseDir(t, "backends/nftables"))
+	// The iptables renderer also names each match's module (the model
+	// does not know it).
+	mods := irCases(iptFiles, "Module")
+	for _, k := range matches {
+		if !mods[k] {
+			t.Errorf("ir.%s has no case in backends/iptables' Module", k)
+		}
+	}
 	for _, k := range all {
 		if !ipt[k] {
 			t.Errorf("ir.%s has no case in backends/iptables' match or target dispatch", k)
