@@ -189,11 +189,11 @@ func (w *writer) ctTarget(t *ir.CtTarget) {
 	if t.Timeout != "" {
 		w.add("--timeout", Quote(t.Timeout))
 	}
-	if len(t.CtEvents) > 0 {
-		w.add("--ctevents", strings.Join(t.CtEvents, ","))
+	if t.CtEvents != 0 {
+		w.add("--ctevents", t.CtEvents.String())
 	}
-	if len(t.ExpEvents) > 0 {
-		w.add("--expevents", strings.Join(t.ExpEvents, ","))
+	if t.ExpEvents != 0 {
+		w.add("--expevents", t.ExpEvents.String())
 	}
 	if t.ZoneMark || t.Zone != 0 {
 		opt := "--zone"

@@ -114,13 +114,13 @@ func (w *writer) sctp(m *ir.SCTP) {
 	if m.ChunkMatch != "" {
 		var cs []string
 		for _, c := range m.Chunks {
-			s := c.Name
-			if c.Flags != "" {
-				s += ":" + c.Flags
+			s := string(c.Name)
+			if c.Flags.Mask != 0 {
+				s += ":" + c.FlagLetters()
 			}
 			cs = append(cs, s)
 		}
-		w.opt(m.NegChunks, "--chunk-types", m.ChunkMatch, strings.Join(cs, ","))
+		w.opt(m.NegChunks, "--chunk-types", string(m.ChunkMatch), strings.Join(cs, ","))
 	}
 }
 
@@ -156,7 +156,7 @@ func (w *writer) multiport(m *ir.Multiport) {
 }
 
 func (w *writer) reject(t *ir.Reject) {
-	w.add("-j", "REJECT", "--reject-with", t.With)
+	w.add("-j", "REJECT", "--reject-with", string(t.With))
 }
 
 func (w *writer) log(t *ir.Log) {
@@ -164,8 +164,8 @@ func (w *writer) log(t *ir.Log) {
 	if t.Prefix != "" {
 		w.add("--log-prefix", QuoteAlways(t.Prefix))
 	}
-	if t.Level >= 0 {
-		w.add("--log-level", strconv.Itoa(t.Level))
+	if t.Level.IsSet() {
+		w.add("--log-level", strconv.Itoa(t.Level.Num()))
 	}
 	for _, f := range []struct {
 		on   bool

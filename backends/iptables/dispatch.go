@@ -102,6 +102,10 @@ func (w *writer) match(m ir.Match) {
 		w.ipv6Header(m)
 	case *ir.PktTypeMatch, *ir.Length, *ir.TOSMatch, *ir.DSCPMatch, *ir.CPU, *ir.Socket, *ir.RPFilter, *ir.TCPMSSMatch, *ir.ESP, *ir.EUI64:
 		w.packetMatch(m)
+	case *ir.SetRef:
+		// A named set of the ruleset would have to become an ipset, and
+		// a restore file cannot create one.
+		w.errorf("a lookup in the ruleset's set %q cannot be written for iptables: iptables-restore cannot create the ipset it needs", m.Name)
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for match %T", m)

@@ -209,7 +209,7 @@ func (w *writer) frag(m *ir.Frag) {
 }
 
 func (w *writer) ipv6Opts(m *ir.IPv6Opts) {
-	mod := m.Module()
+	mod := Module(m)
 	w.add("-m", mod)
 	if m.Len != 0 {
 		w.opt(m.NegLen, "--"+mod+"-len", strconv.FormatUint(uint64(m.Len), 10))

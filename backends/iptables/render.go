@@ -128,6 +128,9 @@ type writer struct {
 	diags *diag.List
 	args  []string
 	rule  *ir.Rule
+	// node is the match or target being written, so that its problems
+	// point at its option rather than at the rule.
+	node  interface{ Pos() ir.Pos }
 	lines []Line
 }
 
@@ -178,15 +181,13 @@ func untouched(t *ir.Table) bool {
 
 // RuleArgs renders one rule as iptables arguments after "-A CHAIN".
 func RuleArgs(r *ir.Rule, f ir.Family, v *Variant) ([]string, *diag.List) {
-	w := &writer{v: v, f: f, diags: &diag.List{}}
-	w.rule = r
-	w.args = nil
+	w := &writer{v: v, f: f, diags: &diag.List{}, rule: r}
 	w.render(r)
 	return w.args, w.diags
 }
 
 func (w *writer) ruleLine(chain string, r *ir.Rule) (string, bool) {
-	w.rule, w.args = r, nil
+	w.rule, w.node, w.args = r, nil, nil
 	before := len(w.diags.Items)
 	w.render(r)
 	if len(w.diags.Items) > before && w.diags.HasErrors() {
@@ -206,12 +207,12 @@ func (w *writer) ruleLine(chain string, r *ir.Rule) (string, bool) {
 }
 
 func (w *writer) errorf(format string, args ...any) {
-	w.diags.Errorf(w.rule.Src, format, args...)
+	w.diags.Errorf(ir.PosOf(w.node, w.rule), format, args...)
 }
 
 // unsupported reports a rule this variant of iptables cannot load.
 func (w *writer) unsupported(format string, args ...any) {
-	w.diags.Report(diag.Unsupported, w.rule.Src, format, args...)
+	w.diags.Report(diag.Unsupported, ir.PosOf(w.node, w.rule), format, args...)
 	w.diags.Items[len(w.diags.Items)-1].Rule = w.rule
 }
 
@@ -230,25 +231,33 @@ func (w *writer) opt(neg bool, name string, vals ...string) {
 }
 
 func (w *writer) render(r *ir.Rule) {
+	defer func() { w.node = nil }()
 	// iptables-save prints the rule header in this fixed order; the kernel
 	// keeps it in one struct, so order does not change meaning.
 	for _, kind := range []func(ir.Match) bool{isAddr(ir.Src), isAddr(ir.Dst), isIface(ir.Src), isIface(ir.Dst), isProto, isFrag} {
 		for _, m := range r.Matches {
 			if kind(m) {
+				w.node = m
 				w.match(m)
 			}
 		}
 	}
 	for _, m := range r.Matches {
-		if m.Module() != "" {
-			if why, bad := w.v.Unsupported[m.Module()]; bad {
-				w.unsupported("%s", why)
-				continue
-			}
-			w.match(m)
+		switch m.(type) {
+		case *ir.Addr, *ir.Iface, *ir.Protocol, *ir.Fragment:
+			continue // written above
 		}
+		// Every other kind goes to match, whose default reports a kind
+		// it does not know: none is skipped silently.
+		w.node = m
+		if why, bad := w.v.Unsupported[Module(m)]; bad {
+			w.unsupported("%s", why)
+			continue
+		}
+		w.match(m)
 	}
 	if r.Target != nil {
+		w.node = r.Target
 		if why, bad := w.v.Unsupported[r.Target.Name()]; bad {
 			w.unsupported("%s", why)
 			return

@@ -202,10 +202,10 @@ func (w *writer) setMatch(m *ir.SetMatch) {
 		w.add("!", "--update-subcounters")
 	}
 	if m.PacketsOp != "" {
-		w.opt(m.NegPackets, "--packets-"+m.PacketsOp, strconv.FormatUint(m.Packets, 10))
+		w.opt(m.NegPackets, "--packets-"+m.PacketsOp.String(), strconv.FormatUint(m.Packets, 10))
 	}
 	if m.BytesOp != "" {
-		w.opt(m.NegBytes, "--bytes-"+m.BytesOp, strconv.FormatUint(m.Bytes, 10))
+		w.opt(m.NegBytes, "--bytes-"+m.BytesOp.String(), strconv.FormatUint(m.Bytes, 10))
 	}
 }
 
@@ -227,7 +227,7 @@ func (w *writer) stringMatch(m *ir.String) {
 		w.opt(m.Neg, "--hex-string")
 		w.add(fmt.Sprintf(`"|%x|"`, m.Pattern))
 	}
-	w.add("--algo", m.Algo)
+	w.add("--algo", m.Algo.String())
 	if m.From != 0 {
 		w.add("--from", strconv.Itoa(int(m.From)))
 	}
@@ -332,7 +332,7 @@ func (w *writer) policy(m *ir.IPsecPolicy) {
 			w.opt(e.NegProto, "--proto", name)
 		}
 		if e.Mode != "" {
-			w.opt(e.NegMode, "--mode", e.Mode)
+			w.opt(e.NegMode, "--mode", e.Mode.String())
 		}
 		if e.TunnelDst != nil {
 			w.opt(e.NegTunnelDst, "--tunnel-dst", e.TunnelDst.String())

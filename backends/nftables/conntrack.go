@@ -56,7 +56,7 @@ func (w *rw) conntrack(m *ir.Conntrack) {
 	}
 	if m.State != nil {
 		rest := *m
-		rest.State = nil
+		rest.State, rest.At = nil, ir.At{}
 		if admitsNoCt(m.State) && rest != (ir.Conntrack{}) {
 			// xt_conntrack returns true for a packet without a connection
 			// once the state test passes, whatever the other options say;
@@ -434,7 +434,7 @@ func (w *rw) ctTarget(t *ir.CtTarget) {
 		return
 	}
 	switch {
-	case len(t.ExpEvents) > 0:
+	case t.ExpEvents != 0:
 		w.unsupported("CT --expevents", "nft has no expectation event mask")
 		return
 	case t.Timeout != "":

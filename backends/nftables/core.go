@@ -165,16 +165,16 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 	given := map[string]string{}
 	for _, c := range m.Chunks {
 		if c.Name == "ALL" || c.Name == "NONE" {
-			w.unsupported("sctp chunk type "+c.Name, "nft has no test for it")
+			w.unsupported("sctp chunk type "+string(c.Name), "nft has no test for it")
 			return
 		}
-		given[c.Name] = c.Flags
+		given[string(c.Name)] = c.FlagLetters()
 	}
 	var parts []string
 	for _, c := range sctpChunkOrder {
 		flags, ok := given[c.name]
 		if c.nft == "" && (ok || m.ChunkMatch == "only") {
-			w.unsupported("sctp --chunk-types "+m.ChunkMatch, "nft 1.0.6 cannot test chunk type "+c.name)
+			w.unsupported("sctp --chunk-types "+string(m.ChunkMatch), "nft 1.0.6 cannot test chunk type "+c.name)
 			return
 		}
 		switch {
@@ -306,9 +306,9 @@ var rejectNft = map[string]string{
 }
 
 func (w *rw) reject(t *ir.Reject) {
-	s, ok := rejectNft[t.With]
+	s, ok := rejectNft[string(t.With)]
 	if !ok {
-		w.unsupported("REJECT --reject-with "+t.With, "nft has no such reject type")
+		w.unsupported("REJECT --reject-with "+string(t.With), "nft has no such reject type")
 		return
 	}
 	w.add(s)
@@ -321,8 +321,8 @@ func (w *rw) log(t *ir.Log) {
 	if t.Prefix != "" {
 		w.logPrefix(t.Prefix)
 	}
-	if t.Level >= 0 && t.Level < len(logLevelNft) {
-		w.add("level", logLevelNft[t.Level])
+	if n := t.Level.Num(); n >= 0 && n < len(logLevelNft) {
+		w.add("level", logLevelNft[n])
 	}
 	var tcp []string
 	if t.TCPSequence {

@@ -34,7 +34,7 @@ func ctEffect(t ir.Target) (*ir.CtTarget, bool) {
 	if !ok || ct.NoTrack {
 		return nil, false
 	}
-	return ct, ct.Helper != "" || len(ct.CtEvents) > 0
+	return ct, ct.Helper != "" || ct.CtEvents != 0
 }
 
 // ctTemplate renders the raw-table part of a CT target that does not
@@ -63,7 +63,7 @@ func (w *rw) ctAfterConntrack(t *ir.CtTarget) bool {
 		what = "CT --helper " + t.Helper
 	}
 	switch {
-	case t.Helper != "" && len(t.CtEvents) > 0:
+	case t.Helper != "" && t.CtEvents != 0:
 		// xt_CT's template also sets the expectation event mask (to 0
 		// without --expevents); nft cannot set it, so with a ctnetlink
 		// listener the helper's expectations would be reported under nft
@@ -78,7 +78,7 @@ func (w *rw) ctAfterConntrack(t *ir.CtTarget) bool {
 		return false
 	}
 	if t.Helper == "" {
-		for _, e := range t.CtEvents {
+		for _, e := range t.CtEvents.Names() {
 			if ctEventNft[e] == "" {
 				w.errorf("internal error: unknown CT event %q", e)
 				return false
@@ -147,8 +147,8 @@ func (w *rw) ctAssign(t *ir.CtTarget) bool {
 	}
 	// Quoted: nft 1.0.6's parser takes "helper" and "mark" as keywords
 	// there, and lists them back unquoted in a form it cannot reload.
-	ev := make([]string, len(t.CtEvents))
-	for i, e := range t.CtEvents {
+	ev := make([]string, len(t.CtEvents.Names()))
+	for i, e := range t.CtEvents.Names() {
 		ev[i] = quote(ctEventNft[e])
 	}
 	w.add("ct event set " + strings.Join(ev, ","))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/iptables"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -366,7 +367,7 @@ func (m *ctMirror) renderChain(b *strings.Builder, c *ir.Chain, mn map[string]st
 func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (string, bool) {
 	for _, x := range r.Matches {
 		if why := m.differs(x); why != "" {
-			diags.Errorf(r.Src, "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", x.Module(), why)
+			diags.Errorf(ir.PosOf(x, r), "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", iptables.Module(x), why)
 			return "", false
 		}
 	}

@@ -92,6 +92,8 @@ func (w *rw) match(m ir.Match) {
 		w.ipv6Header(m)
 	case *ir.PktTypeMatch, *ir.Length, *ir.DSCPMatch, *ir.CPU, *ir.TOSMatch, *ir.Socket, *ir.Realm, *ir.RPFilter, *ir.TCPMSSMatch, *ir.EUI64:
 		w.packetMatch(m)
+	case *ir.SetRef:
+		w.unsupported("a lookup in a named set of the ruleset", "the nftables renderer does not declare the ruleset's sets yet")
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for match %T", m)

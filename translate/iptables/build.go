@@ -12,8 +12,9 @@ type addrSpec struct {
 	net  netip.Prefix
 	mask netip.Addr // non-contiguous mask only
 	host string
-	bits int // prefix length given with a host name, -1 if none
-	pos  ir.Pos
+	bits int    // prefix length given with a host name, -1 if none
+	pos  ir.Pos // the element
+	opt  ir.Pos // the -s or -d option: where the Addr match points
 }
 
 func (p *parser) address(o opt) {
@@ -36,7 +37,7 @@ func (p *parser) address(o opt) {
 			p.errorf(pos, "%v", err)
 			continue
 		}
-		a.pos = pos
+		a.pos, a.opt = pos, o.pos
 		list = append(list, a)
 	}
 	if o.neg && len(list) > 1 {
@@ -58,6 +59,7 @@ func (p *parser) finish() {
 			c.table = "filter"
 		}
 		if mm := m.def.build(c); mm != nil {
+			mm.SetPos(m.pos)
 			mods = append(mods, mm)
 		}
 	}
@@ -84,6 +86,9 @@ func (p *parser) finish() {
 		tgt = p.target.build(c)
 	case p.jump != nil:
 		tgt = p.jump
+	}
+	if tgt != nil {
+		tgt.SetPos(p.targetPos)
 	}
 	if p.diags.HasErrors() {
 		return
@@ -154,7 +159,7 @@ func (p *parser) resolve(list []addrSpec, dir ir.Dir) []*ir.Addr {
 	var out []*ir.Addr
 	for _, a := range list {
 		if a.host == "" {
-			out = append(out, &ir.Addr{Dir: dir, Net: a.net, Mask: a.mask})
+			out = append(out, &ir.Addr{At: ir.At{Src: a.opt}, Dir: dir, Net: a.net, Mask: a.mask})
 			continue
 		}
 		if p.o.Resolve == nil {
@@ -177,7 +182,7 @@ func (p *parser) resolve(list []addrSpec, dir ir.Dir) []*ir.Addr {
 				bits = a.bits
 			}
 			pfx, _ := ip.Prefix(bits)
-			out = append(out, &ir.Addr{Dir: dir, Net: pfx, Host: a.host})
+			out = append(out, &ir.Addr{At: ir.At{Src: a.opt}, Dir: dir, Net: pfx, Host: a.host})
 		}
 	}
 	return out

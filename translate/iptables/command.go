@@ -239,7 +239,7 @@ func (p *parser) longOpt(t Token) {
 		return
 	}
 	if owner == nil {
-		owner, spec = p.loadProto(name)
+		owner, spec = p.loadProto(name, t.Pos)
 	}
 	if owner == nil {
 		p.unknownOption(t, name)
@@ -277,7 +277,7 @@ func (p *parser) shortOpts(t Token) {
 
 // loadProto implements iptables' implicit match: an unknown option after
 // "-p tcp" loads the tcp match and is looked up again.
-func (p *parser) loadProto(name string) (*optOwner, *optSpec) {
+func (p *parser) loadProto(name string, at ir.Pos) (*optOwner, *optSpec) {
 	if p.proto == nil || p.proto.Neg || p.proto.All {
 		return nil, nil
 	}
@@ -291,7 +291,9 @@ func (p *parser) loadProto(name string) (*optOwner, *optSpec) {
 			return nil, nil
 		}
 	}
-	inst := &matchInst{def: def, pos: p.protoTok.Pos}
+	// The implicit match points at the option that loaded it ("--dport"
+	// of "-p tcp --dport 22"), not at the protocol.
+	inst := &matchInst{def: def, pos: at}
 	p.matches = append(p.matches, inst)
 	p.ownerCache = nil
 	owner, spec, amb := lookup(name, p.owners())

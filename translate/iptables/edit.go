@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -219,7 +218,7 @@ func (e *Editor) Apply(cmd *Command, f ir.Family) {
 		for _, ch := range t.Chains {
 			for _, r := range ch.Rules {
 				if j, ok := r.Target.(*ir.Jump); ok && j.Chain == c.Name {
-					r.Target = &ir.Jump{Chain: cmd.NewName, Goto: j.Goto}
+					r.Target = &ir.Jump{At: j.At, Chain: cmd.NewName, Goto: j.Goto}
 				}
 			}
 		}
@@ -344,7 +343,7 @@ func findRule(c *ir.Chain, r *ir.Rule) int {
 // SameRule reports whether two rules match and act alike, ignoring
 // positions and counters, which is how -D finds a rule.
 func SameRule(a, b *ir.Rule) bool {
-	if len(a.Matches) != len(b.Matches) || !reflect.DeepEqual(a.Target, b.Target) {
+	if len(a.Matches) != len(b.Matches) || !ir.Equal(a.Target, b.Target) {
 		return false
 	}
 	for i := range a.Matches {
@@ -365,9 +364,9 @@ func sameMatch(a, b ir.Match) bool {
 		}
 		xc, yc := *x, *y
 		xc.Host, yc.Host = "", ""
-		return xc == yc
+		return ir.Equal(&xc, &yc)
 	}
-	return reflect.DeepEqual(a, b)
+	return ir.Equal(a, b)
 }
 
 func plural(n int, word string) string {

@@ -159,6 +159,7 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 				return
 			}
 			pr.Neg = o.neg
+			pr.SetPos(o.pos)
 			p.proto, p.protoTok = pr, o.args[0]
 		}
 	case "in-interface", "out-interface":
@@ -189,14 +190,14 @@ func (p *parser) generic(o opt, negPos ir.Pos) {
 			// iptables warns and loads it; the kernel takes any bytes.
 			p.diags.Report(diag.InputForm, o.argPos(), "weird character in interface %q ('/' and ' ' are not allowed by the kernel)", name)
 		}
-		p.iface[idx] = &ir.Iface{Dir: dir, Neg: o.neg, Name: name}
+		p.iface[idx] = &ir.Iface{At: ir.At{Src: o.pos}, Dir: dir, Neg: o.neg, Name: name}
 	case "fragment":
 		if p.o.Family == ir.IPv6 {
 			p.errorf(o.pos, "-f is IPv4 only: ip6tables uses \"-m frag\"")
 			return
 		}
 		if p.onceGeneric(o, "-f") {
-			p.frag = &ir.Fragment{Neg: o.neg}
+			p.frag = &ir.Fragment{At: ir.At{Src: o.pos}, Neg: o.neg}
 		}
 	case "match":
 		p.loadMatch(o)

@@ -3,7 +3,6 @@ package iptables
 import (
 	"math"
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -53,7 +52,7 @@ func TestConntrackParse(t *testing.T) {
 			t.Errorf("%s: %s", c.line, err)
 			continue
 		}
-		if got := cmd.Rules[0].Matches[len(cmd.Rules[0].Matches)-1]; !reflect.DeepEqual(got, c.want) {
+		if got := cmd.Rules[0].Matches[len(cmd.Rules[0].Matches)-1]; !ir.Equal(got, c.want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, dumpOne(got), dumpOne(c.want))
 		}
 	}
@@ -73,7 +72,7 @@ func TestConntrackTargetsParse(t *testing.T) {
 		{"-A OUTPUT -j CONNMARK --save-mark --mask 0xff", &ir.ConnMarkTarget{Mode: ir.ConnMarkSave, CtMask: 0xff, NfMask: 0xff}},
 		{"-A OUTPUT -j CONNMARK --restore-mark --ctmask 0xff", &ir.ConnMarkTarget{Mode: ir.ConnMarkRestore, CtMask: 0xff, NfMask: math.MaxUint32}},
 		{"-t raw -A PREROUTING -j CT --notrack --zone-orig 5 --zone-reply mark --ctevents related,new --expevents new",
-			&ir.CtTarget{NoTrack: true, ZoneMark: true, ZoneOrig: true, ZoneReply: true, CtEvents: []string{"new", "related"}, ExpEvents: []string{"new"}}},
+			&ir.CtTarget{NoTrack: true, ZoneMark: true, ZoneOrig: true, ZoneReply: true, CtEvents: ir.CtEventNew | ir.CtEventRelated, ExpEvents: ir.ExpEventNew}},
 		{"-t raw -A PREROUTING -p tcp -j CT --helper ftp --timeout t1", &ir.CtTarget{Helper: "ftp", Timeout: "t1"}},
 		{"-t raw -A PREROUTING -j NOTRACK", &ir.CtTarget{Alias: true, NoTrack: true}},
 	}
@@ -83,7 +82,7 @@ func TestConntrackTargetsParse(t *testing.T) {
 			t.Errorf("%s: %s", c.line, err)
 			continue
 		}
-		if got := cmd.Rules[0].Target; !reflect.DeepEqual(got, c.want) {
+		if got := cmd.Rules[0].Target; !ir.Equal(got, c.want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.line, dumpOne(got), dumpOne(c.want))
 		}
 	}

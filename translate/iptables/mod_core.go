@@ -3,6 +3,7 @@ package iptables
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/ruleshift/ruleshift/internal/netfilter"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -176,10 +177,10 @@ func buildSCTP(c *ctx) ir.Match {
 				c.errorf(o.args[0].Pos, "sctp: --chunk-types takes all, any or only, not %q", o.args[0].Text)
 				continue
 			}
-			m.ChunkMatch, m.NegChunks = how, o.neg
+			m.ChunkMatch, m.NegChunks = ir.SCTPChunkMatch(how), o.neg
 			list := o.args[1].Text
 			if strings.EqualFold(list, "ALL") || strings.EqualFold(list, "NONE") {
-				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: strings.ToUpper(list)})
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: ir.SCTPChunkType(strings.ToUpper(list))})
 				continue
 			}
 			for _, ch := range strings.Split(list, ",") {
@@ -193,13 +194,21 @@ func buildSCTP(c *ctx) ir.Match {
 					c.errorf(o.args[1].Pos, "sctp: unknown chunk type %q", name)
 					continue
 				}
-				for _, f := range strings.ToUpper(flags) {
-					if !strings.ContainsRune(valid, f) {
-						c.errorf(o.args[1].Pos, "sctp: invalid flag %q for chunk type %s (it takes %s)", f, name, strings.Trim(valid, "-"))
+				var fl ir.SCTPChunkFlags
+				for _, f := range flags {
+					// libxt_sctp: the first occurrence of the letter in
+					// the chunk's table, counted from bit 7 down.
+					i := strings.IndexRune(valid, unicode.ToUpper(f))
+					if i < 0 {
+						c.errorf(o.args[1].Pos, "sctp: invalid flag %q for chunk type %s (it takes %s)", unicode.ToUpper(f), name, strings.Trim(valid, "-"))
 						break
 					}
+					fl.Mask |= 1 << (7 - i)
+					if unicode.IsUpper(f) {
+						fl.Value |= 1 << (7 - i)
+					}
 				}
-				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: name, Flags: flags})
+				m.Chunks = append(m.Chunks, ir.SCTPChunk{Name: ir.SCTPChunkType(name), Flags: fl})
 			}
 		}
 	}

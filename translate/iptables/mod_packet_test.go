@@ -3,7 +3,6 @@ package iptables
 import (
 	"net"
 	"net/netip"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,7 +65,7 @@ func TestPacketParse(t *testing.T) {
 			t.Errorf("%s: %s", c.line, err)
 			continue
 		}
-		if got := cmd.Rules[0].Matches[len(cmd.Rules[0].Matches)-1]; !reflect.DeepEqual(got, c.want) {
+		if got := cmd.Rules[0].Matches[len(cmd.Rules[0].Matches)-1]; !ir.Equal(got, c.want) {
 			t.Errorf("%s:\n got %#v\nwant %#v", c.line, got, c.want)
 		}
 	}

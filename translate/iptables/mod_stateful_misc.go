@@ -96,9 +96,9 @@ func buildSet(c *ctx) ir.Match {
 			}
 			what, op, _ := strings.Cut(name, "-")
 			if what == "packets" {
-				m.PacketsOp, m.NegPackets, m.Packets = op, o.neg, v
+				m.PacketsOp, m.NegPackets, m.Packets = ir.CmpOp(op), o.neg, v
 			} else {
-				m.BytesOp, m.NegBytes, m.Bytes = op, o.neg, v
+				m.BytesOp, m.NegBytes, m.Bytes = ir.CmpOp(op), o.neg, v
 			}
 		}
 	}
@@ -125,7 +125,7 @@ func buildString(c *ctx) ir.Match {
 				}
 			}
 		case "algo":
-			m.Algo = o.arg()
+			m.Algo = ir.StringAlgo(o.arg())
 			if m.Algo != "bm" && m.Algo != "kmp" {
 				c.errorf(o.argPos(), "string: unknown --algo %q (bm or kmp)", m.Algo)
 			}

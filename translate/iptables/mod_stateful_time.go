@@ -249,7 +249,7 @@ func policyOpt(c *ctx, o *opt, m *ir.IPsecPolicy, elem func() *ir.PolicyElem, di
 			return
 		}
 		e := elem()
-		e.Mode, e.NegMode = o.arg(), o.neg
+		e.Mode, e.NegMode = ir.PolicyMode(o.arg()), o.neg
 	case "tunnel-src", "tunnel-dst":
 		// XTTYPE_HOSTMASK: an inet_aton address ("10.1" is 10.0.0.1)
 		// and a prefix length or contiguous mask.

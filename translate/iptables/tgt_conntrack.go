@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -144,29 +145,19 @@ func buildConnMarkTarget(c *ctx) ir.Target {
 	return t
 }
 
-// ctEventNames and expEventNames are libxt_CT's tables, in kernel bit order
-// (which is also the order iptables-save prints them in).
-var (
-	ctEventNames  = []string{"new", "related", "destroy", "reply", "assured", "protoinfo", "helper", "mark", "natseqinfo", "secmark"}
-	expEventNames = []string{"new"}
-)
-
-func ctEvents(c *ctx, o *opt, table []string) []string {
-	seen := map[string]bool{}
+// ctEvents parses an event list against libxt_CT's table (ir.CtEventNames
+// or ir.ExpEventNames, in kernel bit order) into the kernel's bit set.
+func ctEvents(c *ctx, o *opt, table []string) uint32 {
+	var bits uint32
 	for _, e := range strings.Split(o.arg(), ",") {
-		if !contains(table, e) {
+		i := slices.Index(table, e)
+		if i < 0 {
 			c.errorf(o.argPos(), "CT: unknown event type %q (known: %s)", e, strings.Join(table, ", "))
-			return nil
+			return 0
 		}
-		seen[e] = true
+		bits |= 1 << i
 	}
-	var out []string
-	for _, e := range table {
-		if seen[e] {
-			out = append(out, e)
-		}
-	}
-	return out
+	return bits
 }
 
 // Buffer sizes of xt_ct_target_info_v1 less the NUL.
@@ -196,9 +187,9 @@ func buildCT(c *ctx) ir.Target {
 				c.errorf(o.argPos(), "CT: timeout policy name %q is longer than %d bytes", t.Timeout, maxCtTimeout)
 			}
 		case "ctevents":
-			t.CtEvents = ctEvents(c, o, ctEventNames)
+			t.CtEvents = ir.CtEvents(ctEvents(c, o, ir.CtEventNames))
 		case "expevents":
-			t.ExpEvents = ctEvents(c, o, expEventNames)
+			t.ExpEvents = ir.ExpEvents(ctEvents(c, o, ir.ExpEventNames))
 		case "zone", "zone-orig", "zone-reply":
 			ctZone(c, o, t)
 		}

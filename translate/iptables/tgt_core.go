@@ -66,10 +66,10 @@ func findReject(arg string, types []rejectType) (string, bool) {
 }
 
 func buildReject(c *ctx) ir.Target {
-	t := &ir.Reject{With: "icmp-port-unreachable"}
+	t := &ir.Reject{With: ir.RejectPortUnreach}
 	types, other := rejectV4, rejectV6
 	if c.fam == ir.IPv6 {
-		t.With, types, other = "icmp6-port-unreachable", rejectV6, rejectV4
+		t.With, types, other = ir.Reject6PortUnreach, rejectV6, rejectV4
 	}
 	for i := range c.opts {
 		o := &c.opts[i]
@@ -87,9 +87,9 @@ func buildReject(c *ctx) ir.Target {
 			c.errorf(o.argPos(), "%s", msg)
 			continue
 		}
-		t.With = w
+		t.With = ir.RejectWith(w)
 	}
-	if t.With == "tcp-reset" && !c.protoIs(6) {
+	if t.With == ir.RejectTCPReset && !c.protoIs(6) {
 		c.errorf(c.pos, "REJECT --reject-with tcp-reset needs \"-p tcp\" (the kernel refuses it otherwise)")
 	}
 	return t
@@ -129,7 +129,7 @@ func logLevel(c *ctx, o *opt) int {
 const maxLogPrefix = 29
 
 func buildLog(c *ctx) ir.Target {
-	t := &ir.Log{Level: -1}
+	t := &ir.Log{}
 	for i := range c.opts {
 		o := &c.opts[i]
 		if !c.once(o) {
@@ -137,7 +137,7 @@ func buildLog(c *ctx) ir.Target {
 		}
 		switch o.name {
 		case "log-level":
-			t.Level = logLevel(c, o)
+			t.Level = ir.LogLevelOf(logLevel(c, o))
 		case "log-prefix":
 			t.Prefix, _ = c.str(o, 1, maxLogPrefix+1)
 			if strings.ContainsRune(o.arg(), '\n') {

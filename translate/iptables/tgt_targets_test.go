@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -85,7 +84,7 @@ func TestParseTargets(t *testing.T) {
 			t.Errorf("%q: %v", c.line, errs)
 			continue
 		}
-		if !reflect.DeepEqual(got, c.want) {
+		if !ir.Equal(got, c.want) {
 			t.Errorf("%q:\n got  %#v\n want %#v", c.line, got, c.want)
 		}
 	}

@@ -1,6 +1,9 @@
 package ir
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // Connection tracking and packet/connection marks: the state, conntrack,
 // mark, connmark, helper, connlimit, connbytes and connlabel matches and
@@ -52,6 +55,7 @@ var CtStatusOrder = []struct {
 // alias flag, and iptables-save prints it back as "-m state", so it is a
 // kind of its own.
 type State struct {
+	At
 	Neg    bool
 	States CtState
 }
@@ -96,6 +100,7 @@ const (
 // Conntrack is -m conntrack (revision 3). Each nil pointer is an option not
 // given.
 type Conntrack struct {
+	At
 	State                    *State // Neg and the states of --ctstate
 	Proto                    *CtProto
 	OrigSrc, OrigDst         *CtAddr
@@ -112,18 +117,21 @@ type Conntrack struct {
 
 // Mark is -m mark --mark value[/mask]: (nfmark & Mask) == Value.
 type Mark struct {
+	At
 	Neg         bool
 	Value, Mask uint32
 }
 
 // ConnMark is -m connmark --mark value[/mask] on the conntrack mark.
 type ConnMark struct {
+	At
 	Neg         bool
 	Value, Mask uint32
 }
 
 // Helper is -m helper --helper NAME; "" matches connections with any helper.
 type Helper struct {
+	At
 	Neg  bool
 	Name string
 }
@@ -132,6 +140,7 @@ type Helper struct {
 // holds when the count is at most Limit (--connlimit-upto, or
 // "! --connlimit-above"), otherwise when it is above Limit.
 type ConnLimit struct {
+	At
 	Limit uint32
 	Upto  bool
 	// Bits is the prefix length of --connlimit-mask (32 or 128 by default).
@@ -156,6 +165,7 @@ const (
 // ConnBytes is -m connbytes. From..To is inclusive; To is MaxUint64 when
 // open ("N" or "N:").
 type ConnBytes struct {
+	At
 	Neg      bool
 	From, To uint64
 	Dir      ConnBytesDir
@@ -164,6 +174,7 @@ type ConnBytes struct {
 
 // ConnLabel is -m connlabel --label BIT [--set].
 type ConnLabel struct {
+	At
 	Neg bool
 	Bit uint8 // 0-127
 	Set bool  // --set: set the label if it is not set yet
@@ -183,6 +194,7 @@ const (
 
 // MarkTarget is -j MARK (revision 2): nfmark = (nfmark & ^Mask) ^ Value.
 type MarkTarget struct {
+	At
 	Op          MarkOp
 	Value, Mask uint32
 }
@@ -201,6 +213,7 @@ const (
 // ctmark = (ctmark & ^CtMask) ^ ((nfmark & NfMask) shifted); restore is the
 // same the other way round.
 type ConnMarkTarget struct {
+	At
 	Mode   ConnMarkMode
 	Op     MarkOp // how a set was written (for rendering only)
 	Value  uint32
@@ -211,30 +224,75 @@ type ConnMarkTarget struct {
 	ShiftRight bool
 }
 
+// CtEvents is CT --ctevents as the kernel's bit set (IPCT_* order).
+type CtEvents uint16
+
+const (
+	CtEventNew CtEvents = 1 << iota
+	CtEventRelated
+	CtEventDestroy
+	CtEventReply
+	CtEventAssured
+	CtEventProtoinfo
+	CtEventHelper
+	CtEventMark
+	CtEventNatseqinfo
+	CtEventSecmark
+)
+
+// CtEventNames are the iptables names of the events, in bit order (which
+// is also the order iptables-save prints them in).
+var CtEventNames = []string{"new", "related", "destroy", "reply", "assured", "protoinfo", "helper", "mark", "natseqinfo", "secmark"}
+
+// Names lists the events of the set in iptables-save order.
+func (e CtEvents) Names() []string { return bitNames(uint32(e), CtEventNames) }
+
+func (e CtEvents) String() string { return strings.Join(e.Names(), ",") }
+
+// ExpEvents is CT --expevents (IPEXP_*): only "new" exists.
+type ExpEvents uint8
+
+const ExpEventNew ExpEvents = 1
+
+// ExpEventNames are the iptables names of the expectation events.
+var ExpEventNames = []string{"new"}
+
+// Names lists the events of the set in iptables-save order.
+func (e ExpEvents) Names() []string { return bitNames(uint32(e), ExpEventNames) }
+
+func (e ExpEvents) String() string { return strings.Join(e.Names(), ",") }
+
+func bitNames(bits uint32, names []string) []string {
+	var out []string
+	for i, n := range names {
+		if bits&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // CtTarget is -j CT (revision 2) and, with Alias, -j NOTRACK, which the
 // kernel stores as CT --notrack with an alias flag.
 type CtTarget struct {
+	At
 	Alias   bool // written as NOTRACK
 	NoTrack bool
-	Helper  string
+	// Helper is the conntrack helper's name as the kernel registers it
+	// (ftp, sip, "Q.931", …). It stays a string: the set is open, since
+	// any loaded kernel module or user-space helper (nfct) adds names.
+	Helper string
+	// Timeout names a timeout policy the administrator created with
+	// "nfct add timeout NAME": a user's name, not a closed set.
 	Timeout string
-	// CtEvents and ExpEvents are the event names in iptables-save order.
-	CtEvents  []string
-	ExpEvents []string
+	// CtEvents and ExpEvents are the events reported (0: option not given).
+	CtEvents  CtEvents
+	ExpEvents ExpEvents
 	Zone      uint16
 	ZoneMark  bool // zone taken from the packet mark
 	ZoneOrig  bool // --zone-orig given (alone: original direction only)
 	ZoneReply bool
 }
-
-func (*State) Module() string     { return "state" }
-func (*Conntrack) Module() string { return "conntrack" }
-func (*Mark) Module() string      { return "mark" }
-func (*ConnMark) Module() string  { return "connmark" }
-func (*Helper) Module() string    { return "helper" }
-func (*ConnLimit) Module() string { return "connlimit" }
-func (*ConnBytes) Module() string { return "connbytes" }
-func (*ConnLabel) Module() string { return "connlabel" }
 
 func (*State) isMatch()     {}
 func (*Conntrack) isMatch() {}

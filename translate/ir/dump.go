@@ -15,6 +15,9 @@ func Dump(rs *Ruleset) string {
 	var b strings.Builder
 	for _, t := range rs.Tables {
 		fmt.Fprintf(&b, "table %s %s\n", t.Family, t.Name)
+		for _, st := range t.Sets {
+			dumpSet(&b, st)
+		}
 		for _, c := range t.Chains {
 			kind := "user"
 			if b := c.Base; b != nil {
@@ -41,7 +44,28 @@ func Dump(rs *Ruleset) string {
 	return b.String()
 }
 
-var stringer = reflect.TypeFor[fmt.Stringer]()
+var (
+	stringer = reflect.TypeFor[fmt.Stringer]()
+	atType   = reflect.TypeFor[At]()
+)
+
+// dumpSet writes a set as one line: name, key, flags and the elements in
+// the order given (the order is the frontend's; a set's meaning does not
+// depend on it, but a stable dump does).
+func dumpSet(b *strings.Builder, s *Set) {
+	fmt.Fprintf(b, "  set %s %s", s.Name, s.Key)
+	if s.Flags != 0 {
+		fmt.Fprintf(b, " flags %s", s.Flags)
+	}
+	b.WriteString(" {")
+	for i, e := range s.Elements {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(e.String())
+	}
+	b.WriteString("}\n")
+}
 
 func dumpValue(b *strings.Builder, x any) {
 	v := reflect.ValueOf(x)
@@ -53,7 +77,10 @@ func dumpValue(b *strings.Builder, x any) {
 	first := true
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
-		if f.IsZero() {
+		// Positions of matches and targets are left out: the rule's
+		// position heads the line, and a golden file should not change
+		// when a frontend points an option more precisely.
+		if f.IsZero() || v.Type().Field(i).Type == atType {
 			continue
 		}
 		if !first {

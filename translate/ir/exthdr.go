@@ -9,6 +9,7 @@ import "net/netip"
 // also a header length and the reserved-field test. Without --ahspi the
 // kernel holds the full range.
 type AH struct {
+	At
 	V6     bool
 	SPI    U32Range
 	NegSPI bool
@@ -22,12 +23,14 @@ type AH struct {
 
 // ESP is -m esp.
 type ESP struct {
+	At
 	SPI    U32Range
 	NegSPI bool
 }
 
 // IPComp is -m ipcomp.
 type IPComp struct {
+	At
 	SPI    U32Range
 	NegSPI bool
 	// Res is --compres: the reserved fields must be zero.
@@ -36,6 +39,7 @@ type IPComp struct {
 
 // Frag is -m frag (IPv6).
 type Frag struct {
+	At
 	ID    U32Range
 	NegID bool
 	// Len is --fraglen; 0: not given. The kernel stores it but never
@@ -56,6 +60,7 @@ type IPv6Opt struct {
 
 // IPv6Opts is -m hbh (Dst false) or -m dst (Dst true).
 type IPv6Opts struct {
+	At
 	Dst bool
 	// Len is the header length in bytes as the kernel compares it
 	// ((hdrlen+1)*8); 0: not given.
@@ -66,6 +71,7 @@ type IPv6Opts struct {
 
 // RT is -m rt (IPv6 routing header).
 type RT struct {
+	At
 	Type    *uint8
 	NegType bool
 	// SegsLeft is the full range when not given.
@@ -83,6 +89,7 @@ type RT struct {
 
 // MH is -m mh: a mobility header type range (full range when not given).
 type MH struct {
+	At
 	Neg    bool
 	Lo, Hi uint8
 }
@@ -103,6 +110,7 @@ var IPv6HeaderNames = []struct {
 
 // IPv6Header is -m ipv6header.
 type IPv6Header struct {
+	At
 	Neg     bool
 	Headers IPv6HeaderSet
 	Soft    bool
@@ -110,22 +118,7 @@ type IPv6Header struct {
 
 // EUI64 is -m eui64: the source address's interface id is the EUI-64 of
 // the source MAC address.
-type EUI64 struct{}
-
-func (*AH) Module() string         { return "ah" }
-func (*ESP) Module() string        { return "esp" }
-func (*IPComp) Module() string     { return "ipcomp" }
-func (*Frag) Module() string       { return "frag" }
-func (*RT) Module() string         { return "rt" }
-func (*MH) Module() string         { return "mh" }
-func (*IPv6Header) Module() string { return "ipv6header" }
-func (*EUI64) Module() string      { return "eui64" }
-func (m *IPv6Opts) Module() string {
-	if m.Dst {
-		return "dst"
-	}
-	return "hbh"
-}
+type EUI64 struct{ At }
 
 func (*AH) isMatch()         {}
 func (*ESP) isMatch()        {}

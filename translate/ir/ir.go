@@ -106,7 +106,19 @@ type Table struct {
 	Family Family
 	Name   string
 	Chains []*Chain
-	Src    Pos
+	// Sets are the named sets the table's rules refer to (SetRef).
+	Sets []*Set
+	Src  Pos
+}
+
+// Set returns the set with the given name, or nil.
+func (t *Table) Set(name string) *Set {
+	for _, s := range t.Sets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 // Chain returns the chain with the given name, or nil.
@@ -240,13 +252,27 @@ func (r *Rule) Comment() string {
 	return s
 }
 
+// At is the source span of one match or target: the option it was written
+// with (the "--dport" of "-p tcp --dport 22", the "-j" of a target), so
+// that a diagnostic about that match points at it rather than at the rule.
+// Every match and target kind embeds it.
+type At struct {
+	Src Pos
+}
+
+// Pos returns where the match or target was written; zero when ruleshift
+// made it.
+func (a *At) Pos() Pos { return a.Src }
+
+// SetPos records where the match or target was written.
+func (a *At) SetPos(p Pos) { a.Src = p }
+
 // Match is a condition on a packet. The set of kinds is closed: only types in
-// this package implement it.
+// this package implement it. Which iptables module a kind is written with is
+// the iptables renderer's business, not the model's.
 type Match interface {
-	// Module is the iptables match module the condition came from ("tcp",
-	// "conntrack", …); "" for the generic conditions of the rule header
-	// (-p, -s, -d, -i, -o, -f).
-	Module() string
+	Pos() Pos
+	SetPos(Pos)
 	isMatch()
 }
 
@@ -255,5 +281,22 @@ type Target interface {
 	// Name is the iptables target name ("ACCEPT", "DNAT", or a chain name
 	// for jumps).
 	Name() string
+	Pos() Pos
+	SetPos(Pos)
 	isTarget()
+}
+
+// PosOf returns the position of a match or target, falling back to the
+// rule's when the node has none (made by a pass, or by a frontend that
+// tracks no columns).
+func PosOf(node interface{ Pos() Pos }, r *Rule) Pos {
+	if node != nil {
+		if p := node.Pos(); !p.IsZero() {
+			return p
+		}
+	}
+	if r == nil {
+		return Pos{}
+	}
+	return r.Src
 }

@@ -24,6 +24,7 @@ func (r NATRange) HasAddr() bool { return r.MinAddr.IsValid() }
 
 // SNAT is -j SNAT: rewrite the source address, in POSTROUTING or INPUT.
 type SNAT struct {
+	At
 	To NATRange
 	// Random is --random (NF_NAT_RANGE_PROTO_RANDOM).
 	Random bool
@@ -36,6 +37,7 @@ type SNAT struct {
 // DNAT is -j DNAT: rewrite the destination address, in PREROUTING or
 // OUTPUT. iptables 1.8.9 has no --random-fully for DNAT.
 type DNAT struct {
+	At
 	To         NATRange
 	Random     bool
 	Persistent bool
@@ -44,6 +46,7 @@ type DNAT struct {
 // Masquerade is -j MASQUERADE: SNAT to the address of the outgoing
 // interface.
 type Masquerade struct {
+	At
 	// Ports is --to-ports; nil when not given.
 	Ports       *PortRange
 	Random      bool
@@ -52,6 +55,7 @@ type Masquerade struct {
 
 // Redirect is -j REDIRECT: DNAT to the local host.
 type Redirect struct {
+	At
 	// Ports is --to-ports; nil when not given.
 	Ports  *PortRange
 	Random bool
@@ -61,6 +65,7 @@ type Redirect struct {
 // bits. The kernel translates destinations in PREROUTING and OUTPUT and
 // sources in POSTROUTING and INPUT.
 type Netmap struct {
+	At
 	To netip.Prefix
 }
 

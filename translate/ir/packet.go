@@ -25,6 +25,7 @@ var FullU32 = U32Range{Lo: 0, Hi: 0xffffffff}
 
 // MAC is -m mac --mac-source.
 type MAC struct {
+	At
 	Neg bool
 	// Addr is the 6-byte Ethernet source address.
 	Addr net.HardwareAddr
@@ -38,6 +39,7 @@ type AddrRange struct {
 
 // IPRange is -m iprange.
 type IPRange struct {
+	At
 	Src, Dst       *AddrRange // nil: not given
 	NegSrc, NegDst bool
 }
@@ -54,6 +56,7 @@ var AddrTypeNames = []string{
 
 // AddrType is -m addrtype (revision 1).
 type AddrType struct {
+	At
 	Src, Dst       AddrTypes // 0: not given
 	NegSrc, NegDst bool
 	// LimitIfaceIn / LimitIfaceOut restrict the route lookup to the
@@ -73,6 +76,7 @@ const (
 
 // PktTypeMatch is -m pkttype.
 type PktTypeMatch struct {
+	At
 	Neg  bool
 	Type PktType
 }
@@ -80,6 +84,7 @@ type PktTypeMatch struct {
 // Length is -m length: the layer 3 packet length. iptables keeps a
 // reversed range as given; it matches nothing.
 type Length struct {
+	At
 	Neg bool
 	Min uint16
 	Max uint16
@@ -95,9 +100,12 @@ const (
 	CmpGt CmpOp = "gt"
 )
 
+func (o CmpOp) String() string { return string(o) }
+
 // HopLimit is -m ttl (IPv4, V6 false) or -m hl (IPv6). Neg is only
 // possible with CmpEq ("! --ttl-eq", kept by the kernel as "ne").
 type HopLimit struct {
+	At
 	V6    bool
 	Op    CmpOp
 	Neg   bool
@@ -106,6 +114,7 @@ type HopLimit struct {
 
 // TOSMatch is -m tos: (tos & Mask) == Value. A symbolic name gives mask 0x3f.
 type TOSMatch struct {
+	At
 	Neg   bool
 	Value uint8
 	Mask  uint8
@@ -113,12 +122,14 @@ type TOSMatch struct {
 
 // DSCPMatch is -m dscp (--dscp or --dscp-class, both stored as the value).
 type DSCPMatch struct {
+	At
 	Neg   bool
 	Value uint8 // 0-63
 }
 
 // ECNMatch is -m ecn. Each part is tested only when its flag is set.
 type ECNMatch struct {
+	At
 	CWR, ECE, IP          bool
 	NegCWR, NegECE, NegIP bool
 	// ECT is the IP ECNMatch codepoint 0-3 for IP.
@@ -132,12 +143,14 @@ type GroupMask struct {
 
 // DevGroup is -m devgroup.
 type DevGroup struct {
+	At
 	Src, Dst       *GroupMask
 	NegSrc, NegDst bool
 }
 
 // CPU is -m cpu.
 type CPU struct {
+	At
 	Neg bool
 	CPU uint32
 }
@@ -145,6 +158,7 @@ type CPU struct {
 // Cgroup is -m cgroup: a cgroup v2 path (revision 1/2) or a net_cls
 // classid.
 type Cgroup struct {
+	At
 	Path                string // "" when not given
 	ClassID             *uint32
 	NegPath, NegClassID bool
@@ -152,6 +166,7 @@ type Cgroup struct {
 
 // Socket is -m socket (revision 3 flags).
 type Socket struct {
+	At
 	Transparent   bool
 	NoWildcard    bool
 	RestoreSkMark bool
@@ -159,6 +174,7 @@ type Socket struct {
 
 // Realm is -m realm: (realm & Mask) == ID. IPv4 only.
 type Realm struct {
+	At
 	Neg  bool
 	ID   uint32
 	Mask uint32
@@ -167,6 +183,7 @@ type Realm struct {
 // Cluster is -m cluster. NodeMask has bit n set for node n+1;
 // --cluster-local-node N is stored as the mask 1<<(N-1).
 type Cluster struct {
+	At
 	Neg        bool
 	TotalNodes uint32
 	NodeMask   uint32
@@ -175,11 +192,13 @@ type Cluster struct {
 
 // RPFilter is -m rpfilter.
 type RPFilter struct {
+	At
 	Loose, ValidMark, AcceptLocal, Invert bool
 }
 
 // TCPMSSMatch is -m tcpmss --mss.
 type TCPMSSMatch struct {
+	At
 	Neg      bool
 	Min, Max uint16
 }
@@ -196,36 +215,13 @@ var DCCPTypeNames = []string{
 
 // DCCP is the dccp match.
 type DCCP struct {
+	At
 	SrcPorts, DstPorts *PortRange
 	NegSrc, NegDst     bool
 	Types              DCCPTypes // 0: not given
 	NegTypes           bool
 	Option             *uint8
 	NegOption          bool
-}
-
-func (*MAC) Module() string          { return "mac" }
-func (*IPRange) Module() string      { return "iprange" }
-func (*AddrType) Module() string     { return "addrtype" }
-func (*PktTypeMatch) Module() string { return "pkttype" }
-func (*Length) Module() string       { return "length" }
-func (*TOSMatch) Module() string     { return "tos" }
-func (*DSCPMatch) Module() string    { return "dscp" }
-func (*ECNMatch) Module() string     { return "ecn" }
-func (*DevGroup) Module() string     { return "devgroup" }
-func (*CPU) Module() string          { return "cpu" }
-func (*Cgroup) Module() string       { return "cgroup" }
-func (*Socket) Module() string       { return "socket" }
-func (*Realm) Module() string        { return "realm" }
-func (*Cluster) Module() string      { return "cluster" }
-func (*RPFilter) Module() string     { return "rpfilter" }
-func (*TCPMSSMatch) Module() string  { return "tcpmss" }
-func (*DCCP) Module() string         { return "dccp" }
-func (m *HopLimit) Module() string {
-	if m.V6 {
-		return "hl"
-	}
-	return "ttl"
 }
 
 func (*MAC) isMatch()          {}

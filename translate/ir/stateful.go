@@ -14,6 +14,7 @@ const LimitScale = 10000
 // in 1/LimitScale seconds (--limit 3/hour is 12000000); Burst the bucket
 // size. The defaults are 3/hour and 5.
 type Limit struct {
+	At
 	Avg   uint32
 	Burst uint32
 }
@@ -62,6 +63,7 @@ const (
 
 // Hashlimit is -m hashlimit (revision 3), as the kernel stores it.
 type Hashlimit struct {
+	At
 	Name  string // --hashlimit-name
 	Above bool   // --hashlimit-above (or ! --hashlimit-upto)
 	// Bytes: the rate is in bytes; Avg is then a cost (XT_HASHLIMIT_BYTES).
@@ -94,6 +96,7 @@ const (
 
 // Recent is -m recent (revision 1).
 type Recent struct {
+	At
 	Cmd      RecentCmd
 	Neg      bool
 	Seconds  uint32 // 0: not given
@@ -114,6 +117,7 @@ type IDRange struct {
 
 // Owner is -m owner (revision 1).
 type Owner struct {
+	At
 	UID, GID       *IDRange
 	NegUID, NegGID bool
 	SocketExists   bool
@@ -123,6 +127,7 @@ type Owner struct {
 
 // SetMatch is -m set --match-set NAME FLAGS (revision 4 options).
 type SetMatch struct {
+	At
 	Neg  bool
 	Name string
 	// Dirs holds one entry per FLAGS element: Src or Dst.
@@ -131,16 +136,29 @@ type SetMatch struct {
 	ReturnNomatch       bool
 	NoUpdateCounters    bool
 	NoUpdateSubCounters bool
-	// Counter conditions: op is "eq", "lt", "gt" with negation for "ne".
-	PacketsOp, BytesOp   string
+	// Counter conditions (--packets-eq/lt/gt, --bytes-…); "" when not
+	// given, negated for "ne".
+	PacketsOp, BytesOp   CmpOp
 	NegPackets, NegBytes bool
 	Packets, Bytes       uint64
 }
 
+// StringAlgo is the search algorithm of -m string; the value is the
+// iptables --algo keyword.
+type StringAlgo string
+
+const (
+	AlgoBM  StringAlgo = "bm"
+	AlgoKMP StringAlgo = "kmp"
+)
+
+func (a StringAlgo) String() string { return string(a) }
+
 // String is -m string.
 type String struct {
+	At
 	Neg     bool
-	Algo    string // "bm" or "kmp"
+	Algo    StringAlgo
 	Pattern []byte
 	// Hex: print as --hex-string (iptables decides from the bytes).
 	From, To uint16 // To is 65535 when not given
@@ -149,12 +167,14 @@ type String struct {
 
 // U32 is -m u32, kept as the expression text given.
 type U32 struct {
+	At
 	Neg  bool
 	Expr string
 }
 
 // Time is -m time, as xt_time_info holds it (UTC unless KernelTZ).
 type Time struct {
+	At
 	DateStart, DateStop uint32 // seconds since 1970; 0 and 2^31-1 by default
 	// DaytimeStart/Stop are seconds since midnight; 0 and 86399 by default.
 	DaytimeStart, DaytimeStop uint32
@@ -176,6 +196,7 @@ const (
 
 // Statistic is -m statistic.
 type Statistic struct {
+	At
 	Neg bool
 	// Nth selects --mode nth; otherwise random.
 	Nth bool
@@ -187,9 +208,20 @@ type Statistic struct {
 
 // Quota is -m quota.
 type Quota struct {
+	At
 	Neg   bool
 	Bytes uint64
 }
+
+// PolicyMode is --mode of -m policy; the value is the iptables keyword.
+type PolicyMode string
+
+const (
+	PolicyTransport PolicyMode = "transport"
+	PolicyTunnel    PolicyMode = "tunnel"
+)
+
+func (m PolicyMode) String() string { return string(m) }
 
 // PolicyElem is one element of -m policy (separated by --next).
 type PolicyElem struct {
@@ -197,7 +229,7 @@ type PolicyElem struct {
 	NegReqID, NegSPI           bool
 	Proto                      *uint8 // ah 51, esp 50, ipcomp 108
 	NegProto                   bool
-	Mode                       string // "", "transport" or "tunnel"
+	Mode                       PolicyMode // "" when not given
 	NegMode                    bool
 	TunnelSrc, TunnelDst       *netip.Prefix
 	NegTunnelSrc, NegTunnelDst bool
@@ -205,6 +237,7 @@ type PolicyElem struct {
 
 // IPsecPolicy is -m policy.
 type IPsecPolicy struct {
+	At
 	Out    bool // --dir out (else in)
 	IPsec  bool // --pol ipsec (else none)
 	Strict bool
@@ -213,24 +246,12 @@ type IPsecPolicy struct {
 
 // Physdev is -m physdev.
 type Physdev struct {
+	At
 	In, Out                         string // "" when not given
 	NegIn, NegOut                   bool
 	IsIn, IsOut, IsBridged          bool
 	NegIsIn, NegIsOut, NegIsBridged bool
 }
-
-func (*Limit) Module() string       { return "limit" }
-func (*Hashlimit) Module() string   { return "hashlimit" }
-func (*Recent) Module() string      { return "recent" }
-func (*Owner) Module() string       { return "owner" }
-func (*SetMatch) Module() string    { return "set" }
-func (*String) Module() string      { return "string" }
-func (*U32) Module() string         { return "u32" }
-func (*Time) Module() string        { return "time" }
-func (*Statistic) Module() string   { return "statistic" }
-func (*Quota) Module() string       { return "quota" }
-func (*IPsecPolicy) Module() string { return "policy" }
-func (*Physdev) Module() string     { return "physdev" }
 
 func (*Limit) isMatch()       {}
 func (*Hashlimit) isMatch()   {}

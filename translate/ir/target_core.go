@@ -2,6 +2,7 @@ package ir
 
 // Verdict is a terminal built-in target: ACCEPT, DROP or RETURN.
 type Verdict struct {
+	At
 	Kind VerdictKind
 }
 
@@ -16,21 +17,92 @@ const (
 
 // Jump is -j CHAIN or, with Goto, -g CHAIN.
 type Jump struct {
+	At
 	Chain string
 	Goto  bool
 }
 
-// Reject is -j REJECT. With is the iptables --reject-with name in its
-// canonical long form (icmp-port-unreachable, tcp-reset, icmp6-adm-prohibited…).
+// RejectWith is the reply REJECT sends; the value is iptables'
+// --reject-with name in its canonical long form.
+type RejectWith string
+
+const (
+	RejectNetUnreach   RejectWith = "icmp-net-unreachable"
+	RejectHostUnreach  RejectWith = "icmp-host-unreachable"
+	RejectPortUnreach  RejectWith = "icmp-port-unreachable"
+	RejectProtoUnreach RejectWith = "icmp-proto-unreachable"
+	RejectNetProhib    RejectWith = "icmp-net-prohibited"
+	RejectHostProhib   RejectWith = "icmp-host-prohibited"
+	RejectAdminProhib  RejectWith = "icmp-admin-prohibited"
+	RejectTCPReset     RejectWith = "tcp-reset"
+	Reject6NoRoute     RejectWith = "icmp6-no-route"
+	Reject6AdmProhib   RejectWith = "icmp6-adm-prohibited"
+	Reject6AddrUnreach RejectWith = "icmp6-addr-unreachable"
+	Reject6PortUnreach RejectWith = "icmp6-port-unreachable"
+	Reject6PolicyFail  RejectWith = "icmp6-policy-fail"
+	Reject6RejectRoute RejectWith = "icmp6-reject-route"
+)
+
+func (w RejectWith) String() string { return string(w) }
+
+// Reject is -j REJECT.
 type Reject struct {
-	With string
+	At
+	With RejectWith
+}
+
+// LogLevel is a syslog level, with an explicit "not given". The syslog
+// number is Level-1 (Num).
+type LogLevel uint8
+
+const (
+	LogLevelUnset LogLevel = iota
+	LogEmerg
+	LogAlert
+	LogCrit
+	LogErr
+	LogWarning
+	LogNotice
+	LogInfo
+	LogDebug
+)
+
+var logLevelNames = [...]string{"", "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+
+// LogLevelOf returns the level of syslog number n (0-7).
+func LogLevelOf(n int) LogLevel {
+	if n < 0 || n > 7 {
+		return LogLevelUnset
+	}
+	return LogLevel(n + 1)
+}
+
+// IsSet reports whether a level was given.
+func (l LogLevel) IsSet() bool { return l != LogLevelUnset && int(l) < len(logLevelNames) }
+
+// Num is the syslog number 0-7 that iptables prints; -1 when unset.
+func (l LogLevel) Num() int {
+	if !l.IsSet() {
+		return -1
+	}
+	return int(l) - 1
+}
+
+// String is the syslog name (warning, info, …); "" when unset.
+func (l LogLevel) String() string {
+	if int(l) < len(logLevelNames) {
+		return logLevelNames[l]
+	}
+	return "unknown"
 }
 
 // Log is -j LOG.
 type Log struct {
+	At
 	Prefix string
-	// Level is the syslog level 0-7; -1 when not given (the kernel uses 4).
-	Level       int
+	// Level is the syslog level; LogLevelUnset when not given (the kernel
+	// then logs at warning).
+	Level       LogLevel
 	TCPSequence bool
 	TCPOptions  bool
 	IPOptions   bool
@@ -40,6 +112,7 @@ type Log struct {
 
 // NFLog is -j NFLOG.
 type NFLog struct {
+	At
 	Group     uint16
 	Prefix    string
 	Range     uint32 // --nflog-range / --nflog-size: 0 when unset

@@ -7,6 +7,7 @@ import "net/netip"
 
 // TCPMSS is -j TCPMSS: lower the MSS option of TCP SYN packets.
 type TCPMSS struct {
+	At
 	// ClampPMTU is --clamp-mss-to-pmtu (the kernel stores MSS 0xffff).
 	ClampPMTU bool
 	// MSS is --set-mss; unused with ClampPMTU.
@@ -14,10 +15,11 @@ type TCPMSS struct {
 }
 
 // Checksum is -j CHECKSUM --checksum-fill: compute a missing checksum.
-type Checksum struct{}
+type Checksum struct{ At }
 
 // TProxy is -j TPROXY (revision 1).
 type TProxy struct {
+	At
 	// Port is --on-port; 0 keeps the packet's destination port.
 	Port uint16
 	// Addr is --on-ip; invalid (or unspecified) keeps the destination.
@@ -39,12 +41,14 @@ const (
 
 // TTL is -j TTL (IPv4).
 type TTL struct {
+	At
 	Op    HopOp
 	Value uint8
 }
 
 // HL is -j HL (IPv6 hop limit).
 type HL struct {
+	At
 	Op    HopOp
 	Value uint8
 }
@@ -52,6 +56,7 @@ type HL struct {
 // DSCP is -j DSCP: set the 6-bit DSCP field (--set-dscp-class is stored
 // as its value).
 type DSCP struct {
+	At
 	Value uint8
 }
 
@@ -59,16 +64,19 @@ type DSCP struct {
 // --and-tos, --or-tos and --xor-tos are stored in this form, as the kernel
 // does.
 type TOS struct {
+	At
 	Value, Mask uint8
 }
 
 // Classify is -j CLASSIFY --set-class MAJOR:MINOR (skb->priority).
 type Classify struct {
+	At
 	Major, Minor uint16
 }
 
 // NFQueue is -j NFQUEUE.
 type NFQueue struct {
+	At
 	// Num is --queue-num, or the first queue of --queue-balance.
 	Num uint16
 	// Last is the last queue of --queue-balance; 0 when not balancing.
@@ -90,14 +98,16 @@ const (
 
 // Audit is -j AUDIT.
 type Audit struct {
+	At
 	Type AuditType
 }
 
 // Trace is -j TRACE (raw table).
-type Trace struct{}
+type Trace struct{ At }
 
 // SynProxy is -j SYNPROXY.
 type SynProxy struct {
+	At
 	SACKPerm  bool
 	Timestamp bool
 	// WScale and MSS are set only when given (the kernel keeps a flag).
@@ -107,6 +117,7 @@ type SynProxy struct {
 
 // Tee is -j TEE: clone the packet to a gateway.
 type Tee struct {
+	At
 	Gateway netip.Addr
 	// OIF is --oif; "" when not given.
 	OIF string
@@ -128,6 +139,7 @@ type SetTargetRef struct {
 
 // SetTarget is -j SET (revision 3 without --map-set).
 type SetTarget struct {
+	At
 	Add, Del *SetTargetRef
 	// Exist is --exist: refresh the timeout of an existing entry.
 	Exist bool

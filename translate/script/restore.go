@@ -198,6 +198,15 @@ func remapRuleset(rs *ir.Ruleset, f func(ir.Pos) ir.Pos) {
 			ch.Src = f(ch.Src)
 			for _, r := range ch.Rules {
 				r.Src = f(r.Src)
+				// f only maps positions of the restore input, so a match
+				// shared by several rules (an address list) or kept from
+				// an earlier table is mapped once.
+				for _, m := range r.Matches {
+					m.SetPos(f(m.Pos()))
+				}
+				if r.Target != nil {
+					r.Target.SetPos(f(r.Target.Pos()))
+				}
 			}
 		}
 	}

@@ -279,11 +279,11 @@ func TestApplyWarnUnsupported(t *testing.T) {
 	need(t)
 	in := writeFile(t, "w.v6", "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT ! -s ::/0 -j DROP\nCOMMIT\n")
 	ns := testenv.NewNetns(t, "hAw")
-	if r := rs(ns, nil, "apply", "--backend", "iptables-nft", in); r.code != 1 || !strings.Contains(r.stderr, "w.v6:4:1: ") {
-		t.Fatalf("without --warn: exit %d, want 1 naming w.v6:4:1: %s", r.code, r.stderr)
+	if r := rs(ns, nil, "apply", "--backend", "iptables-nft", in); r.code != 1 || !strings.Contains(r.stderr, "w.v6:4:12: ") {
+		t.Fatalf("without --warn: exit %d, want 1 naming w.v6:4:12: %s", r.code, r.stderr)
 	}
 	r := rs(ns, nil, "apply", "--warn", "unsupported", "--backend", "iptables-nft", in)
-	if r.code != 0 || !strings.Contains(r.stderr, "w.v6:4:1: warning: ") || !strings.Contains(r.stderr, "the rule is left out") {
+	if r.code != 0 || !strings.Contains(r.stderr, "w.v6:4:12: warning: ") || !strings.Contains(r.stderr, "the rule is left out") {
 		t.Fatalf("with --warn unsupported: exit %d: %s", r.code, r.stderr)
 	}
 	out, err := ns.Run(nil, "ip6tables-nft-save", "-t", "filter")
