@@ -45,7 +45,7 @@ var version = "dev"
 
 type cli struct {
 	Version   kong.VersionFlag `help:"Print the version and exit."`
-	Warn      []string         `help:"Turn errors of class CODE into warnings; the rules they name are left out (only: unsupported). Repeatable." placeholder:"CODE"`
+	Warn      []string         `help:"Turn errors of class CODE into warnings (only unsupported, whose rules are then left out, and kernel-check). Repeatable." placeholder:"CODE"`
 	Error     []string         `help:"Turn warnings of class CODE into errors (\"all\" for every warning). Repeatable." placeholder:"CODE"`
 	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to ${backends_text}."`
 	Apply     applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`

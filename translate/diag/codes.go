@@ -22,6 +22,11 @@ const (
 	// Unsupported: a rule the chosen output cannot express. Turned into a
 	// warning (--warn unsupported), the rule is left out of the output.
 	Unsupported Code = "unsupported"
+	// KernelCheck: a ruleset the kernel would refuse as a whole (a match
+	// or target from a hook it does not allow, a jump loop, jumps nested
+	// too deep), found before loading. Turned into a warning (--warn
+	// kernel-check), the kernel decides: a load it refuses changes nothing.
+	KernelCheck Code = "kernel-check"
 	// InputForm: input read the way the real tool reads it although it
 	// looks wrong (CR LF line ends, odd characters, a cut value).
 	InputForm Code = "input-form"
@@ -61,6 +66,7 @@ type CodeInfo struct {
 var Codes = []CodeInfo{
 	{CodeError, Error, false, "input the real tool refuses, a ruleset the kernel refuses, a failed load"},
 	{Unsupported, Error, true, "a rule the chosen output cannot express; with --warn unsupported it is left out"},
+	{KernelCheck, Error, true, "a ruleset the kernel would refuse (hook restrictions, jump loops, nesting); with --warn kernel-check the kernel decides"},
 	{InputForm, Warning, false, "input read as the real tool reads it although it looks wrong"},
 	{HostName, Warning, false, "a host name resolved at translate time"},
 	{Script, Warning, false, "a shell construct or command whose effect ruleshift does not reproduce"},
@@ -170,7 +176,9 @@ func (p Policy) Apply(l *List) {
 		switch {
 		case d.Severity == Error && p.warn[d.Code]:
 			d.Severity = Warning
-			d.Msg += "; the rule is left out (--warn " + string(d.Code) + ")"
+			if d.Code == Unsupported {
+				d.Msg += "; the rule is left out (--warn " + string(d.Code) + ")"
+			}
 		case d.Severity == Warning && (p.err[d.Code] || p.err["all"]):
 			d.Severity = Error
 		}

@@ -144,7 +144,7 @@ func checkHooks(g *ChainGraph, diags *diag.List) {
 					continue
 				}
 				h := bad.List()[0]
-				diags.Errorf(r.Src, "%s is valid only from %s, but %s (the kernel refuses the table)", x.what, x.allowed, reached(g, n, h))
+				diags.Report(diag.KernelCheck, r.Src, "%s is valid only from %s, but %s (the kernel refuses the table)", x.what, x.allowed, reached(g, n, h))
 			}
 			checkIfaces(g, n, r, diags)
 		}

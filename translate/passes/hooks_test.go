@@ -36,7 +36,7 @@ func TestCheckHooksMessage(t *testing.T) {
 COMMIT
 `)
 	got := joined(CheckHooks(rs))
-	want := "rules:9:1: owner match is valid only from OUTPUT/POSTROUTING, but chain b is reached from PREROUTING (PREROUTING -> a -> b) (the kernel refuses the table)"
+	want := "rules:9:1: owner match is valid only from OUTPUT/POSTROUTING, but chain b is reached from PREROUTING (PREROUTING -> a -> b) (the kernel refuses the table) [kernel-check]"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -61,7 +61,7 @@ func checkGraph(g *ChainGraph, o Options, diags *diag.List) {
 		r, from := g.firstLoopJump(loop)
 		path := strings.Join(g.LoopPath(from), " -> ")
 		if g.byName[from].Reachable() {
-			diags.Errorf(r.Src, "jump loop %s: the kernel refuses a loop that a built-in chain reaches (\"too many levels of symbolic links\"; nf_tables: \"too many links\")", path)
+			diags.Report(diag.KernelCheck, r.Src, "jump loop %s: the kernel refuses a loop that a built-in chain reaches (\"too many levels of symbolic links\"; nf_tables: \"too many links\")", path)
 		} else {
 			diags.Report(diag.Unreachable, r.Src, "jump loop %s: no built-in chain reaches it yet, but the kernel refuses the table once one does", path)
 		}
@@ -86,7 +86,7 @@ func checkGraph(g *ChainGraph, o Options, diags *diag.List) {
 		return
 	}
 	if o.MaxJumpDepth > 0 && deep.Depth > o.MaxJumpDepth {
-		diags.Errorf(g.chainPos(deep.Chain), "chain %s is nested %d jumps deep: nf_tables refuses more than %d (too many links)", deep.Chain.Name, deep.Depth, o.MaxJumpDepth)
+		diags.Report(diag.KernelCheck, g.chainPos(deep.Chain), "chain %s is nested %d jumps deep: nf_tables refuses more than %d (too many links)", deep.Chain.Name, deep.Depth, o.MaxJumpDepth)
 	} else if o.MaxJumpDepth == 0 {
 		diags.Warnf(g.chainPos(deep.Chain), "chain %s is nested %d jumps deep: nftables and iptables-nft refuse more than %d (iptables-legacy loads it)", deep.Chain.Name, deep.Depth, NFTMaxJumpDepth)
 	}

@@ -36,9 +36,9 @@ COMMIT
 	want := strings.Join([]string{
 		"rules:5:1: warning: chain orphan is never jumped to [unreachable]",
 		"rules:6:1: warning: chain orphankid is jumped to only from chains no built-in chain reaches [unreachable]",
-		"rules:10:1: jump loop a -> b -> a: the kernel refuses a loop that a built-in chain reaches (\"too many levels of symbolic links\"; nf_tables: \"too many links\")",
+		"rules:10:1: jump loop a -> b -> a: the kernel refuses a loop that a built-in chain reaches (\"too many levels of symbolic links\"; nf_tables: \"too many links\") [kernel-check]",
 		"rules:13:1: warning: jump loop x -> y -> x: no built-in chain reaches it yet, but the kernel refuses the table once one does [unreachable]",
-		"rules:22:1: target MASQUERADE is valid only from POSTROUTING, but chain masq is reached from PREROUTING (PREROUTING -> masq) (the kernel refuses the table)",
+		"rules:22:1: target MASQUERADE is valid only from POSTROUTING, but chain masq is reached from PREROUTING (PREROUTING -> masq) (the kernel refuses the table) [kernel-check]",
 	}, "\n")
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -65,7 +65,7 @@ func TestRunDepth(t *testing.T) {
 	}
 	deep := load(t, ir.IPv4, text(NFTMaxJumpDepth+1))
 	d := Run(deep, Options{MaxJumpDepth: NFTMaxJumpDepth})
-	if want := "rules:18:1: chain cq is nested 16 jumps deep: nf_tables refuses more than 15 (too many links)"; joined(d) != want {
+	if want := "rules:18:1: chain cq is nested 16 jumps deep: nf_tables refuses more than 15 (too many links) [kernel-check]"; joined(d) != want {
 		t.Errorf("got %s, want %s", joined(d), want)
 	}
 	d = Run(deep, Options{})

@@ -83,7 +83,7 @@ func TestApplyFailureLeavesNoTrace(t *testing.T) {
 				}
 			}
 			before := kernelState(t, ns)
-			r := rs(ns, nil, "apply", "--backend", backend, script)
+			r := rs(ns, nil, "apply", "--warn", "kernel-check", "--backend", backend, script)
 			if r.code != 4 {
 				t.Errorf("%s: exit %d, want 4: %s", backend, r.code, r.stderr)
 			}
