@@ -2,6 +2,8 @@ package nftables
 
 import (
 	"fmt"
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -361,13 +363,22 @@ func (m *ctMirror) renderChain(b *strings.Builder, c *ir.Chain, mn map[string]st
 	b.WriteString("\t}\n")
 }
 
-// ruleText renders rule r of the mirror: its matches and its flow. Render
-// problems of the matches are already reported at the raw chain's rule.
+// ruleText renders rule r of the mirror (see lowerRule).
 func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (string, bool) {
+	sr, ok := m.lowerRule(r, ctx, diags)
+	if !ok {
+		return "", false
+	}
+	return string(stmt.AppendRule(nil, sr)), true
+}
+
+// lowerRule lowers rule r of the mirror: its matches and its flow. Render
+// problems of the matches are already reported at the raw chain's rule.
+func (m *ctMirror) lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) (*stmt.Rule, bool) {
 	for _, x := range r.Matches {
 		if why := m.differs(x); why != "" {
 			diags.Errorf(r.Src, "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", x.Module(), why)
-			return "", false
+			return nil, false
 		}
 	}
 	r2 := &ir.Rule{Src: r.Src}
@@ -388,13 +399,12 @@ func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (stri
 		r2.Target = r.Target
 	default:
 		diags.Errorf(r.Src, "target %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: ruleshift does not know how it ends the raw table's evaluation", r.Target.Name())
-		return "", false
+		return nil, false
 	}
 	scratch := &diag.List{}
-	w := &rw{ctx: ctx, rule: r2, diags: scratch}
-	w.buf = appendRule(nil, r2, ctx, scratch)
+	w := &rw{ctx: ctx, rule: r2, diags: scratch, out: lowerRule(r2, ctx, scratch)}
 	if scratch.HasErrors() {
-		return "", false
+		return nil, false
 	}
 	if eff {
 		for _, x := range r2.Matches {
@@ -403,11 +413,11 @@ func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (stri
 			}
 		}
 		if !w.ctAssign(ct) {
-			return "", false
+			return nil, false
 		}
-		w.add("accept")
+		w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 	}
-	return string(w.buf), true
+	return w.out, true
 }
 
 const (

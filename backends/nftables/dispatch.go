@@ -1,6 +1,10 @@
 package nftables
 
-import "github.com/ruleshift/ruleshift/translate/ir"
+import (
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
 
 // match renders one match. Every ir.Match kind needs a case: the default is
 // an internal error, never a silent skip.
@@ -104,18 +108,18 @@ func (w *rw) target(t ir.Target) {
 	case *ir.Verdict:
 		switch t.Kind {
 		case ir.Accept:
-			w.add("accept")
+			w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 		case ir.Drop:
-			w.add("drop")
+			w.emit(&stmt.Verdict{Kind: expr.VerdictDrop})
 		case ir.Return:
-			w.add("return")
+			w.emit(&stmt.Verdict{Kind: expr.VerdictReturn})
 		}
 	case *ir.Jump:
+		k := expr.VerdictJump
 		if t.Goto {
-			w.add("goto", w.chain(t.Chain))
-		} else {
-			w.add("jump", w.chain(t.Chain))
+			k = expr.VerdictGoto
 		}
+		w.emit(&stmt.Verdict{Kind: k, Chain: w.chain(t.Chain)})
 	case *ir.Reject:
 		w.reject(t)
 	case *ir.Log:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -27,15 +28,14 @@ type RuleContext struct {
 	meters *meterPlan
 }
 
-// rw renders one rule. Expressions are written in the order iptables-translate
+// rw lowers one rule into stmt statements. Expressions are written in the order iptables-translate
 // uses, so that a listing of our output and of the reference translation
 // compare equal: interfaces, fragment, protocol, addresses, then the
 // matches in order, then counter, the target's statement(s) and the comment.
 type rw struct {
 	ctx   RuleContext
 	rule  *ir.Rule
-	buf   []byte // the rule's text is appended here
-	start int    // where this rule's text begins in buf
+	out   *stmt.Rule
 	diags *diag.List
 	proto *ir.Protocol
 	// protoDone is set once an expression implies the protocol.
@@ -50,16 +50,30 @@ func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
 	return string(b), diags
 }
 
-// appendRule appends the rule's text to dst, reporting problems to diags.
-// Rendering a table appends every rule to one buffer, which keeps large
-// rulesets from allocating a string per expression.
+// appendRule lowers a rule and appends its text to dst.
 func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byte {
-	w := &rw{ctx: ctx, rule: r, diags: diags, buf: dst, start: len(dst)}
+	return stmt.AppendRule(dst, lowerRule(r, ctx, diags))
+}
+
+// lowerRule lowers a rule, reporting problems to diags.
+func lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) *stmt.Rule {
+	w := &rw{ctx: ctx, rule: r, diags: diags, out: &stmt.Rule{Src: r.Src}}
 	nd := len(diags.Items)
 	ndecls := 0
 	if ctx.Decls != nil {
 		ndecls = ctx.Decls.Len()
 	}
+	w.lower()
+	if diags.HasErrorsSince(nd) && ctx.Decls != nil {
+		ctx.Decls.truncate(ndecls)
+	}
+	return w.out
+}
+
+// lower writes the rule's statements: header, matches, counter, target,
+// comment.
+func (w *rw) lower() {
+	r := w.rule
 	for _, m := range r.Matches {
 		if p, ok := m.(*ir.Protocol); ok {
 			w.proto = p
@@ -73,8 +87,8 @@ func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byt
 			w.match(m)
 		}
 	}
-	if !ctx.NoCounter {
-		w.add("counter")
+	if !w.ctx.NoCounter {
+		w.emit(&stmt.Counter{})
 	}
 	if r.Target != nil {
 		w.target(r.Target)
@@ -82,26 +96,21 @@ func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byt
 	if c := r.Comment(); c != "" {
 		w.comment(c)
 	}
-	if diags.HasErrorsSince(nd) && ctx.Decls != nil {
-		ctx.Decls.truncate(ndecls)
-	}
-	return w.buf
 }
 
+func (w *rw) emit(s stmt.Stmt) { w.out.Stmts = append(w.out.Stmts, s) }
+
+// add and addf write statements still rendered as text (stmt.Text).
 func (w *rw) add(s ...string) {
-	for _, x := range s {
-		if len(w.buf) > w.start {
-			w.buf = append(w.buf, ' ')
-		}
-		w.buf = append(w.buf, x...)
+	if len(s) == 1 {
+		w.emit(&stmt.Text{S: s[0]})
+		return
 	}
+	w.emit(&stmt.Text{S: strings.Join(s, " ")})
 }
 
 func (w *rw) addf(format string, args ...any) {
-	if len(w.buf) > w.start {
-		w.buf = append(w.buf, ' ')
-	}
-	w.buf = fmt.Appendf(w.buf, format, args...)
+	w.emit(&stmt.Text{S: fmt.Sprintf(format, args...)})
 }
 
 func (w *rw) errorf(format string, args ...any) {
@@ -176,11 +185,8 @@ func (w *rw) header() {
 	}
 	for _, m := range w.rule.Matches {
 		if f, ok := m.(*ir.Fragment); ok {
-			if f.Neg {
-				w.add("ip frag-off & 0x1fff == 0")
-			} else {
-				w.add("ip frag-off & 0x1fff != 0")
-			}
+			// Not a first fragment: the offset is not zero.
+			w.emit(&stmt.Cmp{Field: stmt.IPFragOff, Neg: !f.Neg, Mask: []byte{0x1f, 0xff}, Value: []byte{0, 0}})
 		}
 	}
 	if w.proto != nil && !w.protoImplied() {
@@ -202,33 +208,16 @@ func (w *rw) protocol(p *ir.Protocol) {
 		}
 		return
 	}
-	kw := "ip protocol"
+	f := stmt.Field(stmt.IPProtocol)
 	if w.v6() {
-		kw = "meta l4proto"
+		f = stmt.MetaL4Proto
 	}
-	op := ""
-	if p.Neg {
-		op = "!= "
-	}
-	w.addf("%s %s%s", kw, op, protoKeyword(p.Num))
+	w.emit(&stmt.Cmp{Field: f, Neg: p.Neg, Value: []byte{p.Num}})
 	w.protoDone = true
 }
 
-// nftProtoNames are the protocol names nft 1.0.6 takes after
-// "ip protocol" and "meta l4proto"; they differ from iptables' list (nft
-// knows "comp", not "ipv6" or "mh").
-var nftProtoNames = map[uint8]string{
-	1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 50: "esp",
-	51: "ah", 58: "ipv6-icmp", 108: "comp", 132: "sctp", 136: "udplite",
-}
-
 // protoKeyword returns the nft name of a protocol, or its number.
-func protoKeyword(n uint8) string {
-	if s, ok := nftProtoNames[n]; ok {
-		return s
-	}
-	return fmt.Sprint(n)
-}
+func protoKeyword(n uint8) string { return stmt.ProtoName(n) }
 
 // l4 returns the rule's positive protocol number, 0 if none.
 func (w *rw) l4() uint8 {
@@ -239,56 +228,50 @@ func (w *rw) l4() uint8 {
 }
 
 func (w *rw) addr(a *ir.Addr) {
-	dir := "saddr"
-	if a.Dir == ir.Dst {
-		dir = "daddr"
+	f := stmt.IPSaddr
+	switch {
+	case w.v6() && a.Dir == ir.Dst:
+		f = stmt.IP6Daddr
+	case w.v6():
+		f = stmt.IP6Saddr
+	case a.Dir == ir.Dst:
+		f = stmt.IPDaddr
 	}
 	if a.Mask.IsValid() {
-		op := "=="
-		if a.Neg {
-			op = "!="
-		}
-		w.addf("%s %s & %s %s %s", w.ipKW(), dir, a.Mask, op, a.Net.Addr())
+		w.emit(&stmt.Cmp{Field: f, Neg: a.Neg, Mask: a.Mask.AsSlice(), Value: a.Net.Addr().AsSlice()})
 		return
 	}
 	if a.Net.Bits() == 0 && !a.Neg {
 		return
 	}
-	s := a.Net.String()
-	if a.Net.IsSingleIP() {
-		s = a.Net.Addr().String()
+	c := &stmt.Cmp{Field: f, Neg: a.Neg, Value: a.Net.Addr().AsSlice()}
+	if !a.Net.IsSingleIP() {
+		c.Prefix, c.Bits = true, a.Net.Bits()
 	}
-	op := ""
-	if a.Neg {
-		op = "!= "
-	}
-	w.addf("%s %s %s%s", w.ipKW(), dir, op, s)
+	w.emit(c)
 }
 
 func (w *rw) iface(i *ir.Iface) {
-	kw := "iifname"
+	f := stmt.IifName
 	if i.Dir == ir.Dst {
-		kw = "oifname"
+		f = stmt.OifName
 	}
 	name := i.Name
+	var val []byte
 	switch {
 	case name == "+":
 		// Every interface matches; a negation matches none, which nft says
 		// with a name no interface can have.
 		if i.Neg {
-			w.addf("%s %s", kw, quote("INVAL/D"))
+			w.emit(&stmt.Cmp{Field: f, Value: padName("INVAL/D")})
 		}
 		return
 	case strings.HasSuffix(name, "+"):
-		name = name[:len(name)-1] + "*"
-	case strings.HasSuffix(name, "*"):
-		name = name[:len(name)-1] + `\*`
+		val = []byte(name[:len(name)-1])
+	default:
+		val = padName(name)
 	}
-	op := ""
-	if i.Neg {
-		op = "!= "
-	}
-	w.addf("%s %s%s", kw, op, quote(name))
+	w.emit(&stmt.Cmp{Field: f, Neg: i.Neg, Value: val})
 }
 
 // chain returns the nft name of a chain.
@@ -316,5 +299,5 @@ func (w *rw) comment(c string) {
 		w.diags.Warnf(w.rule.Src, "comment is %d bytes; nft keeps at most %d, so it is cut", len(c), maxComment)
 		c = c[:maxComment]
 	}
-	w.add("comment", quote(c))
+	w.out.Comment = c
 }

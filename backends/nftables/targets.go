@@ -2,6 +2,8 @@ package nftables
 
 import (
 	"fmt"
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -148,7 +150,7 @@ func (w *rw) tproxy(t *ir.TProxy) {
 	// xt_TPROXY drops a packet for which no transparent socket is found;
 	// the nft statement does not decide, and the rule goes on to "accept".
 	w.diags.Warnf(w.rule.Src, "TPROXY: iptables drops packets that find no transparent socket; nft's tproxy statement lets them go on to the next rule (iptables-translate writes it the same way)")
-	w.add("accept")
+	w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 }
 
 func (w *rw) hop(kw string, t ir.HopOp, v uint8, name string) {

@@ -1,0 +1,150 @@
+package stmt
+
+import (
+	"bytes"
+	"net/netip"
+	"strconv"
+
+	"github.com/google/nftables/expr"
+)
+
+// AppendRule appends the nft text of a rule (what follows "add rule FAMILY
+// TABLE CHAIN") to dst. Rendering a table appends every rule to one buffer,
+// which keeps large rulesets from allocating a string per statement.
+func AppendRule(dst []byte, r *Rule) []byte {
+	start := len(dst)
+	sep := func() {
+		if len(dst) > start {
+			dst = append(dst, ' ')
+		}
+	}
+	for _, s := range r.Stmts {
+		sep()
+		dst = appendStmt(dst, s)
+	}
+	if r.Comment != "" {
+		sep()
+		dst = append(dst, "comment \""...)
+		dst = append(dst, r.Comment...)
+		dst = append(dst, '"')
+	}
+	return dst
+}
+
+func appendStmt(dst []byte, s Stmt) []byte {
+	switch s := s.(type) {
+	case *Text:
+		return append(dst, s.S...)
+	case *Counter:
+		return append(dst, "counter"...)
+	case *Verdict:
+		return appendVerdict(dst, s)
+	case *Cmp:
+		return appendCmp(dst, s)
+	}
+	panic("internal error: no nft text for a statement")
+}
+
+func appendVerdict(dst []byte, v *Verdict) []byte {
+	switch v.Kind {
+	case expr.VerdictAccept:
+		return append(dst, "accept"...)
+	case expr.VerdictDrop:
+		return append(dst, "drop"...)
+	case expr.VerdictReturn:
+		return append(dst, "return"...)
+	case expr.VerdictJump:
+		dst = append(dst, "jump "...)
+	case expr.VerdictGoto:
+		dst = append(dst, "goto "...)
+	}
+	return append(dst, v.Chain...)
+}
+
+// appendCmp writes the forms nft 1.0.6 lists: the operator is implicit for
+// an equality, explicit after a mask.
+func appendCmp(dst []byte, c *Cmp) []byte {
+	dst = append(dst, c.Field.Name()...)
+	dt := c.Field.Type()
+	if c.Mask != nil {
+		dst = append(dst, " & "...)
+		dst = appendValue(dst, dt, c.Mask, true)
+		if c.Neg {
+			dst = append(dst, " != "...)
+		} else {
+			dst = append(dst, " == "...)
+		}
+		return appendValue(dst, dt, c.Value, false)
+	}
+	dst = append(dst, ' ')
+	if c.Neg {
+		dst = append(dst, "!= "...)
+	}
+	dst = appendValue(dst, dt, c.Value, false)
+	if c.Prefix {
+		dst = append(dst, '/')
+		dst = strconv.AppendInt(dst, int64(c.Bits), 10)
+	}
+	return dst
+}
+
+// appendValue writes a value of the datatype; mask selects the hex form
+// nft uses for an integer mask.
+func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
+	switch dt {
+	case IPv4Addr, IPv6Addr:
+		a, _ := netip.AddrFromSlice(v)
+		return a.AppendTo(dst)
+	case InetProto:
+		if len(v) == 1 {
+			return append(dst, ProtoName(v[0])...)
+		}
+	case Ifname:
+		return appendIfname(dst, v)
+	}
+	n := uint64(0)
+	for _, b := range v {
+		n = n<<8 | uint64(b)
+	}
+	if mask {
+		return strconv.AppendUint(append(dst, "0x"...), n, 16)
+	}
+	return strconv.AppendUint(dst, n, 10)
+}
+
+// appendIfname writes a name padded to IFNAMSIZ as itself (a literal
+// trailing star escaped) and a shorter one, a prefix, with a star.
+func appendIfname(dst []byte, v []byte) []byte {
+	dst = append(dst, '"')
+	if len(v) == IfNameSize {
+		if i := bytes.IndexByte(v, 0); i >= 0 {
+			v = v[:i]
+		}
+		if n := len(v); n > 0 && v[n-1] == '*' {
+			dst = append(dst, v[:n-1]...)
+			dst = append(dst, `\*`...)
+		} else {
+			dst = append(dst, v...)
+		}
+	} else {
+		dst = append(dst, v...)
+		dst = append(dst, '*')
+	}
+	return append(dst, '"')
+}
+
+// protoNames are the protocol names nft 1.0.6 takes after "ip protocol"
+// and "meta l4proto"; they differ from iptables' list (nft knows "comp",
+// not "ipv6" or "mh").
+var protoNames = [256]string{
+	1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 50: "esp",
+	51: "ah", 58: "ipv6-icmp", 108: "comp", 132: "sctp", 136: "udplite",
+}
+
+// ProtoName returns the nft name of a protocol, or its number.
+func ProtoName(n uint8) string {
+	if s := protoNames[n]; s != "" {
+		return s
+	}
+	return strconv.Itoa(int(n))
+}
