@@ -2,10 +2,10 @@ package nftables
 
 import (
 	"fmt"
-	"github.com/google/nftables/expr"
-	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"strings"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )

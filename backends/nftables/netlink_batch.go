@@ -82,11 +82,11 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters}
 		for i, r := range c.Rules {
 			nd, nDecls := len(diags.Items), decls.Len()
-			b.buf = appendRule(b.buf[:0], r, ctx, diags)
+			sr := lowerRule(r, ctx, diags)
 			if diags.HasErrorsSince(nd) {
 				continue
 			}
-			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, string(b.buf), decls, nDecls, r.Src)
+			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
 		}
 		b.endChain()
 	}
@@ -123,10 +123,8 @@ type batch struct {
 	meters map[string]bool
 	named  map[string]uint32
 	place  placement
-	// first is the first rule the encoder cannot load; buf holds the
-	// text of the rule being compiled.
+	// first is the first rule the encoder cannot load.
 	first *unencoded
-	buf   []byte
 }
 
 // stream is a run of batch messages and what each stands for.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"golang.org/x/sys/unix"
 )
 
@@ -203,7 +204,7 @@ func (e *encoder) reject() {
 
 var logLevels = func() map[string]uint32 {
 	m := map[string]uint32{}
-	for i, n := range logLevelNft {
+	for i, n := range stmt.LogLevels {
 		m[n] = uint32(i)
 	}
 	return m

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -56,7 +57,7 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 		n := 0
 		if c.IsBase() {
 			n++
-			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, "ct status confirmed accept", decls, decls.Len(), c.Src)
+			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, &stmt.Rule{Stmts: []stmt.Stmt{&stmt.Text{S: "ct status confirmed"}, &stmt.Verdict{Kind: expr.VerdictAccept}}}, decls, decls.Len(), c.Src)
 		}
 		ctx := RuleContext{Family: nt.fam, Table: p.m.t.Name, Chain: c.Name, Base: c.Base, ChainNames: p.names, NoCounter: true, Decls: decls}
 		for i, r := range c.Rules {
@@ -64,9 +65,9 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 				continue
 			}
 			nDecls := decls.Len()
-			if text, ok := p.m.ruleText(r, ctx, diags); ok {
+			if sr, ok := p.m.lowerRule(r, ctx, diags); ok {
 				n++
-				b.encode(nt, name, origin{table: tbl, chain: name, rule: r, index: n}, text, decls, nDecls, r.Src)
+				b.encode(nt, name, origin{table: tbl, chain: name, rule: r, index: n}, sr, decls, nDecls, r.Src)
 			}
 		}
 		b.endChain()
@@ -75,14 +76,14 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 
 // encode compiles one rendered rule and its new declarations into the
 // batch, or records why it cannot as the batch's first unencoded rule.
-func (b *batch) encode(nt *nlTable, chain string, o origin, text string, decls *Decls, nDecls int, pos ir.Pos) {
+func (b *batch) encode(nt *nlTable, chain string, o origin, sr *stmt.Rule, decls *Decls, nDecls int, pos ir.Pos) {
 	if b.first != nil {
 		return
 	}
 	err := b.declare(nt, decls, nDecls, o)
 	var nr *nlRule
 	if err == nil {
-		nr, err = compileRule(text, nt.fam)
+		nr, err = encodeRule(sr, nt.fam)
 	}
 	if err == nil {
 		err = b.meterClash(nr)

@@ -159,7 +159,7 @@ func (e *encoder) addr(dst bool) {
 		neg := e.neg()
 		val, ok2 := e.ipAddr(e.next())
 		if ok1 && ok2 {
-			e.masked(off, mask, val, neg)
+			e.masked(network, off, mask, val, neg)
 		}
 		return
 	}
@@ -188,7 +188,7 @@ func (e *encoder) addr(dst bool) {
 		// nft loads only the prefix bytes, and does not merge them.
 		e.add(load(network, off, uint32(bits/8)), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: ip[:bits/8]})
 	default:
-		e.masked(off, maskBytes(bits, len(ip)), ip, neg)
+		e.masked(network, off, maskBytes(bits, len(ip)), ip, neg)
 	}
 }
 
@@ -201,9 +201,9 @@ func (e *encoder) ipAddr(t string) ([]byte, bool) {
 	return a.AsSlice(), true
 }
 
-func (e *encoder) masked(off uint32, mask, val []byte, neg bool) {
+func (e *encoder) masked(base expr.PayloadBase, off uint32, mask, val []byte, neg bool) {
 	n := uint32(len(mask))
-	e.add(load(network, off, n),
+	e.add(load(base, off, n),
 		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: mask, Xor: make([]byte, n)},
 		&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: val})
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -16,7 +18,12 @@ var nftUnits = map[string]string{"sec": "second", "min": "minute", "hour": "hour
 
 func (w *rw) limit(m *ir.Limit) {
 	n, u := m.Rate()
-	w.addf("limit rate %d/%s burst %d packets", n, nftUnits[u.Name], m.Burst)
+	unit, ok := limitUnits[nftUnits[u.Name]]
+	if !ok {
+		w.errorf("internal error: limit unit %q", u.Name)
+		return
+	}
+	w.emit(&stmt.Limit{Limit: expr.Limit{Type: expr.LimitTypePkts, Rate: n, Unit: unit, Burst: m.Burst}})
 }
 
 // hlBytesRate mirrors print_bytes_rate_xlate of libxt_hashlimit.c.

@@ -39,7 +39,9 @@ type Set struct {
 	Elems    []Elem
 }
 
-// Elem is a set element: a value, or an inclusive range From..To.
+// Elem is a set element: a value, or an inclusive range From..To (To nil
+// for a value). Elements keep the order of the source; the netlink encoder
+// sorts and merges them as nft does.
 type Elem struct {
 	From, To []byte
 }
@@ -59,12 +61,14 @@ type Stmt interface{ stmt() }
 type Datatype uint8
 
 const (
-	Integer     Datatype = iota // decimal; a mask prints in hex
-	IPv4Addr                    // dotted quad
-	IPv6Addr                    // RFC 5952
-	InetProto                   // nft protocol name, or its number
-	Ifname                      // quoted, with a trailing * for a prefix
-	InetService                 // a port, decimal
+	Integer      Datatype = iota // decimal; a mask prints in hex
+	IPv4Addr                     // dotted quad
+	IPv6Addr                     // RFC 5952
+	InetProto                    // nft protocol name, or its number
+	Ifname                       // quoted, with a trailing * for a prefix
+	InetService                  // a port, decimal
+	ICMPTypeDt                   // nft's name of an ICMP type, or its number
+	ICMPv6TypeDt                 // the same for ICMPv6
 )
 
 // Field is the left side of a comparison.
@@ -83,6 +87,9 @@ type Payload struct {
 	Offset uint32
 	Bytes  uint32
 	Dt     Datatype
+	// Proto is the transport protocol a transport header field depends
+	// on (nft adds "meta l4proto P" unless the rule already said it).
+	Proto uint8
 }
 
 func (p *Payload) Name() string   { return p.Text }
@@ -103,23 +110,58 @@ func (m *Meta) Len() uint32    { return m.Bytes }
 
 // The fields the lowering uses.
 var (
-	IPProtocol  = &Payload{"ip protocol", expr.PayloadBaseNetworkHeader, 9, 1, InetProto}
-	IPFragOff   = &Payload{"ip frag-off", expr.PayloadBaseNetworkHeader, 6, 2, Integer}
-	IPSaddr     = &Payload{"ip saddr", expr.PayloadBaseNetworkHeader, 12, 4, IPv4Addr}
-	IPDaddr     = &Payload{"ip daddr", expr.PayloadBaseNetworkHeader, 16, 4, IPv4Addr}
-	IP6Saddr    = &Payload{"ip6 saddr", expr.PayloadBaseNetworkHeader, 8, 16, IPv6Addr}
-	IP6Daddr    = &Payload{"ip6 daddr", expr.PayloadBaseNetworkHeader, 24, 16, IPv6Addr}
+	IPProtocol  = &Payload{"ip protocol", expr.PayloadBaseNetworkHeader, 9, 1, InetProto, 0}
+	IPFragOff   = &Payload{"ip frag-off", expr.PayloadBaseNetworkHeader, 6, 2, Integer, 0}
+	IPSaddr     = &Payload{"ip saddr", expr.PayloadBaseNetworkHeader, 12, 4, IPv4Addr, 0}
+	IPDaddr     = &Payload{"ip daddr", expr.PayloadBaseNetworkHeader, 16, 4, IPv4Addr, 0}
+	IP6Saddr    = &Payload{"ip6 saddr", expr.PayloadBaseNetworkHeader, 8, 16, IPv6Addr, 0}
+	IP6Daddr    = &Payload{"ip6 daddr", expr.PayloadBaseNetworkHeader, 24, 16, IPv6Addr, 0}
+	ICMPType    = &Payload{"icmp type", expr.PayloadBaseTransportHeader, 0, 1, ICMPTypeDt, 1}
+	ICMPv6Type  = &Payload{"icmpv6 type", expr.PayloadBaseTransportHeader, 0, 1, ICMPv6TypeDt, 58}
+	ICMPCode    = &Payload{"icmp code", expr.PayloadBaseTransportHeader, 1, 1, Integer, 1}
+	ICMPv6Code  = &Payload{"icmpv6 code", expr.PayloadBaseTransportHeader, 1, 1, Integer, 58}
 	MetaL4Proto = &Meta{"meta l4proto", expr.MetaKeyL4PROTO, 1, InetProto}
 	IifName     = &Meta{"iifname", expr.MetaKeyIIFNAME, IfNameSize, Ifname}
 	OifName     = &Meta{"oifname", expr.MetaKeyOIFNAME, IfNameSize, Ifname}
 )
+
+// Port returns "PROTO sport" or "PROTO dport" of tcp, udp or sctp.
+func Port(proto uint8, dst bool) *Payload {
+	i := 0
+	if dst {
+		i = 1
+	}
+	switch proto {
+	case 6:
+		return tcpPorts[i]
+	case 17:
+		return udpPorts[i]
+	case 132:
+		return sctpPorts[i]
+	}
+	return nil
+}
+
+var (
+	tcpPorts  = portFields("tcp", 6)
+	udpPorts  = portFields("udp", 17)
+	sctpPorts = portFields("sctp", 132)
+)
+
+func portFields(name string, proto uint8) [2]*Payload {
+	return [2]*Payload{
+		{name + " sport", expr.PayloadBaseTransportHeader, 0, 2, InetService, proto},
+		{name + " dport", expr.PayloadBaseTransportHeader, 2, 2, InetService, proto},
+	}
+}
 
 // IfNameSize is IFNAMSIZ: an exact interface name is compared with its NUL
 // padding, a wildcard ("eth*") by its prefix alone.
 const IfNameSize = 16
 
 // Cmp compares a field with a value: "FIELD [!=] VALUE", a prefix
-// "FIELD [!=] VALUE/BITS", or a masked field "FIELD & MASK ==|!= VALUE".
+// "FIELD [!=] VALUE/BITS", a masked field "FIELD & MASK ==|!= VALUE", a
+// range "FIELD [!=] VALUE-TO", or looks it up in a set.
 type Cmp struct {
 	Field Field
 	Neg   bool
@@ -129,6 +171,10 @@ type Cmp struct {
 	// Prefix makes Value a network of Bits leading bits.
 	Prefix bool
 	Bits   int
+	// To makes the comparison an inclusive range Value..To.
+	To []byte
+	// Set, when set, replaces Value: the field is looked up in it.
+	Set *Set
 }
 
 // Counter is "counter".

@@ -41,6 +41,12 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendVerdict(dst, s)
 	case *Cmp:
 		return appendCmp(dst, s)
+	case *Limit:
+		return appendLimit(dst, s)
+	case *Log:
+		return appendLog(dst, s)
+	case *Reject:
+		return appendReject(dst, s)
 	}
 	panic("internal error: no nft text for a statement")
 }
@@ -80,12 +86,38 @@ func appendCmp(dst []byte, c *Cmp) []byte {
 	if c.Neg {
 		dst = append(dst, "!= "...)
 	}
+	if c.Set != nil {
+		return appendSet(dst, c.Set)
+	}
 	dst = appendValue(dst, dt, c.Value, false)
+	if c.To != nil {
+		dst = append(dst, '-')
+		dst = appendValue(dst, dt, c.To, false)
+	}
 	if c.Prefix {
 		dst = append(dst, '/')
 		dst = strconv.AppendInt(dst, int64(c.Bits), 10)
 	}
 	return dst
+}
+
+// appendSet writes an anonymous set's elements, or a named set's name.
+func appendSet(dst []byte, s *Set) []byte {
+	if s.Name != "" {
+		return append(append(dst, '@'), s.Name...)
+	}
+	dst = append(dst, "{ "...)
+	for i, e := range s.Elems {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		dst = appendValue(dst, s.Key, e.From, false)
+		if e.To != nil {
+			dst = append(dst, '-')
+			dst = appendValue(dst, s.Key, e.To, false)
+		}
+	}
+	return append(dst, " }"...)
 }
 
 // appendValue writes a value of the datatype; mask selects the hex form
@@ -101,6 +133,14 @@ func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
 		}
 	case Ifname:
 		return appendIfname(dst, v)
+	case ICMPTypeDt, ICMPv6TypeDt:
+		names := ICMPTypes
+		if dt == ICMPv6TypeDt {
+			names = ICMPv6Types
+		}
+		if n, ok := names[v[0]]; ok && len(v) == 1 {
+			return append(dst, n...)
+		}
 	}
 	n := uint64(0)
 	for _, b := range v {
@@ -147,4 +187,21 @@ func ProtoName(n uint8) string {
 		return s
 	}
 	return strconv.Itoa(int(n))
+}
+
+// ICMPTypes and ICMPv6Types are nft's names of ICMP types.
+var ICMPTypes = map[uint8]string{
+	0: "echo-reply", 3: "destination-unreachable", 4: "source-quench", 5: "redirect", 8: "echo-request",
+	9: "router-advertisement", 10: "router-solicitation", 11: "time-exceeded", 12: "parameter-problem",
+	13: "timestamp-request", 14: "timestamp-reply", 15: "info-request", 16: "info-reply",
+	17: "address-mask-request", 18: "address-mask-reply",
+}
+
+var ICMPv6Types = map[uint8]string{
+	1: "destination-unreachable", 2: "packet-too-big", 3: "time-exceeded", 4: "parameter-problem",
+	128: "echo-request", 129: "echo-reply", 130: "mld-listener-query", 131: "mld-listener-report",
+	132: "mld-listener-done", 133: "nd-router-solicit", 134: "nd-router-advert",
+	135: "nd-neighbor-solicit", 136: "nd-neighbor-advert", 137: "nd-redirect",
+	138: "router-renumbering", 141: "ind-neighbor-solicit", 142: "ind-neighbor-advert",
+	143: "mld2-listener-report",
 }

@@ -1,0 +1,177 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
+)
+
+// encodeRule compiles a lowered rule into nf_tables expressions. Typed
+// statements are encoded from their fields; a run of statements still
+// lowered as text (stmt.Text) is parsed by the text compiler
+// (netlink_stmt*.go) in the same encoder, so protocol dependencies and the
+// merge of payload equalities work across both.
+func encodeRule(r *stmt.Rule, fam ir.Family) (*nlRule, error) {
+	e := &encoder{fam: fam}
+	for i := 0; e.err == nil && i < len(r.Stmts); i++ {
+		if _, ok := r.Stmts[i].(*stmt.Text); ok {
+			j := i
+			for j < len(r.Stmts) {
+				if _, ok := r.Stmts[j].(*stmt.Text); !ok {
+					break
+				}
+				j++
+			}
+			e.text(r.Stmts[i:j])
+			i = j - 1
+			continue
+		}
+		e.typed(r.Stmts[i])
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	if r.Comment != "" {
+		e.udata = userdata.AppendString(nil, userdata.TypeComment, r.Comment)
+	}
+	return &nlRule{exprs: e.merge(), sets: e.sets, udata: e.udata}, nil
+}
+
+// text compiles statements lowered as text.
+func (e *encoder) text(ss []stmt.Stmt) {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.(*stmt.Text).S
+	}
+	toks, err := tokenize(strings.Join(parts, " "))
+	if err != nil {
+		e.err = err
+		return
+	}
+	e.toks, e.pos = toks, 0
+	for e.err == nil && e.pos < len(e.toks) {
+		e.statement()
+	}
+}
+
+func (e *encoder) typed(s stmt.Stmt) {
+	switch s := s.(type) {
+	case *stmt.Counter:
+		e.brk(&expr.Counter{})
+	case *stmt.Verdict:
+		e.brk(&expr.Verdict{Kind: s.Kind, Chain: s.Chain})
+	case *stmt.Cmp:
+		e.cmp(s)
+	case *stmt.Limit:
+		l := s.Limit
+		e.brk(&l)
+	case *stmt.Log:
+		l := s.Log
+		e.brk(&l)
+	case *stmt.Reject:
+		e.typedReject(s)
+	default:
+		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
+	}
+}
+
+// cmp encodes a comparison as nft 1.0.6 does: equalities of payload
+// fields stay mergeable, a byte-aligned prefix is loaded short, another
+// prefix or a mask goes through a bitwise, a range is two comparisons.
+func (e *encoder) cmp(c *stmt.Cmp) {
+	f := c.Field
+	if c.Set == nil && uint32(len(c.Value)) != f.Len() {
+		e.err = fmt.Errorf("%s: a value of %d bytes for a field of %d: %w", f.Name(), len(c.Value), f.Len(), errUnencodable)
+		return
+	}
+	switch f := f.(type) {
+	case *stmt.Meta:
+		if c.Mask != nil || c.Prefix || c.To != nil || c.Set != nil {
+			e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
+			return
+		}
+		e.metaCmp(f.Key, c.Value, c.Neg)
+		if f.Key == expr.MetaKeyL4PROTO && !c.Neg {
+			e.l4 = c.Value[0]
+		}
+	case *stmt.Payload:
+		if f.Proto != 0 {
+			e.l4dep(f.Proto)
+		}
+		e.payload(f, c)
+		if f == stmt.IPProtocol && !c.Neg {
+			e.l4 = c.Value[0]
+		}
+	}
+}
+
+func (e *encoder) payload(f *stmt.Payload, c *stmt.Cmp) {
+	n := int(f.Bytes)
+	switch {
+	case c.Set != nil:
+		e.lookup(f, c)
+	case c.To != nil:
+		e.fieldRange(f.Base, f.Offset, f.Bytes, beUint(c.Value), beUint(c.To), c.Neg)
+	case c.Mask != nil:
+		e.masked(f.Base, f.Offset, c.Mask, c.Value, c.Neg)
+	case !c.Prefix || c.Bits == n*8:
+		e.payCmp(f.Base, f.Offset, c.Value, c.Neg)
+	case c.Bits%8 == 0 && c.Bits > 0:
+		// nft loads only the prefix bytes, and does not merge them.
+		b := uint32(c.Bits / 8)
+		e.add(load(f.Base, f.Offset, b), &expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value[:b]})
+	default:
+		e.masked(f.Base, f.Offset, maskBytes(c.Bits, n), c.Value, c.Neg)
+	}
+}
+
+// lookup encodes a lookup in an anonymous set of ports.
+func (e *encoder) lookup(f *stmt.Payload, c *stmt.Cmp) {
+	if c.Set.Name != "" || f.Dt != stmt.InetService || f.Proto == 0 {
+		e.err = fmt.Errorf("%s: a lookup in this set: %w", f.Text, errUnencodable)
+		return
+	}
+	rs := make([][2]uint64, len(c.Set.Elems))
+	for i, el := range c.Set.Elems {
+		to := el.To
+		if to == nil {
+			to = el.From
+		}
+		rs[i] = [2]uint64{beUint(el.From), beUint(to)}
+	}
+	set := portSet(rs, f.Proto, f.Offset)
+	lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: c.Neg}
+	set.lookup = lk
+	e.sets = append(e.sets, set)
+	e.add(load(f.Base, f.Offset, f.Bytes), lk)
+}
+
+// beUint reads a big-endian value.
+func beUint(b []byte) uint64 {
+	n := uint64(0)
+	for _, x := range b {
+		n = n<<8 | uint64(x)
+	}
+	return n
+}
+
+// typedReject encodes a reject; a plain reject sends the port unreachable
+// of the table's family, and a code of the other family cannot be sent.
+func (e *encoder) typedReject(r *stmt.Reject) {
+	x := r.Reject
+	switch {
+	case x.Type == unix.NFT_REJECT_TCP_RST:
+		e.l4dep(protoTCP)
+	case x.Code == stmt.RejectDefault(r.V6):
+		x.Code = stmt.RejectDefault(e.v6())
+	case r.V6 != e.v6():
+		e.err = fmt.Errorf("reject with an ICMP code of the other family: %w", errUnencodable)
+		return
+	}
+	e.brk(&x)
+}
