@@ -51,7 +51,7 @@ func portCmp(f *stmt.Payload, neg bool, r ir.PortRange) *stmt.Cmp {
 // l4Only writes "meta l4proto X" when a protocol match ended up with nothing
 // to say, so the protocol condition is not lost.
 func (w *rw) l4Only(name string) {
-	w.add("meta l4proto " + name)
+	w.emit(&stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{protoNums[name]}})
 }
 
 func (w *rw) tcp(m *ir.TCP) {
@@ -340,7 +340,7 @@ func (w *rw) log(t *ir.Log) {
 	if t.Prefix != "" {
 		w.logPrefix(l, t.Prefix)
 	}
-	if t.Level >= 0 && t.Level < len(stmt.LogLevels) {
+	if t.Level >= 0 && t.Level < stmt.LogLevelAudit {
 		l.Key |= 1 << unix.NFTA_LOG_LEVEL
 		l.Level = expr.LogLevel(t.Level)
 	}

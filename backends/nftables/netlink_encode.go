@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/nftables/expr"
-	"github.com/google/nftables/userdata"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -269,15 +268,6 @@ func (e *encoder) mergeRun(from, to int) {
 		e.stmts[last].exprs = []any{load(l.base, l.off, l.len), &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: l.val}}
 		e.stmts[i] = nlStmt{}
 	}
-}
-
-// comment stores "comment "text"" as the rule's user data, as nft does.
-func (e *encoder) comment() {
-	s, ok := e.quoted()
-	if !ok {
-		return
-	}
-	e.udata = userdata.AppendString(nil, userdata.TypeComment, s)
 }
 
 // quoted reads a quoted string token.

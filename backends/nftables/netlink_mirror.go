@@ -10,6 +10,7 @@ import (
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
 )
 
 // The CT mirror chains of a raw table (ctmirror.go) and the ct helper
@@ -28,20 +29,20 @@ func (b *batch) addMirrorChains(t *nlTable, p *mirrorPlan) {
 		name := p.names[c.Name]
 		h := &b.head
 		h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
-		h.m.str(1, t.name)
-		h.m.str(3, name)
+		h.m.str(unix.NFTA_CHAIN_TABLE, t.name)
+		h.m.str(unix.NFTA_CHAIN_NAME, name)
 		if c.IsBase() {
 			hk := c.Base
-			n := h.m.nest(4)
-			h.m.u32(1, uint32(hk.Hook))
+			n := h.m.nest(unix.NFTA_CHAIN_HOOK)
+			h.m.u32(unix.NFTA_HOOK_HOOKNUM, uint32(hk.Hook))
 			prio := int32(mirrorPrio)
-			h.m.u32(2, uint32(prio))
+			h.m.u32(unix.NFTA_HOOK_PRIORITY, uint32(prio))
 			h.m.nestEnd(n)
-			h.m.u32(5, 1) // NF_ACCEPT
-			h.m.str(7, hk.Type.String())
+			h.m.u32(unix.NFTA_CHAIN_POLICY, 1) // NF_ACCEPT
+			h.m.str(unix.NFTA_CHAIN_TYPE, hk.Type.String())
 		}
 		comment := "CT helpers and events of raw chain " + sanitizeComment(c.Name) + " after conntrack"
-		h.m.attr(12, userdata.AppendString(nil, 0, comment))
+		h.m.attr(nftaChainUserdata, userdata.AppendString(nil, 0, comment))
 		h.m.end()
 		b.place.handle++
 	}
@@ -57,7 +58,7 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 		n := 0
 		if c.IsBase() {
 			n++
-			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, &stmt.Rule{Stmts: []stmt.Stmt{&stmt.Text{S: "ct status confirmed"}, &stmt.Verdict{Kind: expr.VerdictAccept}}}, decls, decls.Len(), c.Src)
+			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, &stmt.Rule{Stmts: []stmt.Stmt{&stmt.Flags{Field: stmt.CtStatus, Bits: stmt.FlagBit(stmt.CtStatusDt, "confirmed")}, &stmt.Verdict{Kind: expr.VerdictAccept}}}, decls, decls.Len(), c.Src)
 		}
 		ctx := RuleContext{Family: nt.fam, Table: p.m.t.Name, Chain: c.Name, Base: c.Base, ChainNames: p.names, NoCounter: true, Decls: decls}
 		for i, r := range c.Rules {
@@ -112,13 +113,13 @@ func (b *batch) declare(nt *nlTable, decls *Decls, n int, o origin) error {
 		}
 		w := &b.head
 		w.begin(msgNewObj, nlmFCreate, nt.fam, o)
-		w.m.str(1, nt.name) // NFTA_OBJ_TABLE
-		w.m.str(2, x.name)  // NFTA_OBJ_NAME
-		w.m.u32(3, objCtHelper)
-		d := w.m.nest(4)  // NFTA_OBJ_DATA
-		w.m.str(1, h.typ) // NFTA_CT_HELPER_NAME
-		w.m.attr(2, be16(h.l3))
-		w.m.attr(3, []byte{h.l4})
+		w.m.str(unix.NFTA_OBJ_TABLE, nt.name)
+		w.m.str(unix.NFTA_OBJ_NAME, x.name)
+		w.m.u32(unix.NFTA_OBJ_TYPE, objCtHelper)
+		d := w.m.nest(unix.NFTA_OBJ_DATA)
+		w.m.str(unix.NFTA_CT_HELPER_NAME, h.typ)
+		w.m.attr(unix.NFTA_CT_HELPER_L3PROTO, be16(h.l3))
+		w.m.attr(unix.NFTA_CT_HELPER_L4PROTO, []byte{h.l4})
 		w.m.nestEnd(d)
 		w.m.end()
 		b.place.handle++

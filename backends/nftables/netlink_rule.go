@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -67,10 +68,19 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.brk(&expr.Verdict{Kind: s.Kind, Chain: s.Chain})
 	case *stmt.Cmp:
 		e.cmp(s)
+	case *stmt.Flags:
+		e.flags(s)
+	case *stmt.NAT:
+		e.typedNAT(s)
 	case *stmt.Limit:
 		l := s.Limit
 		e.brk(&l)
 	case *stmt.Log:
+		if s.Key&(1<<unix.NFTA_LOG_LEVEL) != 0 && s.Level == stmt.LogLevelAudit {
+			// Not sent over netlink yet: the rule goes through nft -f.
+			e.err = fmt.Errorf("log level audit: %w", errUnencodable)
+			return
+		}
 		l := s.Log
 		e.brk(&l)
 	case *stmt.Reject:
@@ -85,7 +95,8 @@ func (e *encoder) typed(s stmt.Stmt) {
 // prefix or a mask goes through a bitwise, a range is two comparisons.
 func (e *encoder) cmp(c *stmt.Cmp) {
 	f := c.Field
-	if c.Set == nil && uint32(len(c.Value)) != f.Len() {
+	// An interface name wildcard ("eth*") compares its prefix only.
+	if n := uint32(len(c.Value)); c.Set == nil && n != f.Len() && (f.Type() != stmt.Ifname || n > f.Len()) {
 		e.err = fmt.Errorf("%s: a value of %d bytes for a field of %d: %w", f.Name(), len(c.Value), f.Len(), errUnencodable)
 		return
 	}
@@ -174,4 +185,84 @@ func (e *encoder) typedReject(r *stmt.Reject) {
 		return
 	}
 	e.brk(&x)
+}
+
+// flags encodes a flag test as nft 1.0.6 does: the field and-ed with the
+// bits, compared with zero.
+func (e *encoder) flags(f *stmt.Flags) {
+	c, ok := f.Field.(*stmt.Ct)
+	if !ok {
+		e.err = fmt.Errorf("%s: a flag test: %w", f.Field.Name(), errUnencodable)
+		return
+	}
+	e.add(&expr.Ct{Key: c.Key, Register: reg1},
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: host32(f.Bits), Xor: host32(0)},
+		&expr.Cmp{Op: cmpOp(!f.None), Register: reg1, Data: host32(0)})
+}
+
+// typedNAT loads the addresses and ports into registers from 1 on and
+// sends the NAT expression that reads them, as nft does.
+func (e *encoder) typedNAT(n *stmt.NAT) {
+	var pmin, pmax uint32
+	reg := uint32(reg1)
+	var addrMin, addrMax uint32
+	if n.MinAddr.IsValid() {
+		for i, a := range []netip.Addr{n.MinAddr, n.MaxAddr} {
+			if i == 1 && a == n.MinAddr {
+				break
+			}
+			if a.Is6() != e.v6() {
+				e.err = fmt.Errorf("nat to %s in an %s table: %w", a, e.fam, errUnencodable)
+				return
+			}
+			e.brk(&expr.Immediate{Register: reg, Data: a.AsSlice()})
+			if i == 0 {
+				addrMin = reg
+			} else {
+				addrMax = reg
+			}
+			reg++
+		}
+	}
+	if n.HasPorts {
+		x := []any{&expr.Immediate{Register: reg, Data: be16(n.PortMin)}}
+		pmin = reg
+		if n.PortMax != n.PortMin {
+			pmax = reg + 1
+			x = append(x, &expr.Immediate{Register: pmax, Data: be16(n.PortMax)})
+		}
+		e.brk(x...)
+	}
+	switch n.Kind {
+	case stmt.SNAT, stmt.DNAT:
+		x := &expr.NAT{Type: expr.NATTypeSourceNAT, Family: uint32(nfproto(e.fam)),
+			RegAddrMin: addrMin, RegAddrMax: addrMax, RegProtoMin: pmin, RegProtoMax: pmax, Specified: n.HasPorts,
+			Random: n.Flags&stmt.NATRandom != 0, FullyRandom: n.Flags&stmt.NATFullyRandom != 0, Persistent: n.Flags&stmt.NATPersistent != 0}
+		if n.Kind == stmt.DNAT {
+			x.Type = expr.NATTypeDestNAT
+		}
+		e.brk(x)
+		return
+	}
+	flags := n.Flags
+	if n.HasPorts {
+		flags |= natProtoSpecified
+	}
+	if n.Kind == stmt.Redirect {
+		e.brk(&expr.Redir{RegisterProtoMin: pmin, RegisterProtoMax: pmax, Flags: flags})
+		return
+	}
+	// google/nftables drops the flags of a masquerade with ports; nft
+	// sends them, so this one is written by hand.
+	var m msgBuf
+	if flags != 0 {
+		m.u32(unix.NFTA_MASQ_FLAGS, flags)
+	}
+	if pmin != 0 {
+		m.u32(unix.NFTA_MASQ_REG_PROTO_MIN, pmin)
+	}
+	if pmax != 0 {
+		m.u32(unix.NFTA_MASQ_REG_PROTO_MAX, pmax)
+	}
+	e.brk(&rawExpr{name: "masq", data: m.b})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 )
 
 // Statements of the nft grammar as RuleText writes them, one compiler each.
@@ -26,8 +27,6 @@ const (
 func (e *encoder) statement() {
 	start := e.pos
 	switch kw := e.next(); kw {
-	case "iifname", "oifname":
-		e.iface(kw == "oifname")
 	case "ip", "ip6":
 		e.ipStmt(kw)
 	case "meta":
@@ -36,26 +35,6 @@ func (e *encoder) statement() {
 		e.l4Stmt(kw)
 	case "icmp", "icmpv6":
 		e.icmp(kw)
-	case "counter":
-		e.brk(&expr.Counter{})
-	case "accept":
-		e.brk(&expr.Verdict{Kind: expr.VerdictAccept})
-	case "drop":
-		e.brk(&expr.Verdict{Kind: expr.VerdictDrop})
-	case "return":
-		e.brk(&expr.Verdict{Kind: expr.VerdictReturn})
-	case "jump", "goto":
-		k := expr.VerdictJump
-		if kw == "goto" {
-			k = expr.VerdictGoto
-		}
-		e.brk(&expr.Verdict{Kind: k, Chain: e.next()})
-	case "reject":
-		e.reject()
-	case "log":
-		e.log()
-	case "comment":
-		e.comment()
 	default:
 		if !e.statementMore(kw) {
 			e.pos = start
@@ -64,34 +43,9 @@ func (e *encoder) statement() {
 	}
 }
 
-// ifnamsiz is IFNAMSIZ: an exact interface name is compared with its NUL
-// padding, a wildcard ("eth*") by its prefix alone.
-const ifnamsiz = 16
-
-func (e *encoder) iface(out bool) {
-	key := expr.MetaKeyIIFNAME
-	if out {
-		key = expr.MetaKeyOIFNAME
-	}
-	neg := e.neg()
-	name, ok := e.quoted()
-	if !ok {
-		return
-	}
-	var val []byte
-	switch {
-	case strings.HasSuffix(name, `\*`):
-		val = padName(name[:len(name)-2] + "*")
-	case strings.HasSuffix(name, "*"):
-		val = []byte(name[:len(name)-1])
-	default:
-		val = padName(name)
-	}
-	e.metaCmp(key, val, neg)
-}
-
+// padName pads an exact interface name to IFNAMSIZ, as the kernel compares it.
 func padName(s string) []byte {
-	b := make([]byte, ifnamsiz)
+	b := make([]byte, stmt.IfNameSize)
 	copy(b, s)
 	return b
 }
@@ -103,29 +57,6 @@ func (e *encoder) ipStmt(kw string) {
 		return
 	}
 	switch f := e.next(); {
-	case f == "protocol" && kw == "ip":
-		neg := e.neg()
-		p, ok := e.protoNum(e.next())
-		if !ok {
-			return
-		}
-		e.payCmp(network, 9, []byte{p}, neg)
-		if !neg {
-			e.l4 = p
-		}
-	case f == "frag-off" && kw == "ip":
-		if e.next() != "&" || e.next() != "0x1fff" {
-			e.unencodable("ip frag-off form")
-			return
-		}
-		neg := e.neg()
-		if e.next() != "0" {
-			e.unencodable("ip frag-off form")
-			return
-		}
-		e.add(load(network, 6, 2),
-			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 2, Mask: []byte{0x1f, 0xff}, Xor: []byte{0, 0}},
-			&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte{0, 0}})
 	case f == "saddr" || f == "daddr":
 		e.addr(f == "daddr")
 	case f == "ttl" && kw == "ip":
@@ -217,24 +148,11 @@ func maskBytes(bits, n int) []byte {
 	return b
 }
 
-// meta compiles "meta l4proto"; other meta keys are in statementMore.
+// meta compiles the meta keys of metaMore.
 func (e *encoder) meta() {
-	switch k := e.next(); k {
-	case "l4proto":
-		neg := e.neg()
-		p, ok := e.protoNum(e.next())
-		if !ok {
-			return
-		}
-		e.metaCmp(expr.MetaKeyL4PROTO, []byte{p}, neg)
-		if !neg {
-			e.l4 = p
-		}
-	default:
-		if !e.metaMore(k) {
-			e.pos -= 2
-			e.unencodable("meta %s", k)
-		}
+	if k := e.next(); !e.metaMore(k) {
+		e.pos -= 2
+		e.unencodable("meta %s", k)
 	}
 }
 
@@ -266,11 +184,11 @@ func (e *encoder) l4Stmt(kw string) {
 			off = 2
 		}
 		e.l4dep(proto)
-		if e.peek() == "." {
-			e.concat(kw, portField(proto, off))
+		if e.peek() != "." {
+			e.unencodable("%s %s without a concatenation", kw, f)
 			return
 		}
-		e.ports(proto, off)
+		e.concat(kw, portField(proto, off))
 	case f == "flags" && kw == "tcp":
 		e.l4dep(proto)
 		e.tcpFlags()
@@ -280,28 +198,6 @@ func (e *encoder) l4Stmt(kw string) {
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)
 	}
-}
-
-// ports compiles "[!=] N", "[!=] N-M" or "[!=] { … }" for a 16-bit field.
-func (e *encoder) ports(proto uint8, off uint32) {
-	neg := e.neg()
-	if e.peek() == "{" {
-		rs, ok := e.setRanges(65535)
-		if !ok {
-			return
-		}
-		set := portSet(rs, proto, off)
-		lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: neg}
-		set.lookup = lk
-		e.sets = append(e.sets, set)
-		e.add(load(transport, off, 2), lk)
-		return
-	}
-	lo, hi, ok := e.rangeTok(e.next(), 65535)
-	if !ok {
-		return
-	}
-	e.fieldRange(transport, off, 2, lo, hi, neg)
 }
 
 // fieldRange compiles a value or range match on a big-endian field of n
@@ -342,33 +238,6 @@ func (e *encoder) rangeTok(t string, max uint64) (lo, hi uint64, ok bool) {
 		return 0, 0, false
 	}
 	return lo, hi, true
-}
-
-// setRanges reads "{ a, b-c, … }".
-func (e *encoder) setRanges(max uint64) ([][2]uint64, bool) {
-	e.pos++ // {
-	var out [][2]uint64
-	for {
-		t := e.next()
-		switch t {
-		case "}":
-			return out, len(out) > 0
-		case ",":
-			continue
-		case "", ".":
-			e.unencodable("set form")
-			return nil, false
-		}
-		if e.peek() == "." {
-			e.unencodable("a concatenated set")
-			return nil, false
-		}
-		lo, hi, ok := e.rangeTok(t, max)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, [2]uint64{lo, hi})
-	}
 }
 
 var tcpFlagBits = map[string]uint8{"fin": 0x01, "syn": 0x02, "rst": 0x04, "psh": 0x08, "ack": 0x10, "urg": 0x20, "ecn": 0x40, "cwr": 0x80}

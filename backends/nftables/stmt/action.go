@@ -49,8 +49,9 @@ func appendLimit(dst []byte, l *Limit) []byte {
 	return append(dst, " packets"...)
 }
 
-// LogLevels are nft's names of the syslog levels.
-var LogLevels = []string{"emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"}
+// LogLevels are nft's names of the syslog levels, and of its audit
+// level (NFT_LOGLEVEL_AUDIT, 8).
+var LogLevels = []string{"emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit"}
 
 // Log flags of the kernel (NF_LOG_*).
 const (
@@ -100,6 +101,9 @@ func appendLog(dst []byte, l *Log) []byte {
 	}
 	return dst
 }
+
+// LogLevelAudit logs to the audit subsystem instead of syslog.
+const LogLevelAudit = 8
 
 // RejectICMP and RejectICMPv6 are nft's names of the ICMP codes a reject
 // sends.

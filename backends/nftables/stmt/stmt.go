@@ -69,6 +69,8 @@ const (
 	InetService                  // a port, decimal
 	ICMPTypeDt                   // nft's name of an ICMP type, or its number
 	ICMPv6TypeDt                 // the same for ICMPv6
+	CtStateDt                    // conntrack state flags
+	CtStatusDt                   // conntrack status flags
 )
 
 // Field is the left side of a comparison.

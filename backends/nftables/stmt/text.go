@@ -41,6 +41,10 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendVerdict(dst, s)
 	case *Cmp:
 		return appendCmp(dst, s)
+	case *Flags:
+		return appendFlags(dst, s)
+	case *NAT:
+		return appendNAT(dst, s)
 	case *Limit:
 		return appendLimit(dst, s)
 	case *Log:
