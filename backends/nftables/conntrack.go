@@ -242,16 +242,12 @@ func (w *rw) ctPorts(m *ir.Conntrack, key string, p *ir.CtPorts) {
 }
 
 // markCond writes "KEY [!= ]V" or "KEY and MASK ==|!= V".
-func (w *rw) markCond(key string, neg bool, v, mask uint32) {
-	if mask == math.MaxUint32 {
-		w.addf("%s %s0x%x", key, neqOp(neg), v)
-		return
+func (w *rw) markCond(f stmt.Field, neg bool, v, mask uint32) {
+	c := &stmt.Cmp{Field: f, Neg: neg, Value: host32(v)}
+	if mask != math.MaxUint32 {
+		c.Mask = host32(mask)
 	}
-	op := "=="
-	if neg {
-		op = "!="
-	}
-	w.addf("%s and 0x%x %s 0x%x", key, mask, op, v)
+	w.emit(c)
 }
 
 func (w *rw) helper(m *ir.Helper) {

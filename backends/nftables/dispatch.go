@@ -49,9 +49,9 @@ func (w *rw) match(m ir.Match) {
 	case *ir.Conntrack:
 		w.conntrack(m)
 	case *ir.Mark:
-		w.markCond("mark", m.Neg, m.Value, m.Mask)
+		w.markCond(stmt.MetaMark, m.Neg, m.Value, m.Mask)
 	case *ir.ConnMark:
-		w.markCond("ct mark", m.Neg, m.Value, m.Mask)
+		w.markCond(stmt.CtMark, m.Neg, m.Value, m.Mask)
 	case *ir.Helper:
 		w.helper(m)
 	case *ir.ConnLimit:

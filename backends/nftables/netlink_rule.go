@@ -102,14 +102,12 @@ func (e *encoder) cmp(c *stmt.Cmp) {
 	}
 	switch f := f.(type) {
 	case *stmt.Meta:
-		if c.Mask != nil || c.Prefix || c.To != nil || c.Set != nil {
-			e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
-			return
-		}
-		e.metaCmp(f.Key, c.Value, c.Neg)
+		e.keyCmp(&expr.Meta{Key: f.Key, Register: reg1}, c)
 		if f.Key == expr.MetaKeyL4PROTO && !c.Neg {
 			e.l4 = c.Value[0]
 		}
+	case *stmt.Ct:
+		e.keyCmp(&expr.Ct{Key: f.Key, Register: reg1}, c)
 	case *stmt.Payload:
 		if f.Proto != 0 {
 			e.l4dep(f.Proto)
@@ -119,6 +117,21 @@ func (e *encoder) cmp(c *stmt.Cmp) {
 			e.l4 = c.Value[0]
 		}
 	}
+}
+
+// keyCmp compares a meta or ct key: loaded, masked if asked, compared.
+func (e *encoder) keyCmp(ld expr.Any, c *stmt.Cmp) {
+	if c.Prefix || c.To != nil || c.Set != nil {
+		e.err = fmt.Errorf("%s: this form of comparison: %w", c.Field.Name(), errUnencodable)
+		return
+	}
+	if c.Mask == nil {
+		e.add(ld, &expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
+		return
+	}
+	n := uint32(len(c.Mask))
+	e.add(ld, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: c.Mask, Xor: make([]byte, n)},
+		&expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
 }
 
 func (e *encoder) payload(f *stmt.Payload, c *stmt.Cmp) {

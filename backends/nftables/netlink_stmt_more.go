@@ -28,8 +28,6 @@ func (e *encoder) statementMore(kw string) bool {
 		e.ether()
 	case "rt":
 		e.rt()
-	case "mark": // nft's short form of "meta mark"
-		e.markStmt(&expr.Meta{Key: expr.MetaKeyMARK, Register: reg1})
 	default:
 		return false
 	}
@@ -73,28 +71,14 @@ func (e *encoder) hex32() (uint32, bool) {
 	return uint32(n), true
 }
 
-// markStmt compiles, after "meta mark" or "ct mark": a condition
-// ("[!=] V", "and M ==|!= V") or an assignment ("set …").
+// markStmt compiles, after "meta mark" or "ct mark", an assignment
+// ("set …"); conditions are typed (stmt.Cmp).
 func (e *encoder) markStmt(ld expr.Any) {
-	switch e.peek() {
-	case "set":
-		e.pos++
-		e.markSet(ld)
-	case "and":
-		e.pos++
-		m, ok1 := e.hex32()
-		neg := e.neg()
-		v, ok2 := e.hex32()
-		if ok1 && ok2 {
-			e.add(ld, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: host32(m), Xor: host32(0)},
-				&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: host32(v)})
-		}
-	default:
-		neg := e.neg()
-		if v, ok := e.hex32(); ok {
-			e.add(ld, &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: host32(v)})
-		}
+	if e.next() != "set" {
+		e.unencodable("mark condition as text")
+		return
 	}
+	e.markSet(ld)
 }
 
 // markSet compiles the right side of "KEY set …" as markSet writes it.

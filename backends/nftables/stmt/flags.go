@@ -19,6 +19,7 @@ func (c *Ct) Len() uint32    { return c.Bytes }
 var (
 	CtState  = &Ct{"ct state", expr.CtKeySTATE, 4, CtStateDt}
 	CtStatus = &Ct{"ct status", expr.CtKeySTATUS, 4, CtStatusDt}
+	CtMark   = &Ct{"ct mark", expr.CtKeyMARK, 4, Mark}
 )
 
 // Flags tests bits of a flag field: "FIELD LIST" matches when some bit of

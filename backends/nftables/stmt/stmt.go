@@ -69,6 +69,7 @@ const (
 	InetService                  // a port, decimal
 	ICMPTypeDt                   // nft's name of an ICMP type, or its number
 	ICMPv6TypeDt                 // the same for ICMPv6
+	Mark                         // a 32-bit mark in host byte order, in hex; "and" for a mask
 	CtStateDt                    // conntrack state flags
 	CtStatusDt                   // conntrack status flags
 )
@@ -122,6 +123,7 @@ var (
 	ICMPv6Type  = &Payload{"icmpv6 type", expr.PayloadBaseTransportHeader, 0, 1, ICMPv6TypeDt, 58}
 	ICMPCode    = &Payload{"icmp code", expr.PayloadBaseTransportHeader, 1, 1, Integer, 1}
 	ICMPv6Code  = &Payload{"icmpv6 code", expr.PayloadBaseTransportHeader, 1, 1, Integer, 58}
+	MetaMark    = &Meta{"mark", expr.MetaKeyMARK, 4, Mark}
 	MetaL4Proto = &Meta{"meta l4proto", expr.MetaKeyL4PROTO, 1, InetProto}
 	IifName     = &Meta{"iifname", expr.MetaKeyIIFNAME, IfNameSize, Ifname}
 	OifName     = &Meta{"oifname", expr.MetaKeyOIFNAME, IfNameSize, Ifname}

@@ -2,6 +2,7 @@ package stmt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 
@@ -76,8 +77,13 @@ func appendVerdict(dst []byte, v *Verdict) []byte {
 func appendCmp(dst []byte, c *Cmp) []byte {
 	dst = append(dst, c.Field.Name()...)
 	dt := c.Field.Type()
-	if c.Mask != nil {
+	if c.Mask != nil && dt == Mark {
+		// iptables-translate's spelling, which the golden files keep.
+		dst = append(dst, " and "...)
+	} else if c.Mask != nil {
 		dst = append(dst, " & "...)
+	}
+	if c.Mask != nil {
 		dst = appendValue(dst, dt, c.Mask, true)
 		if c.Neg {
 			dst = append(dst, " != "...)
@@ -137,6 +143,10 @@ func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
 		}
 	case Ifname:
 		return appendIfname(dst, v)
+	case Mark:
+		if len(v) == 4 {
+			return strconv.AppendUint(append(dst, "0x"...), uint64(binary.NativeEndian.Uint32(v)), 16)
+		}
 	case ICMPTypeDt, ICMPv6TypeDt:
 		names := ICMPTypes
 		if dt == ICMPv6TypeDt {
