@@ -121,7 +121,7 @@ func (e *encoder) cmp(c *stmt.Cmp) {
 
 // keyCmp compares a meta or ct key: loaded, masked if asked, compared.
 func (e *encoder) keyCmp(ld expr.Any, c *stmt.Cmp) {
-	if c.Prefix || c.To != nil || c.Set != nil {
+	if c.Prefix || c.To != nil || c.Set != nil || c.Op != expr.CmpOpEq {
 		e.err = fmt.Errorf("%s: this form of comparison: %w", c.Field.Name(), errUnencodable)
 		return
 	}
@@ -140,7 +140,15 @@ func (e *encoder) payload(f *stmt.Payload, c *stmt.Cmp) {
 	case c.Set != nil:
 		e.lookup(f, c)
 	case c.To != nil:
-		e.fieldRange(f.Base, f.Offset, f.Bytes, beUint(c.Value), beUint(c.To), c.Neg)
+		if len(c.To) != n {
+			e.err = fmt.Errorf("%s: a range end of %d bytes: %w", f.Text, len(c.To), errUnencodable)
+			return
+		}
+		e.rangeCmp(load(f.Base, f.Offset, f.Bytes), c.Value, c.To, c.Neg)
+	case c.Op != expr.CmpOpEq:
+		// Ordered comparisons load the field alone; nft merges only
+		// equalities.
+		e.add(load(f.Base, f.Offset, f.Bytes), &expr.Cmp{Op: c.Op, Register: reg1, Data: c.Value})
 	case c.Mask != nil:
 		e.masked(f.Base, f.Offset, c.Mask, c.Value, c.Neg)
 	case !c.Prefix || c.Bits == n*8:

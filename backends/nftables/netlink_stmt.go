@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -27,8 +26,6 @@ const (
 func (e *encoder) statement() {
 	start := e.pos
 	switch kw := e.next(); kw {
-	case "ip", "ip6":
-		e.ipStmt(kw)
 	case "meta":
 		e.meta()
 	case "tcp", "udp", "sctp":
@@ -50,25 +47,6 @@ func padName(s string) []byte {
 	return b
 }
 
-// ipStmt: ip protocol, ip frag-off, ip/ip6 saddr/daddr.
-func (e *encoder) ipStmt(kw string) {
-	if (kw == "ip6") != e.v6() {
-		e.unencodable("%s match in an %s table", kw, e.fam)
-		return
-	}
-	switch f := e.next(); {
-	case f == "saddr" || f == "daddr":
-		e.addr(f == "daddr")
-	case f == "ttl" && kw == "ip":
-		e.hop(8)
-	case f == "hoplimit" && kw == "ip6":
-		e.hop(7)
-	default:
-		e.pos -= 2
-		e.unencodable("%s %s", kw, f)
-	}
-}
-
 // addrOffset is where saddr or daddr sits in the network header.
 func (e *encoder) addrOffset(dst bool) uint32 {
 	switch {
@@ -80,56 +58,6 @@ func (e *encoder) addrOffset(dst bool) uint32 {
 		return 16
 	}
 	return 12
-}
-
-func (e *encoder) addr(dst bool) {
-	off := e.addrOffset(dst)
-	if e.peek() == "&" {
-		e.pos++
-		mask, ok1 := e.ipAddr(e.next())
-		neg := e.neg()
-		val, ok2 := e.ipAddr(e.next())
-		if ok1 && ok2 {
-			e.masked(network, off, mask, val, neg)
-		}
-		return
-	}
-	neg := e.neg()
-	t := e.next()
-	if isRange(t) {
-		e.addrRange(off, t, neg)
-		return
-	}
-	if !strings.Contains(t, "/") {
-		if ip, ok := e.ipAddr(t); ok {
-			e.payCmp(network, off, ip, neg)
-		}
-		return
-	}
-	p, err := netip.ParsePrefix(t)
-	if err != nil || p.Addr().Is6() != e.v6() {
-		e.unencodable("address %q", t)
-		return
-	}
-	ip, bits := p.Addr().AsSlice(), p.Bits()
-	switch {
-	case bits == len(ip)*8:
-		e.payCmp(network, off, ip, neg)
-	case bits%8 == 0 && bits > 0:
-		// nft loads only the prefix bytes, and does not merge them.
-		e.add(load(network, off, uint32(bits/8)), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: ip[:bits/8]})
-	default:
-		e.masked(network, off, maskBytes(bits, len(ip)), ip, neg)
-	}
-}
-
-func (e *encoder) ipAddr(t string) ([]byte, bool) {
-	a, err := netip.ParseAddr(t)
-	if err != nil || a.Is6() != e.v6() {
-		e.unencodable("address %q", t)
-		return nil, false
-	}
-	return a.AsSlice(), true
 }
 
 func (e *encoder) masked(base expr.PayloadBase, off uint32, mask, val []byte, neg bool) {

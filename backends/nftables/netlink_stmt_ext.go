@@ -3,7 +3,6 @@ package nftables
 import (
 	"encoding/binary"
 	"net"
-	"net/netip"
 	"os/user"
 	"strconv"
 
@@ -23,55 +22,6 @@ const (
 	ipv6Routing    = 43               // the routing header's next-header number
 	tcpoptMaxseg   = 2
 )
-
-// hop compiles "ip ttl" or "ip6 hoplimit" followed by "[!=] N", "< N" or
-// "> N" (or "lt N", "gt N"). An equality is a payload equality nft may merge; the others are
-// a load and one comparison each.
-func (e *encoder) hop(off uint32) {
-	op := expr.CmpOp(0)
-	switch e.peek() {
-	case "<", "lt":
-		op = expr.CmpOpLt
-	case ">", "gt":
-		op = expr.CmpOpGt
-	}
-	if op != 0 {
-		e.pos++
-	}
-	neg := op == 0 && e.neg()
-	t := e.next()
-	n, err := strconv.ParseUint(t, 10, 8)
-	if err != nil {
-		e.unencodable("value %q", t)
-		return
-	}
-	if op == 0 {
-		e.payCmp(network, off, []byte{byte(n)}, neg)
-		return
-	}
-	e.add(load(network, off, 1), &expr.Cmp{Op: op, Register: reg1, Data: []byte{byte(n)}})
-}
-
-// addrRange compiles "A-B" on an address field: two comparisons, or one
-// range expression when negated, as for ports.
-func (e *encoder) addrRange(off uint32, t string, neg bool) {
-	a, b, _ := cutDash(t)
-	lo, ok1 := e.ipAddr(a)
-	hi, ok2 := e.ipAddr(b)
-	if ok1 && ok2 {
-		e.rangeCmp(load(network, off, uint32(len(lo))), lo, hi, neg)
-	}
-}
-
-// cutDash splits "A-B" at its only dash (addresses hold none).
-func cutDash(t string) (string, string, bool) {
-	for i := 0; i < len(t); i++ {
-		if t[i] == '-' {
-			return t[:i], t[i+1:], true
-		}
-	}
-	return t, "", false
-}
 
 // rangeCmp adds a load and a range test on it: "lo-hi" is a gte and an
 // lte comparison, "!= lo-hi" a range expression.
@@ -242,14 +192,4 @@ func (e *encoder) idValue(group bool) (uint32, bool) {
 		return 0, false
 	}
 	return uint32(n), true
-}
-
-// isRange tells an address range token ("A-B") from an address.
-func isRange(t string) bool {
-	_, _, ok := cutDash(t)
-	if !ok {
-		return false
-	}
-	_, err := netip.ParseAddr(t)
-	return err != nil
 }

@@ -227,16 +227,21 @@ func (w *rw) l4() uint8 {
 	return w.proto.Num
 }
 
-func (w *rw) addr(a *ir.Addr) {
-	f := stmt.IPSaddr
+// addrField is the family's source or destination address.
+func (w *rw) addrField(dst bool) *stmt.Payload {
 	switch {
-	case w.v6() && a.Dir == ir.Dst:
-		f = stmt.IP6Daddr
+	case w.v6() && dst:
+		return stmt.IP6Daddr
 	case w.v6():
-		f = stmt.IP6Saddr
-	case a.Dir == ir.Dst:
-		f = stmt.IPDaddr
+		return stmt.IP6Saddr
+	case dst:
+		return stmt.IPDaddr
 	}
+	return stmt.IPSaddr
+}
+
+func (w *rw) addr(a *ir.Addr) {
+	f := w.addrField(a.Dir == ir.Dst)
 	if a.Mask.IsValid() {
 		w.emit(&stmt.Cmp{Field: f, Neg: a.Neg, Mask: a.Mask.AsSlice(), Value: a.Net.Addr().AsSlice()})
 		return

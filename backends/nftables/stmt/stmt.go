@@ -113,6 +113,8 @@ func (m *Meta) Len() uint32    { return m.Bytes }
 
 // The fields the lowering uses.
 var (
+	IPTTL       = &Payload{"ip ttl", expr.PayloadBaseNetworkHeader, 8, 1, Integer, 0}
+	IP6HopLimit = &Payload{"ip6 hoplimit", expr.PayloadBaseNetworkHeader, 7, 1, Integer, 0}
 	IPProtocol  = &Payload{"ip protocol", expr.PayloadBaseNetworkHeader, 9, 1, InetProto, 0}
 	IPFragOff   = &Payload{"ip frag-off", expr.PayloadBaseNetworkHeader, 6, 2, Integer, 0}
 	IPSaddr     = &Payload{"ip saddr", expr.PayloadBaseNetworkHeader, 12, 4, IPv4Addr, 0}
@@ -177,6 +179,9 @@ type Cmp struct {
 	Bits   int
 	// To makes the comparison an inclusive range Value..To.
 	To []byte
+	// Op is expr.CmpOpLt or expr.CmpOpGt for an ordered comparison
+	// ("FIELD lt V"); the zero value is an (in)equality.
+	Op expr.CmpOp
 	// Set, when set, replaces Value: the field is looked up in it.
 	Set *Set
 }

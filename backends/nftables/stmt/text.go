@@ -93,7 +93,12 @@ func appendCmp(dst []byte, c *Cmp) []byte {
 		return appendValue(dst, dt, c.Value, false)
 	}
 	dst = append(dst, ' ')
-	if c.Neg {
+	switch {
+	case c.Op == expr.CmpOpLt:
+		dst = append(dst, "lt "...)
+	case c.Op == expr.CmpOpGt:
+		dst = append(dst, "gt "...)
+	case c.Neg:
 		dst = append(dst, "!= "...)
 	}
 	if c.Set != nil {
