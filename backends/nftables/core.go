@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
 	"unicode"
 
@@ -63,25 +62,10 @@ func (w *rw) tcp(m *ir.TCP) {
 		n++
 	}
 	if f := m.Flags; f != nil {
-		op := ""
-		if f.Neg {
-			op = "!= "
-		}
-		if bits.OnesCount8(f.Mask) == 1 {
-			// nft 1.0.6 cannot parse "tcp flags syn / syn" (it wants a
-			// list after "/"), though it lists that form; the & form
-			// compiles to the same expressions. The compared value is
-			// kept whole: bits outside the mask make the rule match
-			// nothing (iptables compares flags&mask with it as given),
-			// and masking them away would make it match.
-			cmp := "=="
-			if f.Neg {
-				cmp = "!="
-			}
-			w.addf("tcp flags & %s %s %s", tcpFlagList(f.Mask), cmp, tcpFlagList(f.Comp))
-		} else {
-			w.addf("tcp flags %s%s / %s", op, tcpFlagList(f.Comp), tcpFlagList(f.Mask))
-		}
+		// The compared value is kept whole: bits outside the mask make
+		// the rule match nothing (iptables compares flags&mask with it
+		// as given), and masking them away would make it match.
+		w.emit(&stmt.Cmp{Field: stmt.TCPFlags, Neg: f.Neg, Mask: []byte{f.Mask}, Value: []byte{f.Comp}})
 		n++
 	}
 	if m.Option != nil {
@@ -95,21 +79,6 @@ func (w *rw) tcp(m *ir.TCP) {
 	if n == 0 && w.l4Needed() {
 		w.l4Only("tcp")
 	}
-}
-
-var tcpFlagNames = []string{"fin", "syn", "rst", "psh", "ack", "urg"}
-
-func tcpFlagList(v uint8) string {
-	if v == 0 {
-		return "0x0"
-	}
-	var out []string
-	for i, n := range tcpFlagNames {
-		if v&(1<<i) != 0 {
-			out = append(out, n)
-		}
-	}
-	return strings.Join(out, ",")
 }
 
 func (w *rw) udp(m *ir.UDP) {

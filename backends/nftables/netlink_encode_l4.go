@@ -2,14 +2,13 @@ package nftables
 
 import (
 	"sort"
-	"strconv"
 
 	"github.com/google/nftables/userdata"
 )
 
 // ICMP, anonymous port sets, REJECT and LOG.
 
-var icmpNums, icmp6Nums = invert(icmpTypeNft), invert(icmp6TypeNft)
+var icmpNums = invert(icmpTypeNft)
 
 func invert(m map[uint8]string) map[string]uint8 {
 	out := make(map[string]uint8, len(m))
@@ -19,47 +18,17 @@ func invert(m map[uint8]string) map[string]uint8 {
 	return out
 }
 
-// icmp compiles "icmp type [!=] T" and "icmp code [!=] C[-D]".
+// icmp compiles "icmp type . icmp code [!=] { … }"; single ICMP fields
+// are typed (stmt.Cmp).
 func (e *encoder) icmp(kw string) {
-	proto, names := uint8(protoICMP), icmpNums
-	if kw == "icmpv6" {
-		proto, names = protoICMPv6, icmp6Nums
-	}
 	f := e.next()
-	if f != "type" && f != "code" {
+	if kw != "icmp" || (f != "type" && f != "code") || e.peek() != "." {
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)
 		return
 	}
-	if e.peek() == "." && kw == "icmp" {
-		e.l4dep(proto)
-		e.concat(kw, icmpField(f == "code"))
-		return
-	}
-	if e.peek() == "." {
-		e.unencodable("%s type . code", kw)
-		return
-	}
-	e.l4dep(proto)
-	neg := e.neg()
-	t := e.next()
-	if f == "type" {
-		v, ok := names[t]
-		if !ok {
-			n, err := strconv.ParseUint(t, 10, 8)
-			if err != nil {
-				e.unencodable("icmp type %q", t)
-				return
-			}
-			v = uint8(n)
-		}
-		e.payCmp(transport, 0, []byte{v}, neg)
-		return
-	}
-	lo, hi, ok := e.rangeTok(t, 255)
-	if ok {
-		e.fieldRange(transport, 1, 1, lo, hi, neg)
-	}
+	e.l4dep(protoICMP)
+	e.concat(kw, icmpField(f == "code"))
 }
 
 // nft datatype ids, set flags and user data types (nftables' datatype.h

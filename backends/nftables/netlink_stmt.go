@@ -12,11 +12,10 @@ import (
 // Statements of the nft grammar as RuleText writes them, one compiler each.
 
 const (
-	protoTCP    = 6
-	protoUDP    = 17
-	protoSCTP   = 132
-	protoICMP   = 1
-	protoICMPv6 = 58
+	protoTCP  = 6
+	protoUDP  = 17
+	protoSCTP = 132
+	protoICMP = 1
 
 	network   = expr.PayloadBaseNetworkHeader
 	transport = expr.PayloadBaseTransportHeader
@@ -117,40 +116,12 @@ func (e *encoder) l4Stmt(kw string) {
 			return
 		}
 		e.concat(kw, portField(proto, off))
-	case f == "flags" && kw == "tcp":
-		e.l4dep(proto)
-		e.tcpFlags()
 	case f == "option" && kw == "tcp":
 		e.tcpOption()
 	default:
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)
 	}
-}
-
-// fieldRange compiles a value or range match on a big-endian field of n
-// bytes: a value is an equality, a range two comparisons, or one range
-// expression when negated, as nft generates them.
-func (e *encoder) fieldRange(base expr.PayloadBase, off, n uint32, lo, hi uint64, neg bool) {
-	enc := func(v uint64) []byte {
-		b := make([]byte, n)
-		for i := int(n) - 1; i >= 0; i-- {
-			b[i] = byte(v)
-			v >>= 8
-		}
-		return b
-	}
-	if lo == hi {
-		e.payCmp(base, off, enc(lo), neg)
-		return
-	}
-	if neg {
-		e.add(load(base, off, n), &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: enc(lo), ToData: enc(hi)})
-		return
-	}
-	e.add(load(base, off, n),
-		&expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: enc(lo)},
-		&expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: enc(hi)})
 }
 
 // rangeTok parses "N" or "N-M" up to max.
@@ -166,62 +137,4 @@ func (e *encoder) rangeTok(t string, max uint64) (lo, hi uint64, ok bool) {
 		return 0, 0, false
 	}
 	return lo, hi, true
-}
-
-var tcpFlagBits = map[string]uint8{"fin": 0x01, "syn": 0x02, "rst": 0x04, "psh": 0x08, "ack": 0x10, "urg": 0x20, "ecn": 0x40, "cwr": 0x80}
-
-func (e *encoder) flagList(t string) (uint8, bool) {
-	if t == "0x0" {
-		return 0, true
-	}
-	var v uint8
-	for _, f := range strings.Split(t, ",") {
-		b, ok := tcpFlagBits[f]
-		if !ok {
-			e.unencodable("tcp flag %q", f)
-			return 0, false
-		}
-		v |= b
-	}
-	return v, true
-}
-
-// tcpFlagsAnd compiles "tcp flags & MASK ==|!= COMP", the form the
-// renderer writes for a one-flag mask.
-func (e *encoder) tcpFlagsAnd() {
-	e.next()
-	mask, ok1 := e.flagList(e.next())
-	op := e.next()
-	if op != "==" && op != "!=" {
-		e.unencodable("tcp flags & without a comparison")
-		return
-	}
-	comp, ok2 := e.flagList(e.next())
-	if !ok1 || !ok2 {
-		return
-	}
-	e.add(load(transport, 13, 1),
-		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-		&expr.Cmp{Op: cmpOp(op == "!="), Register: reg1, Data: []byte{comp}})
-}
-
-// tcpFlags compiles "tcp flags [!=] COMP / MASK".
-func (e *encoder) tcpFlags() {
-	if e.peek() == "&" {
-		e.tcpFlagsAnd()
-		return
-	}
-	neg := e.neg()
-	comp, ok1 := e.flagList(e.next())
-	if e.next() != "/" {
-		e.unencodable("tcp flags without a mask")
-		return
-	}
-	mask, ok2 := e.flagList(e.next())
-	if !ok1 || !ok2 {
-		return
-	}
-	e.add(load(transport, 13, 1),
-		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-		&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte{comp}})
 }

@@ -3,6 +3,7 @@ package stmt
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"strconv"
 
@@ -77,6 +78,18 @@ func appendVerdict(dst []byte, v *Verdict) []byte {
 func appendCmp(dst []byte, c *Cmp) []byte {
 	dst = append(dst, c.Field.Name()...)
 	dt := c.Field.Type()
+	if c.Mask != nil && dt == TCPFlagsDt && bits.OnesCount8(c.Mask[0]) != 1 {
+		// "tcp flags [!=] COMP / MASK"; nft 1.0.6 cannot parse that form
+		// with a one-flag mask (it wants a list after "/"), so those take
+		// the & form below, which compiles to the same expressions.
+		dst = append(dst, ' ')
+		if c.Neg {
+			dst = append(dst, "!= "...)
+		}
+		dst = appendValue(dst, dt, c.Value, false)
+		dst = append(dst, " / "...)
+		return appendValue(dst, dt, c.Mask, false)
+	}
 	if c.Mask != nil && dt == Mark {
 		// iptables-translate's spelling, which the golden files keep.
 		dst = append(dst, " and "...)
@@ -148,6 +161,10 @@ func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
 		}
 	case Ifname:
 		return appendIfname(dst, v)
+	case TCPFlagsDt:
+		if len(v) == 1 && v[0]&0xc0 == 0 {
+			return appendTCPFlags(dst, v[0])
+		}
 	case Mark:
 		if len(v) == 4 {
 			return strconv.AppendUint(append(dst, "0x"...), uint64(binary.NativeEndian.Uint32(v)), 16)
@@ -190,6 +207,25 @@ func appendIfname(dst []byte, v []byte) []byte {
 		dst = append(dst, '*')
 	}
 	return append(dst, '"')
+}
+
+var tcpFlagNames = []string{"fin", "syn", "rst", "psh", "ack", "urg"}
+
+func appendTCPFlags(dst []byte, v uint8) []byte {
+	if v == 0 {
+		return append(dst, "0x0"...)
+	}
+	first := true
+	for i, n := range tcpFlagNames {
+		if v&(1<<i) != 0 {
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, n...)
+			first = false
+		}
+	}
+	return dst
 }
 
 // protoNames are the protocol names nft 1.0.6 takes after "ip protocol"

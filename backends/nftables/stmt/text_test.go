@@ -36,6 +36,10 @@ func TestAppendRule(t *testing.T) {
 		{&NAT{Kind: SNAT, MinAddr: mustAddr("fec0::1"), MaxAddr: mustAddr("fec0::9"), HasPorts: true, PortMin: 80, PortMax: 80, Flags: NATRandom | NATPersistent}, "snat to [fec0::1]-[fec0::9]:80 random,persistent"},
 		{&NAT{Kind: Masquerade, HasPorts: true, PortMin: 1024, PortMax: 2048}, "masquerade to :1024-2048"},
 		{&Verdict{Kind: expr.VerdictGoto, Chain: "web"}, "goto web"},
+		{&Cmp{Field: TCPFlags, Mask: []byte{0x02}, Value: []byte{0x02}}, "tcp flags & syn == syn"},
+		{&Cmp{Field: TCPFlags, Neg: true, Mask: []byte{0x17}, Value: []byte{0x02}}, "tcp flags != syn / fin,syn,rst,ack"},
+		{&Cmp{Field: IPTTL, Op: expr.CmpOpLt, Value: []byte{5}}, "ip ttl lt 5"},
+		{&Cmp{Field: IPSaddr, Value: []byte{10, 0, 0, 1}, To: []byte{10, 0, 0, 9}}, "ip saddr 10.0.0.1-10.0.0.9"},
 	}
 	for _, c := range cases {
 		if got := string(AppendRule(nil, &Rule{Stmts: []Stmt{c.s}})); got != c.want {
