@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"golang.org/x/sys/unix"
@@ -80,7 +81,7 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	}
 	for _, c := range t.Chains {
 		b.place.newChain()
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters}
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, scratch: &stmt.Rule{}}
 		for i, r := range c.Rules {
 			nd, nDecls := len(diags.Items), decls.Len()
 			sr := lowerRule(r, ctx, diags)

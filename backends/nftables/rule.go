@@ -26,6 +26,10 @@ type RuleContext struct {
 	// meters lists the hashlimit names of the ruleset (meters.go); nil
 	// renders every hashlimit as a meter of its own.
 	meters *meterPlan
+	// scratch, when set, is reused for each rule lowered with this
+	// context: a table's rules are printed or encoded one at a time, and
+	// reusing one statement slice saves its growth per rule.
+	scratch *stmt.Rule
 }
 
 // rw lowers one rule into stmt statements. Expressions are written in the order iptables-translate
@@ -57,7 +61,12 @@ func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byt
 
 // lowerRule lowers a rule, reporting problems to diags.
 func lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) *stmt.Rule {
-	w := &rw{ctx: ctx, rule: r, diags: diags, out: &stmt.Rule{Src: r.Src}}
+	out := ctx.scratch
+	if out == nil {
+		out = &stmt.Rule{Stmts: make([]stmt.Stmt, 0, 8)}
+	}
+	*out = stmt.Rule{Stmts: out.Stmts[:0], Src: r.Src}
+	w := &rw{ctx: ctx, rule: r, diags: diags, out: out}
 	nd := len(diags.Items)
 	ndecls := 0
 	if ctx.Decls != nil {
