@@ -136,6 +136,10 @@ func (e *encoder) keyCmp(ld expr.Any, c *stmt.Cmp) {
 
 func (e *encoder) payload(f *stmt.Payload, c *stmt.Cmp) {
 	n := int(f.Bytes)
+	if f.Base == expr.PayloadBaseLLHeader {
+		e.linkLayer(f, c)
+		return
+	}
 	switch {
 	case c.Set != nil:
 		e.lookup(f, c)
@@ -286,4 +290,19 @@ func (e *encoder) typedNAT(n *stmt.NAT) {
 		m.u32(unix.NFTA_MASQ_REG_PROTO_MAX, pmax)
 	}
 	e.brk(&rawExpr{name: "masq", data: m.b})
+}
+
+// linkLayer encodes an equality on the link-layer header. nft puts a
+// "meta iiftype ether" dependency before the first one of a rule, and
+// does not merge them.
+func (e *encoder) linkLayer(f *stmt.Payload, c *stmt.Cmp) {
+	if c.Mask != nil || c.Prefix || c.To != nil || c.Set != nil || c.Op != expr.CmpOpEq {
+		e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
+		return
+	}
+	if !e.linkDep {
+		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
+		e.linkDep = true
+	}
+	e.add(load(f.Base, f.Offset, f.Bytes), &expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
 }

@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"encoding/binary"
-	"net"
 	"os/user"
 	"strconv"
 
@@ -54,28 +53,6 @@ func (e *encoder) loadCmp(ld expr.Any, n int) {
 		return
 	}
 	e.rangeCmp(ld, enc(lo), enc(hi), neg)
-}
-
-// ether compiles "ether saddr [!=] MAC". nft puts a "meta iiftype ether"
-// dependency before the first link-layer match of a rule.
-func (e *encoder) ether() {
-	if e.next() != "saddr" {
-		e.pos -= 2
-		e.unencodable("ether form")
-		return
-	}
-	neg := e.neg()
-	t := e.next()
-	mac, err := net.ParseMAC(t)
-	if err != nil || len(mac) != 6 {
-		e.unencodable("ether address %q", t)
-		return
-	}
-	if !e.linkDep {
-		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
-		e.linkDep = true
-	}
-	e.add(load(expr.PayloadBaseLLHeader, 6, 6), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte(mac)})
 }
 
 // host16 is a 16-bit value in host byte order (an interface type).

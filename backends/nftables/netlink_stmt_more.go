@@ -24,8 +24,6 @@ func (e *encoder) statementMore(kw string) bool {
 		e.fib()
 	case "notrack":
 		e.brk(&expr.Notrack{})
-	case "ether":
-		e.ether()
 	case "rt":
 		e.rt()
 	default:

@@ -21,7 +21,7 @@ func neq(neg bool) string {
 }
 
 func (w *rw) mac(m *ir.MAC) {
-	w.addf("ether saddr %s%s", neq(m.Neg), m.Addr)
+	w.emit(&stmt.Cmp{Field: stmt.EtherSaddr, Neg: m.Neg, Value: m.Addr})
 }
 
 // addrRange writes one iprange side. A reversed range matches nothing in

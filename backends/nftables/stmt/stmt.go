@@ -71,6 +71,7 @@ const (
 	ICMPv6TypeDt                 // the same for ICMPv6
 	Mark                         // a 32-bit mark in host byte order, in hex; "and" for a mask
 	TCPFlagsDt                   // tcp flag names joined by commas, 0x0 for none
+	EtherAddr                    // a MAC address, aa:bb:cc:dd:ee:ff
 	CtStateDt                    // conntrack state flags
 	CtStatusDt                   // conntrack status flags
 )
@@ -115,6 +116,7 @@ func (m *Meta) Len() uint32    { return m.Bytes }
 // The fields the lowering uses.
 var (
 	TCPFlags    = &Payload{"tcp flags", expr.PayloadBaseTransportHeader, 13, 1, TCPFlagsDt, 6}
+	EtherSaddr  = &Payload{"ether saddr", expr.PayloadBaseLLHeader, 6, 6, EtherAddr, 0}
 	IPTTL       = &Payload{"ip ttl", expr.PayloadBaseNetworkHeader, 8, 1, Integer, 0}
 	IP6HopLimit = &Payload{"ip6 hoplimit", expr.PayloadBaseNetworkHeader, 7, 1, Integer, 0}
 	IPProtocol  = &Payload{"ip protocol", expr.PayloadBaseNetworkHeader, 9, 1, InetProto, 0}

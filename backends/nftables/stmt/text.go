@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"net"
 	"net/netip"
 	"strconv"
 
@@ -161,6 +162,8 @@ func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
 		}
 	case Ifname:
 		return appendIfname(dst, v)
+	case EtherAddr:
+		return append(dst, net.HardwareAddr(v).String()...)
 	case TCPFlagsDt:
 		if len(v) == 1 && v[0]&0xc0 == 0 {
 			return appendTCPFlags(dst, v[0])

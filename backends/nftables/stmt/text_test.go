@@ -38,6 +38,7 @@ func TestAppendRule(t *testing.T) {
 		{&Verdict{Kind: expr.VerdictGoto, Chain: "web"}, "goto web"},
 		{&Cmp{Field: TCPFlags, Mask: []byte{0x02}, Value: []byte{0x02}}, "tcp flags & syn == syn"},
 		{&Cmp{Field: TCPFlags, Neg: true, Mask: []byte{0x17}, Value: []byte{0x02}}, "tcp flags != syn / fin,syn,rst,ack"},
+		{&Cmp{Field: EtherSaddr, Neg: true, Value: []byte{0, 0x11, 0x22, 0x33, 0x44, 0xaa}}, "ether saddr != 00:11:22:33:44:aa"},
 		{&Cmp{Field: IPTTL, Op: expr.CmpOpLt, Value: []byte{5}}, "ip ttl lt 5"},
 		{&Cmp{Field: IPSaddr, Value: []byte{10, 0, 0, 1}, To: []byte{10, 0, 0, 9}}, "ip saddr 10.0.0.1-10.0.0.9"},
 	}
