@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -17,24 +18,14 @@ var ctStateNft = map[ir.CtState]string{
 	ir.CtEstablished: "established", ir.CtUntracked: "untracked",
 }
 
-// flagOp is the operator for a set of flags. "!" (no bit of the list set)
-// is not "!=": in nft 1.0.6 "ct state != new,related" compares the whole
-// value with new|related.
-func flagOp(neg bool) string {
-	if neg {
-		return "! "
-	}
-	return ""
-}
-
 func (w *rw) state(m *ir.State) {
-	var names []string
+	f := &stmt.Flags{Field: stmt.CtState, None: m.Neg}
 	for _, s := range ir.CtStateOrder {
 		if m.States&s.Bit != 0 {
-			names = append(names, ctStateNft[s.Bit])
+			f.Bits |= stmt.FlagBit(stmt.CtStateDt, ctStateNft[s.Bit])
 		}
 	}
-	w.addf("ct state %s%s", flagOp(m.Neg), strings.Join(names, ","))
+	w.emit(f)
 }
 
 func (w *rw) conntrack(m *ir.Conntrack) {
@@ -147,14 +138,14 @@ func (w *rw) ctStateCond(s *ir.State) {
 		w.unsupported("--ctstate mixing SNAT/DNAT with other states", "nft reads NAT from ct status and the other states from ct state, and one rule cannot OR the two")
 		return
 	}
-	var names []string
+	f := &stmt.Flags{Field: stmt.CtStatus, None: s.Neg}
 	if nat&ir.CtSNAT != 0 {
-		names = append(names, "snat")
+		f.Bits |= stmt.FlagBit(stmt.CtStatusDt, "snat")
 	}
 	if nat&ir.CtDNAT != 0 {
-		names = append(names, "dnat")
+		f.Bits |= stmt.FlagBit(stmt.CtStatusDt, "dnat")
 	}
-	w.addf("ct status %s%s", flagOp(s.Neg), strings.Join(names, ","))
+	w.emit(f)
 }
 
 var ctStatusNft = map[ir.CtStatus]string{
@@ -170,13 +161,13 @@ func (w *rw) ctStatus(st ir.CtStatus, neg bool) {
 		}
 		return
 	}
-	var names []string
+	f := &stmt.Flags{Field: stmt.CtStatus, None: neg}
 	for _, s := range ir.CtStatusOrder {
 		if st&s.Bit != 0 {
-			names = append(names, ctStatusNft[s.Bit])
+			f.Bits |= stmt.FlagBit(stmt.CtStatusDt, ctStatusNft[s.Bit])
 		}
 	}
-	w.addf("ct status %s%s", flagOp(neg), strings.Join(names, ","))
+	w.emit(f)
 }
 
 // maxExpireSec is the largest lifetime nft can compare: ct expiration is
@@ -251,16 +242,12 @@ func (w *rw) ctPorts(m *ir.Conntrack, key string, p *ir.CtPorts) {
 }
 
 // markCond writes "KEY [!= ]V" or "KEY and MASK ==|!= V".
-func (w *rw) markCond(key string, neg bool, v, mask uint32) {
-	if mask == math.MaxUint32 {
-		w.addf("%s %s0x%x", key, neqOp(neg), v)
-		return
+func (w *rw) markCond(f stmt.Field, neg bool, v, mask uint32) {
+	c := &stmt.Cmp{Field: f, Neg: neg, Value: host32(v)}
+	if mask != math.MaxUint32 {
+		c.Mask = host32(mask)
 	}
-	op := "=="
-	if neg {
-		op = "!="
-	}
-	w.addf("%s and 0x%x %s 0x%x", key, mask, op, v)
+	w.emit(c)
 }
 
 func (w *rw) helper(m *ir.Helper) {

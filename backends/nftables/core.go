@@ -2,11 +2,13 @@ package nftables
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
 	"unicode"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
 )
 
 // ports formats a port range as nft does (a-b).
@@ -24,6 +26,10 @@ func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
 	if r == nil || (r.Full() && !neg) {
 		return false
 	}
+	if f := stmt.Port(protoNums[proto], field == "dport"); f != nil {
+		w.emit(portCmp(f, neg, *r))
+		return true
+	}
 	op := ""
 	if neg {
 		op = "!= "
@@ -32,10 +38,19 @@ func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
 	return true
 }
 
+// portCmp compares a port field with a port or a range.
+func portCmp(f *stmt.Payload, neg bool, r ir.PortRange) *stmt.Cmp {
+	c := &stmt.Cmp{Field: f, Neg: neg, Value: be16(r.Lo)}
+	if !r.Single() {
+		c.To = be16(r.Hi)
+	}
+	return c
+}
+
 // l4Only writes "meta l4proto X" when a protocol match ended up with nothing
 // to say, so the protocol condition is not lost.
 func (w *rw) l4Only(name string) {
-	w.add("meta l4proto " + name)
+	w.emit(&stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{protoNums[name]}})
 }
 
 func (w *rw) tcp(m *ir.TCP) {
@@ -47,25 +62,10 @@ func (w *rw) tcp(m *ir.TCP) {
 		n++
 	}
 	if f := m.Flags; f != nil {
-		op := ""
-		if f.Neg {
-			op = "!= "
-		}
-		if bits.OnesCount8(f.Mask) == 1 {
-			// nft 1.0.6 cannot parse "tcp flags syn / syn" (it wants a
-			// list after "/"), though it lists that form; the & form
-			// compiles to the same expressions. The compared value is
-			// kept whole: bits outside the mask make the rule match
-			// nothing (iptables compares flags&mask with it as given),
-			// and masking them away would make it match.
-			cmp := "=="
-			if f.Neg {
-				cmp = "!="
-			}
-			w.addf("tcp flags & %s %s %s", tcpFlagList(f.Mask), cmp, tcpFlagList(f.Comp))
-		} else {
-			w.addf("tcp flags %s%s / %s", op, tcpFlagList(f.Comp), tcpFlagList(f.Mask))
-		}
+		// The compared value is kept whole: bits outside the mask make
+		// the rule match nothing (iptables compares flags&mask with it
+		// as given), and masking them away would make it match.
+		w.emit(&stmt.Cmp{Field: stmt.TCPFlags, Neg: f.Neg, Mask: []byte{f.Mask}, Value: []byte{f.Comp}})
 		n++
 	}
 	if m.Option != nil {
@@ -79,21 +79,6 @@ func (w *rw) tcp(m *ir.TCP) {
 	if n == 0 && w.l4Needed() {
 		w.l4Only("tcp")
 	}
-}
-
-var tcpFlagNames = []string{"fin", "syn", "rst", "psh", "ack", "urg"}
-
-func tcpFlagList(v uint8) string {
-	if v == 0 {
-		return "0x0"
-	}
-	var out []string
-	for i, n := range tcpFlagNames {
-		if v&(1<<i) != 0 {
-			out = append(out, n)
-		}
-	}
-	return strings.Join(out, ",")
 }
 
 func (w *rw) udp(m *ir.UDP) {
@@ -196,26 +181,12 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 	w.add(parts...)
 }
 
-var icmpTypeNft = map[uint8]string{
-	0: "echo-reply", 3: "destination-unreachable", 4: "source-quench", 5: "redirect", 8: "echo-request",
-	9: "router-advertisement", 10: "router-solicitation", 11: "time-exceeded", 12: "parameter-problem",
-	13: "timestamp-request", 14: "timestamp-reply", 15: "info-request", 16: "info-reply",
-	17: "address-mask-request", 18: "address-mask-reply",
-}
-
-var icmp6TypeNft = map[uint8]string{
-	1: "destination-unreachable", 2: "packet-too-big", 3: "time-exceeded", 4: "parameter-problem",
-	128: "echo-request", 129: "echo-reply", 130: "mld-listener-query", 131: "mld-listener-report",
-	132: "mld-listener-done", 133: "nd-router-solicit", 134: "nd-router-advert",
-	135: "nd-neighbor-solicit", 136: "nd-neighbor-advert", 137: "nd-redirect",
-	138: "router-renumbering", 141: "ind-neighbor-solicit", 142: "ind-neighbor-advert",
-	143: "mld2-listener-report",
-}
+var icmpTypeNft, icmp6TypeNft = stmt.ICMPTypes, stmt.ICMPv6Types
 
 func (w *rw) icmp(m *ir.ICMP) {
-	kw, names, proto := "icmp", icmpTypeNft, "ip protocol icmp"
+	kw, typ, code, proto := "icmp", stmt.ICMPType, stmt.ICMPCode, &stmt.Cmp{Field: stmt.IPProtocol, Value: []byte{1}}
 	if m.V6 {
-		kw, names, proto = "icmpv6", icmp6TypeNft, "meta l4proto ipv6-icmp"
+		kw, typ, code, proto = "icmpv6", stmt.ICMPv6Type, stmt.ICMPv6Code, &stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{58}}
 	}
 	if m.Any {
 		if m.Neg {
@@ -223,23 +194,20 @@ func (w *rw) icmp(m *ir.ICMP) {
 			return
 		}
 		if w.l4Needed() {
-			w.add(proto)
+			w.emit(proto)
 		}
 		return
 	}
-	typ := fmt.Sprint(m.Type)
-	if n, ok := names[m.Type]; ok {
-		typ = n
-	}
-	op := ""
-	if m.Neg {
-		op = "!= "
-	}
 	switch {
 	case m.AnyCode():
-		w.addf("%s type %s%s", kw, op, typ)
+		w.emit(&stmt.Cmp{Field: typ, Neg: m.Neg, Value: []byte{m.Type}})
 	case !m.Neg:
-		w.addf("%s type %s %s code %s", kw, typ, kw, codeRange(m))
+		w.emit(&stmt.Cmp{Field: typ, Value: []byte{m.Type}})
+		c := &stmt.Cmp{Field: code, Value: []byte{m.CodeMin}}
+		if m.CodeMax != m.CodeMin {
+			c.To = []byte{m.CodeMax}
+		}
+		w.emit(c)
 	default:
 		// "not (type T and code C)" needs both fields at once: a
 		// concatenation compared against one element.
@@ -277,6 +245,22 @@ func (w *rw) multiport(m *ir.Multiport) {
 	if m.Dir == ir.Dst {
 		field = "dport"
 	}
+	if f := stmt.Port(w.l4(), m.Dir == ir.Dst); f != nil {
+		if len(m.Ports) == 1 {
+			w.emit(portCmp(f, m.Neg, m.Ports[0]))
+			return
+		}
+		set := &stmt.Set{Key: stmt.InetService, KeyLen: 2, Elems: make([]stmt.Elem, len(m.Ports))}
+		for i, p := range m.Ports {
+			set.Elems[i].From = be16(p.Lo)
+			if !p.Single() {
+				set.Elems[i].To = be16(p.Hi)
+				set.Interval = true
+			}
+		}
+		w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: set})
+		return
+	}
 	if len(m.Ports) == 1 {
 		w.addf("%s %s %s%s", proto, field, op, ports(m.Ports[0]))
 		return
@@ -288,81 +272,82 @@ func (w *rw) multiport(m *ir.Multiport) {
 	w.addf("%s %s %s{ %s }", proto, field, op, strings.Join(elems, ", "))
 }
 
-var rejectNft = map[string]string{
-	"icmp-net-unreachable":   "reject with icmp type net-unreachable",
-	"icmp-host-unreachable":  "reject with icmp type host-unreachable",
-	"icmp-proto-unreachable": "reject with icmp type prot-unreachable",
-	"icmp-port-unreachable":  "reject",
-	"icmp-net-prohibited":    "reject with icmp type net-prohibited",
-	"icmp-host-prohibited":   "reject with icmp type host-prohibited",
-	"icmp-admin-prohibited":  "reject with icmp type admin-prohibited",
-	"tcp-reset":              "reject with tcp reset",
-	"icmp6-no-route":         "reject with icmpv6 type no-route",
-	"icmp6-adm-prohibited":   "reject with icmpv6 type admin-prohibited",
-	"icmp6-addr-unreachable": "reject with icmpv6 type addr-unreachable",
-	"icmp6-port-unreachable": "reject",
-	"icmp6-policy-fail":      "reject with icmpv6 type policy-fail",
-	"icmp6-reject-route":     "reject with icmpv6 type reject-route",
+// rejectNft maps --reject-with to nft's reject: an ICMP code of either
+// family, or a TCP reset.
+var rejectNft = map[ir.RejectWith]stmt.Reject{
+	"icmp-net-unreachable":   rejectCode(false, 0),
+	"icmp-host-unreachable":  rejectCode(false, 1),
+	"icmp-proto-unreachable": rejectCode(false, 2),
+	"icmp-port-unreachable":  rejectCode(false, 3),
+	"icmp-net-prohibited":    rejectCode(false, 9),
+	"icmp-host-prohibited":   rejectCode(false, 10),
+	"icmp-admin-prohibited":  rejectCode(false, 13),
+	"tcp-reset":              {Reject: expr.Reject{Type: unix.NFT_REJECT_TCP_RST}},
+	"icmp6-no-route":         rejectCode(true, 0),
+	"icmp6-adm-prohibited":   rejectCode(true, 1),
+	"icmp6-addr-unreachable": rejectCode(true, 3),
+	"icmp6-port-unreachable": rejectCode(true, 4),
+	"icmp6-policy-fail":      rejectCode(true, 5),
+	"icmp6-reject-route":     rejectCode(true, 6),
+}
+
+func rejectCode(v6 bool, code uint8) stmt.Reject {
+	return stmt.Reject{Reject: expr.Reject{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: code}, V6: v6}
 }
 
 func (w *rw) reject(t *ir.Reject) {
-	s, ok := rejectNft[string(t.With)]
+	r, ok := rejectNft[t.With]
 	if !ok {
 		w.unsupported("REJECT --reject-with "+string(t.With), "nft has no such reject type")
 		return
 	}
-	w.add(s)
+	w.emit(&r)
 }
-
-var logLevelNft = []string{"emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"}
 
 func (w *rw) log(t *ir.Log) {
-	w.add("log")
+	l := &stmt.Log{}
 	if t.Prefix != "" {
-		w.logPrefix(t.Prefix)
+		w.logPrefix(l, t.Prefix)
 	}
-	if n := t.Level.Num(); n >= 0 && n < len(logLevelNft) {
-		w.add("level", logLevelNft[n])
+	if n := t.Level.Num(); n >= 0 && n < stmt.LogLevelAudit {
+		l.Key |= 1 << unix.NFTA_LOG_LEVEL
+		l.Level = expr.LogLevel(n)
 	}
-	var tcp []string
-	if t.TCPSequence {
-		tcp = append(tcp, "sequence")
+	for _, f := range []struct {
+		on  bool
+		bit expr.LogFlags
+	}{{t.TCPSequence, stmt.LogTCPSeq}, {t.TCPOptions, stmt.LogTCPOpt}, {t.IPOptions, stmt.LogIPOpt}, {t.UID, stmt.LogUID}, {t.MACDecode, stmt.LogMACDecode}} {
+		if f.on {
+			l.Key |= 1 << unix.NFTA_LOG_FLAGS
+			l.Flags |= f.bit
+		}
 	}
-	if t.TCPOptions {
-		tcp = append(tcp, "options")
-	}
-	if len(tcp) > 0 {
-		w.add("flags tcp " + strings.Join(tcp, ","))
-	}
-	if t.IPOptions {
-		w.add("flags ip options")
-	}
-	if t.UID {
-		w.add("flags skuid")
-	}
-	if t.MACDecode {
-		w.add("flags ether")
-	}
+	w.emit(l)
 }
 
-func (w *rw) logPrefix(p string) {
+func (w *rw) logPrefix(l *stmt.Log, p string) {
 	if strings.Contains(p, `"`) {
 		w.unsupported(fmt.Sprintf("log prefix %q", p), "nft strings cannot hold a double quote")
 		return
 	}
-	w.add("prefix", quote(p))
+	l.Key |= 1 << unix.NFTA_LOG_PREFIX
+	l.Data = []byte(p)
 }
 
 func (w *rw) nflog(t *ir.NFLog) {
-	w.add("log")
+	l := &stmt.Log{}
 	if t.Prefix != "" {
-		w.logPrefix(t.Prefix)
+		w.logPrefix(l, t.Prefix)
 	}
-	w.addf("group %d", t.Group)
+	l.Key |= 1 << unix.NFTA_LOG_GROUP
+	l.Group = t.Group
 	if t.Range != 0 {
-		w.addf("snaplen %d", t.Range)
+		l.Key |= 1 << unix.NFTA_LOG_SNAPLEN
+		l.Snaplen = t.Range
 	}
 	if t.Threshold != 0 {
-		w.addf("queue-threshold %d", t.Threshold)
+		l.Key |= 1 << unix.NFTA_LOG_QTHRESHOLD
+		l.QThreshold = t.Threshold
 	}
+	w.emit(l)
 }

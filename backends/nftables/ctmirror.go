@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ruleshift/ruleshift/backends/iptables"
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -362,13 +363,22 @@ func (m *ctMirror) renderChain(b *strings.Builder, c *ir.Chain, mn map[string]st
 	b.WriteString("\t}\n")
 }
 
-// ruleText renders rule r of the mirror: its matches and its flow. Render
-// problems of the matches are already reported at the raw chain's rule.
+// ruleText renders rule r of the mirror (see lowerRule).
 func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (string, bool) {
+	sr, ok := m.lowerRule(r, ctx, diags)
+	if !ok {
+		return "", false
+	}
+	return string(stmt.AppendRule(nil, sr)), true
+}
+
+// lowerRule lowers rule r of the mirror: its matches and its flow. Render
+// problems of the matches are already reported at the raw chain's rule.
+func (m *ctMirror) lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) (*stmt.Rule, bool) {
 	for _, x := range r.Matches {
 		if why := m.differs(x); why != "" {
-			diags.Errorf(ir.PosOf(x, r), "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", iptables.Module(x), why)
-			return "", false
+			diags.Report(diag.Unsupported, ir.PosOf(x, r), "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", mirrorKind(x), why)
+			return nil, false
 		}
 	}
 	r2 := &ir.Rule{Src: r.Src}
@@ -389,13 +399,12 @@ func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (stri
 		r2.Target = r.Target
 	default:
 		diags.Errorf(r.Src, "target %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: ruleshift does not know how it ends the raw table's evaluation", r.Target.Name())
-		return "", false
+		return nil, false
 	}
 	scratch := &diag.List{}
-	w := &rw{ctx: ctx, rule: r2, diags: scratch}
-	w.buf = appendRule(nil, r2, ctx, scratch)
+	w := &rw{ctx: ctx, rule: r2, diags: scratch, out: lowerRule(r2, ctx, scratch)}
 	if scratch.HasErrors() {
-		return "", false
+		return nil, false
 	}
 	if eff {
 		for _, x := range r2.Matches {
@@ -404,11 +413,11 @@ func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (stri
 			}
 		}
 		if !w.ctAssign(ct) {
-			return "", false
+			return nil, false
 		}
-		w.add("accept")
+		w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 	}
-	return string(w.buf), true
+	return w.out, true
 }
 
 const (
@@ -418,6 +427,42 @@ const (
 
 // differs says why a match may answer differently after conntrack than in
 // the raw table, or "".
+// mirrorKind names, as the iptables module the user wrote, a match kind
+// differs refuses.
+func mirrorKind(x ir.Match) string {
+	switch x.(type) {
+	case *ir.State:
+		return "state"
+	case *ir.Conntrack:
+		return "conntrack"
+	case *ir.ConnMark:
+		return "connmark"
+	case *ir.Helper:
+		return "helper"
+	case *ir.ConnBytes:
+		return "connbytes"
+	case *ir.ConnLabel:
+		return "connlabel"
+	case *ir.ConnLimit:
+		return "connlimit"
+	case *ir.Limit:
+		return "limit"
+	case *ir.Hashlimit:
+		return "hashlimit"
+	case *ir.Quota:
+		return "quota"
+	case *ir.Statistic:
+		return "statistic"
+	case *ir.Recent:
+		return "recent"
+	case *ir.Mark:
+		return "mark"
+	case *ir.TCPMSSMatch:
+		return "tcpmss"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
 func (m *ctMirror) differs(x ir.Match) string {
 	switch x.(type) {
 	case *ir.State, *ir.Conntrack, *ir.ConnMark, *ir.Helper, *ir.ConnBytes, *ir.ConnLabel, *ir.ConnLimit:

@@ -1,10 +1,15 @@
 package nftables
 
-import "github.com/ruleshift/ruleshift/translate/ir"
+import (
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
 
 // match renders one match. Every ir.Match kind needs a case: the default is
 // an internal error, never a silent skip.
 func (w *rw) match(m ir.Match) {
+	w.node = m
 	switch m := m.(type) {
 	case *ir.TCP:
 		w.tcp(m)
@@ -45,9 +50,9 @@ func (w *rw) match(m ir.Match) {
 	case *ir.Conntrack:
 		w.conntrack(m)
 	case *ir.Mark:
-		w.markCond("mark", m.Neg, m.Value, m.Mask)
+		w.markCond(stmt.MetaMark, m.Neg, m.Value, m.Mask)
 	case *ir.ConnMark:
-		w.markCond("ct mark", m.Neg, m.Value, m.Mask)
+		w.markCond(stmt.CtMark, m.Neg, m.Value, m.Mask)
 	case *ir.Helper:
 		w.helper(m)
 	case *ir.ConnLimit:
@@ -102,22 +107,23 @@ func (w *rw) match(m ir.Match) {
 
 // target renders the rule's target statement(s).
 func (w *rw) target(t ir.Target) {
+	w.node = t
 	switch t := t.(type) {
 	case *ir.Verdict:
 		switch t.Kind {
 		case ir.Accept:
-			w.add("accept")
+			w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 		case ir.Drop:
-			w.add("drop")
+			w.emit(&stmt.Verdict{Kind: expr.VerdictDrop})
 		case ir.Return:
-			w.add("return")
+			w.emit(&stmt.Verdict{Kind: expr.VerdictReturn})
 		}
 	case *ir.Jump:
+		k := expr.VerdictJump
 		if t.Goto {
-			w.add("goto", w.chain(t.Chain))
-		} else {
-			w.add("jump", w.chain(t.Chain))
+			k = expr.VerdictGoto
 		}
+		w.emit(&stmt.Verdict{Kind: k, Chain: w.chain(t.Chain)})
 	case *ir.Reject:
 		w.reject(t)
 	case *ir.Log:

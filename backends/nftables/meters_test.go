@@ -41,13 +41,13 @@ func TestHashlimitSharedNames(t *testing.T) {
 		{"add", "*filter\n-A INPUT " + hlSSH + " --hashlimit-htable-expire 1000 -j ACCEPT\n-A OUTPUT " + hlSSH + " --hashlimit-htable-expire 1000 -j ACCEPT\nCOMMIT\n",
 			[]string{"set ssh { type ipv4_addr; size 65535; flags dynamic; }", "tcp dport 22 add @ssh { ip saddr limit rate 5/minute burst 5 packets } accept"}, false},
 		{"rate", "*filter\n-A INPUT " + hlSSH + " -j ACCEPT\n-A OUTPUT " + strings.Replace(hlSSH, "5/min", "6/min", 1) + " -j ACCEPT\nCOMMIT\n",
-			[]string{`in:3:1: hashlimit name "ssh" cannot be translated to nftables: the rule at in:2:1 uses the same name with a different the rate`}, true},
+			[]string{`in:3:29: hashlimit name "ssh" cannot be translated to nftables: the rule at in:2:1 uses the same name with a different the rate`}, true},
 		{"above", "*filter\n-A INPUT " + hlSSH + " -j ACCEPT\n-A INPUT " + strings.Replace(hlSSH, "upto", "above", 1) + " -j DROP\nCOMMIT\n",
 			[]string{`the rule at in:2:1 uses the same name with a different --hashlimit-above`}, true},
 		{"mode", "*filter\n-A INPUT " + hlSSH + " -j ACCEPT\n-A INPUT " + strings.Replace(hlSSH, "srcip", "srcip,dstport", 1) + " -j DROP\nCOMMIT\n",
 			[]string{`different --hashlimit-mode`}, true},
 		{"tables", "*mangle\n-A INPUT " + hlSSH + " -j ACCEPT\nCOMMIT\n*filter\n-A INPUT " + hlSSH + " -j ACCEPT\nCOMMIT\n",
-			[]string{`in:5:1: hashlimit name "ssh" cannot be translated to nftables: the mangle table uses the same name (in:2:1)`}, true},
+			[]string{`in:5:28: hashlimit name "ssh" cannot be translated to nftables: the mangle table uses the same name (in:2:1)`}, true},
 		{"connlimit", "*filter\n-A INPUT -p tcp -m connlimit --connlimit-above 3 -j DROP\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name connlimit0", 1) + " -j ACCEPT\nCOMMIT\n",
 			[]string{"set connlimit1 { type ipv4_addr; flags dynamic; }", "add @connlimit1 {", "meter connlimit0 {"}, false},
 		{"anon", "*filter\n-A INPUT " + strings.Replace(hlSSH, "name ssh", "name __set0", 1) + " -j ACCEPT\nCOMMIT\n",
@@ -157,8 +157,8 @@ func TestRecentRefusalNamesTheCommand(t *testing.T) {
 	save := "*filter\n-A INPUT -p tcp --dport 22 -m recent --name ssh --set\n-A INPUT -p tcp --dport 22 -m recent --name ssh --update --seconds 60 --hitcount 4 -j DROP\nCOMMIT\n"
 	_, errs := renderHashlimit(t, ir.IPv4, save)
 	want := []string{
-		`in:2:1: -m recent --set cannot be translated to nftables: the list "ssh" it keeps holds the times of each address's hits, which --rcheck and --update read and nft sets do not keep; use a dynamic set with a meter instead`,
-		`in:3:1: -m recent cannot be translated to nftables: nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead`,
+		`in:2:28: -m recent --set cannot be translated to nftables: the list "ssh" it keeps holds the times of each address's hits, which --rcheck and --update read and nft sets do not keep; use a dynamic set with a meter instead [unsupported]`,
+		`in:3:28: -m recent cannot be translated to nftables: nft sets have no per-address hit counts or timestamps lists (--hitcount, --seconds, --rttl); use a dynamic set with a meter instead [unsupported]`,
 	}
 	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))

@@ -5,8 +5,10 @@ import (
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
 )
 
 // The batch: ruleshift's tables of the replaced families are deleted and the
@@ -79,14 +81,14 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	}
 	for _, c := range t.Chains {
 		b.place.newChain()
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters}
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, scratch: &stmt.Rule{}}
 		for i, r := range c.Rules {
 			nd, nDecls := len(diags.Items), decls.Len()
-			b.buf = appendRule(b.buf[:0], r, ctx, diags)
+			sr := lowerRule(r, ctx, diags)
 			if diags.HasErrorsSince(nd) {
 				continue
 			}
-			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, string(b.buf), decls, nDecls, r.Src)
+			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
 		}
 		b.endChain()
 	}
@@ -123,10 +125,8 @@ type batch struct {
 	meters map[string]bool
 	named  map[string]uint32
 	place  placement
-	// first is the first rule the encoder cannot load; buf holds the
-	// text of the rule being compiled.
+	// first is the first rule the encoder cannot load.
 	first *unencoded
-	buf   []byte
 }
 
 // stream is a run of batch messages and what each stands for.
@@ -154,8 +154,8 @@ func (b *batch) setDeletes(old []tableRef) {
 func (b *batch) addTable(t *nlTable) {
 	h := &b.head
 	h.begin(msgNewTable, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name})
-	h.m.str(1, t.name)
-	h.m.u32(2, 0) // NFTA_TABLE_FLAGS
+	h.m.str(unix.NFTA_TABLE_NAME, t.name)
+	h.m.u32(unix.NFTA_TABLE_FLAGS, 0)
 	h.m.end()
 	b.tableSets, b.meters, b.named = 0, map[string]bool{}, map[string]uint32{}
 	b.place.newTable()
@@ -164,23 +164,23 @@ func (b *batch) addTable(t *nlTable) {
 func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
 	h := &b.head
 	h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
-	h.m.str(1, t.name) // NFTA_CHAIN_TABLE
-	h.m.str(3, name)   // NFTA_CHAIN_NAME
+	h.m.str(unix.NFTA_CHAIN_TABLE, t.name)
+	h.m.str(unix.NFTA_CHAIN_NAME, name)
 	if hk := c.Base; hk != nil {
-		n := h.m.nest(4) // NFTA_CHAIN_HOOK
-		h.m.u32(1, uint32(hk.Hook))
-		h.m.u32(2, uint32(int32(hk.Priority)))
+		n := h.m.nest(unix.NFTA_CHAIN_HOOK)
+		h.m.u32(unix.NFTA_HOOK_HOOKNUM, uint32(hk.Hook))
+		h.m.u32(unix.NFTA_HOOK_PRIORITY, uint32(int32(hk.Priority)))
 		h.m.nestEnd(n)
 		pol := uint32(1) // NF_ACCEPT
 		if hk.Policy == ir.PolicyDrop {
 			pol = 0
 		}
-		h.m.u32(5, pol) // NFTA_CHAIN_POLICY
-		h.m.str(7, hk.Type.String())
+		h.m.u32(unix.NFTA_CHAIN_POLICY, pol)
+		h.m.str(unix.NFTA_CHAIN_TYPE, hk.Type.String())
 	}
 	if name != c.Name {
 		comment := "iptables chain " + sanitizeComment(c.Name)
-		h.m.attr(12, userdata.AppendString(nil, 0, comment)) // NFTA_CHAIN_USERDATA
+		h.m.attr(nftaChainUserdata, userdata.AppendString(nil, 0, comment))
 	}
 	h.m.end()
 	b.place.handle++
@@ -190,17 +190,17 @@ func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
 // whose message is open in m.
 func writeRule(m *msgBuf, t *nlTable, chain string, r *nlRule) {
 	fam := byte(nfproto(t.fam))
-	m.str(1, t.name)  // NFTA_RULE_TABLE
-	m.str(2, chain)   // NFTA_RULE_CHAIN
-	list := m.nest(4) // NFTA_RULE_EXPRESSIONS
+	m.str(unix.NFTA_RULE_TABLE, t.name)
+	m.str(unix.NFTA_RULE_CHAIN, chain)
+	list := m.nest(unix.NFTA_RULE_EXPRESSIONS)
 	for _, x := range r.exprs {
-		el := m.nest(1) // NFTA_LIST_ELEM
+		el := m.nest(unix.NFTA_LIST_ELEM)
 		switch x := x.(type) {
 		case *dynsetExpr:
 			m.writeDynset(fam, x)
 		case *rawExpr:
-			m.str(1, x.name) // NFTA_EXPR_NAME
-			d := m.nest(2)   // NFTA_EXPR_DATA
+			m.str(unix.NFTA_EXPR_NAME, x.name)
+			d := m.nest(unix.NFTA_EXPR_DATA)
 			m.raw(x.data)
 			m.nestEnd(d)
 		case expr.Any:
@@ -218,54 +218,54 @@ func writeRule(m *msgBuf, t *nlTable, chain string, r *nlRule) {
 	}
 	m.nestEnd(list)
 	if r.udata != nil {
-		m.attr(7, r.udata) // NFTA_RULE_USERDATA
+		m.attr(unix.NFTA_RULE_USERDATA, r.udata)
 	}
 }
 
 func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 	h := &b.head
 	h.begin(msgNewSet, nlmFCreate, t.fam, o)
-	h.m.str(1, t.name)
-	h.m.str(2, s.lookup.SetName)
-	h.m.u32(3, s.flags)
-	h.m.u32(4, s.keyType)
-	h.m.u32(5, s.keyLen)
-	h.m.u32(10, b.setID) // NFTA_SET_ID
-	d := h.m.nest(9)     // NFTA_SET_DESC
-	h.m.u32(1, uint32(len(s.elems)))
+	h.m.str(unix.NFTA_SET_TABLE, t.name)
+	h.m.str(unix.NFTA_SET_NAME, s.lookup.SetName)
+	h.m.u32(unix.NFTA_SET_FLAGS, s.flags)
+	h.m.u32(unix.NFTA_SET_KEY_TYPE, s.keyType)
+	h.m.u32(unix.NFTA_SET_KEY_LEN, s.keyLen)
+	h.m.u32(unix.NFTA_SET_ID, b.setID)
+	d := h.m.nest(unix.NFTA_SET_DESC)
+	h.m.u32(unix.NFTA_SET_DESC_SIZE, uint32(len(s.elems)))
 	if s.fieldLens != nil {
-		c := h.m.nest(2) // NFTA_SET_DESC_CONCAT
+		c := h.m.nest(nftaSetDescConcat)
 		for _, l := range s.fieldLens {
-			f := h.m.nest(1)
-			h.m.u32(1, l) // NFTA_SET_FIELD_LEN
+			f := h.m.nest(unix.NFTA_LIST_ELEM)
+			h.m.u32(nftaSetFieldLen, l)
 			h.m.nestEnd(f)
 		}
 		h.m.nestEnd(c)
 	}
 	h.m.nestEnd(d)
-	h.m.attr(13, s.udata)
+	h.m.attr(unix.NFTA_SET_USERDATA, s.udata)
 	h.m.end()
 
 	h.begin(msgNewSetElem, nlmFCreate, t.fam, o)
-	h.m.str(1, t.name)
-	h.m.str(2, s.lookup.SetName)
-	h.m.u32(4, b.setID) // NFTA_SET_ELEM_LIST_SET_ID
-	list := h.m.nest(3)
+	h.m.str(unix.NFTA_SET_ELEM_LIST_TABLE, t.name)
+	h.m.str(unix.NFTA_SET_ELEM_LIST_SET, s.lookup.SetName)
+	h.m.u32(unix.NFTA_SET_ELEM_LIST_SET_ID, b.setID)
+	list := h.m.nest(unix.NFTA_SET_ELEM_LIST_ELEMENTS)
 	for _, el := range s.elems {
-		n := h.m.nest(1)
+		n := h.m.nest(unix.NFTA_LIST_ELEM)
 		if el.flags != 0 {
-			h.m.u32(3, el.flags) // NFTA_SET_ELEM_FLAGS
+			h.m.u32(unix.NFTA_SET_ELEM_FLAGS, el.flags)
 		}
-		k := h.m.nest(1) // NFTA_SET_ELEM_KEY
-		h.m.attr(1, el.key)
+		k := h.m.nest(unix.NFTA_SET_ELEM_KEY)
+		h.m.attr(unix.NFTA_DATA_VALUE, el.key)
 		h.m.nestEnd(k)
 		if el.keyEnd != nil {
-			k := h.m.nest(10) // NFTA_SET_ELEM_KEY_END
-			h.m.attr(1, el.keyEnd)
+			k := h.m.nest(nftaSetElemKeyEnd)
+			h.m.attr(unix.NFTA_DATA_VALUE, el.keyEnd)
 			h.m.nestEnd(k)
 		}
 		if el.udata != nil {
-			h.m.attr(6, el.udata)
+			h.m.attr(unix.NFTA_SET_ELEM_USERDATA, el.udata)
 		}
 		h.m.nestEnd(n)
 	}

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/internal/testinputs"
-
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -51,11 +52,11 @@ func unencodedRules(rs *ir.Ruleset) []string {
 				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, Decls: decls, meters: meters}
 				for _, r := range c.Rules {
 					nd, nDecls := len(diags.Items), decls.Len()
-					text := appendRule(nil, r, ctx, diags)
+					sr := lowerRule(r, ctx, diags)
 					if diags.HasErrorsSince(nd) {
 						continue
 					}
-					if why := ruleUnencoded(string(text), f, decls, nDecls); why != "" {
+					if why := ruleUnencoded(sr, f, decls, nDecls); why != "" {
 						out = append(out, why)
 					}
 				}
@@ -79,8 +80,8 @@ func mirrorUnencoded(t *ir.Table, f ir.Family, names map[string]string, decls *D
 				continue
 			}
 			nDecls := decls.Len()
-			if text, ok := p.m.ruleText(r, ctx, diags); ok {
-				if why := ruleUnencoded(text, f, decls, nDecls); why != "" {
+			if sr, ok := p.m.lowerRule(r, ctx, diags); ok {
+				if why := ruleUnencoded(sr, f, decls, nDecls); why != "" {
 					out = append(out, "ct mirror: "+why)
 				}
 			}
@@ -90,13 +91,13 @@ func mirrorUnencoded(t *ir.Table, f ir.Family, names map[string]string, decls *D
 }
 
 // ruleUnencoded is what keeps one rendered rule from netlink, "" if none.
-func ruleUnencoded(text string, f ir.Family, decls *Decls, nDecls int) string {
+func ruleUnencoded(sr *stmt.Rule, f ir.Family, decls *Decls, nDecls int) string {
 	if decls.Len() > nDecls && !declsEncodable(decls.Lines()[nDecls:], f) {
 		return "named " + strings.Fields(decls.Lines()[nDecls])[0] + ": " + censusKey(decls.Lines()[nDecls])
 	}
-	if _, err := compileRule(text, f); err != nil {
+	if _, err := encodeRule(sr, f); err != nil {
 		if testing.Verbose() {
-			fmt.Printf("unencodable: %s\n\t%s\n", err, text)
+			fmt.Printf("unencodable: %s\n\t%s\n", err, stmt.AppendRule(nil, sr))
 		}
 		return censusKey(err.Error())
 	}
@@ -185,10 +186,15 @@ func TestNetlinkCensus(t *testing.T) {
 // TestNetlinkCensusDetects makes sure the census can fail: a statement
 // the encoder does not cover is reported, one it covers is not.
 func TestNetlinkCensusDetects(t *testing.T) {
-	if why := ruleUnencoded("ct event set new,related", ir.IPv4, &Decls{}, 0); why == "" {
+	ct := &stmt.Rule{Stmts: []stmt.Stmt{&stmt.Text{S: "ct event set new,related"}}}
+	if why := ruleUnencoded(ct, ir.IPv4, &Decls{}, 0); why == "" {
 		t.Error("ct event set is not encoded over netlink, but the census did not report it")
 	}
-	if why := ruleUnencoded("tcp dport 22 accept", ir.IPv4, &Decls{}, 0); why != "" {
+	ssh := &stmt.Rule{Stmts: []stmt.Stmt{
+		&stmt.Cmp{Field: stmt.Port(6, true), Value: []byte{0, 22}},
+		&stmt.Verdict{Kind: expr.VerdictAccept},
+	}}
+	if why := ruleUnencoded(ssh, ir.IPv4, &Decls{}, 0); why != "" {
 		t.Errorf("tcp dport 22 accept reported as unencodable: %s", why)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/nftables/expr"
-	"github.com/google/nftables/userdata"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -57,7 +56,7 @@ type setElem struct {
 
 // stmt is one nft statement: its expressions, and for a payload equality
 // what the merge pass needs.
-type stmt struct {
+type nlStmt struct {
 	exprs []any
 	pay   *payEq
 	// brk: not an expression statement (counter, log, a verdict), which
@@ -76,7 +75,7 @@ type encoder struct {
 	fam   ir.Family
 	toks  []string
 	pos   int
-	stmts []stmt
+	stmts []nlStmt
 	sets  []*anonSet
 	udata []byte
 	l4    uint8 // protocol known from an earlier equality, 0 if none
@@ -178,8 +177,8 @@ func (e *encoder) unencodable(format string, args ...any) {
 	e.pos = len(e.toks)
 }
 
-func (e *encoder) add(x ...any) { e.stmts = append(e.stmts, stmt{exprs: x}) }
-func (e *encoder) brk(x ...any) { e.stmts = append(e.stmts, stmt{exprs: x, brk: true}) }
+func (e *encoder) add(x ...any) { e.stmts = append(e.stmts, nlStmt{exprs: x}) }
+func (e *encoder) brk(x ...any) { e.stmts = append(e.stmts, nlStmt{exprs: x, brk: true}) }
 
 func (e *encoder) v6() bool { return e.fam == ir.IPv6 }
 
@@ -196,7 +195,7 @@ func load(base expr.PayloadBase, off, n uint32) *expr.Payload {
 
 // payCmp adds "payload == / != value"; equalities may be merged later.
 func (e *encoder) payCmp(base expr.PayloadBase, off uint32, val []byte, neg bool) {
-	s := stmt{exprs: []any{load(base, off, uint32(len(val))), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: val}}}
+	s := nlStmt{exprs: []any{load(base, off, uint32(len(val))), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: val}}}
 	if !neg {
 		s.pay = &payEq{base: base, off: off, len: uint32(len(val)), val: val}
 	}
@@ -267,17 +266,8 @@ func (e *encoder) mergeRun(from, to int) {
 		l.val = append(append([]byte(nil), l.val...), t.val...)
 		l.len += t.len
 		e.stmts[last].exprs = []any{load(l.base, l.off, l.len), &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: l.val}}
-		e.stmts[i] = stmt{}
+		e.stmts[i] = nlStmt{}
 	}
-}
-
-// comment stores "comment "text"" as the rule's user data, as nft does.
-func (e *encoder) comment() {
-	s, ok := e.quoted()
-	if !ok {
-		return
-	}
-	e.udata = userdata.AppendString(nil, userdata.TypeComment, s)
 }
 
 // quoted reads a quoted string token.

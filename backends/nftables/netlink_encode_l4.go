@@ -2,16 +2,13 @@ package nftables
 
 import (
 	"sort"
-	"strconv"
 
-	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
-	"golang.org/x/sys/unix"
 )
 
 // ICMP, anonymous port sets, REJECT and LOG.
 
-var icmpNums, icmp6Nums = invert(icmpTypeNft), invert(icmp6TypeNft)
+var icmpNums = invert(icmpTypeNft)
 
 func invert(m map[uint8]string) map[string]uint8 {
 	out := make(map[string]uint8, len(m))
@@ -21,47 +18,17 @@ func invert(m map[uint8]string) map[string]uint8 {
 	return out
 }
 
-// icmp compiles "icmp type [!=] T" and "icmp code [!=] C[-D]".
+// icmp compiles "icmp type . icmp code [!=] { … }"; single ICMP fields
+// are typed (stmt.Cmp).
 func (e *encoder) icmp(kw string) {
-	proto, names := uint8(protoICMP), icmpNums
-	if kw == "icmpv6" {
-		proto, names = protoICMPv6, icmp6Nums
-	}
 	f := e.next()
-	if f != "type" && f != "code" {
+	if kw != "icmp" || (f != "type" && f != "code") || e.peek() != "." {
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)
 		return
 	}
-	if e.peek() == "." && kw == "icmp" {
-		e.l4dep(proto)
-		e.concat(kw, icmpField(f == "code"))
-		return
-	}
-	if e.peek() == "." {
-		e.unencodable("%s type . code", kw)
-		return
-	}
-	e.l4dep(proto)
-	neg := e.neg()
-	t := e.next()
-	if f == "type" {
-		v, ok := names[t]
-		if !ok {
-			n, err := strconv.ParseUint(t, 10, 8)
-			if err != nil {
-				e.unencodable("icmp type %q", t)
-				return
-			}
-			v = uint8(n)
-		}
-		e.payCmp(transport, 0, []byte{v}, neg)
-		return
-	}
-	lo, hi, ok := e.rangeTok(t, 255)
-	if ok {
-		e.fieldRange(transport, 1, 1, lo, hi, neg)
-	}
+	e.l4dep(protoICMP)
+	e.concat(kw, icmpField(f == "code"))
 }
 
 // nft datatype ids, set flags and user data types (nftables' datatype.h
@@ -149,159 +116,4 @@ func portTypeof(proto uint8, off uint32) []byte {
 	v := userdata.AppendUint32(nil, 0, 7) // EXPR_PAYLOAD
 	v = userdata.Append(v, 1, inner)
 	return userdata.Append(nil, udataSetKeyTypeof, v)
-}
-
-var rejectICMP = map[string]uint8{
-	"net-unreachable": 0, "host-unreachable": 1, "prot-unreachable": 2, "port-unreachable": 3,
-	"net-prohibited": 9, "host-prohibited": 10, "admin-prohibited": 13,
-}
-
-var rejectICMPv6 = map[string]uint8{
-	"no-route": 0, "admin-prohibited": 1, "addr-unreachable": 3, "port-unreachable": 4,
-	"policy-fail": 5, "reject-route": 6,
-}
-
-// reject compiles "reject [with icmp|icmpv6 type T | with tcp reset]". A
-// plain reject is port-unreachable of the table's family.
-func (e *encoder) reject() {
-	code := uint8(3)
-	if e.v6() {
-		code = 4
-	}
-	if e.peek() != "with" {
-		e.brk(&expr.Reject{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: code})
-		return
-	}
-	e.pos++
-	switch kind := e.next(); kind {
-	case "tcp":
-		if e.next() != "reset" {
-			e.unencodable("reject form")
-			return
-		}
-		e.l4dep(protoTCP)
-		e.brk(&expr.Reject{Type: unix.NFT_REJECT_TCP_RST})
-	case "icmp", "icmpv6":
-		names := rejectICMP
-		if kind == "icmpv6" {
-			names = rejectICMPv6
-		}
-		if (kind == "icmpv6") != e.v6() || e.next() != "type" {
-			e.unencodable("reject with %s", kind)
-			return
-		}
-		c, ok := names[e.next()]
-		if !ok {
-			e.unencodable("reject type")
-			return
-		}
-		e.brk(&expr.Reject{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: c})
-	default:
-		e.unencodable("reject with %s", kind)
-	}
-}
-
-var logLevels = func() map[string]uint32 {
-	m := map[string]uint32{}
-	for i, n := range logLevelNft {
-		m[n] = uint32(i)
-	}
-	return m
-}()
-
-// Log flags of the kernel (NF_LOG_*).
-var logFlagBits = map[string]expr.LogFlags{
-	"tcp sequence": 0x01, "tcp options": 0x02, "ip options": 0x04, "skuid": 0x08, "ether": 0x20,
-}
-
-// log compiles "log [prefix P] [level L] [flags …] [group N] [snaplen N]
-// [queue-threshold N]"; only options given are sent, as nft does.
-func (e *encoder) log() {
-	l := &expr.Log{}
-	for {
-		switch e.peek() {
-		case "prefix":
-			e.pos++
-			p, ok := e.quoted()
-			if !ok {
-				return
-			}
-			l.Key |= 1 << unix.NFTA_LOG_PREFIX
-			l.Data = []byte(p)
-		case "level":
-			e.pos++
-			lv, ok := logLevels[e.next()]
-			if !ok {
-				e.unencodable("log level")
-				return
-			}
-			l.Key |= 1 << unix.NFTA_LOG_LEVEL
-			l.Level = expr.LogLevel(lv)
-		case "flags":
-			e.pos++
-			if !e.logFlags(l) {
-				return
-			}
-		case "group", "snaplen", "queue-threshold":
-			opt := e.next()
-			n, err := strconv.ParseUint(e.next(), 10, 32)
-			if err != nil {
-				e.unencodable("log %s", opt)
-				return
-			}
-			switch opt {
-			case "group":
-				l.Key |= 1 << unix.NFTA_LOG_GROUP
-				l.Group = uint16(n)
-			case "snaplen":
-				l.Key |= 1 << unix.NFTA_LOG_SNAPLEN
-				l.Snaplen = uint32(n)
-			default:
-				l.Key |= 1 << unix.NFTA_LOG_QTHRESHOLD
-				l.QThreshold = uint16(n)
-			}
-		default:
-			e.brk(l)
-			return
-		}
-	}
-}
-
-// logFlags reads "tcp sequence,options", "ip options", "skuid", "ether".
-func (e *encoder) logFlags(l *expr.Log) bool {
-	t := e.next()
-	words := []string{t}
-	if t == "tcp" || t == "ip" {
-		words = nil
-		next := e.next()
-		for _, w := range splitComma(next) {
-			words = append(words, t+" "+w)
-		}
-	}
-	for _, w := range words {
-		b, ok := logFlagBits[w]
-		if !ok {
-			e.unencodable("log flags %s", w)
-			return false
-		}
-		l.Key |= 1 << unix.NFTA_LOG_FLAGS
-		l.Flags |= b
-	}
-	return true
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != ',' {
-			i++
-		}
-		out = append(out, s[:i])
-		if i < len(s) {
-			i++
-		}
-		s = s[i:]
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 )
 
 // writeExpr writes the expressions every rule has (payload loads,
@@ -18,24 +19,24 @@ func (m *msgBuf) writeExpr(x expr.Any) bool {
 			return false
 		}
 		d := m.exprHead("payload")
-		m.u32(1, x.DestRegister)
-		m.u32(2, uint32(x.Base))
-		m.u32(3, x.Offset)
-		m.u32(4, x.Len)
+		m.u32(unix.NFTA_PAYLOAD_DREG, x.DestRegister)
+		m.u32(unix.NFTA_PAYLOAD_BASE, uint32(x.Base))
+		m.u32(unix.NFTA_PAYLOAD_OFFSET, x.Offset)
+		m.u32(unix.NFTA_PAYLOAD_LEN, x.Len)
 		m.nestEnd(d)
 	case *expr.Cmp:
 		d := m.exprHead("cmp")
-		m.u32(1, x.Register)
-		m.u32(2, uint32(x.Op))
-		m.data(3, x.Data)
+		m.u32(unix.NFTA_CMP_SREG, x.Register)
+		m.u32(unix.NFTA_CMP_OP, uint32(x.Op))
+		m.data(unix.NFTA_CMP_DATA, x.Data)
 		m.nestEnd(d)
 	case *expr.Meta:
 		d := m.exprHead("meta")
-		m.u32(2, uint32(x.Key))
+		m.u32(unix.NFTA_META_KEY, uint32(x.Key))
 		if x.SourceRegister {
-			m.u32(3, x.Register)
+			m.u32(unix.NFTA_META_SREG, x.Register)
 		} else {
-			m.u32(1, x.Register)
+			m.u32(unix.NFTA_META_DREG, x.Register)
 		}
 		m.nestEnd(d)
 	case *expr.Counter:
@@ -43,44 +44,44 @@ func (m *msgBuf) writeExpr(x expr.Any) bool {
 		m.nestEnd(d)
 	case *expr.Verdict:
 		d := m.exprHead("immediate")
-		m.u32(1, 0) // NFT_REG_VERDICT
-		n := m.nest(2)
-		v := m.nest(2) // NFTA_DATA_VERDICT
-		m.u32(1, uint32(int32(x.Kind)))
+		m.u32(unix.NFTA_IMMEDIATE_DREG, 0) // NFT_REG_VERDICT
+		n := m.nest(unix.NFTA_IMMEDIATE_DATA)
+		v := m.nest(unix.NFTA_DATA_VERDICT)
+		m.u32(unix.NFTA_VERDICT_CODE, uint32(int32(x.Kind)))
 		if x.Chain != "" {
-			m.str(2, x.Chain)
+			m.str(unix.NFTA_VERDICT_CHAIN, x.Chain)
 		}
 		m.nestEnd(v)
 		m.nestEnd(n)
 		m.nestEnd(d)
 	case *expr.Bitwise:
 		d := m.exprHead("bitwise")
-		m.u32(1, x.SourceRegister)
-		m.u32(2, x.DestRegister)
-		m.u32(3, x.Len)
-		m.data(4, x.Mask)
-		m.data(5, x.Xor)
+		m.u32(unix.NFTA_BITWISE_SREG, x.SourceRegister)
+		m.u32(unix.NFTA_BITWISE_DREG, x.DestRegister)
+		m.u32(unix.NFTA_BITWISE_LEN, x.Len)
+		m.data(unix.NFTA_BITWISE_MASK, x.Mask)
+		m.data(unix.NFTA_BITWISE_XOR, x.Xor)
 		m.nestEnd(d)
 	case *expr.Lookup:
 		d := m.exprHead("lookup")
-		m.u32(2, x.SourceRegister)
+		m.u32(unix.NFTA_LOOKUP_SREG, x.SourceRegister)
 		if x.Invert {
-			m.u32(5, 1) // NFT_LOOKUP_F_INV
+			m.u32(unix.NFTA_LOOKUP_FLAGS, 1) // NFT_LOOKUP_F_INV
 		}
-		m.str(1, x.SetName)
-		m.u32(4, x.SetID)
+		m.str(unix.NFTA_LOOKUP_SET, x.SetName)
+		m.u32(unix.NFTA_LOOKUP_SET_ID, x.SetID)
 		m.nestEnd(d)
 	case *expr.Range:
 		d := m.exprHead("range")
-		m.u32(1, x.Register)
-		m.u32(2, uint32(x.Op))
-		m.data(3, x.FromData)
-		m.data(4, x.ToData)
+		m.u32(unix.NFTA_RANGE_SREG, x.Register)
+		m.u32(unix.NFTA_RANGE_OP, uint32(x.Op))
+		m.data(unix.NFTA_RANGE_FROM_DATA, x.FromData)
+		m.data(unix.NFTA_RANGE_TO_DATA, x.ToData)
 		m.nestEnd(d)
 	case *expr.Immediate:
 		d := m.exprHead("immediate")
-		m.u32(1, x.Register)
-		m.data(2, x.Data)
+		m.u32(unix.NFTA_IMMEDIATE_DREG, x.Register)
+		m.data(unix.NFTA_IMMEDIATE_DATA, x.Data)
 		m.nestEnd(d)
 	default:
 		return false
@@ -90,13 +91,13 @@ func (m *msgBuf) writeExpr(x expr.Any) bool {
 
 // exprHead writes NFTA_EXPR_NAME and opens NFTA_EXPR_DATA.
 func (m *msgBuf) exprHead(name string) int {
-	m.str(1, name)
-	return m.nest(2)
+	m.str(unix.NFTA_EXPR_NAME, name)
+	return m.nest(unix.NFTA_EXPR_DATA)
 }
 
 // data writes a nested NFTA_DATA_VALUE.
 func (m *msgBuf) data(typ uint16, v []byte) {
 	n := m.nest(typ)
-	m.attr(1, v)
+	m.attr(unix.NFTA_DATA_VALUE, v)
 	m.nestEnd(n)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
 )
 
 // Meters, as nft 1.0.6 compiles "meter NAME { KEY [and MASK] [timeout Ns]
@@ -180,18 +181,18 @@ func (e *encoder) meterKey() ([]any, uint32, uint32, bool) {
 // writeDynset writes the attributes of a dynset expression in the order
 // nft sends them.
 func (m *msgBuf) writeDynset(fam byte, x *dynsetExpr) {
-	m.str(1, "dynset") // NFTA_EXPR_NAME
-	d := m.nest(2)     // NFTA_EXPR_DATA
-	m.u32(4, reg1)     // NFTA_DYNSET_SREG_KEY
+	m.str(unix.NFTA_EXPR_NAME, "dynset")
+	d := m.nest(unix.NFTA_EXPR_DATA)
+	m.u32(unix.NFTA_DYNSET_SREG_KEY, reg1)
 	if x.timeout == 0 {
-		m.u32(3, 0) // NFTA_DYNSET_OP: add
+		m.u32(unix.NFTA_DYNSET_OP, 0) // NFTA_DYNSET_OP: add
 	} else {
-		m.u32(3, 1) // update
-		m.u64(6, x.timeout)
+		m.u32(unix.NFTA_DYNSET_OP, 1) // update
+		m.u64(unix.NFTA_DYNSET_TIMEOUT, x.timeout)
 	}
-	m.str(1, x.set.name)
-	m.u32(2, x.set.lookup.SetID)
-	in := m.nest(7) // NFTA_DYNSET_EXPR
+	m.str(unix.NFTA_DYNSET_SET_NAME, x.set.name)
+	m.u32(unix.NFTA_DYNSET_SET_ID, x.set.lookup.SetID)
+	in := m.nest(unix.NFTA_DYNSET_EXPR)
 	if !m.writeExpr(x.inner) {
 		data, err := expr.Marshal(fam, x.inner)
 		if err != nil {
@@ -207,13 +208,13 @@ func (m *msgBuf) writeDynset(fam byte, x *dynsetExpr) {
 func (b *batch) addMeterSet(t *nlTable, s *anonSet, o origin) {
 	h := &b.head
 	h.begin(msgNewSet, nlmFCreate, t.fam, o)
-	h.m.str(1, t.name)
-	h.m.str(2, s.name)
-	h.m.u32(3, s.flags)
-	h.m.u32(4, s.keyType)
-	h.m.u32(5, s.keyLen)
-	h.m.u32(10, s.lookup.SetID) // NFTA_SET_ID
-	h.m.attr(13, s.udata)
+	h.m.str(unix.NFTA_SET_TABLE, t.name)
+	h.m.str(unix.NFTA_SET_NAME, s.name)
+	h.m.u32(unix.NFTA_SET_FLAGS, s.flags)
+	h.m.u32(unix.NFTA_SET_KEY_TYPE, s.keyType)
+	h.m.u32(unix.NFTA_SET_KEY_LEN, s.keyLen)
+	h.m.u32(unix.NFTA_SET_ID, s.lookup.SetID)
+	h.m.attr(unix.NFTA_SET_USERDATA, s.udata)
 	h.m.end()
 }
 
@@ -259,16 +260,16 @@ func (b *batch) addNamedMeterSet(t *nlTable, name string, d meterSetDecl, o orig
 	b.named[name] = b.setID
 	h := &b.head
 	h.begin(msgNewSet, nlmFCreate, t.fam, o)
-	h.m.str(1, t.name)
-	h.m.str(2, name)
-	h.m.u32(3, d.flags)
-	h.m.u32(4, d.keyType)
-	h.m.u32(5, d.keyLen)
-	h.m.u32(10, b.setID) // NFTA_SET_ID
-	desc := h.m.nest(9)  // NFTA_SET_DESC
-	h.m.u32(1, 65535)    // NFTA_SET_DESC_SIZE
+	h.m.str(unix.NFTA_SET_TABLE, t.name)
+	h.m.str(unix.NFTA_SET_NAME, name)
+	h.m.u32(unix.NFTA_SET_FLAGS, d.flags)
+	h.m.u32(unix.NFTA_SET_KEY_TYPE, d.keyType)
+	h.m.u32(unix.NFTA_SET_KEY_LEN, d.keyLen)
+	h.m.u32(unix.NFTA_SET_ID, b.setID)
+	desc := h.m.nest(unix.NFTA_SET_DESC)
+	h.m.u32(unix.NFTA_SET_DESC_SIZE, 65535)
 	h.m.nestEnd(desc)
-	h.m.attr(13, userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig))
+	h.m.attr(unix.NFTA_SET_USERDATA, userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig))
 	h.m.end()
 	b.place.handle++
 }

@@ -7,8 +7,10 @@ import (
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
 )
 
 // The CT mirror chains of a raw table (ctmirror.go) and the ct helper
@@ -27,20 +29,20 @@ func (b *batch) addMirrorChains(t *nlTable, p *mirrorPlan) {
 		name := p.names[c.Name]
 		h := &b.head
 		h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
-		h.m.str(1, t.name)
-		h.m.str(3, name)
+		h.m.str(unix.NFTA_CHAIN_TABLE, t.name)
+		h.m.str(unix.NFTA_CHAIN_NAME, name)
 		if c.IsBase() {
 			hk := c.Base
-			n := h.m.nest(4)
-			h.m.u32(1, uint32(hk.Hook))
+			n := h.m.nest(unix.NFTA_CHAIN_HOOK)
+			h.m.u32(unix.NFTA_HOOK_HOOKNUM, uint32(hk.Hook))
 			prio := int32(mirrorPrio)
-			h.m.u32(2, uint32(prio))
+			h.m.u32(unix.NFTA_HOOK_PRIORITY, uint32(prio))
 			h.m.nestEnd(n)
-			h.m.u32(5, 1) // NF_ACCEPT
-			h.m.str(7, hk.Type.String())
+			h.m.u32(unix.NFTA_CHAIN_POLICY, 1) // NF_ACCEPT
+			h.m.str(unix.NFTA_CHAIN_TYPE, hk.Type.String())
 		}
 		comment := "CT helpers and events of raw chain " + sanitizeComment(c.Name) + " after conntrack"
-		h.m.attr(12, userdata.AppendString(nil, 0, comment))
+		h.m.attr(nftaChainUserdata, userdata.AppendString(nil, 0, comment))
 		h.m.end()
 		b.place.handle++
 	}
@@ -56,7 +58,7 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 		n := 0
 		if c.IsBase() {
 			n++
-			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, "ct status confirmed accept", decls, decls.Len(), c.Src)
+			b.encode(nt, name, origin{table: tbl, chain: name, index: n}, &stmt.Rule{Stmts: []stmt.Stmt{&stmt.Flags{Field: stmt.CtStatus, Bits: stmt.FlagBit(stmt.CtStatusDt, "confirmed")}, &stmt.Verdict{Kind: expr.VerdictAccept}}}, decls, decls.Len(), c.Src)
 		}
 		ctx := RuleContext{Family: nt.fam, Table: p.m.t.Name, Chain: c.Name, Base: c.Base, ChainNames: p.names, NoCounter: true, Decls: decls}
 		for i, r := range c.Rules {
@@ -64,9 +66,9 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 				continue
 			}
 			nDecls := decls.Len()
-			if text, ok := p.m.ruleText(r, ctx, diags); ok {
+			if sr, ok := p.m.lowerRule(r, ctx, diags); ok {
 				n++
-				b.encode(nt, name, origin{table: tbl, chain: name, rule: r, index: n}, text, decls, nDecls, r.Src)
+				b.encode(nt, name, origin{table: tbl, chain: name, rule: r, index: n}, sr, decls, nDecls, r.Src)
 			}
 		}
 		b.endChain()
@@ -75,14 +77,14 @@ func (b *batch) compileMirrors(nt *nlTable, p *mirrorPlan, decls *Decls, diags *
 
 // encode compiles one rendered rule and its new declarations into the
 // batch, or records why it cannot as the batch's first unencoded rule.
-func (b *batch) encode(nt *nlTable, chain string, o origin, text string, decls *Decls, nDecls int, pos ir.Pos) {
+func (b *batch) encode(nt *nlTable, chain string, o origin, sr *stmt.Rule, decls *Decls, nDecls int, pos ir.Pos) {
 	if b.first != nil {
 		return
 	}
 	err := b.declare(nt, decls, nDecls, o)
 	var nr *nlRule
 	if err == nil {
-		nr, err = compileRule(text, nt.fam)
+		nr, err = encodeRule(sr, nt.fam)
 	}
 	if err == nil {
 		err = b.meterClash(nr)
@@ -111,13 +113,13 @@ func (b *batch) declare(nt *nlTable, decls *Decls, n int, o origin) error {
 		}
 		w := &b.head
 		w.begin(msgNewObj, nlmFCreate, nt.fam, o)
-		w.m.str(1, nt.name) // NFTA_OBJ_TABLE
-		w.m.str(2, x.name)  // NFTA_OBJ_NAME
-		w.m.u32(3, objCtHelper)
-		d := w.m.nest(4)  // NFTA_OBJ_DATA
-		w.m.str(1, h.typ) // NFTA_CT_HELPER_NAME
-		w.m.attr(2, be16(h.l3))
-		w.m.attr(3, []byte{h.l4})
+		w.m.str(unix.NFTA_OBJ_TABLE, nt.name)
+		w.m.str(unix.NFTA_OBJ_NAME, x.name)
+		w.m.u32(unix.NFTA_OBJ_TYPE, objCtHelper)
+		d := w.m.nest(unix.NFTA_OBJ_DATA)
+		w.m.str(unix.NFTA_CT_HELPER_NAME, h.typ)
+		w.m.attr(unix.NFTA_CT_HELPER_L3PROTO, be16(h.l3))
+		w.m.attr(unix.NFTA_CT_HELPER_L4PROTO, []byte{h.l4})
 		w.m.nestEnd(d)
 		w.m.end()
 		b.place.handle++

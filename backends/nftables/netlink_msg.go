@@ -136,3 +136,12 @@ func attrStr(as []attribute, typ uint16) string {
 	}
 	return ""
 }
+
+// Attributes golang.org/x/sys/unix does not name (linux nf_tables.h).
+const (
+	nftaChainUserdata  = 12 // NFTA_CHAIN_USERDATA
+	nftaSetDescConcat  = 2  // NFTA_SET_DESC_CONCAT
+	nftaSetFieldLen    = 1  // NFTA_SET_FIELD_LEN
+	nftaSetElemKeyEnd  = 10 // NFTA_SET_ELEM_KEY_END
+	nftaRulePositionID = 10 // NFTA_RULE_POSITION_ID
+)

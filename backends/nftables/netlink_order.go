@@ -3,6 +3,8 @@ package nftables
 import (
 	"encoding/binary"
 	"fmt"
+
+	"golang.org/x/sys/unix"
 )
 
 // Rule order in the batch. The kernel binds an anonymous set to the rule
@@ -89,7 +91,7 @@ func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
 	p.anchor, p.anchorID = p.handle, p.ruleID
 	h := &b.head
 	h.begin(msgNewRule, nlmFCreate|nlmFAppend, t.fam, o)
-	h.m.u32(9, p.ruleID) // NFTA_RULE_ID
+	h.m.u32(unix.NFTA_RULE_ID, p.ruleID)
 	writeRule(&h.m, t, chain, r)
 	h.m.end()
 }
@@ -106,9 +108,9 @@ func (b *batch) addLater(t *nlTable, chain string, o origin, r *nlRule) {
 	case p.anchor == 0:
 		p.lead++
 	case positionByID:
-		l.m.u32(10, p.anchorID) // NFTA_RULE_POSITION_ID
+		l.m.u32(nftaRulePositionID, p.anchorID)
 	default:
-		l.m.u64(6, p.anchor) // NFTA_RULE_POSITION
+		l.m.u64(unix.NFTA_RULE_POSITION, p.anchor)
 	}
 	writeRule(&l.m, t, chain, r)
 	l.m.end()

@@ -2,21 +2,20 @@ package nftables
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 )
 
 // Statements of the nft grammar as RuleText writes them, one compiler each.
 
 const (
-	protoTCP    = 6
-	protoUDP    = 17
-	protoSCTP   = 132
-	protoICMP   = 1
-	protoICMPv6 = 58
+	protoTCP  = 6
+	protoUDP  = 17
+	protoSCTP = 132
+	protoICMP = 1
 
 	network   = expr.PayloadBaseNetworkHeader
 	transport = expr.PayloadBaseTransportHeader
@@ -26,36 +25,12 @@ const (
 func (e *encoder) statement() {
 	start := e.pos
 	switch kw := e.next(); kw {
-	case "iifname", "oifname":
-		e.iface(kw == "oifname")
-	case "ip", "ip6":
-		e.ipStmt(kw)
 	case "meta":
 		e.meta()
 	case "tcp", "udp", "sctp":
 		e.l4Stmt(kw)
 	case "icmp", "icmpv6":
 		e.icmp(kw)
-	case "counter":
-		e.brk(&expr.Counter{})
-	case "accept":
-		e.brk(&expr.Verdict{Kind: expr.VerdictAccept})
-	case "drop":
-		e.brk(&expr.Verdict{Kind: expr.VerdictDrop})
-	case "return":
-		e.brk(&expr.Verdict{Kind: expr.VerdictReturn})
-	case "jump", "goto":
-		k := expr.VerdictJump
-		if kw == "goto" {
-			k = expr.VerdictGoto
-		}
-		e.brk(&expr.Verdict{Kind: k, Chain: e.next()})
-	case "reject":
-		e.reject()
-	case "log":
-		e.log()
-	case "comment":
-		e.comment()
 	default:
 		if !e.statementMore(kw) {
 			e.pos = start
@@ -64,78 +39,11 @@ func (e *encoder) statement() {
 	}
 }
 
-// ifnamsiz is IFNAMSIZ: an exact interface name is compared with its NUL
-// padding, a wildcard ("eth*") by its prefix alone.
-const ifnamsiz = 16
-
-func (e *encoder) iface(out bool) {
-	key := expr.MetaKeyIIFNAME
-	if out {
-		key = expr.MetaKeyOIFNAME
-	}
-	neg := e.neg()
-	name, ok := e.quoted()
-	if !ok {
-		return
-	}
-	var val []byte
-	switch {
-	case strings.HasSuffix(name, `\*`):
-		val = padName(name[:len(name)-2] + "*")
-	case strings.HasSuffix(name, "*"):
-		val = []byte(name[:len(name)-1])
-	default:
-		val = padName(name)
-	}
-	e.metaCmp(key, val, neg)
-}
-
+// padName pads an exact interface name to IFNAMSIZ, as the kernel compares it.
 func padName(s string) []byte {
-	b := make([]byte, ifnamsiz)
+	b := make([]byte, stmt.IfNameSize)
 	copy(b, s)
 	return b
-}
-
-// ipStmt: ip protocol, ip frag-off, ip/ip6 saddr/daddr.
-func (e *encoder) ipStmt(kw string) {
-	if (kw == "ip6") != e.v6() {
-		e.unencodable("%s match in an %s table", kw, e.fam)
-		return
-	}
-	switch f := e.next(); {
-	case f == "protocol" && kw == "ip":
-		neg := e.neg()
-		p, ok := e.protoNum(e.next())
-		if !ok {
-			return
-		}
-		e.payCmp(network, 9, []byte{p}, neg)
-		if !neg {
-			e.l4 = p
-		}
-	case f == "frag-off" && kw == "ip":
-		if e.next() != "&" || e.next() != "0x1fff" {
-			e.unencodable("ip frag-off form")
-			return
-		}
-		neg := e.neg()
-		if e.next() != "0" {
-			e.unencodable("ip frag-off form")
-			return
-		}
-		e.add(load(network, 6, 2),
-			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 2, Mask: []byte{0x1f, 0xff}, Xor: []byte{0, 0}},
-			&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte{0, 0}})
-	case f == "saddr" || f == "daddr":
-		e.addr(f == "daddr")
-	case f == "ttl" && kw == "ip":
-		e.hop(8)
-	case f == "hoplimit" && kw == "ip6":
-		e.hop(7)
-	default:
-		e.pos -= 2
-		e.unencodable("%s %s", kw, f)
-	}
 }
 
 // addrOffset is where saddr or daddr sits in the network header.
@@ -151,59 +59,9 @@ func (e *encoder) addrOffset(dst bool) uint32 {
 	return 12
 }
 
-func (e *encoder) addr(dst bool) {
-	off := e.addrOffset(dst)
-	if e.peek() == "&" {
-		e.pos++
-		mask, ok1 := e.ipAddr(e.next())
-		neg := e.neg()
-		val, ok2 := e.ipAddr(e.next())
-		if ok1 && ok2 {
-			e.masked(off, mask, val, neg)
-		}
-		return
-	}
-	neg := e.neg()
-	t := e.next()
-	if isRange(t) {
-		e.addrRange(off, t, neg)
-		return
-	}
-	if !strings.Contains(t, "/") {
-		if ip, ok := e.ipAddr(t); ok {
-			e.payCmp(network, off, ip, neg)
-		}
-		return
-	}
-	p, err := netip.ParsePrefix(t)
-	if err != nil || p.Addr().Is6() != e.v6() {
-		e.unencodable("address %q", t)
-		return
-	}
-	ip, bits := p.Addr().AsSlice(), p.Bits()
-	switch {
-	case bits == len(ip)*8:
-		e.payCmp(network, off, ip, neg)
-	case bits%8 == 0 && bits > 0:
-		// nft loads only the prefix bytes, and does not merge them.
-		e.add(load(network, off, uint32(bits/8)), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: ip[:bits/8]})
-	default:
-		e.masked(off, maskBytes(bits, len(ip)), ip, neg)
-	}
-}
-
-func (e *encoder) ipAddr(t string) ([]byte, bool) {
-	a, err := netip.ParseAddr(t)
-	if err != nil || a.Is6() != e.v6() {
-		e.unencodable("address %q", t)
-		return nil, false
-	}
-	return a.AsSlice(), true
-}
-
-func (e *encoder) masked(off uint32, mask, val []byte, neg bool) {
+func (e *encoder) masked(base expr.PayloadBase, off uint32, mask, val []byte, neg bool) {
 	n := uint32(len(mask))
-	e.add(load(network, off, n),
+	e.add(load(base, off, n),
 		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: mask, Xor: make([]byte, n)},
 		&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: val})
 }
@@ -217,24 +75,11 @@ func maskBytes(bits, n int) []byte {
 	return b
 }
 
-// meta compiles "meta l4proto"; other meta keys are in statementMore.
+// meta compiles the meta keys of metaMore.
 func (e *encoder) meta() {
-	switch k := e.next(); k {
-	case "l4proto":
-		neg := e.neg()
-		p, ok := e.protoNum(e.next())
-		if !ok {
-			return
-		}
-		e.metaCmp(expr.MetaKeyL4PROTO, []byte{p}, neg)
-		if !neg {
-			e.l4 = p
-		}
-	default:
-		if !e.metaMore(k) {
-			e.pos -= 2
-			e.unencodable("meta %s", k)
-		}
+	if k := e.next(); !e.metaMore(k) {
+		e.pos -= 2
+		e.unencodable("meta %s", k)
 	}
 }
 
@@ -266,67 +111,17 @@ func (e *encoder) l4Stmt(kw string) {
 			off = 2
 		}
 		e.l4dep(proto)
-		if e.peek() == "." {
-			e.concat(kw, portField(proto, off))
+		if e.peek() != "." {
+			e.unencodable("%s %s without a concatenation", kw, f)
 			return
 		}
-		e.ports(proto, off)
-	case f == "flags" && kw == "tcp":
-		e.l4dep(proto)
-		e.tcpFlags()
+		e.concat(kw, portField(proto, off))
 	case f == "option" && kw == "tcp":
 		e.tcpOption()
 	default:
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)
 	}
-}
-
-// ports compiles "[!=] N", "[!=] N-M" or "[!=] { … }" for a 16-bit field.
-func (e *encoder) ports(proto uint8, off uint32) {
-	neg := e.neg()
-	if e.peek() == "{" {
-		rs, ok := e.setRanges(65535)
-		if !ok {
-			return
-		}
-		set := portSet(rs, proto, off)
-		lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: neg}
-		set.lookup = lk
-		e.sets = append(e.sets, set)
-		e.add(load(transport, off, 2), lk)
-		return
-	}
-	lo, hi, ok := e.rangeTok(e.next(), 65535)
-	if !ok {
-		return
-	}
-	e.fieldRange(transport, off, 2, lo, hi, neg)
-}
-
-// fieldRange compiles a value or range match on a big-endian field of n
-// bytes: a value is an equality, a range two comparisons, or one range
-// expression when negated, as nft generates them.
-func (e *encoder) fieldRange(base expr.PayloadBase, off, n uint32, lo, hi uint64, neg bool) {
-	enc := func(v uint64) []byte {
-		b := make([]byte, n)
-		for i := int(n) - 1; i >= 0; i-- {
-			b[i] = byte(v)
-			v >>= 8
-		}
-		return b
-	}
-	if lo == hi {
-		e.payCmp(base, off, enc(lo), neg)
-		return
-	}
-	if neg {
-		e.add(load(base, off, n), &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: enc(lo), ToData: enc(hi)})
-		return
-	}
-	e.add(load(base, off, n),
-		&expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: enc(lo)},
-		&expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: enc(hi)})
 }
 
 // rangeTok parses "N" or "N-M" up to max.
@@ -342,89 +137,4 @@ func (e *encoder) rangeTok(t string, max uint64) (lo, hi uint64, ok bool) {
 		return 0, 0, false
 	}
 	return lo, hi, true
-}
-
-// setRanges reads "{ a, b-c, … }".
-func (e *encoder) setRanges(max uint64) ([][2]uint64, bool) {
-	e.pos++ // {
-	var out [][2]uint64
-	for {
-		t := e.next()
-		switch t {
-		case "}":
-			return out, len(out) > 0
-		case ",":
-			continue
-		case "", ".":
-			e.unencodable("set form")
-			return nil, false
-		}
-		if e.peek() == "." {
-			e.unencodable("a concatenated set")
-			return nil, false
-		}
-		lo, hi, ok := e.rangeTok(t, max)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, [2]uint64{lo, hi})
-	}
-}
-
-var tcpFlagBits = map[string]uint8{"fin": 0x01, "syn": 0x02, "rst": 0x04, "psh": 0x08, "ack": 0x10, "urg": 0x20, "ecn": 0x40, "cwr": 0x80}
-
-func (e *encoder) flagList(t string) (uint8, bool) {
-	if t == "0x0" {
-		return 0, true
-	}
-	var v uint8
-	for _, f := range strings.Split(t, ",") {
-		b, ok := tcpFlagBits[f]
-		if !ok {
-			e.unencodable("tcp flag %q", f)
-			return 0, false
-		}
-		v |= b
-	}
-	return v, true
-}
-
-// tcpFlagsAnd compiles "tcp flags & MASK ==|!= COMP", the form the
-// renderer writes for a one-flag mask.
-func (e *encoder) tcpFlagsAnd() {
-	e.next()
-	mask, ok1 := e.flagList(e.next())
-	op := e.next()
-	if op != "==" && op != "!=" {
-		e.unencodable("tcp flags & without a comparison")
-		return
-	}
-	comp, ok2 := e.flagList(e.next())
-	if !ok1 || !ok2 {
-		return
-	}
-	e.add(load(transport, 13, 1),
-		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-		&expr.Cmp{Op: cmpOp(op == "!="), Register: reg1, Data: []byte{comp}})
-}
-
-// tcpFlags compiles "tcp flags [!=] COMP / MASK".
-func (e *encoder) tcpFlags() {
-	if e.peek() == "&" {
-		e.tcpFlagsAnd()
-		return
-	}
-	neg := e.neg()
-	comp, ok1 := e.flagList(e.next())
-	if e.next() != "/" {
-		e.unencodable("tcp flags without a mask")
-		return
-	}
-	mask, ok2 := e.flagList(e.next())
-	if !ok1 || !ok2 {
-		return
-	}
-	e.add(load(transport, 13, 1),
-		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-		&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte{comp}})
 }

@@ -2,8 +2,6 @@ package nftables
 
 import (
 	"encoding/binary"
-	"net"
-	"net/netip"
 	"os/user"
 	"strconv"
 
@@ -23,55 +21,6 @@ const (
 	ipv6Routing    = 43               // the routing header's next-header number
 	tcpoptMaxseg   = 2
 )
-
-// hop compiles "ip ttl" or "ip6 hoplimit" followed by "[!=] N", "< N" or
-// "> N" (or "lt N", "gt N"). An equality is a payload equality nft may merge; the others are
-// a load and one comparison each.
-func (e *encoder) hop(off uint32) {
-	op := expr.CmpOp(0)
-	switch e.peek() {
-	case "<", "lt":
-		op = expr.CmpOpLt
-	case ">", "gt":
-		op = expr.CmpOpGt
-	}
-	if op != 0 {
-		e.pos++
-	}
-	neg := op == 0 && e.neg()
-	t := e.next()
-	n, err := strconv.ParseUint(t, 10, 8)
-	if err != nil {
-		e.unencodable("value %q", t)
-		return
-	}
-	if op == 0 {
-		e.payCmp(network, off, []byte{byte(n)}, neg)
-		return
-	}
-	e.add(load(network, off, 1), &expr.Cmp{Op: op, Register: reg1, Data: []byte{byte(n)}})
-}
-
-// addrRange compiles "A-B" on an address field: two comparisons, or one
-// range expression when negated, as for ports.
-func (e *encoder) addrRange(off uint32, t string, neg bool) {
-	a, b, _ := cutDash(t)
-	lo, ok1 := e.ipAddr(a)
-	hi, ok2 := e.ipAddr(b)
-	if ok1 && ok2 {
-		e.rangeCmp(load(network, off, uint32(len(lo))), lo, hi, neg)
-	}
-}
-
-// cutDash splits "A-B" at its only dash (addresses hold none).
-func cutDash(t string) (string, string, bool) {
-	for i := 0; i < len(t); i++ {
-		if t[i] == '-' {
-			return t[:i], t[i+1:], true
-		}
-	}
-	return t, "", false
-}
 
 // rangeCmp adds a load and a range test on it: "lo-hi" is a gte and an
 // lte comparison, "!= lo-hi" a range expression.
@@ -104,28 +53,6 @@ func (e *encoder) loadCmp(ld expr.Any, n int) {
 		return
 	}
 	e.rangeCmp(ld, enc(lo), enc(hi), neg)
-}
-
-// ether compiles "ether saddr [!=] MAC". nft puts a "meta iiftype ether"
-// dependency before the first link-layer match of a rule.
-func (e *encoder) ether() {
-	if e.next() != "saddr" {
-		e.pos -= 2
-		e.unencodable("ether form")
-		return
-	}
-	neg := e.neg()
-	t := e.next()
-	mac, err := net.ParseMAC(t)
-	if err != nil || len(mac) != 6 {
-		e.unencodable("ether address %q", t)
-		return
-	}
-	if !e.linkDep {
-		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
-		e.linkDep = true
-	}
-	e.add(load(expr.PayloadBaseLLHeader, 6, 6), &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: []byte(mac)})
 }
 
 // host16 is a 16-bit value in host byte order (an interface type).
@@ -242,14 +169,4 @@ func (e *encoder) idValue(group bool) (uint32, bool) {
 		return 0, false
 	}
 	return uint32(n), true
-}
-
-// isRange tells an address range token ("A-B") from an address.
-func isRange(t string) bool {
-	_, _, ok := cutDash(t)
-	if !ok {
-		return false
-	}
-	_, err := netip.ParseAddr(t)
-	return err != nil
 }

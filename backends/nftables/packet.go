@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -19,7 +21,7 @@ func neq(neg bool) string {
 }
 
 func (w *rw) mac(m *ir.MAC) {
-	w.addf("ether saddr %s%s", neq(m.Neg), m.Addr)
+	w.emit(&stmt.Cmp{Field: stmt.EtherSaddr, Neg: m.Neg, Value: m.Addr})
 }
 
 // addrRange writes one iprange side. A reversed range matches nothing in
@@ -34,9 +36,9 @@ func (w *rw) addrRange(dir string, r *ir.AddrRange, neg bool) {
 	case c > 0:
 		w.unsupported(fmt.Sprintf("iprange %s-%s", r.From, r.To), "the range is reversed and matches no packet; remove the rule")
 	case c == 0:
-		w.addf("%s %s %s%s", w.ipKW(), dir, neq(neg), r.From)
+		w.emit(&stmt.Cmp{Field: w.addrField(dir == "daddr"), Neg: neg, Value: r.From.AsSlice()})
 	default:
-		w.addf("%s %s %s%s-%s", w.ipKW(), dir, neq(neg), r.From, r.To)
+		w.emit(&stmt.Cmp{Field: w.addrField(dir == "daddr"), Neg: neg, Value: r.From.AsSlice(), To: r.To.AsSlice()})
 	}
 }
 
@@ -97,16 +99,17 @@ func (w *rw) u16Cond(what, expr string, lo, hi uint16, neg bool) {
 }
 
 func (w *rw) hopLimit(m *ir.HopLimit) {
-	field := "ip ttl"
+	c := &stmt.Cmp{Field: stmt.IPTTL, Neg: m.Neg, Value: []byte{m.Value}}
 	if m.V6 {
-		field = "ip6 hoplimit"
+		c.Field = stmt.IP6HopLimit
 	}
-	switch {
-	case m.Op == ir.CmpEq:
-		w.addf("%s %s%d", field, neq(m.Neg), m.Value)
-	default:
-		w.addf("%s %s %d", field, m.Op, m.Value)
+	switch m.Op {
+	case ir.CmpLt:
+		c.Op, c.Neg = expr.CmpOpLt, false
+	case ir.CmpGt:
+		c.Op, c.Neg = expr.CmpOpGt, false
 	}
+	w.emit(c)
 }
 
 func (w *rw) tosMatch(m *ir.TOSMatch) {

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -106,7 +107,7 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 		if names[c.Name] != c.Name {
 			fmt.Fprintf(b, "\t\tcomment %s;\n", quote("iptables chain "+sanitizeComment(c.Name)))
 		}
-		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters}
+		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, scratch: &stmt.Rule{}}
 		buf := make([]byte, 0, 64*len(c.Rules))
 		for _, r := range c.Rules {
 			mark, nd := len(buf), len(diags.Items)
@@ -158,7 +159,7 @@ func ChainNames(t *ir.Table, diags *diag.List) map[string]string {
 		used[n] = true
 		out[c.Name] = n
 		if diags != nil {
-			diags.Warnf(c.Src, "chain %q is named %q in the nftables output: nft 1.0.6 cannot load that name, even quoted", c.Name, n)
+			diags.Report(diag.Rewritten, c.Src, "chain %q is named %q in the nftables output: nft 1.0.6 cannot load that name, even quoted", c.Name, n)
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -25,21 +26,27 @@ type RuleContext struct {
 	// meters lists the hashlimit names of the ruleset (meters.go); nil
 	// renders every hashlimit as a meter of its own.
 	meters *meterPlan
+	// scratch, when set, is reused for each rule lowered with this
+	// context: a table's rules are printed or encoded one at a time, and
+	// reusing one statement slice saves its growth per rule.
+	scratch *stmt.Rule
 }
 
-// rw renders one rule. Expressions are written in the order iptables-translate
+// rw lowers one rule into stmt statements. Expressions are written in the order iptables-translate
 // uses, so that a listing of our output and of the reference translation
 // compare equal: interfaces, fragment, protocol, addresses, then the
 // matches in order, then counter, the target's statement(s) and the comment.
 type rw struct {
 	ctx   RuleContext
 	rule  *ir.Rule
-	buf   []byte // the rule's text is appended here
-	start int    // where this rule's text begins in buf
+	out   *stmt.Rule
 	diags *diag.List
 	proto *ir.Protocol
 	// protoDone is set once an expression implies the protocol.
 	protoDone bool
+	// node is the match or target being lowered, whose position errors
+	// name.
+	node interface{ Pos() ir.Pos }
 }
 
 // RuleText renders one rule as the text that follows "add rule FAMILY TABLE
@@ -50,16 +57,35 @@ func RuleText(r *ir.Rule, ctx RuleContext) (string, *diag.List) {
 	return string(b), diags
 }
 
-// appendRule appends the rule's text to dst, reporting problems to diags.
-// Rendering a table appends every rule to one buffer, which keeps large
-// rulesets from allocating a string per expression.
+// appendRule lowers a rule and appends its text to dst.
 func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byte {
-	w := &rw{ctx: ctx, rule: r, diags: diags, buf: dst, start: len(dst)}
+	return stmt.AppendRule(dst, lowerRule(r, ctx, diags))
+}
+
+// lowerRule lowers a rule, reporting problems to diags.
+func lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) *stmt.Rule {
+	out := ctx.scratch
+	if out == nil {
+		out = &stmt.Rule{Stmts: make([]stmt.Stmt, 0, 8)}
+	}
+	*out = stmt.Rule{Stmts: out.Stmts[:0], Src: r.Src}
+	w := &rw{ctx: ctx, rule: r, diags: diags, out: out}
 	nd := len(diags.Items)
 	ndecls := 0
 	if ctx.Decls != nil {
 		ndecls = ctx.Decls.Len()
 	}
+	w.lower()
+	if diags.HasErrorsSince(nd) && ctx.Decls != nil {
+		ctx.Decls.truncate(ndecls)
+	}
+	return w.out
+}
+
+// lower writes the rule's statements: header, matches, counter, target,
+// comment.
+func (w *rw) lower() {
+	r := w.rule
 	for _, m := range r.Matches {
 		if p, ok := m.(*ir.Protocol); ok {
 			w.proto = p
@@ -73,8 +99,8 @@ func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byt
 			w.match(m)
 		}
 	}
-	if !ctx.NoCounter {
-		w.add("counter")
+	if !w.ctx.NoCounter {
+		w.emit(&stmt.Counter{})
 	}
 	if r.Target != nil {
 		w.target(r.Target)
@@ -82,35 +108,32 @@ func appendRule(dst []byte, r *ir.Rule, ctx RuleContext, diags *diag.List) []byt
 	if c := r.Comment(); c != "" {
 		w.comment(c)
 	}
-	if diags.HasErrorsSince(nd) && ctx.Decls != nil {
-		ctx.Decls.truncate(ndecls)
-	}
-	return w.buf
 }
 
+func (w *rw) emit(s stmt.Stmt) { w.out.Stmts = append(w.out.Stmts, s) }
+
+// add and addf write statements still rendered as text (stmt.Text).
 func (w *rw) add(s ...string) {
-	for _, x := range s {
-		if len(w.buf) > w.start {
-			w.buf = append(w.buf, ' ')
-		}
-		w.buf = append(w.buf, x...)
+	if len(s) == 1 {
+		w.emit(&stmt.Text{S: s[0]})
+		return
 	}
+	w.emit(&stmt.Text{S: strings.Join(s, " ")})
 }
 
 func (w *rw) addf(format string, args ...any) {
-	if len(w.buf) > w.start {
-		w.buf = append(w.buf, ' ')
-	}
-	w.buf = fmt.Appendf(w.buf, format, args...)
+	w.emit(&stmt.Text{S: fmt.Sprintf(format, args...)})
 }
 
 func (w *rw) errorf(format string, args ...any) {
-	w.diags.Errorf(w.rule.Src, format, args...)
+	w.diags.Errorf(ir.PosOf(w.node, w.rule), format, args...)
 }
 
 // unsupported reports a construct nftables cannot express, naming it.
+// With --warn unsupported the rule is left out.
 func (w *rw) unsupported(what, why string) {
-	w.errorf("%s cannot be translated to nftables: %s", what, why)
+	w.diags.Report(diag.Unsupported, ir.PosOf(w.node, w.rule), "%s cannot be translated to nftables: %s", what, why)
+	w.diags.Items[len(w.diags.Items)-1].Rule = w.rule
 }
 
 func (w *rw) v6() bool { return w.ctx.Family == ir.IPv6 }
@@ -176,11 +199,8 @@ func (w *rw) header() {
 	}
 	for _, m := range w.rule.Matches {
 		if f, ok := m.(*ir.Fragment); ok {
-			if f.Neg {
-				w.add("ip frag-off & 0x1fff == 0")
-			} else {
-				w.add("ip frag-off & 0x1fff != 0")
-			}
+			// Not a first fragment: the offset is not zero.
+			w.emit(&stmt.Cmp{Field: stmt.IPFragOff, Neg: !f.Neg, Mask: []byte{0x1f, 0xff}, Value: []byte{0, 0}})
 		}
 	}
 	if w.proto != nil && !w.protoImplied() {
@@ -202,33 +222,16 @@ func (w *rw) protocol(p *ir.Protocol) {
 		}
 		return
 	}
-	kw := "ip protocol"
+	f := stmt.Field(stmt.IPProtocol)
 	if w.v6() {
-		kw = "meta l4proto"
+		f = stmt.MetaL4Proto
 	}
-	op := ""
-	if p.Neg {
-		op = "!= "
-	}
-	w.addf("%s %s%s", kw, op, protoKeyword(p.Num))
+	w.emit(&stmt.Cmp{Field: f, Neg: p.Neg, Value: []byte{p.Num}})
 	w.protoDone = true
 }
 
-// nftProtoNames are the protocol names nft 1.0.6 takes after
-// "ip protocol" and "meta l4proto"; they differ from iptables' list (nft
-// knows "comp", not "ipv6" or "mh").
-var nftProtoNames = map[uint8]string{
-	1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 50: "esp",
-	51: "ah", 58: "ipv6-icmp", 108: "comp", 132: "sctp", 136: "udplite",
-}
-
 // protoKeyword returns the nft name of a protocol, or its number.
-func protoKeyword(n uint8) string {
-	if s, ok := nftProtoNames[n]; ok {
-		return s
-	}
-	return fmt.Sprint(n)
-}
+func protoKeyword(n uint8) string { return stmt.ProtoName(n) }
 
 // l4 returns the rule's positive protocol number, 0 if none.
 func (w *rw) l4() uint8 {
@@ -238,57 +241,56 @@ func (w *rw) l4() uint8 {
 	return w.proto.Num
 }
 
-func (w *rw) addr(a *ir.Addr) {
-	dir := "saddr"
-	if a.Dir == ir.Dst {
-		dir = "daddr"
+// addrField is the family's source or destination address.
+func (w *rw) addrField(dst bool) *stmt.Payload {
+	switch {
+	case w.v6() && dst:
+		return stmt.IP6Daddr
+	case w.v6():
+		return stmt.IP6Saddr
+	case dst:
+		return stmt.IPDaddr
 	}
+	return stmt.IPSaddr
+}
+
+func (w *rw) addr(a *ir.Addr) {
+	f := w.addrField(a.Dir == ir.Dst)
 	if a.Mask.IsValid() {
-		op := "=="
-		if a.Neg {
-			op = "!="
-		}
-		w.addf("%s %s & %s %s %s", w.ipKW(), dir, a.Mask, op, a.Net.Addr())
+		w.emit(&stmt.Cmp{Field: f, Neg: a.Neg, Mask: a.Mask.AsSlice(), Value: a.Net.Addr().AsSlice()})
 		return
 	}
 	if a.Net.Bits() == 0 && !a.Neg {
 		return
 	}
-	s := a.Net.String()
-	if a.Net.IsSingleIP() {
-		s = a.Net.Addr().String()
+	c := &stmt.Cmp{Field: f, Neg: a.Neg, Value: a.Net.Addr().AsSlice()}
+	if !a.Net.IsSingleIP() {
+		c.Prefix, c.Bits = true, a.Net.Bits()
 	}
-	op := ""
-	if a.Neg {
-		op = "!= "
-	}
-	w.addf("%s %s %s%s", w.ipKW(), dir, op, s)
+	w.emit(c)
 }
 
 func (w *rw) iface(i *ir.Iface) {
-	kw := "iifname"
+	f := stmt.IifName
 	if i.Dir == ir.Dst {
-		kw = "oifname"
+		f = stmt.OifName
 	}
 	name := i.Name
+	var val []byte
 	switch {
 	case name == "+":
 		// Every interface matches; a negation matches none, which nft says
 		// with a name no interface can have.
 		if i.Neg {
-			w.addf("%s %s", kw, quote("INVAL/D"))
+			w.emit(&stmt.Cmp{Field: f, Value: padName("INVAL/D")})
 		}
 		return
 	case strings.HasSuffix(name, "+"):
-		name = name[:len(name)-1] + "*"
-	case strings.HasSuffix(name, "*"):
-		name = name[:len(name)-1] + `\*`
+		val = []byte(name[:len(name)-1])
+	default:
+		val = padName(name)
 	}
-	op := ""
-	if i.Neg {
-		op = "!= "
-	}
-	w.addf("%s %s%s", kw, op, quote(name))
+	w.emit(&stmt.Cmp{Field: f, Neg: i.Neg, Value: val})
 }
 
 // chain returns the nft name of a chain.
@@ -309,12 +311,12 @@ func (w *rw) comment(c string) {
 	// A comment never decides a verdict, so adjusting its text (with a
 	// warning) is better than refusing the rule.
 	if strings.Contains(c, `"`) {
-		w.diags.Warnf(w.rule.Src, "comment %q: nft strings cannot hold a double quote; written with ' instead", c)
+		w.diags.Report(diag.Rewritten, w.rule.Src, "comment %q: nft strings cannot hold a double quote; written with ' instead", c)
 		c = strings.ReplaceAll(c, `"`, "'")
 	}
 	if len(c) > maxComment {
-		w.diags.Warnf(w.rule.Src, "comment is %d bytes; nft keeps at most %d, so it is cut", len(c), maxComment)
+		w.diags.Report(diag.Rewritten, w.rule.Src, "comment is %d bytes; nft keeps at most %d, so it is cut", len(c), maxComment)
 		c = c[:maxComment]
 	}
-	w.add("comment", quote(c))
+	w.out.Comment = c
 }

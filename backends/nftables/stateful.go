@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -16,7 +19,12 @@ var nftUnits = map[string]string{"sec": "second", "min": "minute", "hour": "hour
 
 func (w *rw) limit(m *ir.Limit) {
 	n, u := m.Rate()
-	w.addf("limit rate %d/%s burst %d packets", n, nftUnits[u.Name], m.Burst)
+	unit, ok := limitUnits[nftUnits[u.Name]]
+	if !ok {
+		w.errorf("internal error: limit unit %q", u.Name)
+		return
+	}
+	w.emit(&stmt.Limit{Limit: expr.Limit{Type: expr.LimitTypePkts, Rate: n, Unit: unit, Burst: m.Burst}})
 }
 
 // hlBytesRate mirrors print_bytes_rate_xlate of libxt_hashlimit.c.
@@ -113,7 +121,7 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 	}
 	name := w.meterNFT(m)
 	if name != m.Name {
-		w.diags.Warnf(w.rule.Src, "hashlimit name %q is named %q in the nftables output: nft 1.0.6 cannot load that name as a set", m.Name, name)
+		w.diags.Report(diag.Rewritten, ir.PosOf(w.node, w.rule), "hashlimit name %q is named %q in the nftables output: nft 1.0.6 cannot load that name as a set", m.Name, name)
 	}
 	shared, ok := w.sharedMeter(m)
 	if !ok {
@@ -210,7 +218,7 @@ func (w *rw) timeMatch(m *ir.Time) {
 	if m.DateStart != 0 || m.DateStop != ir.TimeMaxDate || m.DaytimeStart != 0 || m.DaytimeStop != ir.TimeMaxDaytime {
 		// Seen on nft 1.0.6: "08:00" loaded under TZ=America/New_York
 		// lists as "13:00" under TZ=UTC. iptables compares in UTC.
-		w.diags.Warnf(w.rule.Src, "time: nft converts these times with the time zone of the process that loads the script, while iptables compares in UTC: load it with TZ=UTC")
+		w.diags.Report(diag.Semantics, ir.PosOf(w.node, w.rule), "time: nft converts these times with the time zone of the process that loads the script, while iptables compares in UTC: load it with TZ=UTC")
 	}
 	if m.DateStart != 0 || m.DateStop != ir.TimeMaxDate {
 		f := func(v uint32) string { return time.Unix(int64(v), 0).UTC().Format("2006-01-02 15:04:05") }

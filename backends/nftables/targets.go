@@ -4,48 +4,31 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
 )
 
 // NAT and mangling targets, in the forms iptables-translate uses.
 
-// natAddrPorts formats a NAT range as nft takes it: 1.2.3.4-1.2.3.9:80-90,
-// [fec0::1]-[fec0::9]:80 (nft 1.0.6 does not parse iptables'
-// "[fec0::1-fec0::9]:80"), or :80 for ports only.
-func natAddrPorts(r ir.NATRange) string {
-	br := func(s string) string { return s }
-	if r.Ports != nil && r.MinAddr.Is6() {
-		br = func(s string) string { return "[" + s + "]" }
-	}
-	addrs := ""
-	if r.HasAddr() {
-		addrs = br(r.MinAddr.String())
-		if r.MaxAddr != r.MinAddr {
-			addrs += "-" + br(r.MaxAddr.String())
-		}
-	}
-	if r.Ports == nil {
-		return addrs
-	}
-	return addrs + ":" + ports(*r.Ports)
-}
-
-// natFlags joins the set flags in nft's order.
-func natFlags(random, fully, persistent bool) string {
-	var fs []string
+// natFlags are the NF_NAT_RANGE_* flags of the options given.
+func natFlags(random, fully, persistent bool) uint32 {
+	var f uint32
 	if random {
-		fs = append(fs, "random")
+		f |= stmt.NATRandom
 	}
 	if fully {
-		fs = append(fs, "fully-random")
+		f |= stmt.NATFullyRandom
 	}
 	if persistent {
-		fs = append(fs, "persistent")
+		f |= stmt.NATPersistent
 	}
-	return strings.Join(fs, ",")
+	return f
 }
 
-func (w *rw) natStmt(kw string, r ir.NATRange, flags string) {
+func (w *rw) natStmt(kind stmt.NATKind, r ir.NATRange, flags uint32) {
 	if r.BasePort != 0 {
 		w.unsupported(fmt.Sprintf("DNAT port shift \"/%d\"", r.BasePort), "nft 1.0.6 has no port offset for dnat")
 		return
@@ -58,39 +41,38 @@ func (w *rw) natStmt(kw string, r ir.NATRange, flags string) {
 		w.unsupported("NAT of ICMP ids", "nft maps ports only after a transport protocol match")
 		return
 	}
-	s := kw + " to " + natAddrPorts(r)
-	if flags != "" {
-		s += " " + flags
+	n := &stmt.NAT{Kind: kind, Flags: flags}
+	if r.HasAddr() {
+		n.MinAddr, n.MaxAddr = r.MinAddr, r.MaxAddr
 	}
-	w.add(s)
+	w.natPorts(n, r.Ports)
+	w.emit(n)
+}
+
+func (w *rw) natPorts(n *stmt.NAT, p *ir.PortRange) {
+	if p != nil {
+		n.HasPorts, n.PortMin, n.PortMax = true, p.Lo, p.Hi
+	}
 }
 
 func (w *rw) snat(t *ir.SNAT) {
-	w.natStmt("snat", t.To, natFlags(t.Random, t.RandomFully, t.Persistent))
+	w.natStmt(stmt.SNAT, t.To, natFlags(t.Random, t.RandomFully, t.Persistent))
 }
 
 func (w *rw) dnat(t *ir.DNAT) {
-	w.natStmt("dnat", t.To, natFlags(t.Random, false, t.Persistent))
-}
-
-// toPorts writes masquerade's and redirect's optional "to :PORTS" and flags.
-func (w *rw) toPorts(kw string, p *ir.PortRange, flags string) {
-	s := kw
-	if p != nil {
-		s += " to :" + ports(*p)
-	}
-	if flags != "" {
-		s += " " + flags
-	}
-	w.add(s)
+	w.natStmt(stmt.DNAT, t.To, natFlags(t.Random, false, t.Persistent))
 }
 
 func (w *rw) masquerade(t *ir.Masquerade) {
-	w.toPorts("masquerade", t.Ports, natFlags(t.Random, t.RandomFully, false))
+	n := &stmt.NAT{Kind: stmt.Masquerade, Flags: natFlags(t.Random, t.RandomFully, false)}
+	w.natPorts(n, t.Ports)
+	w.emit(n)
 }
 
 func (w *rw) redirect(t *ir.Redirect) {
-	w.toPorts("redirect", t.Ports, natFlags(t.Random, false, false))
+	n := &stmt.NAT{Kind: stmt.Redirect, Flags: natFlags(t.Random, false, false)}
+	w.natPorts(n, t.Ports)
+	w.emit(n)
 }
 
 // netmap uses nft's "prefix" NAT (NF_NAT_RANGE_NETMAP), which keeps the
@@ -147,8 +129,8 @@ func (w *rw) tproxy(t *ir.TProxy) {
 	}
 	// xt_TPROXY drops a packet for which no transparent socket is found;
 	// the nft statement does not decide, and the rule goes on to "accept".
-	w.diags.Warnf(w.rule.Src, "TPROXY: iptables drops packets that find no transparent socket; nft's tproxy statement lets them go on to the next rule (iptables-translate writes it the same way)")
-	w.add("accept")
+	w.diags.Report(diag.Semantics, ir.PosOf(w.node, w.rule), "TPROXY: iptables drops packets that find no transparent socket; nft's tproxy statement lets them go on to the next rule (iptables-translate writes it the same way)")
+	w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 }
 
 func (w *rw) hop(kw string, t ir.HopOp, v uint8, name string) {
@@ -251,7 +233,7 @@ func (w *rw) simpleTarget(t ir.Target) {
 		w.classify(t)
 	case *ir.Audit:
 		// nft's audit log level records the event without AUDIT's type.
-		w.add("log level audit")
+		w.emit(&stmt.Log{Log: expr.Log{Key: 1 << unix.NFTA_LOG_LEVEL, Level: stmt.LogLevelAudit}})
 	case *ir.Trace:
 		w.add("nftrace set 1")
 	case *ir.Checksum:
