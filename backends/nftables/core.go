@@ -250,6 +250,10 @@ func (w *rw) multiport(m *ir.Multiport) {
 			w.emit(portCmp(f, m.Neg, m.Ports[0]))
 			return
 		}
+		if s := w.ctx.ports.shared(m.Ports); s != nil {
+			w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: s})
+			return
+		}
 		set := &stmt.Set{Key: stmt.InetService, KeyLen: 2, Elems: make([]stmt.Elem, len(m.Ports))}
 		for i, p := range m.Ports {
 			set.Elems[i].From = be16(p.Lo)

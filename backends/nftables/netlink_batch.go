@@ -79,9 +79,11 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	if err := b.declare(nt, decls, 0, origin{table: tbl}); err != nil && b.first == nil {
 		b.first = &unencoded{pos: t.Src, why: err.Error()}
 	}
+	ports := planPortSets(t)
+	b.addPortSets(nt, ports, origin{table: tbl})
 	for _, c := range t.Chains {
 		b.place.newChain()
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, scratch: &stmt.Rule{}}
+		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
 		for i, r := range c.Rules {
 			nd, nDecls := len(diags.Items), decls.Len()
 			sr := lowerRule(r, ctx, diags)
@@ -231,18 +233,22 @@ func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 	h.m.u32(unix.NFTA_SET_KEY_TYPE, s.keyType)
 	h.m.u32(unix.NFTA_SET_KEY_LEN, s.keyLen)
 	h.m.u32(unix.NFTA_SET_ID, b.setID)
-	d := h.m.nest(unix.NFTA_SET_DESC)
-	h.m.u32(unix.NFTA_SET_DESC_SIZE, uint32(len(s.elems)))
-	if s.fieldLens != nil {
-		c := h.m.nest(nftaSetDescConcat)
-		for _, l := range s.fieldLens {
-			f := h.m.nest(unix.NFTA_LIST_ELEM)
-			h.m.u32(nftaSetFieldLen, l)
-			h.m.nestEnd(f)
+	// nft gives an anonymous set its size; a named set declared without
+	// "size" has none.
+	if s.flags&setAnonymous != 0 {
+		d := h.m.nest(unix.NFTA_SET_DESC)
+		h.m.u32(unix.NFTA_SET_DESC_SIZE, uint32(len(s.elems)))
+		if s.fieldLens != nil {
+			c := h.m.nest(nftaSetDescConcat)
+			for _, l := range s.fieldLens {
+				f := h.m.nest(unix.NFTA_LIST_ELEM)
+				h.m.u32(nftaSetFieldLen, l)
+				h.m.nestEnd(f)
+			}
+			h.m.nestEnd(c)
 		}
-		h.m.nestEnd(c)
+		h.m.nestEnd(d)
 	}
-	h.m.nestEnd(d)
 	h.m.attr(unix.NFTA_SET_USERDATA, s.udata)
 	h.m.end()
 

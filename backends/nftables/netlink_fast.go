@@ -69,7 +69,10 @@ func (m *msgBuf) writeExpr(x expr.Any) bool {
 			m.u32(unix.NFTA_LOOKUP_FLAGS, 1) // NFT_LOOKUP_F_INV
 		}
 		m.str(unix.NFTA_LOOKUP_SET, x.SetName)
-		m.u32(unix.NFTA_LOOKUP_SET_ID, x.SetID)
+		if x.SetID != 0 {
+			// A named set of the table is found by its name.
+			m.u32(unix.NFTA_LOOKUP_SET_ID, x.SetID)
+		}
 		m.nestEnd(d)
 	case *expr.Range:
 		d := m.exprHead("range")

@@ -168,6 +168,11 @@ func (e *encoder) payload(f *stmt.Payload, c *stmt.Cmp) {
 
 // lookup encodes a lookup in an anonymous set of ports.
 func (e *encoder) lookup(f *stmt.Payload, c *stmt.Cmp) {
+	if c.Set.Name != "" && f.Dt == stmt.InetService {
+		// A shared port set of the table (portsets.go), found by name.
+		e.add(load(f.Base, f.Offset, f.Bytes), &expr.Lookup{SourceRegister: reg1, SetName: c.Set.Name, Invert: c.Neg})
+		return
+	}
 	if c.Set.Name != "" || f.Dt != stmt.InetService || f.Proto == 0 {
 		e.err = fmt.Errorf("%s: a lookup in this set: %w", f.Text, errUnencodable)
 		return

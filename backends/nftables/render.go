@@ -94,6 +94,7 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	// must come before the chains that use them.
 	decls := &Decls{}
 	meters.declare(decls, t)
+	ports := planPortSets(t)
 	b := &strings.Builder{}
 	for _, c := range t.Chains {
 		fmt.Fprintf(b, "\tchain %s {\n", names[c.Name])
@@ -107,7 +108,7 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 		if names[c.Name] != c.Name {
 			fmt.Fprintf(b, "\t\tcomment %s;\n", quote("iptables chain "+sanitizeComment(c.Name)))
 		}
-		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, scratch: &stmt.Rule{}}
+		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
 		buf := make([]byte, 0, 64*len(c.Rules))
 		for _, r := range c.Rules {
 			mark, nd := len(buf), len(diags.Items)
@@ -127,6 +128,9 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	renderCtMirrors(b, t, names, decls, diags)
 	for _, d := range decls.Lines() {
 		fmt.Fprintf(out, "\t%s\n", d)
+	}
+	for _, s := range ports.order {
+		fmt.Fprintf(out, "\t%s\n", declText(s))
 	}
 	out.WriteString(b.String())
 	out.WriteString("}\n")

@@ -26,6 +26,9 @@ type RuleContext struct {
 	// meters lists the hashlimit names of the ruleset (meters.go); nil
 	// renders every hashlimit as a meter of its own.
 	meters *meterPlan
+	// ports are the table's shared port sets (portsets.go); nil writes
+	// every list as an anonymous set.
+	ports *portPlan
 	// scratch, when set, is reused for each rule lowered with this
 	// context: a table's rules are printed or encoded one at a time, and
 	// reusing one statement slice saves its growth per rule.

@@ -130,6 +130,9 @@ func appendCmp(dst []byte, c *Cmp) []byte {
 	return dst
 }
 
+// AppendSet writes an anonymous set's elements, or a named set's name.
+func AppendSet(dst []byte, s *Set) []byte { return appendSet(dst, s) }
+
 // appendSet writes an anonymous set's elements, or a named set's name.
 func appendSet(dst []byte, s *Set) []byte {
 	if s.Name != "" {
