@@ -115,9 +115,11 @@ type batch struct {
 	dels       msgBuf
 	delO       []origin
 	head, tail stream
-	// later holds the other rules of the chain being written until the
-	// chain ends and they go to tail.
-	later  stream
+	// laterFrom is the index in tail of the first rule without sets of
+	// the chain being written: those rules go to tail as they come, and
+	// are reordered there when the chain ends if a set-using rule came
+	// after the first of them.
+	laterFrom int
 	tables []*nlTable
 	setID  uint32
 	// tableSets numbers the anonymous sets of the table being written.

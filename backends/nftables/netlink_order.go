@@ -102,7 +102,7 @@ func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
 // follows).
 func (b *batch) addLater(t *nlTable, chain string, o origin, r *nlRule) {
 	p := &b.place
-	l := &b.later
+	l := &b.tail
 	l.begin(msgNewRule, nlmFCreate|nlmFAppend, t.fam, o)
 	switch {
 	case p.anchor == 0:
@@ -120,25 +120,30 @@ func (b *batch) addLater(t *nlTable, chain string, o origin, r *nlRule) {
 // has no set-using rule, otherwise last first, those before the first
 // set-using rule as insertions at the chain's head.
 func (b *batch) endChain() {
-	l := &b.later
-	n := l.m.count()
-	if b.place.anchor == 0 {
-		b.tail.m.b = append(b.tail.m.b, l.m.b...)
-		for i := 0; i < n; i++ {
-			b.tail.m.starts = append(b.tail.m.starts, len(b.tail.m.b)-len(l.m.b)+l.m.starts[i])
-		}
-		b.tail.o = append(b.tail.o, l.o...)
-	} else {
-		for i := n - 1; i >= 0; i-- {
-			var clear uint16
-			if i < b.place.lead {
-				clear = nlmFAppend
-			}
-			b.tail.m.appendMsg(l.m.msg(i), clear)
-			b.tail.o = append(b.tail.o, l.o[i])
-		}
+	t := &b.tail
+	from := b.laterFrom
+	b.laterFrom = t.m.count()
+	n := t.m.count() - from
+	if b.place.anchor == 0 || n == 0 {
+		// In order, where they already are: the common case, and the
+		// only one when no rule of the chain has an anonymous set.
+		return
 	}
-	l.m.b, l.m.starts, l.o = l.m.b[:0], l.m.starts[:0], l.o[:0]
+	at := t.m.starts[from]
+	l := stream{m: msgBuf{b: append([]byte(nil), t.m.b[at:]...)}, o: append([]origin(nil), t.o[from:]...)}
+	for i := from; i < t.m.count(); i++ {
+		l.m.starts = append(l.m.starts, t.m.starts[i]-at)
+	}
+	t.m.b, t.m.starts, t.o = t.m.b[:at], t.m.starts[:from], t.o[:from]
+	for i := n - 1; i >= 0; i-- {
+		var clear uint16
+		if i < b.place.lead {
+			clear = nlmFAppend
+		}
+		t.m.appendMsg(l.m.msg(i), clear)
+		t.o = append(t.o, l.o[i])
+	}
+	b.laterFrom = t.m.count()
 }
 
 // msg is the bytes of message i.
