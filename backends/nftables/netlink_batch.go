@@ -120,8 +120,8 @@ type batch struct {
 	// are reordered there when the chain ends if a set-using rule came
 	// after the first of them.
 	laterFrom int
-	tables []*nlTable
-	setID  uint32
+	tables    []*nlTable
+	setID     uint32
 	// tableSets numbers the anonymous sets of the table being written.
 	tableSets int
 	// meters are the meter names of the table being written, named the
