@@ -85,6 +85,8 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.brk(&l)
 	case *stmt.Reject:
 		e.typedReject(s)
+	case *stmt.CtMatch, *stmt.CtLabelSet, *stmt.MarkSet:
+		e.ctStmt(s)
 	default:
 		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
 	}

@@ -140,11 +140,9 @@ func (e *encoder) markSet(ld expr.Any) {
 	e.brk(append(x, store)...)
 }
 
-// ct compiles "ct mark", "ct helper set" and "ct zone set".
+// ct compiles "ct helper set" and "ct zone set".
 func (e *encoder) ct() {
 	switch k := e.next(); k {
-	case "mark":
-		e.markStmt(&expr.Ct{Key: expr.CtKeyMARK, Register: reg1})
 	case "helper":
 		e.ctHelperSet()
 	case "zone":

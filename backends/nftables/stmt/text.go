@@ -54,6 +54,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendLog(dst, s)
 	case *Reject:
 		return appendReject(dst, s)
+	case *CtMatch, *CtLabelSet, *MarkSet:
+		return AppendCt(dst, s)
 	}
 	panic("internal error: no nft text for a statement")
 }
