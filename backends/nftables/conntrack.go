@@ -134,13 +134,6 @@ func ctNeg(neg bool) stmt.CtOp {
 	return stmt.CtEq
 }
 
-func neqOp(neg bool) string {
-	if neg {
-		return "!= "
-	}
-	return ""
-}
-
 // ctStateCond renders --ctstate. The kernel ORs the SNAT and DNAT pseudo
 // states, which nft reads from ct status, with the real states.
 func (w *rw) ctStateCond(s *ir.State) {
@@ -275,24 +268,16 @@ func (w *rw) connLimit(m *ir.ConnLimit) {
 		w.unsupported("connlimit", "it needs a set declared in the table, and this output has no table")
 		return
 	}
-	typ := "ipv4_addr"
+	typ := stmt.IPv4Addr
 	if w.v6() {
-		typ = "ipv6_addr"
+		typ = stmt.IPv6Addr
 	}
-	name := w.ctx.Decls.Add("set", "connlimit", fmt.Sprintf("{ type %s; flags dynamic; }", typ))
-	field := "saddr"
-	if m.DAddr {
-		field = "daddr"
-	}
-	key := w.ipKW() + " " + field
+	name := w.ctx.Decls.AddSet("connlimit", &stmt.SetDecl{Keys: []stmt.Datatype{typ}})
+	c := &stmt.ConnCount{Set: name, Dst: m.DAddr, Addr6: w.v6(), Over: !m.Upto, Limit: m.Limit}
 	if mask := prefixMask(m.Bits, w.v6()); m.Bits != mask.BitLen() {
-		key += " and " + mask.String()
+		c.Mask = mask
 	}
-	over := "over "
-	if m.Upto {
-		over = ""
-	}
-	w.addf("add @%s { %s ct count %s%d }", name, key, over, m.Limit)
+	w.emit(c)
 }
 
 func (w *rw) connBytes(m *ir.ConnBytes) {
@@ -408,7 +393,7 @@ func (w *rw) connMarkTarget(t *ir.ConnMarkTarget) {
 func (w *rw) ctTarget(t *ir.CtTarget) {
 	if t.NoTrack {
 		// xt_CT ignores every other option with --notrack.
-		w.add("notrack")
+		w.emit(&stmt.Notrack{})
 		return
 	}
 	switch {

@@ -77,7 +77,7 @@ func AppendCt(dst []byte, s Stmt) []byte {
 	case *CtMatch:
 		return appendCtMatch(dst, s)
 	}
-	return appendMark(dst, s)
+	return appendCtTarget(dst, s)
 }
 
 func appendCtMatch(dst []byte, m *CtMatch) []byte {
@@ -227,4 +227,52 @@ func appendMark(dst []byte, s Stmt) []byte {
 		dst = strconv.AppendUint(dst, uint64(m.Shift), 10)
 	}
 	return dst
+}
+
+// Notrack is "notrack".
+type Notrack struct{}
+
+// CtZoneSet is "ct [DIR] zone set ZONE".
+type CtZoneSet struct {
+	Dir  CtDir
+	Zone uint16
+}
+
+// CtHelperSet is `ct helper set "OBJ"`: it assigns the ct helper object
+// OBJ of the table.
+type CtHelperSet struct{ Obj string }
+
+// CtEventSet is `ct event set "E1","E2"`, the events by nft's names.
+// They are quoted: nft 1.0.6's parser takes "helper" and "mark" as
+// keywords there.
+type CtEventSet struct{ Events []string }
+
+func (*Notrack) stmt()     {}
+func (*CtZoneSet) stmt()   {}
+func (*CtHelperSet) stmt() {}
+func (*CtEventSet) stmt()  {}
+
+func appendCtTarget(dst []byte, s Stmt) []byte {
+	switch s := s.(type) {
+	case *Notrack:
+		return append(dst, "notrack"...)
+	case *CtZoneSet:
+		dst = append(dst, "ct "...)
+		if s.Dir != CtDirNone {
+			dst = append(append(dst, s.Dir.String()...), ' ')
+		}
+		return strconv.AppendUint(append(dst, "zone set "...), uint64(s.Zone), 10)
+	case *CtHelperSet:
+		return append(append(append(dst, `ct helper set "`...), s.Obj...), '"')
+	case *CtEventSet:
+		dst = append(dst, "ct event set "...)
+		for i, e := range s.Events {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(append(append(dst, '"'), e...), '"')
+		}
+		return dst
+	}
+	return appendMark(dst, s)
 }
