@@ -9,6 +9,7 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"golang.org/x/sys/unix"
 )
 
 // Netlink encoding of the conntrack and mark statements (stmt/ct.go).
@@ -20,20 +21,117 @@ func (e *encoder) ctStmt(s stmt.Stmt) {
 	case *stmt.Notrack:
 		e.brk(&expr.Notrack{})
 	case *stmt.CtZoneSet:
-		if s.Dir != stmt.CtDirNone {
-			e.err = fmt.Errorf("ct %s zone set: %w", s.Dir, errUnencodable)
-			return
-		}
 		// The zone, a host order 16-bit value, in reg 1 stored by a ct
 		// expression.
-		e.brk(&expr.Immediate{Register: reg1, Data: host16(s.Zone)},
-			&expr.Ct{Key: expr.CtKeyZONE, Register: reg1, SourceRegister: true})
+		e.brk(&expr.Immediate{Register: reg1, Data: host16(s.Zone)}, ctStore(unix.NFT_CT_ZONE, s.Dir))
+	case *stmt.CtEventSet:
+		mask := uint32(0)
+		for _, ev := range s.Events {
+			bit, ok := ctEventBits[ev]
+			if !ok {
+				e.err = fmt.Errorf("ct event %q: %w", ev, errUnencodable)
+				return
+			}
+			mask |= 1 << bit
+		}
+		e.brk(&expr.Immediate{Register: reg1, Data: host32(mask)}, ctStore(unix.NFT_CT_EVENTMASK, stmt.CtDirNone))
 	case *stmt.CtHelperSet:
 		e.brk(&expr.Objref{Type: objCtHelper, Name: s.Obj})
-	case *stmt.CtMatch, *stmt.CtLabelSet, *stmt.CtEventSet:
+	case *stmt.CtMatch:
+		e.ctMatch(s)
+	case *stmt.CtLabelSet:
 		// Not sent over netlink yet: the rule goes through nft -f.
-		e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
+		e.ctUnencodable(s)
 	}
+}
+
+// ctLoad is a ct load into reg 1, with the tuple's direction when dir is
+// set. Written by hand: google/nftables sends the direction as 32 bits,
+// where the kernel reads 8.
+func ctLoad(key uint32, dir stmt.CtDir) *rawExpr {
+	var m msgBuf
+	m.u32(unix.NFTA_CT_DREG, reg1)
+	m.u32(unix.NFTA_CT_KEY, key)
+	if dir != stmt.CtDirNone {
+		m.attr(unix.NFTA_CT_DIRECTION, []byte{byte(dir - stmt.CtOriginal)})
+	}
+	return &rawExpr{name: "ct", data: m.b}
+}
+
+// ctStore is a ct store of reg 1, with a direction as ctLoad.
+func ctStore(key uint32, dir stmt.CtDir) *rawExpr {
+	var m msgBuf
+	m.u32(unix.NFTA_CT_KEY, key)
+	if dir != stmt.CtDirNone {
+		m.attr(unix.NFTA_CT_DIRECTION, []byte{byte(dir - stmt.CtOriginal)})
+	}
+	m.u32(unix.NFTA_CT_SREG, reg1)
+	return &rawExpr{name: "ct", data: m.b}
+}
+
+// ctEventBits are the kernel's event bits (enum ip_conntrack_events) by
+// nft's names.
+var ctEventBits = map[string]uint{
+	"new": 0, "related": 1, "destroy": 2, "reply": 3, "assured": 4, "protoinfo": 5,
+	"helper": 6, "mark": 7, "seqadj": 8, "secmark": 9, "label": 10,
+}
+
+// ctMatch encodes the conntrack matches nft 1.0.6 compiles without a
+// byte order conversion: the direction, the tuple's protocol, addresses
+// and ports. The others go through nft -f.
+func (e *encoder) ctMatch(m *stmt.CtMatch) {
+	neg := cmpOp(m.Op == stmt.CtNeq)
+	switch {
+	case m.Kind == stmt.CtDirection:
+		e.add(ctLoad(unix.NFT_CT_DIRECTION, stmt.CtDirNone), &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{byte(m.Dir - stmt.CtOriginal)}})
+	case m.Op == stmt.CtLt || m.Op == stmt.CtGe:
+		e.ctUnencodable(m)
+	case m.Kind == stmt.CtProtocol:
+		e.add(ctLoad(unix.NFT_CT_PROTOCOL, m.Dir), &expr.Cmp{Op: neg, Register: reg1, Data: []byte{byte(m.Lo)}})
+	case m.Kind == stmt.CtPort:
+		key := uint32(unix.NFT_CT_PROTO_SRC)
+		if m.Dst {
+			key = unix.NFT_CT_PROTO_DST
+		}
+		lo, hi := be16(uint16(m.Lo)), be16(uint16(m.Hi))
+		switch {
+		case m.Lo == m.Hi:
+			e.add(ctLoad(key, m.Dir), &expr.Cmp{Op: neg, Register: reg1, Data: lo})
+		case m.Op == stmt.CtNeq:
+			e.add(ctLoad(key, m.Dir), &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: lo, ToData: hi})
+		default:
+			e.add(ctLoad(key, m.Dir), &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: lo}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: hi})
+		}
+	case m.Kind == stmt.CtAddr && m.Addr.Addr().Is6() == m.V6 && m.V6 == e.v6():
+		key := uint32(unix.NFT_CT_SRC_IP)
+		if m.V6 {
+			key = unix.NFT_CT_SRC_IP6
+		}
+		if m.Dst {
+			key++ // NFT_CT_DST_IP, NFT_CT_DST_IP6
+		}
+		v := m.Addr.Addr().AsSlice()
+		if m.Addr.Bits() == len(v)*8 {
+			e.add(ctLoad(key, m.Dir), &expr.Cmp{Op: neg, Register: reg1, Data: v})
+			return
+		}
+		if b := m.Addr.Bits(); b%8 == 0 {
+			// nft compares the prefix bytes alone.
+			e.add(ctLoad(key, m.Dir), &expr.Cmp{Op: neg, Register: reg1, Data: v[:b/8]})
+			return
+		}
+		n := uint32(len(v))
+		e.add(ctLoad(key, m.Dir), &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: maskBytes(m.Addr.Bits(), len(v)), Xor: make([]byte, n)},
+			&expr.Cmp{Op: neg, Register: reg1, Data: v})
+	default:
+		e.ctUnencodable(m)
+	}
+}
+
+// ctUnencodable sends the rule through nft -f: the other conntrack
+// matches compare host order values, which nft converts first.
+func (e *encoder) ctUnencodable(s stmt.Stmt) {
+	e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
 }
 
 // markSetStmt loads the source, folds its steps into one bitwise (mask,
@@ -111,6 +209,15 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 			}
 		}
 		e.metaCmp(k, host32(id), s.Neg)
+	case *stmt.Quota:
+		e.brk(&expr.Quota{Bytes: s.Bytes, Over: s.Over})
+	case *stmt.Numgen:
+		if s.Mod > math.MaxUint32 {
+			e.err = fmt.Errorf("numgen modulus %d: %w", s.Mod, errUnencodable)
+			return
+		}
+		e.add(&expr.Numgen{Register: reg1, Modulus: uint32(s.Mod), Type: unix.NFT_NG_INCREMENTAL},
+			&expr.Cmp{Op: cmpOp(s.Neg), Register: reg1, Data: host32(s.Packet)})
 	default:
 		// Not sent over netlink yet: the rule goes through nft -f.
 		e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
