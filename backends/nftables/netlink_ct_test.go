@@ -22,6 +22,17 @@ const ctMatchV4 = `*filter
 -A INPUT -m conntrack ! --ctrepldst 10.1.2.3 -j ACCEPT
 -A INPUT -m conntrack --ctorigdst 192.168.0.0/21 -j ACCEPT
 -A INPUT -m quota --quota 5000 -j ACCEPT
+-A INPUT -m helper --helper ftp -j ACCEPT
+-A INPUT -m helper ! --helper sip -j ACCEPT
+-A INPUT -m conntrack --ctexpire 30 -j ACCEPT
+-A INPUT -m conntrack ! --ctexpire 30:60 -j ACCEPT
+-A INPUT -m conntrack --ctexpire 30:60 -j ACCEPT
+-A INPUT -m conntrack --ctexpire 100:4294967295 -j ACCEPT
+-A INPUT -m conntrack ! --ctexpire 100:4294967295 -j ACCEPT
+-A INPUT -m connbytes --connbytes 1000 --connbytes-dir original --connbytes-mode bytes -j ACCEPT
+-A INPUT -m connbytes --connbytes 10:20 --connbytes-dir reply --connbytes-mode packets -j ACCEPT
+-A INPUT -m connbytes ! --connbytes 10:20 --connbytes-dir both --connbytes-mode avgpkt -j ACCEPT
+-A INPUT -m connbytes --connbytes 10:10 --connbytes-dir both --connbytes-mode bytes -j ACCEPT
 -A INPUT -m quota ! --quota 5000 -j DROP
 -A INPUT -m statistic --mode nth --every 3 --packet 1 -j ACCEPT
 -A INPUT -m statistic --mode nth ! --every 3 --packet 2 -j ACCEPT

@@ -1,6 +1,7 @@
 package nftables
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os/user"
@@ -84,6 +85,13 @@ func (e *encoder) ctMatch(m *stmt.CtMatch) {
 	switch {
 	case m.Kind == stmt.CtDirection:
 		e.add(ctLoad(unix.NFT_CT_DIRECTION, stmt.CtDirNone), &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{byte(m.Dir - stmt.CtOriginal)}})
+	case m.Kind == stmt.CtHelper && len(m.Name) < ctHelperNameLen:
+		// The name padded to NF_CT_HELPER_NAME_LEN, as nft compares it.
+		v := make([]byte, ctHelperNameLen)
+		copy(v, m.Name)
+		e.add(ctLoad(unix.NFT_CT_HELPER, stmt.CtDirNone), &expr.Cmp{Op: neg, Register: reg1, Data: v})
+	case m.Kind == stmt.CtExpiration || m.Kind == stmt.CtBytes || m.Kind == stmt.CtPackets || m.Kind == stmt.CtAvgpkt:
+		e.ctCounter(m)
 	case m.Op == stmt.CtLt || m.Op == stmt.CtGe:
 		e.ctUnencodable(m)
 	case m.Kind == stmt.CtProtocol:
@@ -125,6 +133,55 @@ func (e *encoder) ctMatch(m *stmt.CtMatch) {
 			&expr.Cmp{Op: neg, Register: reg1, Data: v})
 	default:
 		e.ctUnencodable(m)
+	}
+}
+
+const ctHelperNameLen = 16 // NF_CT_HELPER_NAME_LEN
+
+var ctCounterKeys = map[stmt.CtKind]uint32{stmt.CtExpiration: unix.NFT_CT_EXPIRATION, stmt.CtBytes: unix.NFT_CT_BYTES,
+	stmt.CtPackets: unix.NFT_CT_PKTS, stmt.CtAvgpkt: unix.NFT_CT_AVGPKT}
+
+// ctCounter compares the lifetime (32-bit milliseconds) or a counter
+// (64 bits), held in host byte order: an equality compares it as it is,
+// an ordered comparison or a range converts it to big endian first, as
+// nft does.
+func (e *encoder) ctCounter(m *stmt.CtMatch) {
+	n, lo, hi := uint32(8), m.Lo, m.Hi
+	if m.Kind == stmt.CtExpiration {
+		n, lo, hi = 4, lo*1000, hi*1000
+		if hi > math.MaxUint32 {
+			e.ctUnencodable(m)
+			return
+		}
+	}
+	val := func(v uint64, host bool) []byte {
+		b := make([]byte, 8)
+		if host {
+			binary.NativeEndian.PutUint64(b, v)
+			if n == 4 {
+				binary.NativeEndian.PutUint32(b, uint32(v))
+			}
+		} else {
+			binary.BigEndian.PutUint64(b, v)
+			b = b[8-n:]
+		}
+		return b[:n]
+	}
+	ld := ctLoad(ctCounterKeys[m.Kind], m.Dir)
+	if m.Op != stmt.CtLt && m.Op != stmt.CtGe && lo == hi {
+		e.add(ld, &expr.Cmp{Op: cmpOp(m.Op == stmt.CtNeq), Register: reg1, Data: val(lo, true)})
+		return
+	}
+	swap := &expr.Byteorder{SourceRegister: reg1, DestRegister: reg1, Op: expr.ByteorderHton, Len: n, Size: n}
+	switch m.Op {
+	case stmt.CtLt:
+		e.add(ld, swap, &expr.Cmp{Op: expr.CmpOpLt, Register: reg1, Data: val(lo, false)})
+	case stmt.CtGe:
+		e.add(ld, swap, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: val(lo, false)})
+	case stmt.CtNeq:
+		e.add(ld, swap, &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: val(lo, false), ToData: val(hi, false)})
+	default:
+		e.add(ld, swap, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: val(lo, false)}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: val(hi, false)})
 	}
 }
 
