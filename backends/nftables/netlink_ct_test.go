@@ -22,6 +22,13 @@ const ctMatchV4 = `*filter
 -A INPUT -m conntrack ! --ctrepldst 10.1.2.3 -j ACCEPT
 -A INPUT -m conntrack --ctorigdst 192.168.0.0/21 -j ACCEPT
 -A INPUT -m quota --quota 5000 -j ACCEPT
+-A INPUT -m statistic --mode random --probability 0.25 -j ACCEPT
+-A INPUT -m statistic --mode random ! --probability 0.5 -j ACCEPT
+-A INPUT -m connlabel --label 3 -j ACCEPT
+-A INPUT -m connlabel ! --label 9 -j ACCEPT
+-A INPUT -m connlabel --label 100 --set -j ACCEPT
+-A OUTPUT -m owner --uid-owner 1-5 -j ACCEPT
+-A OUTPUT -m owner ! --gid-owner 10-20 -j ACCEPT
 -A INPUT -m helper --helper ftp -j ACCEPT
 -A INPUT -m helper ! --helper sip -j ACCEPT
 -A INPUT -m conntrack --ctexpire 30 -j ACCEPT

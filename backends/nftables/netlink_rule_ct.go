@@ -41,8 +41,7 @@ func (e *encoder) ctStmt(s stmt.Stmt) {
 	case *stmt.CtMatch:
 		e.ctMatch(s)
 	case *stmt.CtLabelSet:
-		// Not sent over netlink yet: the rule goes through nft -f.
-		e.ctUnencodable(s)
+		e.brk(&expr.Immediate{Register: reg1, Data: labelBit(s.Bit)}, ctStore(unix.NFT_CT_LABELS, stmt.CtDirNone))
 	}
 }
 
@@ -92,6 +91,16 @@ func (e *encoder) ctMatch(m *stmt.CtMatch) {
 		e.add(ctLoad(unix.NFT_CT_HELPER, stmt.CtDirNone), &expr.Cmp{Op: neg, Register: reg1, Data: v})
 	case m.Kind == stmt.CtExpiration || m.Kind == stmt.CtBytes || m.Kind == stmt.CtPackets || m.Kind == stmt.CtAvgpkt:
 		e.ctCounter(m)
+	case m.Kind == stmt.CtLabel && m.Lo < 128:
+		// A flag test: the bit and-ed, compared with zero, or, for "and
+		// BIT != BIT", with the bit.
+		v := labelBit(uint16(m.Lo))
+		want, op := make([]byte, len(v)), expr.CmpOpNeq
+		if m.Op == stmt.CtNeq {
+			want = v
+		}
+		e.add(ctLoad(unix.NFT_CT_LABELS, stmt.CtDirNone), &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: uint32(len(v)), Mask: v, Xor: make([]byte, len(v))},
+			&expr.Cmp{Op: op, Register: reg1, Data: want})
 	case m.Op == stmt.CtLt || m.Op == stmt.CtGe:
 		e.ctUnencodable(m)
 	case m.Kind == stmt.CtProtocol:
@@ -134,6 +143,14 @@ func (e *encoder) ctMatch(m *stmt.CtMatch) {
 	default:
 		e.ctUnencodable(m)
 	}
+}
+
+// labelBit is the 128-bit label map with one bit set, as the kernel
+// holds it (bit N in byte N/8).
+func labelBit(n uint16) []byte {
+	b := make([]byte, 16)
+	b[n/8&15] = 1 << (n % 8)
+	return b
 }
 
 const ctHelperNameLen = 16 // NF_CT_HELPER_NAME_LEN
@@ -249,13 +266,21 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 		}
 		e.add(ld, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{v}})
 	case *stmt.SkID:
-		if s.Min != s.Max {
-			e.err = fmt.Errorf("an owner id range: %w", errUnencodable)
-			return
-		}
 		k := expr.MetaKeySKUID
 		if s.Gid {
 			k = expr.MetaKeySKGID
+		}
+		if s.Min != s.Max {
+			// A range of host order values: converted first, as nft does.
+			ld := &expr.Meta{Key: k, Register: reg1}
+			swap := &expr.Byteorder{SourceRegister: reg1, DestRegister: reg1, Op: expr.ByteorderHton, Len: 4, Size: 4}
+			lo, hi := binary.BigEndian.AppendUint32(nil, s.Min), binary.BigEndian.AppendUint32(nil, s.Max)
+			if s.Neg {
+				e.add(ld, swap, &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: lo, ToData: hi})
+				return
+			}
+			e.add(ld, swap, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: lo}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: hi})
+			return
 		}
 		id := s.Min
 		if s.Name != "" {
@@ -266,6 +291,15 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 			}
 		}
 		e.metaCmp(k, host32(id), s.Neg)
+	case *stmt.Random:
+		op := expr.CmpOpLt
+		if s.Neg {
+			op = expr.CmpOpGte
+		}
+		// nft takes meta random as a big-endian value: no conversion.
+		e.add(&expr.Meta{Key: expr.MetaKeyPRANDOM, Register: reg1},
+			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: binary.BigEndian.AppendUint32(nil, 0x7fffffff), Xor: make([]byte, 4)},
+			&expr.Cmp{Op: op, Register: reg1, Data: binary.BigEndian.AppendUint32(nil, s.Prob)})
 	case *stmt.Quota:
 		e.brk(&expr.Quota{Bytes: s.Bytes, Over: s.Over})
 	case *stmt.Numgen:
