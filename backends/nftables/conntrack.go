@@ -32,7 +32,7 @@ func (w *rw) conntrack(m *ir.Conntrack) {
 	dir := "original"
 	if m.Dir != "" {
 		dir = strings.ToLower(string(m.Dir))
-		w.add("ct direction " + dir)
+		w.emit(&stmt.CtMatch{Kind: stmt.CtDirection, Dir: ctDir(dir)})
 	}
 	if p := m.Proto; p != nil {
 		if !p.Neg && w.l4() != 0 && w.l4() != p.Num && w.transportAfter(m) {
@@ -43,7 +43,7 @@ func (w *rw) conntrack(m *ir.Conntrack) {
 			w.unsupported(fmt.Sprintf("--ctproto %d with -p %d", p.Num, w.l4()), "nft 1.0.6 reads the conntrack protocol as the packet's own and refuses the later match on the packet's header; put the conntrack match last")
 			return
 		}
-		w.addf("ct %s protocol %s%d", dir, neqOp(p.Neg), p.Num)
+		w.emit(&stmt.CtMatch{Kind: stmt.CtProtocol, Dir: ctDir(dir), Op: ctNeg(p.Neg), Lo: uint64(p.Num), Hi: uint64(p.Num)})
 	}
 	if m.State != nil {
 		rest := *m
@@ -115,11 +115,23 @@ func admitsNoCt(s *ir.State) bool {
 	return s.States&noct != 0
 }
 
-func neqOp(neg bool) string {
-	if neg {
-		return "!= "
+var ctCounters = map[ir.ConnBytesMode]stmt.CtKind{
+	ir.ConnBytesBytes: stmt.CtBytes, ir.ConnBytesPackets: stmt.CtPackets, ir.ConnBytesAvgPkt: stmt.CtAvgpkt,
+}
+
+// ctDir is the tuple named "original" or "reply".
+func ctDir(s string) stmt.CtDir {
+	if s == "reply" {
+		return stmt.CtReply
 	}
-	return ""
+	return stmt.CtOriginal
+}
+
+func ctNeg(neg bool) stmt.CtOp {
+	if neg {
+		return stmt.CtNeq
+	}
+	return stmt.CtEq
 }
 
 // ctStateCond renders --ctstate. The kernel ORs the SNAT and DNAT pseudo
@@ -186,15 +198,13 @@ func (w *rw) ctExpire(e *ir.CtExpire) {
 			w.unsupported(fmt.Sprintf("--ctexpire %d", e.Min), "nft compares lifetimes in 32-bit milliseconds")
 			return
 		}
+		op := stmt.CtGe
 		if e.Neg {
-			w.addf("ct expiration < %ds", e.Min)
-		} else {
-			w.addf("ct expiration >= %ds", e.Min)
+			op = stmt.CtLt
 		}
-	case e.Min == e.Max:
-		w.addf("ct expiration %s%d", neqOp(e.Neg), e.Min)
+		w.emit(&stmt.CtMatch{Kind: stmt.CtExpiration, Op: op, Lo: uint64(e.Min), Hi: uint64(e.Min)})
 	default:
-		w.addf("ct expiration %s%d-%d", neqOp(e.Neg), e.Min, e.Max)
+		w.emit(&stmt.CtMatch{Kind: stmt.CtExpiration, Op: ctNeg(e.Neg), Lo: uint64(e.Min), Hi: uint64(e.Max)})
 	}
 }
 
@@ -204,10 +214,6 @@ func (w *rw) ctExpire(e *ir.CtExpire) {
 func (w *rw) ctAddr(key string, a *ir.CtAddr) {
 	dir, field, _ := strings.Cut(key, " ")
 	p := ipPrefix(a.Addr, a.Bits)
-	v := p.String()
-	if p.IsSingleIP() {
-		v = p.Addr().String()
-	}
 	if a.Bits == 0 {
 		// Every address matches; a negation matches none.
 		if a.Neg {
@@ -215,7 +221,7 @@ func (w *rw) ctAddr(key string, a *ir.CtAddr) {
 		}
 		return
 	}
-	w.addf("ct %s %s %s %s%s", dir, w.ipKW(), field, neqOp(a.Neg), v)
+	w.emit(&stmt.CtMatch{Kind: stmt.CtAddr, Dir: ctDir(dir), Dst: field == "daddr", V6: w.v6(), Op: ctNeg(a.Neg), Addr: p})
 }
 
 // ctPorts renders a conntrack port test. nft can read the tuple's port
@@ -230,14 +236,13 @@ func (w *rw) ctPorts(m *ir.Conntrack, key string, p *ir.CtPorts) {
 		if !p.Neg {
 			w.unsupported(fmt.Sprintf("port range %d:%d", p.Lo, p.Hi), "the range is reversed and matches no packet")
 		}
-	case p.Lo == p.Hi:
-		w.addf("ct %s %s%d", key, neqOp(p.Neg), p.Lo)
-	case p.Lo == 0 && p.Hi == math.MaxUint16:
+	case p.Lo == 0 && p.Hi == math.MaxUint16 && p.Lo != p.Hi:
 		if p.Neg {
 			w.unsupported("a negated full port range", "it matches no packet; remove the rule")
 		}
 	default:
-		w.addf("ct %s %s%d-%d", key, neqOp(p.Neg), p.Lo, p.Hi)
+		dir, field, _ := strings.Cut(key, " ")
+		w.emit(&stmt.CtMatch{Kind: stmt.CtPort, Dir: ctDir(dir), Dst: field == "proto-dst", Op: ctNeg(p.Neg), Lo: uint64(p.Lo), Hi: uint64(p.Hi)})
 	}
 }
 
@@ -255,11 +260,7 @@ func (w *rw) helper(m *ir.Helper) {
 		w.unsupported(fmt.Sprintf("helper %q", m.Name), "nft matches a helper by its name, which must be non-empty and hold no double quote")
 		return
 	}
-	op := ""
-	if m.Neg {
-		op = "!= "
-	}
-	w.addf("ct helper %s%s", op, quote(m.Name))
+	w.emit(&stmt.CtMatch{Kind: stmt.CtHelper, Op: ctNeg(m.Neg), Name: m.Name})
 }
 
 func (w *rw) connLimit(m *ir.ConnLimit) {
@@ -267,57 +268,39 @@ func (w *rw) connLimit(m *ir.ConnLimit) {
 		w.unsupported("connlimit", "it needs a set declared in the table, and this output has no table")
 		return
 	}
-	typ := "ipv4_addr"
+	typ := stmt.IPv4Addr
 	if w.v6() {
-		typ = "ipv6_addr"
+		typ = stmt.IPv6Addr
 	}
-	name := w.ctx.Decls.Add("set", "connlimit", fmt.Sprintf("{ type %s; flags dynamic; }", typ))
-	field := "saddr"
-	if m.DAddr {
-		field = "daddr"
-	}
-	key := w.ipKW() + " " + field
+	name := w.ctx.Decls.AddSet("connlimit", &stmt.SetDecl{Keys: []stmt.Datatype{typ}})
+	c := &stmt.ConnCount{Set: name, Dst: m.DAddr, Addr6: w.v6(), Over: !m.Upto, Limit: m.Limit}
 	if mask := prefixMask(m.Bits, w.v6()); m.Bits != mask.BitLen() {
-		key += " and " + mask.String()
+		c.Mask = mask
 	}
-	over := "over "
-	if m.Upto {
-		over = ""
-	}
-	w.addf("add @%s { %s ct count %s%d }", name, key, over, m.Limit)
+	w.emit(c)
 }
 
 func (w *rw) connBytes(m *ir.ConnBytes) {
-	key := "ct "
+	c := &stmt.CtMatch{Kind: ctCounters[m.Mode], Op: ctNeg(m.Neg), Lo: m.From, Hi: m.To}
 	if m.Dir != ir.ConnBytesBoth {
-		key += string(m.Dir) + " "
+		c.Dir = ctDir(string(m.Dir))
 	}
-	key += string(m.Mode)
-	switch {
-	case m.From == m.To:
-		w.addf("%s %s%d", key, neqOp(m.Neg), m.From)
-	case m.To == math.MaxUint64:
-		op := "ge"
+	if m.From != m.To && m.To == math.MaxUint64 {
+		c.Op, c.Hi = stmt.CtGe, m.From
 		if m.Neg {
-			op = "lt"
+			c.Op = stmt.CtLt
 		}
-		w.addf("%s %s %d", key, op, m.From)
-	default:
-		w.addf("%s %s%d-%d", key, neqOp(m.Neg), m.From, m.To)
 	}
+	w.emit(c)
 }
 
 // connLabel follows xt_connlabel: with --set the label is set first and
 // the match then holds (or, negated, never holds).
 func (w *rw) connLabel(m *ir.ConnLabel) {
 	if m.Set {
-		w.addf("ct label set %d", m.Bit)
+		w.emit(&stmt.CtLabelSet{Bit: uint16(m.Bit)})
 	}
-	if m.Neg {
-		w.addf("ct label and %d != %d", m.Bit, m.Bit)
-		return
-	}
-	w.addf("ct label %d", m.Bit)
+	w.emit(&stmt.CtMatch{Kind: stmt.CtLabel, Op: ctNeg(m.Neg), Lo: uint64(m.Bit), Hi: uint64(m.Bit)})
 }
 
 // ipPrefix is addr masked to bits.
@@ -339,75 +322,68 @@ func prefixMask(bits int, v6 bool) netip.Addr {
 	return a
 }
 
-// markSet renders "KEY set" of (KEY & ^mask) ^ value, the way the kernel
-// changes a mark, in the simplest form nft lists back the same.
-func markSet(key string, value, mask uint32) string {
+// markSet sets the packet or conntrack mark to (KEY & ^mask) ^ value,
+// the way the kernel changes a mark, in the simplest form nft lists back
+// the same.
+func markSet(ct bool, value, mask uint32) *stmt.MarkSet {
+	src := stmt.MarkMeta
+	if ct {
+		src = stmt.MarkCt
+	}
+	m := &stmt.MarkSet{Ct: ct, Src: src}
 	switch {
 	case mask == math.MaxUint32:
-		return fmt.Sprintf("%s set 0x%x", key, value)
+		m.Src, m.Value = stmt.MarkImm, value
 	case value == 0:
-		return fmt.Sprintf("%s set %s and 0x%x", key, key, ^mask)
+		m.Ops = []stmt.MarkOp{{Op: '&', V: ^mask}}
 	case value == mask:
-		return fmt.Sprintf("%s set %s or 0x%x", key, key, value)
+		m.Ops = []stmt.MarkOp{{Op: '|', V: value}}
 	case mask == 0:
-		return fmt.Sprintf("%s set %s xor 0x%x", key, key, value)
+		m.Ops = []stmt.MarkOp{{Op: '^', V: value}}
+	default:
+		// and, then xor: nft 1.0.6 folds "xor V and M" (the order
+		// iptables-translate writes for CONNMARK) into a plain copy.
+		m.Ops = []stmt.MarkOp{{Op: '&', V: ^mask}, {Op: '^', V: value}}
 	}
-	// and, then xor: nft 1.0.6 folds "xor V and M" (the order
-	// iptables-translate writes for CONNMARK) into a plain copy.
-	return fmt.Sprintf("%s set %s and 0x%x xor 0x%x", key, key, ^mask, value)
+	return m
 }
 
 func (w *rw) markTarget(t *ir.MarkTarget) {
-	w.add(markSet("meta mark", t.Value, t.Mask))
-}
-
-func shiftText(t *ir.ConnMarkTarget) string {
-	if t.ShiftRight {
-		return fmt.Sprintf(">> %d", t.Shift)
-	}
-	return fmt.Sprintf("<< %d", t.Shift)
+	w.emit(markSet(false, t.Value, t.Mask))
 }
 
 // connMarkTarget follows xt_CONNMARK v2. Save and restore merge two marks
 // under masks; nft 1.0.6 can only combine a mark with constants, so only
 // the forms where one side is copied whole are expressible.
 func (w *rw) connMarkTarget(t *ir.ConnMarkTarget) {
-	var src, dst string
+	var m *stmt.MarkSet
 	switch t.Mode {
 	case ir.ConnMarkSet:
-		s := markSet("ct mark", t.Value, t.CtMask)
-		if t.Shift != 0 {
-			_, expr, _ := strings.Cut(s, " set ")
-			s = fmt.Sprintf("ct mark set ( %s ) %s", expr, shiftText(t))
-		}
-		w.add(s)
-		return
+		m = markSet(true, t.Value, t.CtMask)
 	case ir.ConnMarkSave:
 		if t.CtMask != math.MaxUint32 {
 			w.unsupported(fmt.Sprintf("CONNMARK --save-mark --ctmask 0x%x", t.CtMask), "keeping conntrack mark bits while copying the packet mark needs an OR of two marks, which nft 1.0.6 cannot write")
 			return
 		}
-		src, dst = fmt.Sprintf("meta mark and 0x%x", t.NfMask), "ct mark"
-		if t.NfMask == math.MaxUint32 {
-			src = "meta mark"
+		m = &stmt.MarkSet{Ct: true, Src: stmt.MarkMeta}
+		if t.NfMask != math.MaxUint32 {
+			m.Ops = []stmt.MarkOp{{Op: '&', V: t.NfMask}}
 		}
 	case ir.ConnMarkRestore:
 		if t.NfMask != math.MaxUint32 {
 			w.unsupported(fmt.Sprintf("CONNMARK --restore-mark --nfmask 0x%x", t.NfMask), "keeping packet mark bits while copying the conntrack mark needs an OR of two marks, which nft 1.0.6 cannot write")
 			return
 		}
-		src, dst = fmt.Sprintf("ct mark and 0x%x", t.CtMask), "meta mark"
-		if t.CtMask == math.MaxUint32 {
-			src = "ct mark"
+		m = &stmt.MarkSet{Src: stmt.MarkCt}
+		if t.CtMask != math.MaxUint32 {
+			m.Ops = []stmt.MarkOp{{Op: '&', V: t.CtMask}}
 		}
 	default:
 		w.errorf("internal error: CONNMARK without a mode")
 		return
 	}
-	if t.Shift != 0 {
-		src = fmt.Sprintf("( %s ) %s", src, shiftText(t))
-	}
-	w.addf("%s set %s", dst, src)
+	m.Shift, m.ShiftRight = t.Shift, t.ShiftRight
+	w.emit(m)
 }
 
 // ctTarget renders CT and NOTRACK in the raw chain, at priority raw (-300),
@@ -417,7 +393,7 @@ func (w *rw) connMarkTarget(t *ir.ConnMarkTarget) {
 func (w *rw) ctTarget(t *ir.CtTarget) {
 	if t.NoTrack {
 		// xt_CT ignores every other option with --notrack.
-		w.add("notrack")
+		w.emit(&stmt.Notrack{})
 		return
 	}
 	switch {

@@ -1,9 +1,9 @@
 package nftables
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -43,16 +43,16 @@ func ctEffect(t ir.Target) (*ir.CtTarget, bool) {
 // rules see a conntrack and do nothing); nft's "ct zone set" and "notrack"
 // follow the same rule, so "ct zone set 0" keeps that order.
 func (w *rw) ctTemplate(t *ir.CtTarget) {
-	key := "ct zone"
+	z := &stmt.CtZoneSet{Zone: t.Zone}
 	if t.Zone != 0 {
 		switch {
 		case t.ZoneOrig && !t.ZoneReply:
-			key = "ct original zone"
+			z.Dir = stmt.CtOriginal
 		case t.ZoneReply && !t.ZoneOrig:
-			key = "ct reply zone"
+			z.Dir = stmt.CtReply
 		}
 	}
-	w.addf("%s set %d", key, t.Zone)
+	w.emit(z)
 }
 
 // ctAfterConntrack checks that a CT --helper or --ctevents rule can get its
@@ -103,9 +103,9 @@ func (w *rw) ctHelperObject(name string, report bool) (string, bool) {
 	}
 	var proto string
 	switch w.l4() {
-	case 6:
+	case protoTCP:
 		proto = "tcp"
-	case 17:
+	case protoUDP:
 		proto = "udp"
 	default:
 		return fail("nft ct helper objects take protocol tcp or udp, from the rule's -p")
@@ -113,8 +113,7 @@ func (w *rw) ctHelperObject(name string, report bool) (string, bool) {
 	if name == "" || strings.Contains(name, `"`) {
 		return fail("nft names the helper type as a string, which must be non-empty and hold no double quote")
 	}
-	body := fmt.Sprintf("{ type %s protocol %s; l3proto %s; }", quote(name), proto, w.ipKW())
-	return w.ctx.Decls.Object("ct helper", helperObjName(name, proto), body), true
+	return w.ctx.Decls.Helper(stmt.CtHelperObj{Name: helperObjName(name, proto), Helper: name, L4: w.l4(), V6: w.v6()}), true
 }
 
 // helperObjName is the object's name: the helper and the protocol
@@ -142,15 +141,16 @@ func (w *rw) ctAssign(t *ir.CtTarget) bool {
 		if !ok {
 			return false
 		}
-		w.addf("ct helper set %s", quote(obj))
+		w.emit(&stmt.CtHelperSet{Obj: obj})
 		return true
 	}
-	// Quoted: nft 1.0.6's parser takes "helper" and "mark" as keywords
-	// there, and lists them back unquoted in a form it cannot reload.
+	// Quoted by the printer: nft 1.0.6's parser takes "helper" and
+	// "mark" as keywords there, and lists them back unquoted in a form it
+	// cannot reload.
 	ev := make([]string, len(t.CtEvents.Names()))
 	for i, e := range t.CtEvents.Names() {
-		ev[i] = quote(ctEventNft[e])
+		ev[i] = ctEventNft[e]
 	}
-	w.add("ct event set " + strings.Join(ev, ","))
+	w.emit(&stmt.CtEventSet{Events: ev})
 	return true
 }

@@ -252,9 +252,8 @@ func TestCtHelperFTPRole(t *testing.T) {
 	}
 }
 
-// TestCtHelperApply checks that Apply loads the mirror chains (through
-// nft -f, since the netlink encoder does not write them) and refuses what
-// Render refuses.
+// TestCtHelperApply checks that Apply loads the mirror chains (over
+// netlink, "ct event set" included) and refuses what Render refuses.
 func TestCtHelperApply(t *testing.T) {
 	testenv.RequireBinary(t, "nft", "nsenter")
 	ns := testenv.NewNetns(t, "hH")
@@ -270,7 +269,7 @@ func TestCtHelperApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := ns.Run(nil, "nft", "list", "chain", "ip", nftables.TableName("raw"), "OUTPUT_ct")
-	if res.Method != "nft -f" || !strings.Contains(got, `ip protocol udp ct event set new accept`) {
+	if res.Method != "netlink" || !strings.Contains(got, `ip protocol udp ct event set new accept`) {
 		t.Errorf("method %q, mirror:\n%s", res.Method, got)
 	}
 	if _, err := load(raw("-A OUTPUT -m conntrack --ctstate INVALID -j RETURN", "-A OUTPUT -p udp -j CT --ctevents new")); err != nftables.ErrRender {

@@ -3,6 +3,7 @@ package nftables
 import (
 	"fmt"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -11,21 +12,18 @@ import (
 // object a CT --helper rule assigns. Rules add to it while they are
 // rendered; renderTable writes the declarations before the chains.
 type Decls struct {
-	items []decl
+	items []stmt.Decl
 	used  map[string]bool
 	// reserved names are kept for named declarations that rules may make
-	// later (a hashlimit name's set), so that Add and Object pick others.
+	// later (a hashlimit name's set), so that AddSet and Object pick
+	// others.
 	reserved map[string]bool
 }
 
-type decl struct {
-	kind, name, body string
-}
-
-// Add declares an object of kind ("set") whose name starts with base and
-// is unique in the table (base0, base1, … as iptables-translate numbers
-// them), and returns the name.
-func (d *Decls) Add(kind, base, body string) string {
+// AddSet declares set s under a name that starts with base and is unique
+// in the table (base0, base1, … as iptables-translate numbers them), and
+// returns the name.
+func (d *Decls) AddSet(base string, s *stmt.SetDecl) string {
 	if d.used == nil {
 		d.used = map[string]bool{}
 	}
@@ -37,46 +35,48 @@ func (d *Decls) Add(kind, base, body string) string {
 		}
 	}
 	d.used[name] = true
-	d.items = append(d.items, decl{kind, name, body})
+	s.Name = name
+	d.items = append(d.items, s)
 	return name
 }
 
-// Object declares a named object of kind ("ct helper") once: a second call
-// with the same kind and body returns the first name, so that every rule
+// Helper declares a ct helper object once: a second call for the same
+// helper, protocol and family returns the first name, so that every rule
 // using one helper shares one object. A name already taken by another
 // declaration gets a numeric suffix.
-func (d *Decls) Object(kind, name, body string) string {
+func (d *Decls) Helper(h stmt.CtHelperObj) string {
 	for _, x := range d.items {
-		if x.kind == kind && x.body == body {
-			return x.name
+		if o, ok := x.(*stmt.CtHelperObj); ok && o.Helper == h.Helper && o.L4 == h.L4 && o.V6 == h.V6 {
+			return o.Name
 		}
 	}
 	if d.used == nil {
 		d.used = map[string]bool{}
 	}
-	n := name
+	n := h.Name
 	for i := 2; d.used[n] || d.reserved[n]; i++ {
-		n = fmt.Sprintf("%s_%d", name, i)
+		n = fmt.Sprintf("%s_%d", h.Name, i)
 	}
 	d.used[n] = true
-	d.items = append(d.items, decl{kind, n, body})
+	h.Name = n
+	d.items = append(d.items, &h)
 	return n
 }
 
-// named declares an object under exactly name, once: every rule that
+// named declares set s under exactly its name, once: every rule that
 // shares a hashlimit name shares its set. The name was reserved, so no
 // other declaration holds it.
-func (d *Decls) named(kind, name, body string) {
+func (d *Decls) named(s *stmt.SetDecl) {
 	for _, x := range d.items {
-		if x.kind == kind && x.name == name {
+		if x.Kind() == "set" && x.DeclName() == s.Name {
 			return
 		}
 	}
 	if d.used == nil {
 		d.used = map[string]bool{}
 	}
-	d.used[name] = true
-	d.items = append(d.items, decl{kind, name, body})
+	d.used[s.Name] = true
+	d.items = append(d.items, s)
 }
 
 // reserve keeps names for named declarations.
@@ -92,11 +92,14 @@ func (d *Decls) reserve(names []string) {
 // Len is the number of declarations.
 func (d *Decls) Len() int { return len(d.items) }
 
+// Items are the declarations in the order they were made.
+func (d *Decls) Items() []stmt.Decl { return d.items }
+
 // truncate drops the declarations added after the first n (by a rule that
 // failed to render).
 func (d *Decls) truncate(n int) {
 	for _, x := range d.items[n:] {
-		delete(d.used, x.name)
+		delete(d.used, x.DeclName())
 	}
 	d.items = d.items[:n]
 }
@@ -105,7 +108,7 @@ func (d *Decls) truncate(n int) {
 func (d *Decls) Lines() []string {
 	out := make([]string, len(d.items))
 	for i, x := range d.items {
-		out[i] = fmt.Sprintf("%s %s %s", x.kind, x.name, x.body)
+		out[i] = string(stmt.AppendDeclBody([]byte(x.Kind()+" "+x.DeclName()+" "), x))
 	}
 	return out
 }
@@ -115,7 +118,7 @@ func (d *Decls) Lines() []string {
 func (d *Decls) Commands(f ir.Family, table string) []string {
 	out := make([]string, len(d.items))
 	for i, x := range d.items {
-		out[i] = fmt.Sprintf("add %s %s %s %s %s", x.kind, f, table, x.name, x.body)
+		out[i] = string(stmt.AppendDeclBody([]byte(fmt.Sprintf("add %s %s %s %s ", x.Kind(), f, table, x.DeclName())), x))
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -145,11 +146,7 @@ func (p *meterPlan) declare(d *Decls, t *ir.Table) {
 			continue
 		}
 		m := uses[0].m
-		flags := "dynamic"
-		if m.Expire != 1000 {
-			flags += ",timeout"
-		}
-		d.named("set", p.nft[k], fmt.Sprintf("{ type %s; size 65535; flags %s; }", meterSetType(m, t.Family), flags))
+		d.named(&stmt.SetDecl{Name: p.nft[k], Keys: meterSetKeys(m, t.Family), Size: 65535, Timeout: m.Expire != 1000})
 	}
 }
 
@@ -206,21 +203,21 @@ func (w *rw) sharedMeter(m *ir.Hashlimit) (shared, ok bool) {
 	return true, true
 }
 
-// meterSetType is the nft type of the set a hashlimit keys on, its fields
-// in the order hashlimitKey writes them.
-func meterSetType(m *ir.Hashlimit, f ir.Family) string {
-	addr := "ipv4_addr"
+// meterSetKeys are the types of the fields of the key a hashlimit's set
+// is keyed on, in the order hashlimitKey writes them.
+func meterSetKeys(m *ir.Hashlimit, f ir.Family) []stmt.Datatype {
+	addr := stmt.IPv4Addr
 	if f == ir.IPv6 {
-		addr = "ipv6_addr"
+		addr = stmt.IPv6Addr
 	}
-	var t []string
+	var t []stmt.Datatype
 	for _, x := range []struct {
 		bit ir.HashMode
-		typ string
-	}{{ir.HashDstIP, addr}, {ir.HashDstPort, "inet_service"}, {ir.HashSrcIP, addr}, {ir.HashSrcPort, "inet_service"}} {
+		typ stmt.Datatype
+	}{{ir.HashDstIP, addr}, {ir.HashDstPort, stmt.InetService}, {ir.HashSrcIP, addr}, {ir.HashSrcPort, stmt.InetService}} {
 		if m.Mode&x.bit != 0 {
 			t = append(t, x.typ)
 		}
 	}
-	return strings.Join(t, " . ")
+	return t
 }

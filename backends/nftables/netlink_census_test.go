@@ -45,7 +45,7 @@ func unencodedRules(rs *ir.Ruleset) []string {
 			names := ChainNames(t, diags)
 			decls := &Decls{}
 			meters.declare(decls, t)
-			if decls.Len() > 0 && !declsEncodable(decls.Lines(), f) {
+			if decls.Len() > 0 && !declsEncodable(decls.Items(), f) {
 				out = append(out, "named "+censusKey(decls.Lines()[0]))
 			}
 			for _, c := range t.Chains {
@@ -92,7 +92,7 @@ func mirrorUnencoded(t *ir.Table, f ir.Family, names map[string]string, decls *D
 
 // ruleUnencoded is what keeps one rendered rule from netlink, "" if none.
 func ruleUnencoded(sr *stmt.Rule, f ir.Family, decls *Decls, nDecls int) string {
-	if decls.Len() > nDecls && !declsEncodable(decls.Lines()[nDecls:], f) {
+	if decls.Len() > nDecls && !declsEncodable(decls.Items()[nDecls:], f) {
 		return "named " + strings.Fields(decls.Lines()[nDecls])[0] + ": " + censusKey(decls.Lines()[nDecls])
 	}
 	if _, err := encodeRule(sr, f); err != nil {
@@ -105,18 +105,9 @@ func ruleUnencoded(sr *stmt.Rule, f ir.Family, decls *Decls, nDecls int) string 
 }
 
 // declsEncodable is replaced once named declarations are encoded.
-var declsEncodable = func(lines []string, _ ir.Family) bool {
-	for _, l := range lines {
-		kind, rest, _ := strings.Cut(l, " ")
-		if kind == "ct" {
-			k2, rest2, _ := strings.Cut(rest, " ")
-			kind, rest = kind+" "+k2, rest2
-		}
-		name, body, _ := strings.Cut(rest, " ")
-		if _, ok := parseMeterSet(kind, body); ok && name != "" {
-			continue
-		}
-		if _, ok := parseCtHelper(kind, body); !ok {
+var declsEncodable = func(ds []stmt.Decl, _ ir.Family) bool {
+	for _, d := range ds {
+		if !declEncodable(d) {
 			return false
 		}
 	}

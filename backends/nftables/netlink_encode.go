@@ -270,16 +270,6 @@ func (e *encoder) mergeRun(from, to int) {
 	}
 }
 
-// quoted reads a quoted string token.
-func (e *encoder) quoted() (string, bool) {
-	t := e.next()
-	if len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"' {
-		e.unencodable("expected a string, found %q", t)
-		return "", false
-	}
-	return t[1 : len(t)-1], true
-}
-
 // rawExpr is an expression written by hand where google/nftables does not
 // encode it as nft does: its name and its NFTA_EXPR_DATA attributes.
 type rawExpr struct {

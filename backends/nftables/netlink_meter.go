@@ -2,12 +2,10 @@ package nftables
 
 import (
 	"fmt"
-	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,147 +33,6 @@ type dynsetExpr struct {
 	named   bool
 	timeout uint64 // in ms; with a timeout nft updates instead of adding
 	inner   expr.Any
-}
-
-// meter compiles what follows "meter".
-func (e *encoder) meter() {
-	name := e.next()
-	if !plainIdent.MatchString(name) || e.next() != "{" {
-		e.unencodable("meter form")
-		return
-	}
-	x, keyType, keyLen, timeout, l, ok := e.meterBody()
-	if !ok {
-		return
-	}
-	set := &anonSet{name: name, keyType: keyType, keyLen: keyLen, flags: setAnonymous | setEval,
-		udata: userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig), lookup: &expr.Lookup{}}
-	if timeout > 0 {
-		set.flags |= setTimeout
-	}
-	e.sets = append(e.sets, set)
-	e.brk(append(x, &dynsetExpr{set: set, timeout: timeout, inner: l})...)
-}
-
-// dynsetStmt compiles what follows "add" or "update": "@NAME { KEY
-// [timeout T] limit … }", a hashlimit name shared by several rules
-// (meters.go). The set is declared in the table; its id is filled in when
-// the rule is written.
-func (e *encoder) dynsetStmt(op string) {
-	name, ok := strings.CutPrefix(e.next(), "@")
-	if !ok || !plainIdent.MatchString(name) || e.next() != "{" {
-		e.unencodable("%s statement", op)
-		return
-	}
-	x, _, _, timeout, l, ok := e.meterBody()
-	if !ok {
-		return
-	}
-	// As nft compiles a meter: update with a timeout, add without.
-	if (op == "update") != (timeout > 0) {
-		e.unencodable("%s @%s without the timeout it implies", op, name)
-		return
-	}
-	e.brk(append(x, &dynsetExpr{set: &anonSet{name: name, lookup: &expr.Lookup{}}, named: true, timeout: timeout, inner: l})...)
-}
-
-// meterBody reads "KEY [timeout T] limit … }" after a meter's or a
-// dynset's opening brace.
-func (e *encoder) meterBody() (x []any, keyType, keyLen uint32, timeout uint64, l expr.Any, ok bool) {
-	x, keyType, keyLen, ok = e.meterKey()
-	if !ok {
-		return
-	}
-	if e.peek() == "timeout" {
-		e.pos++
-		t := e.next()
-		ms, good := parseNftMillis(t)
-		if !good || ms == 0 {
-			e.unencodable("meter timeout %q", t)
-			return x, 0, 0, 0, nil, false
-		}
-		timeout = ms
-	}
-	if e.next() != "limit" {
-		e.pos--
-		e.unencodable("meter statement %q", e.peek())
-		return x, 0, 0, 0, nil, false
-	}
-	l = e.limitExpr()
-	if l == nil {
-		return x, 0, 0, 0, nil, false
-	}
-	if e.next() != "}" {
-		e.pos--
-		e.unencodable("meter option %q", e.peek())
-		return x, 0, 0, 0, nil, false
-	}
-	return x, keyType, keyLen, timeout, l, true
-}
-
-// parseNftMillis reads what nftMillis writes: "60s", "1s500ms", "500ms".
-func parseNftMillis(t string) (uint64, bool) {
-	secs, ms := t, ""
-	if strings.HasSuffix(t, "ms") {
-		secs, ms = "", t[:len(t)-2]
-		if i := strings.IndexByte(ms, 's'); i >= 0 {
-			secs, ms = ms[:i+1], ms[i+1:]
-		}
-	}
-	var total uint64
-	if secs != "" {
-		n, err := strconv.ParseUint(strings.TrimSuffix(secs, "s"), 10, 32)
-		if err != nil || !strings.HasSuffix(secs, "s") {
-			return 0, false
-		}
-		total = n * 1000
-	}
-	if ms != "" {
-		n, err := strconv.ParseUint(ms, 10, 32)
-		if err != nil {
-			return 0, false
-		}
-		total += n
-	}
-	return total, true
-}
-
-// meterKey reads the key of a meter: "ip|ip6 saddr|daddr [and MASK]" or
-// "tcp|udp|sctp sport|dport", and returns its loads.
-func (e *encoder) meterKey() ([]any, uint32, uint32, bool) {
-	kw, f := e.next(), e.next()
-	if e.peek() == "." {
-		e.unencodable("meter on a concatenation")
-		return nil, 0, 0, false
-	}
-	switch {
-	case (kw == "ip" || kw == "ip6") && (f == "saddr" || f == "daddr") && (kw == "ip6") == e.v6():
-		n, typ := uint32(4), uint32(typeIPAddr)
-		if e.v6() {
-			n, typ = 16, typeIP6Addr
-		}
-		x := []any{load(network, e.addrOffset(f == "daddr"), n)}
-		if e.peek() == "and" {
-			e.pos++
-			a, err := netip.ParseAddr(e.next())
-			if err != nil || a.Is6() != e.v6() {
-				e.unencodable("meter mask")
-				return nil, 0, 0, false
-			}
-			x = append(x, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: a.AsSlice(), Xor: make([]byte, n)})
-		}
-		return x, typ, n, true
-	case (kw == "tcp" || kw == "udp" || kw == "sctp") && (f == "sport" || f == "dport"):
-		proto := map[string]uint8{"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP}[kw]
-		e.l4dep(proto)
-		off := uint32(0)
-		if f == "dport" {
-			off = 2
-		}
-		return []any{load(transport, off, 2)}, typeInetService, 2, true
-	}
-	e.unencodable("meter key %s %s", kw, f)
-	return nil, 0, 0, false
 }
 
 // writeDynset writes the attributes of a dynset expression in the order
@@ -218,53 +75,26 @@ func (b *batch) addMeterSet(t *nlTable, s *anonSet, o origin) {
 	h.m.end()
 }
 
-// meterSetDecl is a parsed "{ type T; size 65535; flags dynamic[,timeout]; }",
-// the set meters.go declares for a shared hashlimit name.
-type meterSetDecl struct {
-	keyType, keyLen, flags uint32
-}
-
-// parseMeterSet reads the body meters.go declares; a key on several
-// fields is not covered.
-func parseMeterSet(kind, body string) (meterSetDecl, bool) {
-	var d meterSetDecl
-	f := strings.Fields(strings.NewReplacer(";", " ; ").Replace(body))
-	if kind != "set" || len(f) != 11 || f[0] != "{" || f[1] != "type" || f[3] != ";" || f[4] != "size" || f[5] != "65535" || f[6] != ";" || f[7] != "flags" || f[9] != ";" || f[10] != "}" {
-		return d, false
-	}
-	switch f[2] {
-	case "ipv4_addr":
-		d.keyType, d.keyLen = typeIPAddr, 4
-	case "ipv6_addr":
-		d.keyType, d.keyLen = typeIP6Addr, 16
-	case "inet_service":
-		d.keyType, d.keyLen = typeInetService, 2
-	default:
-		return d, false
-	}
-	switch f[8] {
-	case "dynamic":
-		d.flags = setEval
-	case "dynamic,timeout":
-		d.flags = setEval | setTimeout
-	default:
-		return d, false
-	}
-	return d, true
-}
+// setKeyTypes are the nft datatype numbers of set keys.
+var setKeyTypes = map[stmt.Datatype]uint32{stmt.IPv4Addr: typeIPAddr, stmt.IPv6Addr: typeIP6Addr, stmt.InetService: typeInetService}
 
 // addNamedMeterSet writes the set of a shared hashlimit name as nft 1.0.6
 // sends "set NAME { type T; size 65535; flags dynamic…; }": no elements.
-func (b *batch) addNamedMeterSet(t *nlTable, name string, d meterSetDecl, o origin) {
+func (b *batch) addNamedMeterSet(t *nlTable, d *stmt.SetDecl, o origin) {
+	name := d.Name
+	flags := uint32(setEval)
+	if d.Timeout {
+		flags |= setTimeout
+	}
 	b.setID++
 	b.named[name] = b.setID
 	h := &b.head
 	h.begin(msgNewSet, nlmFCreate, t.fam, o)
 	h.m.str(unix.NFTA_SET_TABLE, t.name)
 	h.m.str(unix.NFTA_SET_NAME, name)
-	h.m.u32(unix.NFTA_SET_FLAGS, d.flags)
-	h.m.u32(unix.NFTA_SET_KEY_TYPE, d.keyType)
-	h.m.u32(unix.NFTA_SET_KEY_LEN, d.keyLen)
+	h.m.u32(unix.NFTA_SET_FLAGS, flags)
+	h.m.u32(unix.NFTA_SET_KEY_TYPE, setKeyTypes[d.Keys[0]])
+	h.m.u32(unix.NFTA_SET_KEY_LEN, d.KeyLen())
 	h.m.u32(unix.NFTA_SET_ID, b.setID)
 	desc := h.m.nest(unix.NFTA_SET_DESC)
 	h.m.u32(unix.NFTA_SET_DESC_SIZE, 65535)

@@ -2,8 +2,6 @@ package nftables
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -103,23 +101,27 @@ func (b *batch) encode(nt *nlTable, chain string, o origin, sr *stmt.Rule, decls
 // objects and the sets of shared hashlimit names; any other needs nft -f.
 func (b *batch) declare(nt *nlTable, decls *Decls, n int, o origin) error {
 	for _, x := range decls.items[n:] {
-		if d, ok := parseMeterSet(x.kind, x.body); ok {
-			b.addNamedMeterSet(nt, x.name, d, o)
+		if !declEncodable(x) {
+			return fmt.Errorf("it needs a named %s (%s): %w", x.Kind(), stmt.AppendDeclBody([]byte(x.Kind()+" "+x.DeclName()+" "), x), errUnencodable)
+		}
+		h, ok := x.(*stmt.CtHelperObj)
+		if !ok {
+			b.addNamedMeterSet(nt, x.(*stmt.SetDecl), o)
 			continue
 		}
-		h, ok := parseCtHelper(x.kind, x.body)
-		if !ok {
-			return fmt.Errorf("it needs a named %s (%s %s %s): %w", x.kind, x.kind, x.name, x.body, errUnencodable)
+		l3 := uint16(unix.NFPROTO_IPV4)
+		if h.V6 {
+			l3 = unix.NFPROTO_IPV6
 		}
 		w := &b.head
 		w.begin(msgNewObj, nlmFCreate, nt.fam, o)
 		w.m.str(unix.NFTA_OBJ_TABLE, nt.name)
-		w.m.str(unix.NFTA_OBJ_NAME, x.name)
+		w.m.str(unix.NFTA_OBJ_NAME, h.Name)
 		w.m.u32(unix.NFTA_OBJ_TYPE, objCtHelper)
 		d := w.m.nest(unix.NFTA_OBJ_DATA)
-		w.m.str(unix.NFTA_CT_HELPER_NAME, h.typ)
-		w.m.attr(unix.NFTA_CT_HELPER_L3PROTO, be16(h.l3))
-		w.m.attr(unix.NFTA_CT_HELPER_L4PROTO, []byte{h.l4})
+		w.m.str(unix.NFTA_CT_HELPER_NAME, h.Helper)
+		w.m.attr(unix.NFTA_CT_HELPER_L3PROTO, be16(l3))
+		w.m.attr(unix.NFTA_CT_HELPER_L4PROTO, []byte{h.L4})
 		w.m.nestEnd(d)
 		w.m.end()
 		b.place.handle++
@@ -127,61 +129,16 @@ func (b *batch) declare(nt *nlTable, decls *Decls, n int, o origin) error {
 	return nil
 }
 
-// ctHelperDecl is a parsed "{ type "NAME" protocol P; l3proto F; }".
-type ctHelperDecl struct {
-	typ string
-	l3  uint16
-	l4  uint8
-}
-
-// parseCtHelper reads the body cthelper.go declares.
-func parseCtHelper(kind, body string) (ctHelperDecl, bool) {
-	var h ctHelperDecl
-	if kind != "ct helper" {
-		return h, false
+// declEncodable reports whether declare writes d: a ct helper object, or
+// the set of a shared hashlimit name on one field (a set of 65535
+// elements; a connlimit set has nft's default size and needs nft -f).
+func declEncodable(d stmt.Decl) bool {
+	switch d := d.(type) {
+	case *stmt.CtHelperObj:
+		return d.L4 == protoTCP || d.L4 == protoUDP
+	case *stmt.SetDecl:
+		_, ok := setKeyTypes[d.Keys[0]]
+		return ok && len(d.Keys) == 1 && d.Size == 65535
 	}
-	f := strings.Fields(strings.NewReplacer(";", " ; ").Replace(body))
-	if len(f) != 10 || f[0] != "{" || f[1] != "type" || f[3] != "protocol" || f[5] != ";" || f[6] != "l3proto" || f[8] != ";" || f[9] != "}" {
-		return h, false
-	}
-	t := f[2]
-	if len(t) < 3 || t[0] != '"' || t[len(t)-1] != '"' {
-		return h, false
-	}
-	h.typ = t[1 : len(t)-1]
-	l4 := map[string]uint8{"tcp": protoTCP, "udp": protoUDP}
-	l3 := map[string]uint16{"ip": 2, "ip6": 10}
-	var ok1, ok2 bool
-	h.l4, ok1 = l4[f[4]]
-	h.l3, ok2 = l3[f[7]]
-	return h, ok1 && ok2
-}
-
-// ctHelperSet compiles what follows "ct helper": "set "NAME"".
-func (e *encoder) ctHelperSet() {
-	if e.next() != "set" {
-		e.unencodable("ct helper form")
-		return
-	}
-	name, ok := e.quoted()
-	if ok {
-		e.brk(&expr.Objref{Type: objCtHelper, Name: name})
-	}
-}
-
-// ctZoneSet compiles what follows "ct zone": "set N", the zone (a host
-// order 16-bit value) in reg 1 stored by a ct expression.
-func (e *encoder) ctZoneSet() {
-	if e.next() != "set" {
-		e.unencodable("ct zone form")
-		return
-	}
-	t := e.next()
-	n, err := strconv.ParseUint(t, 10, 16)
-	if err != nil {
-		e.unencodable("ct zone %q", t)
-		return
-	}
-	e.brk(&expr.Immediate{Register: reg1, Data: host16(uint16(n))},
-		&expr.Ct{Key: expr.CtKeyZONE, Register: reg1, SourceRegister: true})
+	return false
 }

@@ -85,6 +85,14 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.brk(&l)
 	case *stmt.Reject:
 		e.typedReject(s)
+	case *stmt.CtMatch, *stmt.CtLabelSet, *stmt.MarkSet, *stmt.Notrack, *stmt.CtZoneSet, *stmt.CtHelperSet, *stmt.CtEventSet:
+		e.ctStmt(s)
+	case *stmt.Quota, *stmt.Random, *stmt.Numgen, *stmt.MetaTime, *stmt.MetaHour, *stmt.MetaDay, *stmt.Secpath, *stmt.SkID:
+		e.statefulStmt(s)
+	case *stmt.ConnCount:
+		e.statefulStmt(s)
+	case *stmt.Meter:
+		e.meterStmt(s)
 	default:
 		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
 	}

@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"encoding/binary"
-	"os/user"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -61,15 +60,11 @@ func host16(v uint16) []byte { return binary.NativeEndian.AppendUint16(nil, v) }
 // rtHdrFields are the routing header fields nft names, by offset.
 var rtHdrFields = map[string]uint32{"nexthdr": 0, "hdrlength": 1, "type": 2, "seg-left": 3}
 
-// rt compiles "rt ipsec exists|missing" and the routing header fields
+// rt compiles the routing header fields
 // "rt type|seg-left|hdrlength [!=] N[-M]", each an extension header load
 // of its own: nft merges no extension header loads and adds no dependency.
 func (e *encoder) rt() {
 	f := e.next()
-	if f == "ipsec" {
-		e.boolCmp(&expr.Rt{Key: rtKeyXfrm, Register: reg1})
-		return
-	}
 	off, ok := rtHdrFields[f]
 	if !ok || !e.v6() {
 		e.pos -= 2
@@ -145,28 +140,4 @@ func (e *encoder) mss() {
 	if ok {
 		e.brk(&expr.Immediate{Register: reg1, Data: be16(uint16(lo))}, w)
 	}
-}
-
-// idValue reads the value of "meta skuid|skgid": a number, or a user or
-// group name that nft looks up on the host where it runs (getpwnam and
-// getgrnam); Apply runs on that host, so the lookup gives the same id.
-func (e *encoder) idValue(group bool) (uint32, bool) {
-	t := e.next()
-	if n, err := strconv.ParseUint(t, 10, 32); err == nil {
-		return uint32(n), true
-	}
-	id := ""
-	if group {
-		if g, err := user.LookupGroup(t); err == nil {
-			id = g.Gid
-		}
-	} else if u, err := user.Lookup(t); err == nil {
-		id = u.Uid
-	}
-	n, err := strconv.ParseUint(id, 10, 32)
-	if err != nil {
-		e.unencodable("meta id %q", t)
-		return 0, false
-	}
-	return uint32(n), true
 }

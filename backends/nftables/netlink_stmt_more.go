@@ -14,16 +14,8 @@ import (
 // starts none it knows.
 func (e *encoder) statementMore(kw string) bool {
 	switch kw {
-	case "ct":
-		e.ct()
-	case "meter":
-		e.meter()
-	case "add", "update":
-		e.dynsetStmt(kw)
 	case "fib":
 		e.fib()
-	case "notrack":
-		e.brk(&expr.Notrack{})
 	case "rt":
 		e.rt()
 	default:
@@ -36,23 +28,11 @@ func (e *encoder) statementMore(kw string) bool {
 // state and status and fib results are held.
 func host32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
-// metaMore compiles "meta mark …", "meta skuid|skgid ID" and "meta
-// secpath exists|missing".
+// metaMore compiles "meta mark set …".
 func (e *encoder) metaMore(key string) bool {
 	switch key {
 	case "mark":
 		e.markStmt(&expr.Meta{Key: expr.MetaKeyMARK, Register: reg1})
-	case "skuid", "skgid":
-		k := expr.MetaKeySKUID
-		if key == "skgid" {
-			k = expr.MetaKeySKGID
-		}
-		neg := e.neg()
-		if n, ok := e.idValue(key == "skgid"); ok {
-			e.metaCmp(k, host32(n), neg)
-		}
-	case "secpath":
-		e.boolCmp(&expr.Meta{Key: metaKeySecpath, Register: reg1})
 	default:
 		return false
 	}
@@ -140,55 +120,9 @@ func (e *encoder) markSet(ld expr.Any) {
 	e.brk(append(x, store)...)
 }
 
-// ct compiles "ct mark", "ct helper set" and "ct zone set".
-func (e *encoder) ct() {
-	switch k := e.next(); k {
-	case "mark":
-		e.markStmt(&expr.Ct{Key: expr.CtKeyMARK, Register: reg1})
-	case "helper":
-		e.ctHelperSet()
-	case "zone":
-		e.ctZoneSet()
-	default:
-		e.pos -= 2
-		e.unencodable("ct %s", k)
-	}
-}
-
 var limitUnits = map[string]expr.LimitTime{
 	"second": expr.LimitTimeSecond, "minute": expr.LimitTimeMinute, "hour": expr.LimitTimeHour,
 	"day": expr.LimitTimeDay, "week": expr.LimitTimeWeek,
-}
-
-// limitExpr reads what follows "limit"; nil when it cannot.
-func (e *encoder) limitExpr() *expr.Limit {
-	if e.next() != "rate" {
-		e.unencodable("limit form")
-		return nil
-	}
-	l := &expr.Limit{Type: expr.LimitTypePkts}
-	if e.peek() == "over" {
-		e.pos++
-		l.Over = true
-	}
-	n, u, _ := strings.Cut(e.next(), "/")
-	rate, err := strconv.ParseUint(n, 10, 64)
-	unit, ok := limitUnits[u]
-	if err != nil || !ok {
-		e.unencodable("limit rate %s/%s", n, u)
-		return nil
-	}
-	l.Rate, l.Unit = rate, unit
-	if e.peek() == "burst" {
-		e.pos++
-		b, err := strconv.ParseUint(e.next(), 10, 32)
-		if err != nil || e.next() != "packets" {
-			e.unencodable("limit burst form")
-			return nil
-		}
-		l.Burst = uint32(b)
-	}
-	return l
 }
 
 var fibTypes = map[string]uint32{

@@ -3,7 +3,6 @@ package nftables
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/google/nftables/expr"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
@@ -27,91 +26,35 @@ func (w *rw) limit(m *ir.Limit) {
 	w.emit(&stmt.Limit{Limit: expr.Limit{Type: expr.LimitTypePkts, Rate: n, Unit: unit, Burst: m.Burst}})
 }
 
-// hlBytesRate mirrors print_bytes_rate_xlate of libxt_hashlimit.c.
-func hlBytesRate(m *ir.Hashlimit) string {
-	units := []struct {
-		name   string
-		thresh uint64
-	}{{"m", 1 << 20}, {"k", 1 << 10}, {"", 1}}
-	cost2b := func(cost uint64) uint64 {
-		r := uint64(0xFFFFFFFF)
-		if cost != 0 {
-			r = 0xFFFFFFFF / cost
-		}
-		return (r - 1) << 4
-	}
-	b2cost := func(b uint64) uint64 { return 0xFFFFFFFF / (uint64(uint32(b>>4)) + 1) }
-	r := cost2b(m.Avg)
-	i := 0
-	for ; i < len(units)-1; i++ {
-		if r >= units[i].thresh && b2cost(r&^(units[i].thresh-1)) == m.Avg {
-			break
-		}
-	}
-	s := fmt.Sprintf("%d %sbytes/second", r/units[i].thresh, units[i].name)
-	if m.Burst > 0 {
-		r *= m.Burst
-		for i = 0; i < len(units)-1; i++ {
-			if r >= units[i].thresh {
-				break
-			}
-		}
-		s += fmt.Sprintf(" burst %d %sbytes", r/units[i].thresh, units[i].name)
-	}
-	return s
-}
-
-func (w *rw) hashlimitKey(m *ir.Hashlimit) (string, bool) {
+func (w *rw) hashlimitKey(m *ir.Hashlimit) ([]stmt.MeterKey, bool) {
 	full := uint8(32)
 	if w.v6() {
 		full = 128
 	}
-	var keys []string
-	l4 := protoKeyword(w.l4())
+	var keys []stmt.MeterKey
 	for _, x := range []struct {
 		bit  ir.HashMode
-		expr string
+		dst  bool
 		mask uint8
-	}{{ir.HashDstIP, w.ipKW() + " daddr", m.DstMask}, {ir.HashDstPort, "dport", 0}, {ir.HashSrcIP, w.ipKW() + " saddr", m.SrcMask}, {ir.HashSrcPort, "sport", 0}} {
+	}{{ir.HashDstIP, true, m.DstMask}, {ir.HashDstPort, true, 0}, {ir.HashSrcIP, false, m.SrcMask}, {ir.HashSrcPort, false, 0}} {
 		if m.Mode&x.bit == 0 {
 			continue
 		}
-		e := x.expr
+		k := stmt.MeterKey{Dst: x.dst, V6: w.v6(), Bits: x.mask}
 		if x.bit == ir.HashDstPort || x.bit == ir.HashSrcPort {
 			if l := w.l4(); l != 6 && l != 17 && l != 132 && l != 33 && l != 136 {
 				w.unsupported("hashlimit port mode", "nft needs the rule's protocol (-p tcp, udp, sctp, dccp or udplite) to read ports")
-				return "", false
+				return nil, false
 			}
-			e = l4 + " " + x.expr
-		} else if x.mask != full {
-			e += " and " + maskString(x.mask, w.v6())
+			k.Proto, k.Bits = w.l4(), full
 		}
-		keys = append(keys, e)
+		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
 		w.unsupported("hashlimit without --hashlimit-mode", "one shared bucket is a plain limit, but nft meters need a key; use -m limit instead")
-		return "", false
+		return nil, false
 	}
-	return strings.Join(keys, " . "), true
-}
-
-func maskString(bits uint8, v6 bool) string {
-	n := 4
-	if v6 {
-		n = 16
-	}
-	b := make([]byte, n)
-	for i := 0; i < int(bits); i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	if !v6 {
-		return fmt.Sprintf("%d.%d.%d.%d", b[0], b[1], b[2], b[3])
-	}
-	var parts []string
-	for i := 0; i < 16; i += 2 {
-		parts = append(parts, fmt.Sprintf("%x", uint16(b[i])<<8|uint16(b[i+1])))
-	}
-	return strings.Join(parts, ":")
+	return keys, true
 }
 
 func (w *rw) hashlimit(m *ir.Hashlimit) {
@@ -127,48 +70,28 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 	if !ok {
 		return
 	}
-	key, ok := w.hashlimitKey(m)
+	keys, ok := w.hashlimitKey(m)
 	if !ok {
 		return
 	}
-	timeout := ""
+	mt := &stmt.Meter{Name: name, Shared: shared, Keys: keys, Limit: expr.Limit{Type: expr.LimitTypePkts, Over: m.Above}}
 	if m.Expire != 1000 {
 		// iptables-translate writes whole seconds, truncating 1500 ms
 		// to 1s and 500 ms to 0s; nft takes milliseconds too.
-		timeout = " timeout " + nftMillis(m.Expire)
-	}
-	s := "meter " + name + " { " + key + timeout + " limit rate "
-	if shared {
-		// The table declared the set (meterPlan.declare). What the meter compiles to: without a timeout the key is
-		// added, with one it is updated.
-		op := "add"
-		if timeout != "" {
-			op = "update"
-		}
-		s = op + " @" + name + " { " + key + timeout + " limit rate "
-	}
-	if m.Above {
-		s += "over "
+		mt.Timeout = m.Expire
 	}
 	if m.Bytes {
-		s += hlBytesRate(m)
+		mt.Cost, mt.Limit.Type, mt.Burst = m.Avg, expr.LimitTypePktBytes, m.Burst
 	} else {
 		n, u := ir.ScaledRate(m.Avg, ir.HashlimitScale)
-		s += fmt.Sprintf("%d/%s burst %d packets", n, nftUnits[u.Name], m.Burst)
+		unit, ok := limitUnits[nftUnits[u.Name]]
+		if !ok {
+			w.errorf("internal error: hashlimit unit %q", u.Name)
+			return
+		}
+		mt.Limit.Rate, mt.Limit.Unit, mt.Burst = n, unit, m.Burst
 	}
-	w.add(s + " }")
-}
-
-// nftMillis writes a duration in ms as nft 1.0.6 lists it: "60s",
-// "1s500ms", "500ms".
-func nftMillis(ms uint32) string {
-	switch {
-	case ms%1000 == 0:
-		return fmt.Sprintf("%ds", ms/1000)
-	case ms < 1000:
-		return fmt.Sprintf("%dms", ms)
-	}
-	return fmt.Sprintf("%ds%dms", ms/1000, ms%1000)
+	w.emit(mt)
 }
 
 func (w *rw) owner(m *ir.Owner) {
@@ -184,19 +107,12 @@ func (w *rw) owner(m *ir.Owner) {
 		if r == nil {
 			return
 		}
-		op := ""
-		if neg {
-			op = "!= "
-		}
-		v := fmt.Sprint(r.Min)
-		switch {
-		case r.Min != r.Max:
-			v = fmt.Sprintf("%d-%d", r.Min, r.Max)
-		case r.Name != "" && plainIdent.MatchString(r.Name) && !keywords[r.Name]:
+		s := &stmt.SkID{Gid: kw == "skgid", Neg: neg, Min: r.Min, Max: r.Max}
+		if r.Min == r.Max && r.Name != "" && plainIdent.MatchString(r.Name) && !keywords[r.Name] {
 			// nft resolves names when it loads the rule.
-			v = r.Name
+			s.Name = r.Name
 		}
-		w.addf("meta %s %s%s", kw, op, v)
+		w.emit(s)
 	}
 	id("skuid", m.UID, m.NegUID)
 	id("skgid", m.GID, m.NegGID)
@@ -221,53 +137,36 @@ func (w *rw) timeMatch(m *ir.Time) {
 		w.diags.Report(diag.Semantics, ir.PosOf(w.node, w.rule), "time: nft converts these times with the time zone of the process that loads the script, while iptables compares in UTC: load it with TZ=UTC")
 	}
 	if m.DateStart != 0 || m.DateStop != ir.TimeMaxDate {
-		f := func(v uint32) string { return time.Unix(int64(v), 0).UTC().Format("2006-01-02 15:04:05") }
-		w.addf("meta time %s-%s", quote(f(m.DateStart)), quote(f(m.DateStop)))
+		w.emit(&stmt.MetaTime{From: m.DateStart, To: m.DateStop})
 	}
 	if m.DaytimeStart != 0 || m.DaytimeStop != ir.TimeMaxDaytime {
-		h := func(s uint32) string { return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60) }
-		w.addf("meta hour %s-%s", quote(h(m.DaytimeStart)), quote(h(m.DaytimeStop)))
+		w.emit(&stmt.MetaHour{From: m.DaytimeStart, To: m.DaytimeStop})
 	}
 	if m.Weekdays != ir.TimeAllWeekdays {
-		var ds []string
+		var ds []uint8
 		for i := 1; i <= 7; i++ {
 			if m.Weekdays&(1<<i) != 0 {
-				ds = append(ds, fmt.Sprint(i%7))
+				ds = append(ds, uint8(i%7))
 			}
 		}
-		switch len(ds) {
-		case 0:
+		if len(ds) == 0 {
 			w.unsupported("time with no weekday", "it matches no packet; remove the rule")
-		case 1:
-			w.add("meta day " + ds[0])
-		default:
-			w.add("meta day { " + strings.Join(ds, ", ") + " }")
+			return
 		}
+		w.emit(&stmt.MetaDay{Days: ds})
 	}
 }
 
 func (w *rw) statistic(m *ir.Statistic) {
 	if !m.Nth {
-		op := "<"
-		if m.Neg {
-			op = ">="
-		}
-		w.addf("meta random & 2147483647 %s %d", op, m.Probability)
+		w.emit(&stmt.Random{Prob: m.Probability, Neg: m.Neg})
 		return
 	}
-	op := ""
-	if m.Neg {
-		op = "!= "
-	}
-	w.addf("numgen inc mod %d %s%d", uint64(m.Every)+1, op, m.Packet)
+	w.emit(&stmt.Numgen{Mod: uint64(m.Every) + 1, Packet: m.Packet, Neg: m.Neg})
 }
 
 func (w *rw) quota(m *ir.Quota) {
-	if m.Neg {
-		w.addf("quota over %d bytes", m.Bytes)
-		return
-	}
-	w.addf("quota %d bytes", m.Bytes)
+	w.emit(&stmt.Quota{Bytes: m.Bytes, Over: m.Neg})
 }
 
 func (w *rw) policy(m *ir.IPsecPolicy) {
@@ -275,16 +174,8 @@ func (w *rw) policy(m *ir.IPsecPolicy) {
 		w.unsupported("policy with SA conditions (--strict, --reqid, --spi, --proto, --mode, --tunnel-*)", policyWhy(m))
 		return
 	}
-	state := "missing"
-	if m.IPsec {
-		state = "exists"
-	}
-	if m.Out {
-		// The outbound policy is the route's xfrm bundle: "rt ipsec".
-		w.add("rt ipsec " + state)
-		return
-	}
-	w.add("meta secpath " + state)
+	// The outbound policy is the route's xfrm bundle: "rt ipsec".
+	w.emit(&stmt.Secpath{Out: m.Out, Exists: m.IPsec})
 }
 
 // policyWhy says why nft 1.0.6 cannot express an -m policy with SA

@@ -54,6 +54,14 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendLog(dst, s)
 	case *Reject:
 		return appendReject(dst, s)
+	case *CtMatch, *CtLabelSet, *MarkSet, *Notrack, *CtZoneSet, *CtHelperSet, *CtEventSet:
+		return AppendCt(dst, s)
+	case *Quota, *Random, *Numgen, *MetaTime, *MetaHour, *MetaDay, *Secpath, *SkID:
+		return AppendStateful(dst, s)
+	case *ConnCount:
+		return AppendConnCount(dst, s)
+	case *Meter:
+		return AppendMeter(dst, s)
 	}
 	panic("internal error: no nft text for a statement")
 }
