@@ -69,11 +69,7 @@ func (w *rw) tcp(m *ir.TCP) {
 		n++
 	}
 	if m.Option != nil {
-		state := "exists"
-		if m.NegOption {
-			state = "missing"
-		}
-		w.addf("tcp option %d %s", *m.Option, state)
+		w.emit(&stmt.Present{Text: fmt.Sprintf("tcp option %d", *m.Option), Op: expr.ExthdrOpTcpopt, Hdr: *m.Option, Missing: m.NegOption})
 		n++
 	}
 	if n == 0 && w.l4Needed() {

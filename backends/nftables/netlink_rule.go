@@ -85,8 +85,12 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.brk(&l)
 	case *stmt.Reject:
 		e.typedReject(s)
+	case *stmt.Present:
+		e.present(s)
 	default:
-		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
+		if !e.pktTarget(s) {
+			e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
+		}
 	}
 }
 
@@ -94,6 +98,9 @@ func (e *encoder) typed(s stmt.Stmt) {
 // fields stay mergeable, a byte-aligned prefix is loaded short, another
 // prefix or a mask goes through a bitwise, a range is two comparisons.
 func (e *encoder) cmp(c *stmt.Cmp) {
+	if e.pktCmp(c) {
+		return
+	}
 	f := c.Field
 	// An interface name wildcard ("eth*") compares its prefix only.
 	if n := uint32(len(c.Value)); c.Set == nil && n != f.Len() && (f.Type() != stmt.Ifname || n > f.Len()) {

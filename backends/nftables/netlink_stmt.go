@@ -101,7 +101,7 @@ func (e *encoder) protoNum(t string) (uint8, bool) {
 
 func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
 
-// l4Stmt: tcp/udp/sctp sport/dport, tcp flags, tcp option.
+// l4Stmt: tcp/udp/sctp sport . dport concatenations.
 func (e *encoder) l4Stmt(kw string) {
 	proto := map[string]uint8{"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP}[kw]
 	switch f := e.next(); {
@@ -116,8 +116,6 @@ func (e *encoder) l4Stmt(kw string) {
 			return
 		}
 		e.concat(kw, portField(proto, off))
-	case f == "option" && kw == "tcp":
-		e.tcpOption()
 	default:
 		e.pos -= 2
 		e.unencodable("%s %s", kw, f)

@@ -54,6 +54,11 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendLog(dst, s)
 	case *Reject:
 		return appendReject(dst, s)
+	case *Present:
+		return appendPresent(dst, s)
+	}
+	if d, ok := appendTarget(dst, s); ok {
+		return d
 	}
 	panic("internal error: no nft text for a statement")
 }
@@ -152,6 +157,9 @@ func appendSet(dst []byte, s *Set) []byte {
 // appendValue writes a value of the datatype; mask selects the hex form
 // nft uses for an integer mask.
 func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
+	if d, ok := appendPacketValue(dst, dt, v); ok {
+		return d
+	}
 	switch dt {
 	case IPv4Addr, IPv6Addr:
 		a, _ := netip.AddrFromSlice(v)
