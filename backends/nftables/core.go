@@ -26,7 +26,11 @@ func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
 	if r == nil || (r.Full() && !neg) {
 		return false
 	}
-	if f := stmt.Port(protoNums[proto], field == "dport"); f != nil {
+	f := stmt.Port(protoNums[proto], field == "dport")
+	if proto == "dccp" {
+		f = stmt.DCCPPort(field == "dport")
+	}
+	if f != nil {
 		w.emit(portCmp(f, neg, *r))
 		return true
 	}
@@ -180,9 +184,9 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 var icmpTypeNft, icmp6TypeNft = stmt.ICMPTypes, stmt.ICMPv6Types
 
 func (w *rw) icmp(m *ir.ICMP) {
-	kw, typ, code, proto := "icmp", stmt.ICMPType, stmt.ICMPCode, &stmt.Cmp{Field: stmt.IPProtocol, Value: []byte{1}}
+	typ, code, proto := stmt.ICMPType, stmt.ICMPCode, &stmt.Cmp{Field: stmt.IPProtocol, Value: []byte{1}}
 	if m.V6 {
-		kw, typ, code, proto = "icmpv6", stmt.ICMPv6Type, stmt.ICMPv6Code, &stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{58}}
+		typ, code, proto = stmt.ICMPv6Type, stmt.ICMPv6Code, &stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{58}}
 	}
 	if m.Any {
 		if m.Neg {
@@ -208,15 +212,16 @@ func (w *rw) icmp(m *ir.ICMP) {
 		// "not (type T and code C)" needs both fields at once: a
 		// concatenation compared against one element.
 		// nft 1.0.6 takes the negated pair only as a one-element set.
-		w.addf("%s type . %s code != { %d . %s }", kw, kw, m.Type, codeRange(m))
+		typ := stmt.ICMPTypeNum
+		if m.V6 {
+			typ = stmt.ICMPv6TypeNum
+		}
+		c := stmt.Elem{From: []byte{m.CodeMin}}
+		if m.CodeMax != m.CodeMin {
+			c.To = []byte{m.CodeMax}
+		}
+		w.emit(&stmt.Concat{Fields: []*stmt.Payload{typ, code}, Neg: true, Elems: [][]stmt.Elem{{{From: []byte{m.Type}}, c}}})
 	}
-}
-
-func codeRange(m *ir.ICMP) string {
-	if m.CodeMin == m.CodeMax {
-		return fmt.Sprint(m.CodeMin)
-	}
-	return fmt.Sprintf("%d-%d", m.CodeMin, m.CodeMax)
 }
 
 func (w *rw) multiport(m *ir.Multiport) {
@@ -228,6 +233,19 @@ func (w *rw) multiport(m *ir.Multiport) {
 	op := ""
 	if m.Neg {
 		op = "!= "
+	}
+	if sp, dp := stmt.Port(w.l4(), false), stmt.Port(w.l4(), true); m.Dir == ir.Both && sp != nil {
+		full := stmt.Elem{From: be16(0), To: be16(65535)}
+		c := &stmt.Concat{Fields: []*stmt.Payload{sp, dp}, Neg: m.Neg}
+		for _, p := range m.Ports {
+			e := stmt.Elem{From: be16(p.Lo)}
+			if !p.Single() {
+				e.To = be16(p.Hi)
+			}
+			c.Elems = append(c.Elems, []stmt.Elem{full, e}, []stmt.Elem{e, full})
+		}
+		w.emit(c)
+		return
 	}
 	if m.Dir == ir.Both {
 		var elems []string

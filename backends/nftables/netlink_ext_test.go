@@ -154,6 +154,10 @@ const concatV4 = `*filter
 -A INPUT -p udp -m multiport --ports 53 -j ACCEPT
 -A INPUT -s 10.0.0.1 -p icmp ! --icmp-type 3/4 -j ACCEPT
 -A INPUT -p tcp -m multiport --dports 25,110:120,443 -j ACCEPT
+-A INPUT -p sctp -m multiport --ports 5,7:9 -j ACCEPT
+-A INPUT -p icmp -m icmp ! --icmp-type 3/4 -j ACCEPT
+-A INPUT -p dccp -m dccp --sport 5 --dport 6:9 -j ACCEPT
+-A INPUT -p dccp -m dccp ! --dport 6 -j ACCEPT
 COMMIT
 `
 

@@ -87,6 +87,8 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.typedReject(s)
 	case *stmt.Present:
 		e.present(s)
+	case *stmt.Concat:
+		e.concatLookup(s)
 	default:
 		if !e.pktTarget(s) {
 			e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)

@@ -210,3 +210,62 @@ func Shifted(v []byte, shift uint, n uint32) []byte {
 	}
 	return out
 }
+
+// Concat looks a concatenation of transport header fields up in an
+// anonymous set: "F1 . F2 [!=] { a . b-c, … }". Each element has one
+// value or range per field.
+type Concat struct {
+	Fields []*Payload
+	Neg    bool
+	Elems  [][]Elem
+}
+
+func (*Concat) stmt() {}
+
+func appendConcat(dst []byte, c *Concat) []byte {
+	for i, f := range c.Fields {
+		if i > 0 {
+			dst = append(dst, " . "...)
+		}
+		dst = append(dst, f.Text...)
+	}
+	dst = append(dst, ' ')
+	if c.Neg {
+		dst = append(dst, "!= "...)
+	}
+	dst = append(dst, "{ "...)
+	for i, el := range c.Elems {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		for j, v := range el {
+			if j > 0 {
+				dst = append(dst, " . "...)
+			}
+			dst = appendValue(dst, c.Fields[j].Dt, v.From, false)
+			if v.To != nil {
+				dst = append(dst, '-')
+				dst = appendValue(dst, c.Fields[j].Dt, v.To, false)
+			}
+		}
+	}
+	return append(dst, " }"...)
+}
+
+// DCCPPort is "dccp sport" or "dccp dport".
+func DCCPPort(dst bool) *Payload { return dccpPorts[b2i(dst)] }
+
+var dccpPorts = portFields("dccp", 33)
+
+// The ICMP fields of a concatenation, their values printed as numbers.
+var (
+	ICMPTypeNum   = &Payload{"icmp type", expr.PayloadBaseTransportHeader, 0, 1, Integer, 1}
+	ICMPv6TypeNum = &Payload{"icmpv6 type", expr.PayloadBaseTransportHeader, 0, 1, Integer, 58}
+)
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

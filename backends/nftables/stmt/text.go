@@ -56,6 +56,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendReject(dst, s)
 	case *Present:
 		return appendPresent(dst, s)
+	case *Concat:
+		return appendConcat(dst, s)
 	}
 	if d, ok := appendTarget(dst, s); ok {
 		return d
