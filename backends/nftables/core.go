@@ -105,30 +105,33 @@ func (w *rw) sctp(m *ir.SCTP) {
 // iptables-translate writes chunk tests in, and valid holds the flag
 // letters from bit 7 down to bit 0 ('-' for none). An empty nft name is a
 // chunk type nft 1.0.6 has no keyword for.
-var sctpChunkOrder = []struct{ name, nft, valid string }{
-	{"DATA", "data", "----IUBE"}, {"INIT", "init", "--------"}, {"INIT_ACK", "init-ack", "--------"},
-	{"SACK", "sack", "--------"}, {"HEARTBEAT", "heartbeat", "--------"},
-	{"HEARTBEAT_ACK", "heartbeat-ack", "--------"}, {"ABORT", "abort", "-------T"},
-	{"SHUTDOWN", "shutdown", "--------"}, {"SHUTDOWN_ACK", "shutdown-ack", "--------"},
-	{"ERROR", "error", "--------"}, {"COOKIE_ECHO", "cookie-echo", "--------"},
-	{"COOKIE_ACK", "cookie-ack", "--------"}, {"ECN_ECNE", "ecne", "--------"},
-	{"ECN_CWR", "cwr", "--------"}, {"SHUTDOWN_COMPLETE", "shutdown-complete", "-------T"},
-	{"I_DATA", "", "----IUBE"}, {"RE_CONFIG", "", "--------"}, {"PAD", "", "--------"},
-	{"ASCONF", "asconf", "--------"}, {"ASCONF_ACK", "asconf-ack", "--------"},
-	{"FORWARD_TSN", "forward-tsn", "--------"}, {"I_FORWARD_TSN", "", "--------"},
+var sctpChunkOrder = []struct {
+	name, nft, valid string
+	num              uint8 // the chunk type
+}{
+	{"DATA", "data", "----IUBE", 0}, {"INIT", "init", "--------", 1}, {"INIT_ACK", "init-ack", "--------", 2},
+	{"SACK", "sack", "--------", 3}, {"HEARTBEAT", "heartbeat", "--------", 4},
+	{"HEARTBEAT_ACK", "heartbeat-ack", "--------", 5}, {"ABORT", "abort", "-------T", 6},
+	{"SHUTDOWN", "shutdown", "--------", 7}, {"SHUTDOWN_ACK", "shutdown-ack", "--------", 8},
+	{"ERROR", "error", "--------", 9}, {"COOKIE_ECHO", "cookie-echo", "--------", 10},
+	{"COOKIE_ACK", "cookie-ack", "--------", 11}, {"ECN_ECNE", "ecne", "--------", 12},
+	{"ECN_CWR", "cwr", "--------", 13}, {"SHUTDOWN_COMPLETE", "shutdown-complete", "-------T", 14},
+	{"I_DATA", "", "----IUBE", 64}, {"RE_CONFIG", "", "--------", 130}, {"PAD", "", "--------", 132},
+	{"ASCONF", "asconf", "--------", 193}, {"ASCONF_ACK", "asconf-ack", "--------", 128},
+	{"FORWARD_TSN", "forward-tsn", "--------", 192}, {"I_FORWARD_TSN", "", "--------", 194},
 }
 
 // sctpChunkTest is "sctp chunk X exists", or a flags test when the chunk
 // was given with flags (upper case: set, lower case: clear).
-func sctpChunkTest(nft, valid, flags string) (string, bool) {
+func sctpChunkTest(nft, valid string, num uint8, flags string) (stmt.Stmt, bool) {
 	if flags == "" {
-		return "sctp chunk " + nft + " exists", true
+		return &stmt.Present{Text: "sctp chunk " + nft, Op: stmt.ExthdrOpSctp, Hdr: num}, true
 	}
 	var mask, val uint8
 	for _, f := range flags {
 		bit := strings.IndexRune(valid, unicode.ToUpper(f))
 		if bit < 0 {
-			return "", false
+			return nil, false
 		}
 		b := uint8(1) << (7 - bit)
 		mask |= b
@@ -136,7 +139,7 @@ func sctpChunkTest(nft, valid, flags string) (string, bool) {
 			val |= b
 		}
 	}
-	return fmt.Sprintf("sctp chunk %s flags & 0x%x == 0x%x", nft, mask, val), true
+	return &stmt.Cmp{Field: stmt.SCTPChunkFlags(nft, num), Mask: []byte{mask}, Value: []byte{val}}, true
 }
 
 // sctpChunks writes --chunk-types as iptables-translate does: "all" as
@@ -155,7 +158,7 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 		}
 		given[string(c.Name)] = c.FlagLetters()
 	}
-	var parts []string
+	var parts []stmt.Stmt
 	for _, c := range sctpChunkOrder {
 		flags, ok := given[c.name]
 		if c.nft == "" && (ok || m.ChunkMatch == "only") {
@@ -164,21 +167,23 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 		}
 		switch {
 		case ok:
-			t, good := sctpChunkTest(c.nft, c.valid, flags)
+			t, good := sctpChunkTest(c.nft, c.valid, c.num, flags)
 			if !good {
 				w.unsupported("sctp chunk flags "+flags, "not valid for chunk "+c.name)
 				return
 			}
 			parts = append(parts, t)
 		case m.ChunkMatch == "only":
-			parts = append(parts, "sctp chunk "+c.nft+" missing")
+			parts = append(parts, &stmt.Present{Text: "sctp chunk " + c.nft, Op: stmt.ExthdrOpSctp, Hdr: c.num, Missing: true})
 		}
 	}
 	if m.ChunkMatch == "any" && len(parts) != 1 {
 		w.unsupported("sctp --chunk-types any with several chunks", "nft cannot OR chunk tests in one rule")
 		return
 	}
-	w.add(parts...)
+	for _, p := range parts {
+		w.emit(p)
+	}
 }
 
 var icmpTypeNft, icmp6TypeNft = stmt.ICMPTypes, stmt.ICMPv6Types

@@ -71,6 +71,10 @@ COMMIT
 :PREROUTING ACCEPT [0:0]
 :POSTROUTING ACCEPT [0:0]
 -A PREROUTING -j TTL --ttl-set 5
+-A PREROUTING -m socket -j ACCEPT
+-A PREROUTING -m socket --transparent -j ACCEPT
+-A PREROUTING -m socket --nowildcard -j ACCEPT
+-A PREROUTING -m socket --transparent --nowildcard -j ACCEPT
 -A PREROUTING -j DSCP --set-dscp 0x0a
 -A PREROUTING -j TOS --set-tos 0x03/0x03
 -A PREROUTING -j TOS --set-tos 0x28/0xff
@@ -158,6 +162,9 @@ const concatV4 = `*filter
 -A INPUT -p icmp -m icmp ! --icmp-type 3/4 -j ACCEPT
 -A INPUT -p dccp -m dccp --sport 5 --dport 6:9 -j ACCEPT
 -A INPUT -p dccp -m dccp ! --dport 6 -j ACCEPT
+-A INPUT -p sctp -m sctp --chunk-types all INIT -j ACCEPT
+-A INPUT -p sctp -m sctp --dport 5 --chunk-types all DATA:Be,ABORT:t -j ACCEPT
+-A INPUT -p tcp -m ecn --ecn-tcp-ece ! --ecn-tcp-cwr -j ACCEPT
 COMMIT
 `
 

@@ -89,6 +89,8 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.present(s)
 	case *stmt.Concat:
 		e.concatLookup(s)
+	case *stmt.TCPBit:
+		e.tcpBit(s)
 	default:
 		if !e.pktTarget(s) {
 			e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)

@@ -29,6 +29,17 @@ func (e *encoder) pktCmp(c *stmt.Cmp) bool {
 	case *stmt.Exthdr:
 		e.exthdrCmp(f, c)
 		return true
+	case *stmt.Socket:
+		if c.Mask != nil || c.To != nil || c.Set != nil || c.Prefix || len(c.Value) != 1 {
+			e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
+			return true
+		}
+		op := c.Op
+		if op == expr.CmpOpEq {
+			op = cmpOp(c.Neg)
+		}
+		e.add(&expr.Socket{Key: f.Key, Register: reg1}, &expr.Cmp{Op: op, Register: reg1, Data: c.Value})
+		return true
 	case *stmt.Fib:
 		if c.Mask != nil || c.To != nil || c.Set != nil || c.Prefix || c.Op != expr.CmpOpEq || len(c.Value) != 4 {
 			e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
@@ -63,6 +74,10 @@ func (e *encoder) exthdrCmp(f *stmt.Exthdr, c *stmt.Cmp) {
 	n := f.Bytes
 	ld := &expr.Exthdr{DestRegister: reg1, Type: f.Hdr, Offset: f.Offset, Len: n, Op: f.Op}
 	switch {
+	case c.Mask != nil && f.Mask == nil && c.To == nil && c.Set == nil && !c.Prefix && c.Op == expr.CmpOpEq &&
+		uint32(len(c.Mask)) == n && uint32(len(c.Value)) == n:
+		e.add(ld, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: c.Mask, Xor: make([]byte, n)},
+			&expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
 	case c.Mask != nil || c.Set != nil || c.Prefix || c.Op != expr.CmpOpEq || (f.Mask != nil && c.To != nil):
 		e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
 	case f.Mask != nil:
@@ -232,4 +247,12 @@ func (e *encoder) netmap(n *stmt.Netmap) {
 	}
 	e.brk(&expr.Immediate{Register: reg1, Data: first}, &expr.Immediate{Register: reg1 + 1, Data: last},
 		&expr.NAT{Type: t, Family: uint32(nfproto(e.fam)), RegAddrMin: reg1, RegAddrMax: reg1 + 1, Prefix: true})
+}
+
+// tcpBit tests one bit of the TCP flags against zero.
+func (e *encoder) tcpBit(b *stmt.TCPBit) {
+	e.l4dep(protoTCP)
+	e.add(load(transport, 13, 1),
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 1, Mask: []byte{b.Bit}, Xor: []byte{0}},
+		&expr.Cmp{Op: cmpOp(!b.Clear), Register: reg1, Data: []byte{0}})
 }

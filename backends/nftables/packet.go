@@ -145,20 +145,12 @@ func (w *rw) tosMatch(m *ir.TOSMatch) {
 // tcpBit writes a test of one TCP flag bit. "tcp flags != ecn" in nft
 // 1.0.6 compares the whole flags byte with 0x40 (what iptables-translate
 // writes), which is not "ECE clear"; the clear test masks the bit.
-func (w *rw) tcpBit(name string, neg bool) {
-	if neg {
-		w.addf("tcp flags & %s == 0", name)
-		return
-	}
-	w.addf("tcp flags %s", name)
-}
-
 func (w *rw) ecn(m *ir.ECNMatch) {
 	if m.ECE {
-		w.tcpBit("ecn", m.NegECE)
+		w.emit(&stmt.TCPBit{Name: "ecn", Bit: 0x40, Clear: m.NegECE})
 	}
 	if m.CWR {
-		w.tcpBit("cwr", m.NegCWR)
+		w.emit(&stmt.TCPBit{Name: "cwr", Bit: 0x80, Clear: m.NegCWR})
 	}
 	if m.IP {
 		f := stmt.IPECN
@@ -197,16 +189,18 @@ func (w *rw) cgroup(m *ir.Cgroup) {
 }
 
 func (w *rw) socket(m *ir.Socket) {
+	one, zero := []byte{1}, []byte{0}
 	switch {
 	case m.NoWildcard && m.Transparent:
-		w.add("socket transparent 1")
+		w.emit(&stmt.Cmp{Field: stmt.SocketTransparent, Value: one})
 	case m.NoWildcard:
 		// Any socket will do, including one bound to a wildcard address.
-		w.add("socket wildcard le 1")
+		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Op: expr.CmpOpLte, Value: one})
 	case m.Transparent:
-		w.add("socket wildcard 0 socket transparent 1")
+		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Value: zero})
+		w.emit(&stmt.Cmp{Field: stmt.SocketTransparent, Value: one})
 	default:
-		w.add("socket wildcard 0")
+		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Value: zero})
 	}
 	if m.RestoreSkMark {
 		w.add("meta mark set socket mark")

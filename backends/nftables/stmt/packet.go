@@ -18,6 +18,7 @@ const (
 	Hex8                               // one byte, 0x%02x (a DSCP, a TOS mask)
 	ECNDt                              // not-ect, ect1, ect0, ce
 	FibAddrTypeDt                      // a route type name, or its number
+	HexDt                              // an integer in hex, 0x%x
 )
 
 // The meta keys of the packet. Groups and realms print in hex as marks do.
@@ -106,6 +107,12 @@ func appendPacketValue(dst []byte, dt Datatype, v []byte) ([]byte, bool) {
 			}
 			return strconv.AppendUint(dst, uint64(n), 10), true
 		}
+	case HexDt:
+		n := uint64(0)
+		for _, b := range v {
+			n = n<<8 | uint64(b)
+		}
+		return strconv.AppendUint(append(dst, "0x"...), n, 16), true
 	case Hex8:
 		if len(v) == 1 {
 			const hex = "0123456789abcdef"
@@ -131,10 +138,11 @@ type Exthdr struct {
 	Bytes  uint32
 	Mask   []byte
 	Shift  uint
+	Dt     Datatype
 }
 
 func (x *Exthdr) Name() string   { return x.Text }
-func (x *Exthdr) Type() Datatype { return Integer }
+func (x *Exthdr) Type() Datatype { return x.Dt }
 func (x *Exthdr) Len() uint32    { return x.Bytes }
 
 // Extension header numbers and TCP option kinds nft names.
@@ -148,7 +156,7 @@ const (
 )
 
 func ip6Hdr(text string, hdr uint8, off, n uint32, mask []byte, shift uint) *Exthdr {
-	return &Exthdr{text, expr.ExthdrOpIpv6, hdr, off, n, mask, shift}
+	return &Exthdr{text, expr.ExthdrOpIpv6, hdr, off, n, mask, shift, Integer}
 }
 
 // The extension header fields the lowering uses.
@@ -164,7 +172,7 @@ var (
 	RtSegLeft     = ip6Hdr("rt seg-left", HdrRt, 3, 1, nil, 0)
 	RtHdrLen      = ip6Hdr("rt hdrlength", HdrRt, 1, 1, nil, 0)
 	MHType        = ip6Hdr("mh type", HdrMH, 2, 1, nil, 0)
-	TCPOptMSSSize = &Exthdr{"tcp option maxseg size", expr.ExthdrOpTcpopt, TCPOptMSS, 2, 2, nil, 0}
+	TCPOptMSSSize = &Exthdr{"tcp option maxseg size", expr.ExthdrOpTcpopt, TCPOptMSS, 2, 2, nil, 0, Integer}
 )
 
 // The IPsec header fields: transport header payloads with their protocol.
@@ -269,3 +277,44 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// ExthdrOpSctp is NFT_EXTHDR_OP_SCTP: Hdr is a chunk type.
+const ExthdrOpSctp = expr.ExthdrOp(3)
+
+// SCTPChunkFlags is the flags byte of an SCTP chunk, compared under a
+// mask.
+func SCTPChunkFlags(name string, chunk uint8) *Exthdr {
+	return &Exthdr{"sctp chunk " + name + " flags", ExthdrOpSctp, chunk, 1, 1, nil, 0, HexDt}
+}
+
+// TCPBit tests one TCP flag: set ("tcp flags ecn"), or Clear ("tcp flags
+// & ecn == 0"; "tcp flags != ecn" compares the whole byte in nft 1.0.6).
+type TCPBit struct {
+	Name  string
+	Bit   uint8
+	Clear bool
+}
+
+func (*TCPBit) stmt() {}
+
+func appendTCPBit(dst []byte, b *TCPBit) []byte {
+	if b.Clear {
+		return append(append(append(dst, "tcp flags & "...), b.Name...), " == 0"...)
+	}
+	return append(append(dst, "tcp flags "...), b.Name...)
+}
+
+// Socket is a key of the packet's socket.
+type Socket struct {
+	Text string
+	Key  expr.SocketKey
+}
+
+func (s *Socket) Name() string   { return s.Text }
+func (s *Socket) Type() Datatype { return Integer }
+func (s *Socket) Len() uint32    { return 1 }
+
+var (
+	SocketTransparent = &Socket{"socket transparent", expr.SocketKeyTransparent}
+	SocketWildcard    = &Socket{"socket wildcard", expr.SocketKeyWildcard}
+)

@@ -58,6 +58,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendPresent(dst, s)
 	case *Concat:
 		return appendConcat(dst, s)
+	case *TCPBit:
+		return appendTCPBit(dst, s)
 	}
 	if d, ok := appendTarget(dst, s); ok {
 		return d
@@ -119,6 +121,8 @@ func appendCmp(dst []byte, c *Cmp) []byte {
 		dst = append(dst, "lt "...)
 	case c.Op == expr.CmpOpGt:
 		dst = append(dst, "gt "...)
+	case c.Op == expr.CmpOpLte:
+		dst = append(dst, "le "...)
 	case c.Neg:
 		dst = append(dst, "!= "...)
 	}
