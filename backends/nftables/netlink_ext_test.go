@@ -162,6 +162,8 @@ const concatV4 = `*filter
 -A INPUT -p icmp -m icmp ! --icmp-type 3/4 -j ACCEPT
 -A INPUT -p dccp -m dccp --sport 5 --dport 6:9 -j ACCEPT
 -A INPUT -p dccp -m dccp ! --dport 6 -j ACCEPT
+-A INPUT -p dccp -m dccp --dccp-types REQUEST -j ACCEPT
+-A INPUT -p dccp -m dccp --sport 7 ! --dccp-types SYNCACK -j ACCEPT
 -A INPUT -p sctp -m sctp --chunk-types all INIT -j ACCEPT
 -A INPUT -p sctp -m sctp --dport 5 --chunk-types all DATA:Be,ABORT:t -j ACCEPT
 -A INPUT -p tcp -m ecn --ecn-tcp-ece ! --ecn-tcp-cwr -j ACCEPT

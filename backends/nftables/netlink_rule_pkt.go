@@ -21,6 +21,9 @@ func (e *encoder) pktCmp(c *stmt.Cmp) bool {
 			e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
 			return true
 		}
+		if f.Proto != 0 {
+			e.l4dep(f.Proto)
+		}
 		n := f.Bytes
 		e.add(load(f.Base, f.Offset, n),
 			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: f.Mask, Xor: make([]byte, n)},

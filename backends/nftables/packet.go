@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -303,7 +304,11 @@ func (w *rw) dccp(m *ir.DCCP) {
 	if w.portMatch("dccp", "dport", m.DstPorts, m.NegDst) {
 		n++
 	}
-	if m.Types != 0 {
+	if m.Types != 0 && m.Types&(m.Types-1) == 0 && m.Types < 1<<10 {
+		// One named type; a list stays text.
+		w.emit(&stmt.Cmp{Field: stmt.DCCPType, Neg: m.NegTypes, Value: []byte{byte(bits.TrailingZeros16(uint16(m.Types)))}})
+		n++
+	} else if m.Types != 0 {
 		var ts []string
 		for i, name := range pkDCCPTypeNft {
 			if m.Types&(1<<i) != 0 {

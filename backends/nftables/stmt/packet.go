@@ -19,6 +19,7 @@ const (
 	ECNDt                              // not-ect, ect1, ect0, ce
 	FibAddrTypeDt                      // a route type name, or its number
 	HexDt                              // an integer in hex, 0x%x
+	DCCPTypeDt                         // a DCCP packet type name
 )
 
 // The meta keys of the packet. Groups and realms print in hex as marks do.
@@ -43,6 +44,8 @@ type Bits struct {
 	Mask   []byte
 	Shift  uint
 	Dt     Datatype
+	// Proto is the transport protocol of a transport header field.
+	Proto uint8
 }
 
 func (b *Bits) Name() string   { return b.Text }
@@ -51,10 +54,12 @@ func (b *Bits) Len() uint32    { return 1 }
 
 // The DSCP and ECN bits of the IPv4 TOS byte and the IPv6 traffic class.
 var (
-	IPDSCP  = &Bits{"ip dscp", expr.PayloadBaseNetworkHeader, 1, 1, []byte{0xfc}, 2, Hex8}
-	IPECN   = &Bits{"ip ecn", expr.PayloadBaseNetworkHeader, 1, 1, []byte{0x03}, 0, ECNDt}
-	IP6DSCP = &Bits{"ip6 dscp", expr.PayloadBaseNetworkHeader, 0, 2, []byte{0x0f, 0xc0}, 6, Hex8}
-	IP6ECN  = &Bits{"ip6 ecn", expr.PayloadBaseNetworkHeader, 1, 1, []byte{0x30}, 4, ECNDt}
+	IPDSCP  = &Bits{"ip dscp", expr.PayloadBaseNetworkHeader, 1, 1, []byte{0xfc}, 2, Hex8, 0}
+	IPECN   = &Bits{"ip ecn", expr.PayloadBaseNetworkHeader, 1, 1, []byte{0x03}, 0, ECNDt, 0}
+	IP6DSCP = &Bits{"ip6 dscp", expr.PayloadBaseNetworkHeader, 0, 2, []byte{0x0f, 0xc0}, 6, Hex8, 0}
+	IP6ECN  = &Bits{"ip6 ecn", expr.PayloadBaseNetworkHeader, 1, 1, []byte{0x30}, 4, ECNDt, 0}
+	// DCCPType is the 4-bit packet type of the DCCP header.
+	DCCPType = &Bits{"dccp type", expr.PayloadBaseTransportHeader, 8, 1, []byte{0x1e}, 1, DCCPTypeDt, 33}
 	// IPTOS is the whole IPv4 TOS byte, compared under a mask.
 	IPTOS = &Payload{"@nh,8,8", expr.PayloadBaseNetworkHeader, 1, 1, Hex8, 0}
 )
@@ -78,6 +83,8 @@ func (f *Fib) Len() uint32    { return 4 }
 
 // Host32 is a 32-bit value in host byte order.
 func Host32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+
+var dccpTypeNames = []string{"request", "response", "data", "ack", "dataack", "closereq", "close", "reset", "sync", "syncack"}
 
 var ecnNames = []string{"not-ect", "ect1", "ect0", "ce"}
 
@@ -106,6 +113,10 @@ func appendPacketValue(dst []byte, dt Datatype, v []byte) ([]byte, bool) {
 				return append(dst, FibAddrTypeNames[n]...), true
 			}
 			return strconv.AppendUint(dst, uint64(n), 10), true
+		}
+	case DCCPTypeDt:
+		if len(v) == 1 && int(v[0]) < len(dccpTypeNames) {
+			return append(dst, dccpTypeNames[v[0]]...), true
 		}
 	case HexDt:
 		n := uint64(0)
