@@ -186,8 +186,6 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 	}
 }
 
-var icmpTypeNft, icmp6TypeNft = stmt.ICMPTypes, stmt.ICMPv6Types
-
 func (w *rw) icmp(m *ir.ICMP) {
 	typ, code, proto := stmt.ICMPType, stmt.ICMPCode, &stmt.Cmp{Field: stmt.IPProtocol, Value: []byte{1}}
 	if m.V6 {

@@ -86,12 +86,4 @@ var protoNums = func() map[string]uint8 {
 	return m
 }()
 
-func (e *encoder) protoNum(t string) (uint8, bool) {
-	if p, ok := protoNums[t]; ok {
-		return p, true
-	}
-	e.unencodable("protocol %q", t)
-	return 0, false
-}
-
 func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
