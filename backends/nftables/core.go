@@ -26,7 +26,11 @@ func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
 	if r == nil || (r.Full() && !neg) {
 		return false
 	}
-	if f := stmt.Port(protoNums[proto], field == "dport"); f != nil {
+	f := stmt.Port(protoNums[proto], field == "dport")
+	if proto == "dccp" {
+		f = stmt.DCCPPort(field == "dport")
+	}
+	if f != nil {
 		w.emit(portCmp(f, neg, *r))
 		return true
 	}
@@ -69,11 +73,7 @@ func (w *rw) tcp(m *ir.TCP) {
 		n++
 	}
 	if m.Option != nil {
-		state := "exists"
-		if m.NegOption {
-			state = "missing"
-		}
-		w.addf("tcp option %d %s", *m.Option, state)
+		w.emit(&stmt.Present{Text: fmt.Sprintf("tcp option %d", *m.Option), Op: expr.ExthdrOpTcpopt, Hdr: *m.Option, Missing: m.NegOption})
 		n++
 	}
 	if n == 0 && w.l4Needed() {
@@ -105,30 +105,33 @@ func (w *rw) sctp(m *ir.SCTP) {
 // iptables-translate writes chunk tests in, and valid holds the flag
 // letters from bit 7 down to bit 0 ('-' for none). An empty nft name is a
 // chunk type nft 1.0.6 has no keyword for.
-var sctpChunkOrder = []struct{ name, nft, valid string }{
-	{"DATA", "data", "----IUBE"}, {"INIT", "init", "--------"}, {"INIT_ACK", "init-ack", "--------"},
-	{"SACK", "sack", "--------"}, {"HEARTBEAT", "heartbeat", "--------"},
-	{"HEARTBEAT_ACK", "heartbeat-ack", "--------"}, {"ABORT", "abort", "-------T"},
-	{"SHUTDOWN", "shutdown", "--------"}, {"SHUTDOWN_ACK", "shutdown-ack", "--------"},
-	{"ERROR", "error", "--------"}, {"COOKIE_ECHO", "cookie-echo", "--------"},
-	{"COOKIE_ACK", "cookie-ack", "--------"}, {"ECN_ECNE", "ecne", "--------"},
-	{"ECN_CWR", "cwr", "--------"}, {"SHUTDOWN_COMPLETE", "shutdown-complete", "-------T"},
-	{"I_DATA", "", "----IUBE"}, {"RE_CONFIG", "", "--------"}, {"PAD", "", "--------"},
-	{"ASCONF", "asconf", "--------"}, {"ASCONF_ACK", "asconf-ack", "--------"},
-	{"FORWARD_TSN", "forward-tsn", "--------"}, {"I_FORWARD_TSN", "", "--------"},
+var sctpChunkOrder = []struct {
+	name, nft, valid string
+	num              uint8 // the chunk type
+}{
+	{"DATA", "data", "----IUBE", 0}, {"INIT", "init", "--------", 1}, {"INIT_ACK", "init-ack", "--------", 2},
+	{"SACK", "sack", "--------", 3}, {"HEARTBEAT", "heartbeat", "--------", 4},
+	{"HEARTBEAT_ACK", "heartbeat-ack", "--------", 5}, {"ABORT", "abort", "-------T", 6},
+	{"SHUTDOWN", "shutdown", "--------", 7}, {"SHUTDOWN_ACK", "shutdown-ack", "--------", 8},
+	{"ERROR", "error", "--------", 9}, {"COOKIE_ECHO", "cookie-echo", "--------", 10},
+	{"COOKIE_ACK", "cookie-ack", "--------", 11}, {"ECN_ECNE", "ecne", "--------", 12},
+	{"ECN_CWR", "cwr", "--------", 13}, {"SHUTDOWN_COMPLETE", "shutdown-complete", "-------T", 14},
+	{"I_DATA", "", "----IUBE", 64}, {"RE_CONFIG", "", "--------", 130}, {"PAD", "", "--------", 132},
+	{"ASCONF", "asconf", "--------", 193}, {"ASCONF_ACK", "asconf-ack", "--------", 128},
+	{"FORWARD_TSN", "forward-tsn", "--------", 192}, {"I_FORWARD_TSN", "", "--------", 194},
 }
 
 // sctpChunkTest is "sctp chunk X exists", or a flags test when the chunk
 // was given with flags (upper case: set, lower case: clear).
-func sctpChunkTest(nft, valid, flags string) (string, bool) {
+func sctpChunkTest(nft, valid string, num uint8, flags string) (stmt.Stmt, bool) {
 	if flags == "" {
-		return "sctp chunk " + nft + " exists", true
+		return &stmt.Present{Text: "sctp chunk " + nft, Op: stmt.ExthdrOpSctp, Hdr: num}, true
 	}
 	var mask, val uint8
 	for _, f := range flags {
 		bit := strings.IndexRune(valid, unicode.ToUpper(f))
 		if bit < 0 {
-			return "", false
+			return nil, false
 		}
 		b := uint8(1) << (7 - bit)
 		mask |= b
@@ -136,7 +139,7 @@ func sctpChunkTest(nft, valid, flags string) (string, bool) {
 			val |= b
 		}
 	}
-	return fmt.Sprintf("sctp chunk %s flags & 0x%x == 0x%x", nft, mask, val), true
+	return &stmt.Cmp{Field: stmt.SCTPChunkFlags(nft, num), Mask: []byte{mask}, Value: []byte{val}}, true
 }
 
 // sctpChunks writes --chunk-types as iptables-translate does: "all" as
@@ -155,7 +158,7 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 		}
 		given[string(c.Name)] = c.FlagLetters()
 	}
-	var parts []string
+	var parts []stmt.Stmt
 	for _, c := range sctpChunkOrder {
 		flags, ok := given[c.name]
 		if c.nft == "" && (ok || m.ChunkMatch == "only") {
@@ -164,29 +167,29 @@ func (w *rw) sctpChunks(m *ir.SCTP) {
 		}
 		switch {
 		case ok:
-			t, good := sctpChunkTest(c.nft, c.valid, flags)
+			t, good := sctpChunkTest(c.nft, c.valid, c.num, flags)
 			if !good {
 				w.unsupported("sctp chunk flags "+flags, "not valid for chunk "+c.name)
 				return
 			}
 			parts = append(parts, t)
 		case m.ChunkMatch == "only":
-			parts = append(parts, "sctp chunk "+c.nft+" missing")
+			parts = append(parts, &stmt.Present{Text: "sctp chunk " + c.nft, Op: stmt.ExthdrOpSctp, Hdr: c.num, Missing: true})
 		}
 	}
 	if m.ChunkMatch == "any" && len(parts) != 1 {
 		w.unsupported("sctp --chunk-types any with several chunks", "nft cannot OR chunk tests in one rule")
 		return
 	}
-	w.add(parts...)
+	for _, p := range parts {
+		w.emit(p)
+	}
 }
 
-var icmpTypeNft, icmp6TypeNft = stmt.ICMPTypes, stmt.ICMPv6Types
-
 func (w *rw) icmp(m *ir.ICMP) {
-	kw, typ, code, proto := "icmp", stmt.ICMPType, stmt.ICMPCode, &stmt.Cmp{Field: stmt.IPProtocol, Value: []byte{1}}
+	typ, code, proto := stmt.ICMPType, stmt.ICMPCode, &stmt.Cmp{Field: stmt.IPProtocol, Value: []byte{1}}
 	if m.V6 {
-		kw, typ, code, proto = "icmpv6", stmt.ICMPv6Type, stmt.ICMPv6Code, &stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{58}}
+		typ, code, proto = stmt.ICMPv6Type, stmt.ICMPv6Code, &stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{58}}
 	}
 	if m.Any {
 		if m.Neg {
@@ -212,15 +215,16 @@ func (w *rw) icmp(m *ir.ICMP) {
 		// "not (type T and code C)" needs both fields at once: a
 		// concatenation compared against one element.
 		// nft 1.0.6 takes the negated pair only as a one-element set.
-		w.addf("%s type . %s code != { %d . %s }", kw, kw, m.Type, codeRange(m))
+		typ := stmt.ICMPTypeNum
+		if m.V6 {
+			typ = stmt.ICMPv6TypeNum
+		}
+		c := stmt.Elem{From: []byte{m.CodeMin}}
+		if m.CodeMax != m.CodeMin {
+			c.To = []byte{m.CodeMax}
+		}
+		w.emit(&stmt.Concat{Fields: []*stmt.Payload{typ, code}, Neg: true, Elems: [][]stmt.Elem{{{From: []byte{m.Type}}, c}}})
 	}
-}
-
-func codeRange(m *ir.ICMP) string {
-	if m.CodeMin == m.CodeMax {
-		return fmt.Sprint(m.CodeMin)
-	}
-	return fmt.Sprintf("%d-%d", m.CodeMin, m.CodeMax)
 }
 
 func (w *rw) multiport(m *ir.Multiport) {
@@ -232,6 +236,19 @@ func (w *rw) multiport(m *ir.Multiport) {
 	op := ""
 	if m.Neg {
 		op = "!= "
+	}
+	if sp, dp := stmt.Port(w.l4(), false), stmt.Port(w.l4(), true); m.Dir == ir.Both && sp != nil {
+		full := stmt.Elem{From: be16(0), To: be16(65535)}
+		c := &stmt.Concat{Fields: []*stmt.Payload{sp, dp}, Neg: m.Neg}
+		for _, p := range m.Ports {
+			e := stmt.Elem{From: be16(p.Lo)}
+			if !p.Single() {
+				e.To = be16(p.Hi)
+			}
+			c.Elems = append(c.Elems, []stmt.Elem{full, e}, []stmt.Elem{e, full})
+		}
+		w.emit(c)
+		return
 	}
 	if m.Dir == ir.Both {
 		var elems []string

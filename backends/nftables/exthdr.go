@@ -3,14 +3,45 @@ package nftables
 import (
 	"fmt"
 
+	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
 // IPsec and IPv6 extension header matches.
 
-// u32Cond writes "EXPR [!=] lo[-hi]". A full range is left to the caller
+// uintBytes is v big-endian in n bytes, or in 4 when it does not fit (the
+// text then shows the value, and the encoder refuses the width).
+func uintBytes(v uint32, n uint32) []byte {
+	if n < 4 && v>>(8*n) != 0 {
+		n = 4
+	}
+	b := make([]byte, n)
+	for i := int(n) - 1; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
+	return b
+}
+
+// fieldCmp compares an integer field with lo or lo-hi.
+func (w *rw) fieldCmp(f stmt.Field, lo, hi uint32, neg bool) {
+	c := &stmt.Cmp{Field: f, Neg: neg, Value: uintBytes(lo, f.Len())}
+	if hi != lo {
+		c.To = uintBytes(hi, f.Len())
+	}
+	w.emit(c)
+}
+
+// present writes "TEXT exists" or "TEXT missing" for an IPv6 extension
+// header.
+func (w *rw) present(name string, hdr uint8, missing bool) {
+	w.emit(&stmt.Present{Text: "exthdr " + name, Op: expr.ExthdrOpIpv6, Hdr: hdr, Missing: missing})
+}
+
+// u32Cond writes "FIELD [!=] lo[-hi]". A full range is left to the caller
 // unless negated: a negated full range never matches and must stay.
-func (w *rw) u32Cond(what, expr string, r ir.U32Range, neg bool) bool {
+func (w *rw) u32Cond(what string, f stmt.Field, r ir.U32Range, neg bool) bool {
 	switch {
 	case r.Full() && !neg:
 		return false
@@ -18,10 +49,8 @@ func (w *rw) u32Cond(what, expr string, r ir.U32Range, neg bool) bool {
 		return false
 	case r.Lo > r.Hi:
 		w.unsupported(fmt.Sprintf("%s %d:%d", what, r.Lo, r.Hi), "the range is reversed and matches no packet; remove the rule")
-	case r.Lo == r.Hi:
-		w.addf("%s %s%d", expr, neq(neg), r.Lo)
 	default:
-		w.addf("%s %s%d-%d", expr, neq(neg), r.Lo, r.Hi)
+		w.fieldCmp(f, r.Lo, r.Hi, neg)
 	}
 	return true
 }
@@ -38,7 +67,7 @@ func hdrLen(bytes uint32, add, unit uint32) (uint32, bool) {
 }
 
 // lenCond writes a header length test; it reports whether it wrote one.
-func (w *rw) lenCond(what, expr string, bytes uint32, neg bool, add, unit uint32) bool {
+func (w *rw) lenCond(what string, f stmt.Field, bytes uint32, neg bool, add, unit uint32) bool {
 	if bytes == 0 {
 		return false
 	}
@@ -50,7 +79,7 @@ func (w *rw) lenCond(what, expr string, bytes uint32, neg bool, add, unit uint32
 		w.unsupported(fmt.Sprintf("%s %d", what, bytes), fmt.Sprintf("the kernel compares the header length in bytes, a multiple of %d, so this never matches; remove the rule", unit))
 		return true
 	}
-	w.addf("%s %s%d", expr, neq(neg), raw)
+	w.fieldCmp(f, raw, raw, neg)
 	return true
 }
 
@@ -59,16 +88,16 @@ func (w *rw) lenCond(what, expr string, bytes uint32, neg bool, add, unit uint32
 // the header in IPv6 as ip6t_ah does.
 func (w *rw) ah(m *ir.AH) {
 	n := 0
-	if w.u32Cond("ah --ahspi", "ah spi", m.SPI, m.NegSPI) {
+	if w.u32Cond("ah --ahspi", stmt.AHSPI, m.SPI, m.NegSPI) {
 		n++
 	}
 	// ip6t_ah compares (hdrlen+2)*4 bytes with --ahlen, and --ahres
 	// requires the reserved field to be zero.
-	if w.lenCond("ah --ahlen", "ah hdrlength", m.Len, m.NegLen, 2, 4) {
+	if w.lenCond("ah --ahlen", stmt.AHHdrLen, m.Len, m.NegLen, 2, 4) {
 		n++
 	}
 	if m.Res {
-		w.add("ah reserved 0")
+		w.fieldCmp(stmt.AHReserved, 0, 0, false)
 		n++
 	}
 	if n == 0 && w.l4Needed() {
@@ -77,7 +106,7 @@ func (w *rw) ah(m *ir.AH) {
 }
 
 func (w *rw) esp(m *ir.ESP) {
-	if !w.u32Cond("esp --espspi", "esp spi", m.SPI, m.NegSPI) && w.l4Needed() {
+	if !w.u32Cond("esp --espspi", stmt.ESPSPI, m.SPI, m.NegSPI) && w.l4Needed() {
 		w.l4Only("esp")
 	}
 }
@@ -100,42 +129,48 @@ func (w *rw) ipcomp(m *ir.IPComp) {
 	case r.Hi > 0xffff:
 		r.Hi = 0xffff
 	}
-	if !w.u32Cond("ipcomp --ipcompspi", "comp cpi", r, neg) && w.l4Needed() {
+	if !w.u32Cond("ipcomp --ipcompspi", stmt.CompCPI, r, neg) && w.l4Needed() {
 		w.l4Only("comp")
 	}
 }
 
 func (w *rw) frag6(m *ir.Frag) {
 	n := 0
-	if w.u32Cond("frag --fragid", "frag id", m.ID, m.NegID) {
+	if w.u32Cond("frag --fragid", stmt.FragID, m.ID, m.NegID) {
 		n++
 	}
 	// --fraglen is stored but never compared by ip6t_frag.
+	if m.Res {
+		w.fieldCmp(stmt.FragReserved, 0, 0, false)
+		w.fieldCmp(stmt.FragReserved2, 0, 0, false)
+		n++
+	}
 	for _, f := range []struct {
-		on   bool
-		expr string
-	}{{m.Res, "frag reserved 0 frag reserved2 0"}, {m.First, "frag frag-off 0"}, {m.More, "frag more-fragments 1"}, {m.Last, "frag more-fragments 0"}} {
+		on    bool
+		field *stmt.Exthdr
+		v     uint32
+	}{{m.First, stmt.FragOff, 0}, {m.More, stmt.FragMore, 1}, {m.Last, stmt.FragMore, 0}} {
 		if f.on {
-			w.add(f.expr)
+			w.fieldCmp(f.field, f.v, f.v, false)
 			n++
 		}
 	}
 	if n == 0 {
-		w.add("exthdr frag exists")
+		w.present("frag", stmt.HdrFrag, false)
 	}
 }
 
 func (w *rw) ipv6Opts(m *ir.IPv6Opts) {
-	hdr := "hbh"
+	hdr, num, f := "hbh", uint8(stmt.HdrHbh), stmt.HbhHdrLen
 	if m.Dst {
-		hdr = "dst"
+		hdr, num, f = "dst", stmt.HdrDst, stmt.DstHdrLen
 	}
 	if len(m.Opts) > 0 {
 		w.unsupported(fmt.Sprintf("%s --%s-opts", hdr, hdr), "nft 1.0.6 cannot test the options inside the header")
 		return
 	}
-	if !w.lenCond(hdr+" length", hdr+" hdrlength", m.Len, m.NegLen, 1, 8) {
-		w.add("exthdr " + hdr + " exists")
+	if !w.lenCond(hdr+" length", f, m.Len, m.NegLen, 1, 8) {
+		w.present(hdr, num, false)
 	}
 }
 
@@ -146,29 +181,32 @@ func (w *rw) rt(m *ir.RT) {
 	}
 	n := 0
 	if m.Type != nil {
-		w.addf("rt type %s%d", neq(m.NegType), *m.Type)
+		w.fieldCmp(stmt.RtType, uint32(*m.Type), uint32(*m.Type), m.NegType)
 		n++
 	}
 	if w.segsLeft(m) {
 		n++
 	}
-	if w.lenCond("rt --rt-len", "rt hdrlength", m.Len, m.NegLen, 1, 8) {
+	if w.lenCond("rt --rt-len", stmt.RtHdrLen, m.Len, m.NegLen, 1, 8) {
 		n++
 	}
 	if n == 0 {
-		w.add("exthdr rt exists")
+		w.present("rt", stmt.HdrRt, false)
 	}
 }
 
 func (w *rw) mh(m *ir.MH) {
 	if m.Lo == 0 && m.Hi == 255 && !m.Neg {
-		w.add("exthdr mh exists")
+		w.present("mh", stmt.HdrMH, false)
 		return
 	}
-	w.u16Cond("mh --mh-type", "mh type", uint16(m.Lo), uint16(m.Hi), m.Neg)
+	w.rangeCond("mh --mh-type", stmt.MHType, uint32(m.Lo), uint32(m.Hi), m.Neg)
 }
 
-var pkIPv6HeaderNft = map[ir.IPv6HeaderSet]string{0x80: "hbh", 0x40: "dst", 0x20: "rt", 0x10: "frag"}
+var pkIPv6HeaderNft = map[ir.IPv6HeaderSet]struct {
+	name string
+	num  uint8
+}{0x80: {"hbh", stmt.HdrHbh}, 0x40: {"dst", stmt.HdrDst}, 0x20: {"rt", stmt.HdrRt}, 0x10: {"frag", stmt.HdrFrag}}
 
 func (w *rw) ipv6Header(m *ir.IPv6Header) {
 	// Only the soft form ("at least these headers") over the headers nft
@@ -178,10 +216,10 @@ func (w *rw) ipv6Header(m *ir.IPv6Header) {
 		w.unsupported("ipv6header", "nft 1.0.6 can only test that hop-by-hop, dst, route or frag headers exist (the --soft form)")
 		return
 	}
-	var hs []string
+	var hs []ir.IPv6HeaderSet
 	for _, h := range ir.IPv6HeaderNames {
 		if m.Headers&h.Bit != 0 {
-			hs = append(hs, pkIPv6HeaderNft[h.Bit])
+			hs = append(hs, h.Bit)
 		}
 	}
 	if m.Neg {
@@ -189,11 +227,13 @@ func (w *rw) ipv6Header(m *ir.IPv6Header) {
 			w.unsupported("! ipv6header with several headers", "nft cannot OR header tests in one rule")
 			return
 		}
-		w.addf("exthdr %s missing", hs[0])
+		h := pkIPv6HeaderNft[hs[0]]
+		w.present(h.name, h.num, true)
 		return
 	}
-	for _, h := range hs {
-		w.addf("exthdr %s exists", h)
+	for _, b := range hs {
+		h := pkIPv6HeaderNft[b]
+		w.present(h.name, h.num, false)
 	}
 }
 
@@ -217,11 +257,11 @@ func (w *rw) segsLeft(m *ir.RT) bool {
 	}
 	if r.Lo == 0 && r.Hi == 255 && neg {
 		// Never true: keep a test that says so rather than dropping it.
-		w.add("rt seg-left != 0-255")
+		w.fieldCmp(stmt.RtSegLeft, 0, 255, true)
 		return true
 	}
 	if r.Lo == 0 && r.Hi == 255 {
 		return false
 	}
-	return w.u32Cond("rt --rt-segsleft", "rt seg-left", r, neg)
+	return w.u32Cond("rt --rt-segsleft", stmt.RtSegLeft, r, neg)
 }

@@ -1,10 +1,11 @@
 package nftables
 
 import (
-	"strconv"
+	"fmt"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 )
 
 // Concatenations looked up in anonymous sets, as nft 1.0.6 compiles them:
@@ -31,22 +32,20 @@ type concatField struct {
 	dtype    uint32 // nft datatype id
 	desc     uint32 // typeof: proto_desc id
 	field    uint32 // typeof: header field number
-	max      uint64
-	names    map[string]uint8 // symbolic values, or nil
 }
 
 // portField is "tcp|udp|sctp sport|dport".
 func portField(proto uint8, off uint32) concatField {
 	desc := map[uint8]uint32{protoUDP: 6, protoTCP: 8, protoSCTP: 10}[proto]
-	return concatField{off: off, len: 2, dtype: typeInetService, desc: desc, field: 1 + off/2, max: 65535}
+	return concatField{off: off, len: 2, dtype: typeInetService, desc: desc, field: 1 + off/2}
 }
 
 // icmpField is "icmp type|code".
 func icmpField(code bool) concatField {
 	if code {
-		return concatField{off: 1, len: 1, dtype: typeICMPCode, desc: protoDescIC, field: 2, max: 255}
+		return concatField{off: 1, len: 1, dtype: typeICMPCode, desc: protoDescIC, field: 2}
 	}
-	return concatField{off: 0, len: 1, dtype: typeICMPType, desc: protoDescIC, field: 1, max: 255, names: icmpNums}
+	return concatField{off: 0, len: 1, dtype: typeICMPType, desc: protoDescIC, field: 1}
 }
 
 // concatReg is the register nft gives to 32-bit slot k: NFT_REG_1.. for
@@ -59,36 +58,31 @@ func concatReg(k uint32) uint32 {
 	return 8 + k
 }
 
-// concat compiles the rest of a concatenation whose first field is f; the
-// protocol dependency is already in place.
-func (e *encoder) concat(proto string, f concatField) {
-	fields := []concatField{f}
-	for e.peek() == "." {
-		e.pos++
-		kw, name := e.next(), e.next()
+// concatLookup encodes a typed concatenation: its protocol dependency,
+// each field loaded into its slot, and the lookup in the anonymous set.
+func (e *encoder) concatLookup(c *stmt.Concat) {
+	fields := make([]concatField, len(c.Fields))
+	for i, f := range c.Fields {
 		switch {
-		case kw == proto && (name == "sport" || name == "dport") && kw != "icmp":
-			off := uint32(0)
-			if name == "dport" {
-				off = 2
-			}
-			fields = append(fields, portField(map[string]uint8{"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP}[kw], off))
-		case kw == "icmp" && proto == "icmp" && (name == "type" || name == "code"):
-			fields = append(fields, icmpField(name == "code"))
+		case f.Proto == protoTCP || f.Proto == protoUDP || f.Proto == protoSCTP:
+			fields[i] = portField(f.Proto, f.Offset)
+		case f.Proto == protoICMP:
+			fields[i] = icmpField(f.Offset == 1)
 		default:
-			e.unencodable("concatenation of %s %s", kw, name)
+			e.err = fmt.Errorf("a concatenation with %s: %w", f.Text, errUnencodable)
+			return
+		}
+		if f.Proto != c.Fields[0].Proto {
+			e.err = fmt.Errorf("a concatenation of two protocols: %w", errUnencodable)
 			return
 		}
 	}
-	neg := e.neg()
-	if e.peek() != "{" {
-		e.unencodable("concatenation without a set")
+	if len(c.Elems) == 0 {
+		e.err = fmt.Errorf("a lookup in an empty set: %w", errUnencodable)
 		return
 	}
-	set, ok := e.concatSet(fields)
-	if !ok {
-		return
-	}
+	e.l4dep(c.Fields[0].Proto)
+	set := concatSet(fields, c.Elems)
 	x := make([]any, 0, len(fields)+1)
 	slot := uint32(0)
 	for _, f := range fields {
@@ -97,41 +91,29 @@ func (e *encoder) concat(proto string, f concatField) {
 		x = append(x, ld)
 		slot += (f.len + 3) / 4
 	}
-	lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: neg}
+	lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: c.Neg}
 	set.lookup = lk
 	e.sets = append(e.sets, set)
 	e.add(append(x, lk)...)
 }
 
-// concatSet reads "{ a . b, c-d . e, … }" into the anonymous set.
-func (e *encoder) concatSet(fields []concatField) (*anonSet, bool) {
-	e.pos++ // {
+// concatSet builds the anonymous set of the elements; with a range it is
+// an interval set whose elements carry a key and a key end.
+func concatSet(fields []concatField, elems [][]stmt.Elem) *anonSet {
 	var lo, hi [][]byte
 	interval := false
-	for t := e.peek(); t != "}"; t = e.peek() {
-		if t == "," {
-			e.pos++
-			continue
-		}
+	for _, el := range elems {
 		var l, h []byte
 		for i, f := range fields {
-			if i > 0 && e.next() != "." {
-				e.unencodable("concatenated set element")
-				return nil, false
-			}
-			a, b, ok := e.concatValue(f)
-			if !ok {
-				return nil, false
+			a := beUint(el[i].From)
+			b := a
+			if el[i].To != nil {
+				b = beUint(el[i].To)
 			}
 			interval = interval || a != b
 			l, h = appendPadded(l, a, f.len), appendPadded(h, b, f.len)
 		}
 		lo, hi = append(lo, l), append(hi, h)
-	}
-	e.pos++ // }
-	if len(lo) == 0 {
-		e.unencodable("empty set")
-		return nil, false
 	}
 	s := &anonSet{flags: setAnonymous | setConstant}
 	for _, f := range fields {
@@ -154,20 +136,7 @@ func (e *encoder) concatSet(fields []concatField) (*anonSet, bool) {
 		}
 		s.elems = append(s.elems, el)
 	}
-	return s, true
-}
-
-// concatValue reads one field's value: N, N-M, or a name.
-func (e *encoder) concatValue(f concatField) (uint64, uint64, bool) {
-	t := e.next()
-	if v, ok := f.names[t]; ok {
-		return uint64(v), uint64(v), true
-	}
-	if _, err := strconv.ParseUint(t, 10, 64); err != nil && f.names != nil {
-		e.unencodable("value %q", t)
-		return 0, 0, false
-	}
-	return e.rangeTok(t, f.max)
+	return s
 }
 
 // appendPadded appends v as n big-endian bytes padded to 4.

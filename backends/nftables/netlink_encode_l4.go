@@ -6,30 +6,7 @@ import (
 	"github.com/google/nftables/userdata"
 )
 
-// ICMP, anonymous port sets, REJECT and LOG.
-
-var icmpNums = invert(icmpTypeNft)
-
-func invert(m map[uint8]string) map[string]uint8 {
-	out := make(map[string]uint8, len(m))
-	for k, v := range m {
-		out[v] = k
-	}
-	return out
-}
-
-// icmp compiles "icmp type . icmp code [!=] { … }"; single ICMP fields
-// are typed (stmt.Cmp).
-func (e *encoder) icmp(kw string) {
-	f := e.next()
-	if kw != "icmp" || (f != "type" && f != "code") || e.peek() != "." {
-		e.pos -= 2
-		e.unencodable("%s %s", kw, f)
-		return
-	}
-	e.l4dep(protoICMP)
-	e.concat(kw, icmpField(f == "code"))
-}
+// Anonymous port sets.
 
 // nft datatype ids, set flags and user data types (nftables' datatype.h
 // and udata.h, linux nf_tables.h).

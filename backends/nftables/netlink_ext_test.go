@@ -33,6 +33,63 @@ const extV4 = `*filter
 -A OUTPUT -p tcp -m owner --gid-owner root -j ACCEPT
 -A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
 -A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1360
+-A INPUT -m pkttype ! --pkt-type broadcast -j DROP
+-A INPUT -m pkttype --pkt-type unicast -j ACCEPT
+-A INPUT -m length --length 100:200 -j ACCEPT
+-A INPUT -m length ! --length 100:200 -j DROP
+-A INPUT -m length --length 1500 -j DROP
+-A INPUT -m cpu ! --cpu 3 -j ACCEPT
+-A FORWARD -m devgroup --src-group 0x5 ! --dst-group 0x5/0xff -j ACCEPT
+-A INPUT -m realm --realm 0x5/0xff -j ACCEPT
+-A INPUT -m realm ! --realm 7 -j ACCEPT
+-A OUTPUT -m cgroup --cgroup 7 -j ACCEPT
+-A INPUT -m dscp --dscp 0x0a -j ACCEPT
+-A INPUT -m dscp ! --dscp 0x0a -j ACCEPT
+-A INPUT -m ecn --ecn-ip-ect 3 -j ACCEPT
+-A INPUT -m ecn ! --ecn-ip-ect 0 -j ACCEPT
+-A INPUT -m tos --tos 0x02/0x0f -j ACCEPT
+-A INPUT -m tos ! --tos 0x10 -j ACCEPT
+-A INPUT -m addrtype --src-type LOCAL --limit-iface-in -j ACCEPT
+-A INPUT -p tcp -m tcp --tcp-option 5 -j ACCEPT
+-A INPUT -p tcp -m tcp ! --tcp-option 8 -j ACCEPT
+-A INPUT -p tcp -m tcpmss --mss 1460 -j ACCEPT
+-A INPUT -p tcp -m tcpmss --mss 0:65535 -j ACCEPT
+-A INPUT -p ah -m ah --ahspi 100 -j ACCEPT
+-A INPUT -p ah -m ah ! --ahspi 100:200 -j ACCEPT
+-A INPUT -p esp -m esp --espspi 100:200 -j ACCEPT
+-A INPUT -p 108 -m ipcomp --ipcompspi 5 -j ACCEPT
+-A INPUT -m addrtype ! --dst-type BLACKHOLE -j ACCEPT
+-A INPUT -m addrtype --dst-type THROW -j ACCEPT
+COMMIT
+*raw
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -m rpfilter -j ACCEPT
+-A PREROUTING -m rpfilter --loose --validmark --invert -j DROP
+-A PREROUTING -p tcp --dport 80 -j TRACE
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -j TTL --ttl-set 5
+-A PREROUTING -m socket -j ACCEPT
+-A PREROUTING -m socket --transparent -j ACCEPT
+-A PREROUTING -m socket --nowildcard -j ACCEPT
+-A PREROUTING -m socket --transparent --nowildcard -j ACCEPT
+-A PREROUTING -j DSCP --set-dscp 0x0a
+-A PREROUTING -j TOS --set-tos 0x03/0x03
+-A PREROUTING -j TOS --set-tos 0x28/0xff
+-A PREROUTING -p tcp -j TPROXY --on-port 80
+-A PREROUTING -p tcp -j TPROXY --on-port 80 --on-ip 1.2.3.4
+-A PREROUTING -p tcp -j TPROXY --on-port 0 --on-ip 1.2.3.4
+-A PREROUTING -j TEE --gateway 10.0.0.1
+-A POSTROUTING -j CLASSIFY --set-class 1:2
+-A POSTROUTING -j CLASSIFY --set-class 10:ff
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.1.0.0/24 -j NETMAP --to 10.0.0.0/24
+-A POSTROUTING -s 10.0.0.0/24 -j NETMAP --to 10.1.0.0/24
 COMMIT
 `
 
@@ -50,6 +107,44 @@ const extV6 = `*filter
 -A INPUT -m iprange ! --src-range 2001:db8::1-2001:db8::ff00 -j DROP
 -A INPUT -m mac --mac-source 00:00:f1:05:a0:e0 -j ACCEPT
 -A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+-A INPUT -m dscp --dscp 0x0a -j ACCEPT
+-A INPUT -m ecn ! --ecn-ip-ect 2 -j ACCEPT
+-A INPUT -m frag --fragid 5 -j ACCEPT
+-A INPUT -m frag ! --fragid 5:9 --fragres --fragfirst -j ACCEPT
+-A INPUT -m frag --fragmore -j ACCEPT
+-A INPUT -m frag --fraglast -j ACCEPT
+-A INPUT -m frag -j ACCEPT
+-A INPUT -m hbh --hbh-len 24 -j ACCEPT
+-A INPUT -m dst ! --dst-len 24 -j ACCEPT
+-A INPUT -m hbh -j ACCEPT
+-A INPUT -m rt -j ACCEPT
+-A INPUT -m rt ! --rt-segsleft 0:4294967295 -j ACCEPT
+-A INPUT -p mh -m mh --mh-type 4 -j ACCEPT
+-A INPUT -p mh -m mh ! --mh-type 4:6 -j ACCEPT
+-A INPUT -p mh -m mh -j ACCEPT
+-A INPUT -m ipv6header --header hop,frag --soft -j ACCEPT
+-A INPUT -m ipv6header ! --header dst --soft -j ACCEPT
+-A INPUT -m ah --ahspi 5 --ahlen 24 --ahres -j ACCEPT
+-A INPUT -p tcp -m tcp --tcp-option 2 -m tcpmss --mss 500:1000 -j ACCEPT
+-A INPUT -p tcp --dport 80 -j SYNPROXY --sack-perm --timestamp --wscale 7 --mss 1460
+-A INPUT -p tcp --dport 81 -j SYNPROXY
+-A INPUT -m length --length 100:200 -j ACCEPT
+COMMIT
+*raw
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -m rpfilter -j ACCEPT
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -j HL --hl-set 5
+-A PREROUTING -j DSCP --set-dscp 0x0a
+-A PREROUTING -j TOS --set-tos 0x01/0x03
+-A PREROUTING -p tcp -j TPROXY --on-port 80 --on-ip ::1
+-A PREROUTING -j TEE --gateway ::1
+COMMIT
+*nat
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -j NETMAP --to 2001:db8::/64
 COMMIT
 `
 
@@ -63,6 +158,15 @@ const concatV4 = `*filter
 -A INPUT -p udp -m multiport --ports 53 -j ACCEPT
 -A INPUT -s 10.0.0.1 -p icmp ! --icmp-type 3/4 -j ACCEPT
 -A INPUT -p tcp -m multiport --dports 25,110:120,443 -j ACCEPT
+-A INPUT -p sctp -m multiport --ports 5,7:9 -j ACCEPT
+-A INPUT -p icmp -m icmp ! --icmp-type 3/4 -j ACCEPT
+-A INPUT -p dccp -m dccp --sport 5 --dport 6:9 -j ACCEPT
+-A INPUT -p dccp -m dccp ! --dport 6 -j ACCEPT
+-A INPUT -p dccp -m dccp --dccp-types REQUEST -j ACCEPT
+-A INPUT -p dccp -m dccp --sport 7 ! --dccp-types SYNCACK -j ACCEPT
+-A INPUT -p sctp -m sctp --chunk-types all INIT -j ACCEPT
+-A INPUT -p sctp -m sctp --dport 5 --chunk-types all DATA:Be,ABORT:t -j ACCEPT
+-A INPUT -p tcp -m ecn --ecn-tcp-ece ! --ecn-tcp-cwr -j ACCEPT
 COMMIT
 `
 

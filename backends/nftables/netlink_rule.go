@@ -93,8 +93,16 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.statefulStmt(s)
 	case *stmt.Meter:
 		e.meterStmt(s)
+	case *stmt.Present:
+		e.present(s)
+	case *stmt.Concat:
+		e.concatLookup(s)
+	case *stmt.TCPBit:
+		e.tcpBit(s)
 	default:
-		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
+		if !e.pktTarget(s) {
+			e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
+		}
 	}
 }
 
@@ -102,6 +110,9 @@ func (e *encoder) typed(s stmt.Stmt) {
 // fields stay mergeable, a byte-aligned prefix is loaded short, another
 // prefix or a mask goes through a bitwise, a range is two comparisons.
 func (e *encoder) cmp(c *stmt.Cmp) {
+	if e.pktCmp(c) {
+		return
+	}
 	f := c.Field
 	// An interface name wildcard ("eth*") compares its prefix only.
 	if n := uint32(len(c.Value)); c.Set == nil && n != f.Len() && (f.Type() != stmt.Ifname || n > f.Len()) {

@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"encoding/binary"
-	"strconv"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -27,10 +26,6 @@ func (e *encoder) statement() {
 	switch kw := e.next(); kw {
 	case "meta":
 		e.meta()
-	case "tcp", "udp", "sctp":
-		e.l4Stmt(kw)
-	case "icmp", "icmpv6":
-		e.icmp(kw)
 	default:
 		if !e.statementMore(kw) {
 			e.pos = start
@@ -91,50 +86,4 @@ var protoNums = func() map[string]uint8 {
 	return m
 }()
 
-func (e *encoder) protoNum(t string) (uint8, bool) {
-	if p, ok := protoNums[t]; ok {
-		return p, true
-	}
-	e.unencodable("protocol %q", t)
-	return 0, false
-}
-
 func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-
-// l4Stmt: tcp/udp/sctp sport/dport, tcp flags, tcp option.
-func (e *encoder) l4Stmt(kw string) {
-	proto := map[string]uint8{"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP}[kw]
-	switch f := e.next(); {
-	case f == "sport" || f == "dport":
-		off := uint32(0)
-		if f == "dport" {
-			off = 2
-		}
-		e.l4dep(proto)
-		if e.peek() != "." {
-			e.unencodable("%s %s without a concatenation", kw, f)
-			return
-		}
-		e.concat(kw, portField(proto, off))
-	case f == "option" && kw == "tcp":
-		e.tcpOption()
-	default:
-		e.pos -= 2
-		e.unencodable("%s %s", kw, f)
-	}
-}
-
-// rangeTok parses "N" or "N-M" up to max.
-func (e *encoder) rangeTok(t string, max uint64) (lo, hi uint64, ok bool) {
-	a, b, isRange := strings.Cut(t, "-")
-	lo, err1 := strconv.ParseUint(a, 10, 64)
-	hi, err2 := lo, error(nil)
-	if isRange {
-		hi, err2 = strconv.ParseUint(b, 10, 64)
-	}
-	if err1 != nil || err2 != nil || lo > max || hi > max || lo > hi {
-		e.unencodable("value %q", t)
-		return 0, 0, false
-	}
-	return lo, hi, true
-}

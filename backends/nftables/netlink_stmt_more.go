@@ -8,14 +8,12 @@ import (
 	"github.com/google/nftables/expr"
 )
 
-// Conntrack, marks, limit, fib and NAT statements.
+// Conntrack, marks, limit and NAT statements.
 
 // statementMore compiles statements beyond the core ones; false when kw
 // starts none it knows.
 func (e *encoder) statementMore(kw string) bool {
 	switch kw {
-	case "fib":
-		e.fib()
 	case "rt":
 		e.rt()
 	default:
@@ -123,53 +121,6 @@ func (e *encoder) markSet(ld expr.Any) {
 var limitUnits = map[string]expr.LimitTime{
 	"second": expr.LimitTimeSecond, "minute": expr.LimitTimeMinute, "hour": expr.LimitTimeHour,
 	"day": expr.LimitTimeDay, "week": expr.LimitTimeWeek,
-}
-
-var fibTypes = map[string]uint32{
-	"unspec": 0, "unicast": 1, "local": 2, "broadcast": 3, "anycast": 4, "multicast": 5,
-	"blackhole": 6, "unreachable": 7, "prohibit": 8,
-}
-
-// fib compiles "fib saddr|daddr [. iif|. oif] type [!=] T".
-func (e *encoder) fib() {
-	f := &expr.Fib{Register: reg1, ResultADDRTYPE: true}
-	switch e.next() {
-	case "saddr":
-		f.FlagSADDR = true
-	case "daddr":
-		f.FlagDADDR = true
-	default:
-		e.unencodable("fib form")
-		return
-	}
-	if e.peek() == "." {
-		e.pos++
-		switch e.next() {
-		case "iif":
-			f.FlagIIF = true
-		case "oif":
-			f.FlagOIF = true
-		default:
-			e.unencodable("fib form")
-			return
-		}
-	}
-	if e.next() != "type" {
-		e.unencodable("fib result")
-		return
-	}
-	neg := e.neg()
-	t := e.next()
-	v, ok := fibTypes[t]
-	if !ok {
-		n, err := strconv.ParseUint(t, 10, 32)
-		if err != nil {
-			e.unencodable("fib type %q", t)
-			return
-		}
-		v = uint32(n)
-	}
-	e.add(f, &expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: host32(v)})
 }
 
 // natProtoSpecified is NF_NAT_RANGE_PROTO_SPECIFIED: ports are given.

@@ -2,11 +2,13 @@ package nftables
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
 )
 
 // Packet matches, in the form iptables-translate uses where that form is
@@ -48,53 +50,64 @@ func (w *rw) iprange(m *ir.IPRange) {
 }
 
 func (w *rw) addrtype(m *ir.AddrType) {
-	iface := ""
+	iface, flags := "", uint32(0)
 	switch {
 	case m.LimitIfaceIn:
-		iface = " . iif"
+		iface, flags = " . iif", unix.NFTA_FIB_F_IIF
 	case m.LimitIfaceOut:
-		iface = " . oif"
+		iface, flags = " . oif", unix.NFTA_FIB_F_OIF
 	}
-	side := func(dir string, t ir.AddrTypes, neg bool) {
+	side := func(dir string, dflag uint32, t ir.AddrTypes, neg bool) {
 		if t == 0 {
 			return
 		}
-		var names []string
-		for i, n := range ir.AddrTypeNames {
-			switch {
-			case t&(1<<i) == 0:
-			case i >= 9:
-				// nft 1.0.6 has no names for RTN_THROW, RTN_NAT and
-				// RTN_XRESOLVE; the type is the route type number.
-				names = append(names, fmt.Sprint(i))
-			default:
-				names = append(names, strings.ToLower(n))
+		// nft 1.0.6 has no names for RTN_THROW, RTN_NAT and RTN_XRESOLVE;
+		// they print as the route type number (stmt.FibAddrTypeNames).
+		var elems []stmt.Elem
+		for i := range ir.AddrTypeNames {
+			if t&(1<<i) != 0 {
+				elems = append(elems, stmt.Elem{From: stmt.Host32(uint32(i))})
 			}
 		}
-		v := names[0]
-		if len(names) > 1 {
-			v = "{ " + strings.Join(names, ", ") + " }"
+		f := &stmt.Fib{Text: "fib " + dir + iface + " type", Flags: dflag | flags, Result: unix.NFT_FIB_RESULT_ADDRTYPE, Dt: stmt.FibAddrTypeDt}
+		c := &stmt.Cmp{Field: f, Neg: neg, Value: elems[0].From}
+		if len(elems) > 1 {
+			c.Value, c.Set = nil, &stmt.Set{Key: stmt.FibAddrTypeDt, KeyLen: 4, Elems: elems}
 		}
-		w.addf("fib %s%s type %s%s", dir, iface, neq(neg), v)
+		w.emit(c)
 	}
-	side("saddr", m.Src, m.NegSrc)
-	side("daddr", m.Dst, m.NegDst)
+	side("saddr", unix.NFTA_FIB_F_SADDR, m.Src, m.NegSrc)
+	side("daddr", unix.NFTA_FIB_F_DADDR, m.Dst, m.NegDst)
 }
 
-var pkPktTypeNft = map[ir.PktType]string{
-	ir.PktUnicast: "unicast", ir.PktBroadcast: "broadcast", ir.PktMulticast: "multicast", ir.PktOtherHost: "other",
+// pkPktTypeNft are the packet types in the order of their kernel numbers
+// (PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST).
+var pkPktTypeNft = map[ir.PktType]byte{
+	ir.PktUnicast: 0, ir.PktBroadcast: 1, ir.PktMulticast: 2, ir.PktOtherHost: 3,
 }
 
-// u16Cond writes "EXPR [!=] lo[-hi]"; a reversed range matches nothing.
-func (w *rw) u16Cond(what, expr string, lo, hi uint16, neg bool) {
+// rangeCond writes "FIELD [!=] lo[-hi]"; a reversed range matches nothing.
+func (w *rw) rangeCond(what string, f stmt.Field, lo, hi uint32, neg bool) {
+	switch {
+	case lo > hi && neg:
+	case lo > hi:
+		w.unsupported(fmt.Sprintf("%s %d:%d", what, lo, hi), "the range is reversed and matches no packet; remove the rule")
+	default:
+		w.fieldCmp(f, lo, hi, neg)
+	}
+}
+
+// hostRange compares a host-order 32-bit field with lo or lo-hi; a
+// reversed range matches nothing.
+func (w *rw) hostRange(what string, f stmt.Field, lo, hi uint16, neg bool) {
 	switch {
 	case lo > hi && neg:
 	case lo > hi:
 		w.unsupported(fmt.Sprintf("%s %d:%d", what, lo, hi), "the range is reversed and matches no packet; remove the rule")
 	case lo == hi:
-		w.addf("%s %s%d", expr, neq(neg), lo)
+		w.emit(&stmt.Cmp{Field: f, Neg: neg, Value: stmt.Host32(uint32(lo))})
 	default:
-		w.addf("%s %s%d-%d", expr, neq(neg), lo, hi)
+		w.emit(&stmt.Cmp{Field: f, Neg: neg, Value: stmt.Host32(uint32(lo)), To: stmt.Host32(uint32(hi))})
 	}
 }
 
@@ -119,6 +132,10 @@ func (w *rw) tosMatch(m *ir.TOSMatch) {
 	if w.v6() {
 		off = 4
 	}
+	if off == 8 {
+		w.emit(&stmt.Cmp{Field: stmt.IPTOS, Neg: m.Neg, Mask: []byte{m.Mask}, Value: []byte{m.Value}})
+		return
+	}
 	op := "=="
 	if m.Neg {
 		op = "!="
@@ -126,53 +143,38 @@ func (w *rw) tosMatch(m *ir.TOSMatch) {
 	w.addf("@nh,%d,8 & 0x%02x %s 0x%02x", off, m.Mask, op, m.Value)
 }
 
-var pkECTNft = []string{"not-ect", "ect1", "ect0", "ce"}
-
 // tcpBit writes a test of one TCP flag bit. "tcp flags != ecn" in nft
 // 1.0.6 compares the whole flags byte with 0x40 (what iptables-translate
 // writes), which is not "ECE clear"; the clear test masks the bit.
-func (w *rw) tcpBit(name string, neg bool) {
-	if neg {
-		w.addf("tcp flags & %s == 0", name)
-		return
-	}
-	w.addf("tcp flags %s", name)
-}
-
 func (w *rw) ecn(m *ir.ECNMatch) {
 	if m.ECE {
-		w.tcpBit("ecn", m.NegECE)
+		w.emit(&stmt.TCPBit{Name: "ecn", Bit: 0x40, Clear: m.NegECE})
 	}
 	if m.CWR {
-		w.tcpBit("cwr", m.NegCWR)
+		w.emit(&stmt.TCPBit{Name: "cwr", Bit: 0x80, Clear: m.NegCWR})
 	}
 	if m.IP {
-		w.addf("%s ecn %s%s", w.ipKW(), neq(m.NegIP), pkECTNft[m.ECT&3])
+		f := stmt.IPECN
+		if w.v6() {
+			f = stmt.IP6ECN
+		}
+		w.emit(&stmt.Cmp{Field: f, Neg: m.NegIP, Value: []byte{m.ECT & 3}})
 	}
 }
 
 func (w *rw) devgroup(m *ir.DevGroup) {
-	side := func(kw string, g *ir.GroupMask, neg bool) {
-		if g == nil {
-			return
+	side := func(f *stmt.Meta, g *ir.GroupMask, neg bool) {
+		if g != nil {
+			w.maskedKey(f, g.Value, g.Mask, neg)
 		}
-		if g.Mask == 0xffffffff {
-			w.addf("%s %s0x%x", kw, neq(neg), g.Value)
-			return
-		}
-		op := "=="
-		if neg {
-			op = "!="
-		}
-		w.addf("%s and 0x%x %s 0x%x", kw, g.Mask, op, g.Value)
 	}
-	side("iifgroup", m.Src, m.NegSrc)
-	side("oifgroup", m.Dst, m.NegDst)
+	side(stmt.IifGroup, m.Src, m.NegSrc)
+	side(stmt.OifGroup, m.Dst, m.NegDst)
 }
 
 func (w *rw) cgroup(m *ir.Cgroup) {
 	if m.ClassID != nil {
-		w.addf("meta cgroup %s%d", neq(m.NegClassID), *m.ClassID)
+		w.emit(&stmt.Cmp{Field: stmt.MetaCgroup, Neg: m.NegClassID, Value: stmt.Host32(*m.ClassID)})
 	}
 	if m.Path == "" {
 		return
@@ -188,32 +190,36 @@ func (w *rw) cgroup(m *ir.Cgroup) {
 }
 
 func (w *rw) socket(m *ir.Socket) {
+	one, zero := []byte{1}, []byte{0}
 	switch {
 	case m.NoWildcard && m.Transparent:
-		w.add("socket transparent 1")
+		w.emit(&stmt.Cmp{Field: stmt.SocketTransparent, Value: one})
 	case m.NoWildcard:
 		// Any socket will do, including one bound to a wildcard address.
-		w.add("socket wildcard le 1")
+		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Op: expr.CmpOpLte, Value: one})
 	case m.Transparent:
-		w.add("socket wildcard 0 socket transparent 1")
+		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Value: zero})
+		w.emit(&stmt.Cmp{Field: stmt.SocketTransparent, Value: one})
 	default:
-		w.add("socket wildcard 0")
+		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Value: zero})
 	}
 	if m.RestoreSkMark {
 		w.add("meta mark set socket mark")
 	}
 }
 
+// maskedKey compares a 32-bit host-order key, under a mask unless it is
+// all ones.
+func (w *rw) maskedKey(f *stmt.Meta, v, mask uint32, neg bool) {
+	c := &stmt.Cmp{Field: f, Neg: neg, Value: stmt.Host32(v)}
+	if mask != 0xffffffff {
+		c.Mask = stmt.Host32(mask)
+	}
+	w.emit(c)
+}
+
 func (w *rw) realm(m *ir.Realm) {
-	if m.Mask == 0xffffffff {
-		w.addf("rtclassid %s0x%x", neq(m.Neg), m.ID)
-		return
-	}
-	op := "=="
-	if m.Neg {
-		op = "!="
-	}
-	w.addf("rtclassid and 0x%x %s 0x%x", m.Mask, op, m.ID)
+	w.maskedKey(stmt.RtClassID, m.ID, m.Mask, m.Neg)
 }
 
 // cluster follows xt_cluster: the node of a packet is the jhash of the
@@ -261,18 +267,17 @@ func (w *rw) rpfilter(m *ir.RPFilter) {
 		w.unsupported("rpfilter --accept-local", "nft's fib expression has no way to accept a local source address in the same lookup")
 		return
 	}
-	s := "fib saddr"
+	s, flags := "fib saddr", uint32(unix.NFTA_FIB_F_SADDR)
 	if m.ValidMark {
 		s += " . mark"
+		flags |= unix.NFTA_FIB_F_MARK
 	}
 	if !m.Loose {
 		s += " . iif"
+		flags |= unix.NFTA_FIB_F_IIF
 	}
-	if m.Invert {
-		w.add(s + " oif 0")
-	} else {
-		w.add(s + " oif != 0")
-	}
+	f := &stmt.Fib{Text: s + " oif", Flags: flags, Result: unix.NFT_FIB_RESULT_OIF, Dt: stmt.HostInt}
+	w.emit(&stmt.Cmp{Field: f, Neg: !m.Invert, Value: stmt.Host32(0)})
 }
 
 func (w *rw) tcpmssMatch(m *ir.TCPMSSMatch) {
@@ -283,10 +288,10 @@ func (w *rw) tcpmssMatch(m *ir.TCPMSSMatch) {
 		return
 	}
 	if m.Min == 0 && m.Max == 65535 {
-		w.add("tcp option maxseg exists")
+		w.emit(&stmt.Present{Text: "tcp option maxseg", Op: expr.ExthdrOpTcpopt, Hdr: stmt.TCPOptMSS})
 		return
 	}
-	w.u16Cond("tcpmss --mss", "tcp option maxseg size", m.Min, m.Max, false)
+	w.rangeCond("tcpmss --mss", stmt.TCPOptMSSSize, uint32(m.Min), uint32(m.Max), false)
 }
 
 var pkDCCPTypeNft = []string{"request", "response", "data", "ack", "dataack", "closereq", "close", "reset", "sync", "syncack", "10-15"}
@@ -299,7 +304,11 @@ func (w *rw) dccp(m *ir.DCCP) {
 	if w.portMatch("dccp", "dport", m.DstPorts, m.NegDst) {
 		n++
 	}
-	if m.Types != 0 {
+	if m.Types != 0 && m.Types&(m.Types-1) == 0 && m.Types < 1<<10 {
+		// One named type; a list stays text.
+		w.emit(&stmt.Cmp{Field: stmt.DCCPType, Neg: m.NegTypes, Value: []byte{byte(bits.TrailingZeros16(uint16(m.Types)))}})
+		n++
+	} else if m.Types != 0 {
 		var ts []string
 		for i, name := range pkDCCPTypeNft {
 			if m.Types&(1<<i) != 0 {
@@ -327,13 +336,17 @@ func (w *rw) dccp(m *ir.DCCP) {
 func (w *rw) packetMatch(m ir.Match) bool {
 	switch m := m.(type) {
 	case *ir.PktTypeMatch:
-		w.addf("pkttype %s%s", neq(m.Neg), pkPktTypeNft[m.Type])
+		w.emit(&stmt.Cmp{Field: stmt.MetaPktType, Neg: m.Neg, Value: []byte{pkPktTypeNft[m.Type]}})
 	case *ir.Length:
-		w.u16Cond("length", "meta length", m.Min, m.Max, m.Neg)
+		w.hostRange("length", stmt.MetaLength, m.Min, m.Max, m.Neg)
 	case *ir.DSCPMatch:
-		w.addf("%s dscp %s0x%02x", w.ipKW(), neq(m.Neg), m.Value)
+		f := stmt.IPDSCP
+		if w.v6() {
+			f = stmt.IP6DSCP
+		}
+		w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Value: []byte{m.Value}})
 	case *ir.CPU:
-		w.addf("cpu %s%d", neq(m.Neg), m.CPU)
+		w.emit(&stmt.Cmp{Field: stmt.MetaCPU, Neg: m.Neg, Value: stmt.Host32(m.CPU)})
 	case *ir.TOSMatch:
 		w.tosMatch(m)
 	case *ir.Socket:

@@ -92,34 +92,20 @@ func (w *rw) netmap(t *ir.Netmap) {
 		w.unsupported("NETMAP in user chain "+w.ctx.Chain, "it maps destinations or sources depending on the calling hook, and an nft rule must name one; move the rule into the built-in chain")
 		return
 	}
-	w.addf("%s %s prefix to %s", kw, w.ipKW(), t.To)
+	w.emit(&stmt.Netmap{DNAT: kw == "dnat", V6: w.v6(), Net: t.To})
 }
 
 func (w *rw) tcpmss(t *ir.TCPMSS) {
 	// Both iptables and nft only ever lower an existing MSS option.
-	if t.ClampPMTU {
-		w.add("tcp option maxseg size set rt mtu")
-		return
-	}
-	w.addf("tcp option maxseg size set %d", t.MSS)
+	w.emit(&stmt.MSSSet{ClampPMTU: t.ClampPMTU, MSS: t.MSS})
 }
 
 func (w *rw) tproxy(t *ir.TProxy) {
-	addr := ""
+	tp := &stmt.TProxy{Port: t.Port}
 	if t.Addr.IsValid() && !t.Addr.IsUnspecified() {
-		addr = t.Addr.String()
-		if w.v6() {
-			addr = "[" + addr + "]"
-		}
+		tp.Addr = t.Addr
 	}
-	switch {
-	case addr == "":
-		w.addf("tproxy to :%d", t.Port)
-	case t.Port == 0:
-		w.addf("tproxy to %s", strings.Trim(addr, "[]"))
-	default:
-		w.addf("tproxy to %s:%d", addr, t.Port)
-	}
+	w.emit(tp)
 	switch t.Mask {
 	case 0:
 	case 0xffffffff:
@@ -133,17 +119,35 @@ func (w *rw) tproxy(t *ir.TProxy) {
 	w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 }
 
-func (w *rw) hop(kw string, t ir.HopOp, v uint8, name string) {
+func (w *rw) hop(f *stmt.PayloadSet, t ir.HopOp, v uint8, name string) {
 	if t != ir.HopSet {
 		w.unsupported(fmt.Sprintf("%s --%s-%s", name, strings.ToLower(name), t), "nft 1.0.6 cannot add to or subtract from a packet field")
 		return
 	}
-	w.addf("%s set %d", kw, v)
+	s := *f
+	s.Value = uint32(v)
+	w.emit(&s)
 }
 
-func (w *rw) dscp(t *ir.DSCP) { w.addf("%s dscp set 0x%02x", w.ipKW(), t.Value) }
+// The fields the mangling targets set; the IPv4 ones are under the header
+// checksum.
+var (
+	setTTL      = stmt.PayloadSet{Text: "ip ttl", Base: expr.PayloadBaseNetworkHeader, BitOff: 64, BitLen: 8, Csum: true, Dt: stmt.Integer}
+	setHopLimit = stmt.PayloadSet{Text: "ip6 hoplimit", Base: expr.PayloadBaseNetworkHeader, BitOff: 56, BitLen: 8, Dt: stmt.Integer}
+	setDSCP     = stmt.PayloadSet{Text: "ip dscp", Base: expr.PayloadBaseNetworkHeader, BitOff: 8, BitLen: 6, Csum: true, Dt: stmt.Hex8}
+	setECN      = stmt.PayloadSet{Text: "ip ecn", Base: expr.PayloadBaseNetworkHeader, BitOff: 14, BitLen: 2, Csum: true, Dt: stmt.ECNDt}
+	setDSCP6    = stmt.PayloadSet{Text: "ip6 dscp", Base: expr.PayloadBaseNetworkHeader, BitOff: 4, BitLen: 6, Dt: stmt.Hex8}
+	setECN6     = stmt.PayloadSet{Text: "ip6 ecn", Base: expr.PayloadBaseNetworkHeader, BitOff: 10, BitLen: 2, Dt: stmt.ECNDt}
+)
 
-var ecnNames = []string{"not-ect", "ect1", "ect0", "ce"}
+// setField assigns v to the family's DSCP (ecn false) or ECN field.
+func (w *rw) setField(ecn bool, v uint8) *stmt.PayloadSet {
+	f := map[[2]bool]stmt.PayloadSet{{false, false}: setDSCP, {false, true}: setECN, {true, false}: setDSCP6, {true, true}: setECN6}[[2]bool{w.v6(), ecn}]
+	f.Value = uint32(v)
+	return &f
+}
+
+func (w *rw) dscp(t *ir.DSCP) { w.emit(w.setField(false, t.Value)) }
 
 // tos writes TOS as a DSCP and an ECN assignment. nft 1.0.6 can only set
 // these sub-byte fields to constants, so a mask that keeps some bits of a
@@ -152,69 +156,47 @@ func (w *rw) tos(t *ir.TOS) {
 	dmask, dval := t.Mask>>2, t.Value>>2
 	emask, eval := t.Mask&3, t.Value&3
 	what := fmt.Sprintf("TOS --set-tos 0x%02x/0x%02x", t.Value, t.Mask)
-	var parts []string
+	var parts []stmt.Stmt
 	switch {
 	case dmask == 0x3f:
-		parts = append(parts, fmt.Sprintf("%s dscp set 0x%02x", w.ipKW(), dval))
+		parts = append(parts, w.setField(false, dval))
 	case dmask != 0 || dval != 0:
 		w.unsupported(what, "nft 1.0.6 can only set the DSCP field to a constant, not combine it with its old value")
 		return
 	}
 	switch {
 	case emask == 3:
-		parts = append(parts, fmt.Sprintf("%s ecn set %s", w.ipKW(), ecnNames[eval]))
+		parts = append(parts, w.setField(true, eval))
 	case emask != 0 || eval != 0:
 		w.unsupported(what, "nft 1.0.6 can only set the ECN field to a constant, not combine it with its old value")
 		return
 	}
-	w.add(parts...)
+	for _, p := range parts {
+		w.emit(p)
+	}
 }
 
-func (w *rw) classify(t *ir.Classify) { w.addf("meta priority set %x:%x", t.Major, t.Minor) }
+func (w *rw) classify(t *ir.Classify) { w.emit(&stmt.Priority{Major: t.Major, Minor: t.Minor}) }
 
 func (w *rw) nfqueue(t *ir.NFQueue) {
-	s := fmt.Sprintf("queue num %d", t.Num)
+	q := &stmt.Queue{Num: t.Num, Last: t.Num, Bypass: t.Bypass, Fanout: t.CPUFanout}
 	if t.Balance {
-		s = fmt.Sprintf("queue num %d-%d", t.Num, t.Last)
+		q.Last = t.Last
 	}
-	var fs []string
-	if t.Bypass {
-		fs = append(fs, "bypass")
-	}
-	if t.CPUFanout {
-		fs = append(fs, "fanout")
-	}
-	if len(fs) > 0 {
-		s += " " + strings.Join(fs, ",")
-	}
-	w.add(s)
+	w.emit(q)
 }
 
 func (w *rw) synproxy(t *ir.SynProxy) {
-	w.add("synproxy")
-	if t.MSS != nil {
-		w.addf("mss %d", *t.MSS)
-	}
-	if t.WScale != nil {
-		w.addf("wscale %d", *t.WScale)
-	}
-	if t.Timestamp {
-		w.add("timestamp")
-	}
-	if t.SACKPerm {
-		w.add("sack-perm")
-	}
+	w.emit(&stmt.Synproxy{MSS: t.MSS, WScale: t.WScale, Timestamp: t.Timestamp, SACKPerm: t.SACKPerm})
 }
 
 func (w *rw) tee(t *ir.Tee) {
-	w.addf("dup to %s", t.Gateway)
-	if t.OIF != "" {
-		if strings.Contains(t.OIF, `"`) {
-			w.unsupported(fmt.Sprintf("TEE --oif %q", t.OIF), "nft strings cannot hold a double quote")
-			return
-		}
-		w.add("device", quote(t.OIF))
+	if strings.Contains(t.OIF, `"`) {
+		w.emit(&stmt.Dup{Addr: t.Gateway})
+		w.unsupported(fmt.Sprintf("TEE --oif %q", t.OIF), "nft strings cannot hold a double quote")
+		return
 	}
+	w.emit(&stmt.Dup{Addr: t.Gateway, Dev: t.OIF})
 }
 
 // simpleTarget renders the targets that need no more than one statement
@@ -222,9 +204,9 @@ func (w *rw) tee(t *ir.Tee) {
 func (w *rw) simpleTarget(t ir.Target) {
 	switch t := t.(type) {
 	case *ir.TTL:
-		w.hop("ip ttl", t.Op, t.Value, "TTL")
+		w.hop(&setTTL, t.Op, t.Value, "TTL")
 	case *ir.HL:
-		w.hop("ip6 hoplimit", t.Op, t.Value, "HL")
+		w.hop(&setHopLimit, t.Op, t.Value, "HL")
 	case *ir.DSCP:
 		w.dscp(t)
 	case *ir.TOS:
@@ -235,7 +217,7 @@ func (w *rw) simpleTarget(t ir.Target) {
 		// nft's audit log level records the event without AUDIT's type.
 		w.emit(&stmt.Log{Log: expr.Log{Key: 1 << unix.NFTA_LOG_LEVEL, Level: stmt.LogLevelAudit}})
 	case *ir.Trace:
-		w.add("nftrace set 1")
+		w.emit(&stmt.Nftrace{})
 	case *ir.Checksum:
 		w.unsupported("CHECKSUM --checksum-fill", "nftables has no statement that fills in a checksum (it only ever served old DHCP clients on virtual NICs with checksum offload)")
 	case *ir.SetTarget:

@@ -62,6 +62,15 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return AppendConnCount(dst, s)
 	case *Meter:
 		return AppendMeter(dst, s)
+	case *Present:
+		return appendPresent(dst, s)
+	case *Concat:
+		return appendConcat(dst, s)
+	case *TCPBit:
+		return appendTCPBit(dst, s)
+	}
+	if d, ok := appendTarget(dst, s); ok {
+		return d
 	}
 	panic("internal error: no nft text for a statement")
 }
@@ -120,6 +129,8 @@ func appendCmp(dst []byte, c *Cmp) []byte {
 		dst = append(dst, "lt "...)
 	case c.Op == expr.CmpOpGt:
 		dst = append(dst, "gt "...)
+	case c.Op == expr.CmpOpLte:
+		dst = append(dst, "le "...)
 	case c.Neg:
 		dst = append(dst, "!= "...)
 	}
@@ -163,6 +174,9 @@ func appendSet(dst []byte, s *Set) []byte {
 // appendValue writes a value of the datatype; mask selects the hex form
 // nft uses for an integer mask.
 func appendValue(dst []byte, dt Datatype, v []byte, mask bool) []byte {
+	if d, ok := appendPacketValue(dst, dt, v); ok {
+		return d
+	}
 	switch dt {
 	case IPv4Addr, IPv6Addr:
 		a, _ := netip.AddrFromSlice(v)
