@@ -19,7 +19,7 @@ go build -o "$out/ruleshift" ./cmd/ruleshift
 measure() {
 	local best="" mem=""
 	for _ in $(seq "$runs"); do
-		/usr/bin/time -f "%e %M" -o "$out/time" "$@" > /dev/null
+		/usr/bin/time -f "%e %M" -o "$out/time" "$@" > /dev/null 2>&1
 		read -r t m < "$out/time"
 		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; mem=$m; fi
 	done
