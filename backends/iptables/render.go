@@ -212,8 +212,7 @@ func (w *writer) errorf(format string, args ...any) {
 
 // unsupported reports a rule this variant of iptables cannot load.
 func (w *writer) unsupported(format string, args ...any) {
-	w.diags.Report(diag.Unsupported, ir.PosOf(w.node, w.rule), format, args...)
-	w.diags.Items[len(w.diags.Items)-1].Rule = w.rule
+	w.diags.ReportRule(diag.Unsupported, w.rule, ir.PosOf(w.node, w.rule), format, args...)
 }
 
 // add appends raw arguments (already safe to print).

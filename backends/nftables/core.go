@@ -267,7 +267,7 @@ func (w *rw) multiport(m *ir.Multiport) {
 			w.emit(portCmp(f, m.Neg, m.Ports[0]))
 			return
 		}
-		if s := w.ctx.ports.shared(m.Ports); s != nil {
+		if s := w.ctx.ports.shared(m); s != nil {
 			w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: s})
 			return
 		}

@@ -377,7 +377,9 @@ func (m *ctMirror) ruleText(r *ir.Rule, ctx RuleContext, diags *diag.List) (stri
 func (m *ctMirror) lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) (*stmt.Rule, bool) {
 	for _, x := range r.Matches {
 		if why := m.differs(x); why != "" {
-			diags.Report(diag.Unsupported, ir.PosOf(x, r), "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", mirrorKind(x), why)
+			// Not the unsupported class: leaving one rule out of the
+			// mirror alone would change which packets get the helper.
+			diags.Errorf(ir.PosOf(x, r), "-m %s on the path to a CT --helper or --ctevents rule cannot be translated to nftables: %s", mirrorKind(x), why)
 			return nil, false
 		}
 	}

@@ -10,17 +10,16 @@ import (
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// The netlink encoder compiles the nft text RuleText writes for a rule into
-// nf_tables expressions, doing what nft 1.0.6's compiler does for the
+// The netlink encoder turns a lowered rule (stmt.Rule, see netlink_rule.go)
+// into nf_tables expressions, doing what nft 1.0.6's compiler does for the
 // statements ruleshift emits: the same protocol dependencies ("tcp dport"
 // needs "meta l4proto tcp" unless the protocol is already known),
 // byte-aligned prefixes loaded short instead of masked, ranges as two
 // comparisons, and the merge of adjacent payload equalities into one load.
-// Working from the text rather than from the model keeps one place (the
-// renderer) deciding what a rule means in nft; this file only has to agree
-// with nft on syntax, and netlink_test.go checks that a ruleset loaded
-// either way lists back identically. A statement it does not know makes the
-// rule fall back to nft -f: it is never skipped.
+// The few statements still lowered as text (stmt.Text) are tokenised and
+// compiled by this file's parser; netlink_test.go checks that a ruleset
+// loaded either way lists back identically. A statement the encoder does
+// not know makes the rule fall back to nft -f: it is never skipped.
 
 // errUnencodable marks a statement the encoder does not cover.
 var errUnencodable = errors.New("not encodable over netlink")
@@ -86,24 +85,6 @@ type encoder struct {
 
 const reg1 = 1 // NFT_REG_1
 
-// compileRule compiles the text of one rule (what follows "add rule F T C").
-// It fails with errUnencodable, naming the statement, for statements this
-// file does not know.
-func compileRule(text string, fam ir.Family) (*nlRule, error) {
-	toks, err := tokenize(text)
-	if err != nil {
-		return nil, err
-	}
-	e := &encoder{fam: fam, toks: toks}
-	for e.err == nil && e.pos < len(e.toks) {
-		e.statement()
-	}
-	if e.err != nil {
-		return nil, e.err
-	}
-	return &nlRule{exprs: e.merge(), sets: e.sets, udata: e.udata}, nil
-}
-
 // tokenize splits nft text into words, keeping a quoted string (which nft
 // 1.0.6 writes without escapes) as one token with its quotes, and braces
 // and commas of a set as tokens of their own.
@@ -156,18 +137,6 @@ func (e *encoder) peek() string {
 		return ""
 	}
 	return e.toks[e.pos]
-}
-
-// neg consumes an optional "!=" (or "==") and reports a negation.
-func (e *encoder) neg() bool {
-	switch e.peek() {
-	case "!=":
-		e.pos++
-		return true
-	case "==":
-		e.pos++
-	}
-	return false
 }
 
 func (e *encoder) unencodable(format string, args ...any) {

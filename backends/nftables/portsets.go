@@ -24,10 +24,11 @@ import (
 // portSetPrefix starts the names of shared port sets.
 const portSetPrefix = "multiport_"
 
-// portPlan holds a table's shared port sets by their canonical elements.
+// portPlan holds a table's shared port sets, and the set each multiport
+// match that uses one looks up.
 type portPlan struct {
-	byKey map[string]*stmt.Set
-	order []*stmt.Set
+	byMatch map[*ir.Multiport]*stmt.Set
+	order   []*stmt.Set
 }
 
 // planPortSets finds the port lists of t that more than one multiport
@@ -36,6 +37,7 @@ func planPortSets(t *ir.Table) *portPlan {
 	count := map[string]int{}
 	var keys []string
 	var lists [][]ir.PortRange
+	users := map[string][]*ir.Multiport{}
 	for _, c := range t.Chains {
 		for _, r := range c.Rules {
 			for _, m := range r.Matches {
@@ -50,10 +52,11 @@ func planPortSets(t *ir.Table) *portPlan {
 					lists = append(lists, canon)
 				}
 				count[k]++
+				users[k] = append(users[k], mp)
 			}
 		}
 	}
-	p := &portPlan{byKey: map[string]*stmt.Set{}}
+	p := &portPlan{byMatch: map[*ir.Multiport]*stmt.Set{}}
 	for i, k := range keys {
 		if count[k] < 2 {
 			continue
@@ -67,18 +70,20 @@ func planPortSets(t *ir.Table) *portPlan {
 			}
 			s.Elems = append(s.Elems, e)
 		}
-		p.byKey[k] = s
+		for _, mp := range users[k] {
+			p.byMatch[mp] = s
+		}
 		p.order = append(p.order, s)
 	}
 	return p
 }
 
-// shared returns the named set that stands for a multiport list, or nil.
-func (p *portPlan) shared(ports []ir.PortRange) *stmt.Set {
-	if p == nil || len(p.order) == 0 {
+// shared returns the named set a multiport match looks up, or nil.
+func (p *portPlan) shared(m *ir.Multiport) *stmt.Set {
+	if p == nil {
 		return nil
 	}
-	return p.byKey[portKey(canonPorts(ports))]
+	return p.byMatch[m]
 }
 
 // canonPorts sorts a port list and merges what overlaps or touches: the

@@ -135,8 +135,7 @@ func (w *rw) errorf(format string, args ...any) {
 // unsupported reports a construct nftables cannot express, naming it.
 // With --warn unsupported the rule is left out.
 func (w *rw) unsupported(what, why string) {
-	w.diags.Report(diag.Unsupported, ir.PosOf(w.node, w.rule), "%s cannot be translated to nftables: %s", what, why)
-	w.diags.Items[len(w.diags.Items)-1].Rule = w.rule
+	w.diags.ReportRule(diag.Unsupported, w.rule, ir.PosOf(w.node, w.rule), "%s cannot be translated to nftables: %s", what, why)
 }
 
 func (w *rw) v6() bool { return w.ctx.Family == ir.IPv6 }

@@ -64,11 +64,17 @@ func (l *List) Warnf(pos ir.Pos, format string, args ...any) {
 
 // Report adds a diagnostic of a class, with the class's default severity.
 func (l *List) Report(code Code, pos ir.Pos, format string, args ...any) {
+	l.ReportRule(code, nil, pos, format, args...)
+}
+
+// ReportRule is Report for a diagnostic about rule r: the rule LeaveOut
+// drops when the policy turns the error into a warning.
+func (l *List) ReportRule(code Code, r *ir.Rule, pos ir.Pos, format string, args ...any) {
 	sev := Warning
 	if i, ok := Info(code); ok {
 		sev = i.Severity
 	}
-	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: sev, Code: code, Msg: fmt.Sprintf(format, args...)})
+	l.Items = append(l.Items, Diagnostic{Pos: pos, Severity: sev, Code: code, Msg: fmt.Sprintf(format, args...), Rule: r})
 }
 
 // Add appends diagnostics from another list.
