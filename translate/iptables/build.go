@@ -50,11 +50,18 @@ func (p *parser) address(o opt) {
 	}
 }
 
+// buildCtx is the context of one match's or the target's build
+// function, in storage the parser reuses.
+func (p *parser) buildCtx(name string, opts []opt, pos ir.Pos) *ctx {
+	p.cx = ctx{name: name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: opts, pos: pos, diags: p.diags, lenient: p.o.Lenient, seen: p.cx.seen[:0]}
+	return &p.cx
+}
+
 // finish builds the typed rule(s) once every argument is read.
 func (p *parser) finish() {
 	var mods []ir.Match
 	for _, m := range p.matches {
-		c := &ctx{name: m.def.name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: m.opts, pos: m.pos, diags: p.diags, lenient: p.o.Lenient}
+		c := p.buildCtx(m.def.name, m.opts, m.pos)
 		if c.table == "" {
 			c.table = "filter"
 		}
@@ -66,7 +73,7 @@ func (p *parser) finish() {
 	var tgt ir.Target
 	switch {
 	case p.target != nil:
-		c := &ctx{name: p.target.name, fam: p.o.Family, table: p.cmd.Table, chain: p.cmd.Chain, proto: p.proto, opts: p.targetOpts, pos: p.targetPos, diags: p.diags, lenient: p.o.Lenient}
+		c := p.buildCtx(p.target.name, p.targetOpts, p.targetPos)
 		if c.table == "" {
 			c.table = "filter"
 		}

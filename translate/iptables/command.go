@@ -155,21 +155,56 @@ type parser struct {
 	ownerCache []*optOwner
 	ownerBuf   []*optOwner
 	tgtOwner   optOwner
+
+	// Storage kept from one command to the next when a parser is reused
+	// (see reset): a save file of 100,000 rules otherwise allocates a
+	// parser, its match instances and two build contexts per line, which
+	// made a third of translate's garbage.
+	insts []*matchInst // insts[i] backs matches[i]
+	cx    ctx
 }
 
 // ParseCommand parses the arguments of one iptables command (without the
 // program name). It collects every problem it finds.
 func ParseCommand(toks []Token, o ParseOptions) (*Command, *diag.List) {
+	return new(parser).parse(toks, o)
+}
+
+// parse is ParseCommand on a parser that may have parsed commands before.
+func (p *parser) parse(toks []Token, o ParseOptions) (*Command, *diag.List) {
 	if o.Family == 0 {
 		o.Family = ir.IPv4
 	}
-	p := &parser{o: o, toks: toks, diags: &diag.List{}, cmd: &Command{Table: o.Table}}
+	p.reset(toks, o)
 	p.run()
 	if p.diags.HasErrors() {
 		return p.cmd, p.diags
 	}
 	p.finish()
 	return p.cmd, p.diags
+}
+
+// reset readies p for a command, keeping the capacity of its buffers.
+// Nothing a command returns points into them: build functions copy what
+// they keep out of their options.
+func (p *parser) reset(toks []Token, o ParseOptions) {
+	*p = parser{
+		o: o, toks: toks, diags: &diag.List{}, cmd: &Command{Table: o.Table},
+		matches: p.matches[:0], targetOpts: p.targetOpts[:0], ownerBuf: p.ownerBuf[:0],
+		insts: p.insts, cx: ctx{seen: p.cx.seen[:0]},
+	}
+}
+
+// newMatch adds a match instance to the command, reusing storage.
+func (p *parser) newMatch(def *matchDef, pos ir.Pos) *matchInst {
+	n := len(p.matches)
+	if n == len(p.insts) {
+		p.insts = append(p.insts, &matchInst{})
+	}
+	m := p.insts[n]
+	*m = matchInst{def: def, pos: pos, opts: m.opts[:0]}
+	p.matches = append(p.matches, m)
+	return m
 }
 
 func (p *parser) errorf(pos ir.Pos, format string, args ...any) {
@@ -293,8 +328,7 @@ func (p *parser) loadProto(name string, at ir.Pos) (*optOwner, *optSpec) {
 	}
 	// The implicit match points at the option that loaded it ("--dport"
 	// of "-p tcp --dport 22"), not at the protocol.
-	inst := &matchInst{def: def, pos: at}
-	p.matches = append(p.matches, inst)
+	inst := p.newMatch(def, at)
 	p.ownerCache = nil
 	owner, spec, amb := lookup(name, p.owners())
 	if owner == nil || amb != nil || owner.match != inst {

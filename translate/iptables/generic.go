@@ -235,7 +235,7 @@ func (p *parser) loadMatch(o opt) {
 		p.errorf(o.argPos(), "%s", msg)
 		return
 	}
-	p.matches = append(p.matches, &matchInst{def: def, pos: o.pos})
+	p.newMatch(def, o.pos)
 	p.ownerCache = nil
 }
 

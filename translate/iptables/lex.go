@@ -30,10 +30,19 @@ func Tokens(args []string, pos ir.Pos) []Token {
 // quotes). It reports an unterminated quote as ok=false with the quote's
 // column.
 func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
+	return splitLineInto(nil, line, pos)
+}
+
+// splitLineInto is SplitLine appending to dst, whose storage a caller
+// splitting many lines reuses.
+func splitLineInto(dst []Token, line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
 	if !strings.ContainsAny(line, "\"\\") {
-		return splitPlain(line, pos), 0, true
+		return splitPlain(dst, line, pos), 0, true
 	}
-	toks = make([]Token, 0, strings.Count(line, " ")+1)
+	toks = dst
+	if toks == nil {
+		toks = make([]Token, 0, strings.Count(line, " ")+1)
+	}
 	var b strings.Builder
 	// A token is a substring of line until a quote or escape makes it
 	// differ; only then are its bytes copied into b.
@@ -97,14 +106,16 @@ func SplitLine(line string, pos ir.Pos) (toks []Token, badCol int, ok bool) {
 
 // splitPlain splits a line without quotes or backslashes, taking tokens as
 // substrings of line: most lines of a save file need no copying.
-func splitPlain(line string, pos ir.Pos) []Token {
-	n := 0
-	for i := 0; i < len(line); i++ {
-		if !isBlank(line[i]) && (i == 0 || isBlank(line[i-1])) {
-			n++
+func splitPlain(toks []Token, line string, pos ir.Pos) []Token {
+	if toks == nil {
+		n := 0
+		for i := 0; i < len(line); i++ {
+			if !isBlank(line[i]) && (i == 0 || isBlank(line[i-1])) {
+				n++
+			}
 		}
+		toks = make([]Token, 0, n)
 	}
-	toks := make([]Token, 0, n)
 	for i := 0; i < len(line); {
 		for i < len(line) && isBlank(line[i]) {
 			i++

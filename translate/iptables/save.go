@@ -65,6 +65,14 @@ type saveParser struct {
 	// outside counts the rule lines of the current run outside any table,
 	// reported once at outsideAt (an index into diags.Items).
 	outside, outsideAt int
+	sc                 scratch // for the rules parsed in order
+}
+
+// scratch is the storage one goroutine reuses from rule line to rule
+// line: the parser and the token slice.
+type scratch struct {
+	p    parser
+	toks []Token
 }
 
 // lineRef names a line of the input in a message.
@@ -131,13 +139,14 @@ func (sp *saveParser) preparse(lines []string) []parsed {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc scratch
 			for i := lo; i < hi; i++ {
 				l := lines[i]
 				if len(l) == 0 || (l[0] != '-' && l[0] != '[') || !validTable(tables[i]) {
 					continue
 				}
 				pos := ir.Pos{File: sp.name, Line: i + 1, Col: 1}
-				pre[i] = sp.parseRule(strings.TrimRight(l, " \t\r"), pos, tables[i])
+				pre[i] = sp.parseRule(&sc, strings.TrimRight(l, " \t\r"), pos, tables[i])
 			}
 		}()
 	}
@@ -180,7 +189,7 @@ func (sp *saveParser) line(text string, n int, pre parsed) {
 				sp.outsideTable(body, pos)
 				return
 			}
-			pre = sp.parseRule(body, pos, sp.table.Name)
+			pre = sp.parseRule(&sp.sc, body, pos, sp.table.Name)
 		}
 		sp.applyRule(pre)
 	}
@@ -308,7 +317,7 @@ func parseCounters(s string) (*ir.Counters, bool) {
 
 // parseRule parses one rule line of table; it touches no parser state, so
 // it may run in parallel with other lines.
-func (sp *saveParser) parseRule(body string, pos ir.Pos, table string) parsed {
+func (sp *saveParser) parseRule(sc *scratch, body string, pos ir.Pos, table string) parsed {
 	res := parsed{done: true, diags: &diag.List{}}
 	if body[0] == '[' {
 		end := strings.IndexByte(body, ']')
@@ -327,13 +336,14 @@ func (sp *saveParser) parseRule(body string, pos ir.Pos, table string) parsed {
 		body = body[skip:]
 		pos.Col += skip
 	}
-	toks, badCol, ok := SplitLine(body, pos)
+	toks, badCol, ok := splitLineInto(sc.toks[:0], body, pos)
 	if !ok {
 		p := pos
 		p.Col = badCol
 		res.diags.Errorf(p, "unterminated quote")
 		return res
 	}
+	sc.toks = toks
 	if len(toks) == 0 {
 		return res
 	}
@@ -341,7 +351,7 @@ func (sp *saveParser) parseRule(body string, pos ir.Pos, table string) parsed {
 		res.diags.Errorf(pos, "unexpected line: want a *table, :CHAIN, rule or COMMIT line")
 		return res
 	}
-	res.cmd, res.diags = ParseCommand(toks, ParseOptions{Family: sp.o.Family, Resolve: sp.o.Resolve, InRestore: true, Table: table})
+	res.cmd, res.diags = sc.p.parse(toks, ParseOptions{Family: sp.o.Family, Resolve: sp.o.Resolve, InRestore: true, Table: table})
 	return res
 }
 
