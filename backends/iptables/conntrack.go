@@ -23,7 +23,7 @@ func ctStates(s ir.CtState) string {
 }
 
 func (w *writer) state(m *ir.State) {
-	w.add("-m", "state")
+	w.module("state")
 	w.opt(m.Neg, "--state", ctStates(m.States))
 }
 
@@ -35,7 +35,7 @@ func ctAddr(a *ir.CtAddr) string {
 }
 
 func (w *writer) conntrack(m *ir.Conntrack) {
-	w.add("-m", "conntrack")
+	w.module("conntrack")
 	if m.State != nil {
 		w.opt(m.State.Neg, "--ctstate", ctStates(m.State.States))
 	}
@@ -99,17 +99,17 @@ func markMask(v, m uint32) string {
 }
 
 func (w *writer) mark(m *ir.Mark) {
-	w.add("-m", "mark")
+	w.module("mark")
 	w.opt(m.Neg, "--mark", markMask(m.Value, m.Mask))
 }
 
 func (w *writer) connMark(m *ir.ConnMark) {
-	w.add("-m", "connmark")
+	w.module("connmark")
 	w.opt(m.Neg, "--mark", markMask(m.Value, m.Mask))
 }
 
 func (w *writer) helper(m *ir.Helper) {
-	w.add("-m", "helper")
+	w.module("helper")
 	if m.Neg {
 		w.add("!")
 	}
@@ -117,7 +117,7 @@ func (w *writer) helper(m *ir.Helper) {
 }
 
 func (w *writer) connLimit(m *ir.ConnLimit) {
-	w.add("-m", "connlimit")
+	w.module("connlimit")
 	if m.Upto {
 		w.add("--connlimit-upto", strconv.FormatUint(uint64(m.Limit), 10))
 	} else {
@@ -132,7 +132,7 @@ func (w *writer) connLimit(m *ir.ConnLimit) {
 }
 
 func (w *writer) connBytes(m *ir.ConnBytes) {
-	w.add("-m", "connbytes")
+	w.module("connbytes")
 	v := strconv.FormatUint(m.From, 10)
 	if m.To != math.MaxUint64 {
 		// Always FROM:TO: a lone number means FROM and up.
@@ -143,7 +143,7 @@ func (w *writer) connBytes(m *ir.ConnBytes) {
 }
 
 func (w *writer) connLabel(m *ir.ConnLabel) {
-	w.add("-m", "connlabel")
+	w.module("connlabel")
 	w.opt(m.Neg, "--label", strconv.Itoa(int(m.Bit)))
 	if m.Set {
 		w.add("--set")

@@ -87,7 +87,7 @@ func (w *writer) tcp(m *ir.TCP) {
 	if w.negatedFullRange("tcp", m.NegSrc, m.SrcPorts, "--sport") || w.negatedFullRange("tcp", m.NegDst, m.DstPorts, "--dport") {
 		return
 	}
-	w.add("-m", "tcp")
+	w.module("tcp")
 	w.ports(m.NegSrc, "--sport", m.SrcPorts)
 	w.ports(m.NegDst, "--dport", m.DstPorts)
 	if m.Option != nil {
@@ -102,13 +102,13 @@ func (w *writer) udp(m *ir.UDP) {
 	if w.negatedFullRange("udp", m.NegSrc, m.SrcPorts, "--sport") || w.negatedFullRange("udp", m.NegDst, m.DstPorts, "--dport") {
 		return
 	}
-	w.add("-m", "udp")
+	w.module("udp")
 	w.ports(m.NegSrc, "--sport", m.SrcPorts)
 	w.ports(m.NegDst, "--dport", m.DstPorts)
 }
 
 func (w *writer) sctp(m *ir.SCTP) {
-	w.add("-m", "sctp")
+	w.module("sctp")
 	w.ports(m.NegSrc, "--sport", m.SrcPorts)
 	w.ports(m.NegDst, "--dport", m.DstPorts)
 	if m.ChunkMatch != "" {
@@ -129,7 +129,7 @@ func (w *writer) icmp(m *ir.ICMP) {
 	if m.V6 {
 		mod, opt = "icmp6", "--icmpv6-type"
 	}
-	w.add("-m", mod)
+	w.module(mod)
 	var v string
 	switch {
 	case m.Any:
@@ -146,7 +146,7 @@ func (w *writer) icmp(m *ir.ICMP) {
 }
 
 func (w *writer) multiport(m *ir.Multiport) {
-	w.add("-m", "multiport")
+	w.module("multiport")
 	name := map[ir.Dir]string{ir.Src: "--sports", ir.Dst: "--dports", ir.Both: "--ports"}[m.Dir]
 	ps := make([]string, len(m.Ports))
 	for i, p := range m.Ports {

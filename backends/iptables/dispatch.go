@@ -25,7 +25,7 @@ func (w *writer) match(m ir.Match) {
 	case *ir.Multiport:
 		w.multiport(m)
 	case *ir.Comment:
-		w.add("-m", "comment", "--comment", QuoteAlways(m.Text))
+		w.module("comment", "--comment", QuoteAlways(m.Text))
 	case *ir.State:
 		w.state(m)
 	case *ir.Conntrack:

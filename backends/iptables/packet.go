@@ -12,12 +12,12 @@ import (
 // prints them so that a reload lists identically.
 
 func (w *writer) mac(m *ir.MAC) {
-	w.add("-m", "mac")
+	w.module("mac")
 	w.opt(m.Neg, "--mac-source", m.Addr.String())
 }
 
 func (w *writer) iprange(m *ir.IPRange) {
-	w.add("-m", "iprange")
+	w.module("iprange")
 	if m.Src != nil {
 		w.opt(m.NegSrc, "--src-range", m.Src.From.String()+"-"+m.Src.To.String())
 	}
@@ -37,7 +37,7 @@ func addrTypeList(t ir.AddrTypes) string {
 }
 
 func (w *writer) addrtype(m *ir.AddrType) {
-	w.add("-m", "addrtype")
+	w.module("addrtype")
 	if m.Src != 0 {
 		w.opt(m.NegSrc, "--src-type", addrTypeList(m.Src))
 	}
@@ -71,12 +71,12 @@ func (w *writer) hopLimit(m *ir.HopLimit) {
 	if m.V6 {
 		mod = "hl"
 	}
-	w.add("-m", mod)
+	w.module(mod)
 	w.opt(m.Neg, "--"+mod+"-"+string(m.Op), strconv.Itoa(int(m.Value)))
 }
 
 func (w *writer) ecn(m *ir.ECNMatch) {
-	w.add("-m", "ecn")
+	w.module("ecn")
 	if m.ECE {
 		w.opt(m.NegECE, "--ecn-tcp-ece")
 	}
@@ -96,7 +96,7 @@ func groupText(g *ir.GroupMask) string {
 }
 
 func (w *writer) devgroup(m *ir.DevGroup) {
-	w.add("-m", "devgroup")
+	w.module("devgroup")
 	if m.Src != nil {
 		w.opt(m.NegSrc, "--src-group", groupText(m.Src))
 	}
@@ -106,7 +106,7 @@ func (w *writer) devgroup(m *ir.DevGroup) {
 }
 
 func (w *writer) cgroup(m *ir.Cgroup) {
-	w.add("-m", "cgroup")
+	w.module("cgroup")
 	if m.Path != "" {
 		w.opt(m.NegPath, "--path", m.Path)
 	}
@@ -119,7 +119,7 @@ func (w *writer) pkFlags(mod string, fs ...struct {
 	on   bool
 	name string
 }) {
-	w.add("-m", mod)
+	w.module(mod)
 	for _, f := range fs {
 		if f.on {
 			w.add(f.name)
@@ -133,7 +133,7 @@ type pkFlag = struct {
 }
 
 func (w *writer) realm(m *ir.Realm) {
-	w.add("-m", "realm")
+	w.module("realm")
 	v := fmt.Sprintf("0x%x", m.ID)
 	if m.Mask != 0xffffffff {
 		v += fmt.Sprintf("/0x%x", m.Mask)
@@ -142,14 +142,14 @@ func (w *writer) realm(m *ir.Realm) {
 }
 
 func (w *writer) cluster(m *ir.Cluster) {
-	w.add("-m", "cluster")
+	w.module("cluster")
 	w.opt(m.Neg, "--cluster-local-nodemask", fmt.Sprintf("0x%08x", m.NodeMask))
 	w.add("--cluster-total-nodes", strconv.FormatUint(uint64(m.TotalNodes), 10))
 	w.add("--cluster-hash-seed", fmt.Sprintf("0x%08x", m.HashSeed))
 }
 
 func (w *writer) dccp(m *ir.DCCP) {
-	w.add("-m", "dccp")
+	w.module("dccp")
 	w.ports(m.NegSrc, "--sport", m.SrcPorts)
 	w.ports(m.NegDst, "--dport", m.DstPorts)
 	if m.Types != 0 {
@@ -177,7 +177,7 @@ func (w *writer) spi(name string, r ir.U32Range, neg bool) {
 }
 
 func (w *writer) ah(m *ir.AH) {
-	w.add("-m", "ah")
+	w.module("ah")
 	w.spi("--ahspi", m.SPI, m.NegSPI)
 	if m.Len != 0 {
 		w.opt(m.NegLen, "--ahlen", strconv.FormatUint(uint64(m.Len), 10))
@@ -188,7 +188,7 @@ func (w *writer) ah(m *ir.AH) {
 }
 
 func (w *writer) ipcomp(m *ir.IPComp) {
-	w.add("-m", "ipcomp")
+	w.module("ipcomp")
 	w.spi("--ipcompspi", m.SPI, m.NegSPI)
 	if m.Res {
 		w.add("--compres")
@@ -196,7 +196,7 @@ func (w *writer) ipcomp(m *ir.IPComp) {
 }
 
 func (w *writer) frag(m *ir.Frag) {
-	w.add("-m", "frag")
+	w.module("frag")
 	w.spi("--fragid", m.ID, m.NegID)
 	if m.Len != 0 {
 		w.opt(m.NegLen, "--fraglen", strconv.FormatUint(uint64(m.Len), 10))
@@ -209,8 +209,11 @@ func (w *writer) frag(m *ir.Frag) {
 }
 
 func (w *writer) ipv6Opts(m *ir.IPv6Opts) {
-	mod := Module(m)
-	w.add("-m", mod)
+	mod := "hbh"
+	if m.Dst {
+		mod = "dst"
+	}
+	w.module(mod)
 	if m.Len != 0 {
 		w.opt(m.NegLen, "--"+mod+"-len", strconv.FormatUint(uint64(m.Len), 10))
 	}
@@ -228,7 +231,7 @@ func (w *writer) ipv6Opts(m *ir.IPv6Opts) {
 }
 
 func (w *writer) rt(m *ir.RT) {
-	w.add("-m", "rt")
+	w.module("rt")
 	if m.Type != nil {
 		w.opt(m.NegType, "--rt-type", strconv.Itoa(int(*m.Type)))
 	}
@@ -252,7 +255,7 @@ func (w *writer) rt(m *ir.RT) {
 }
 
 func (w *writer) mh(m *ir.MH) {
-	w.add("-m", "mh")
+	w.module("mh")
 	if m.Lo == 0 && m.Hi == 255 && !m.Neg {
 		return
 	}
@@ -260,7 +263,7 @@ func (w *writer) mh(m *ir.MH) {
 }
 
 func (w *writer) ipv6Header(m *ir.IPv6Header) {
-	w.add("-m", "ipv6header")
+	w.module("ipv6header")
 	var hs []string
 	for _, h := range ir.IPv6HeaderNames {
 		if m.Headers&h.Bit != 0 {
@@ -278,32 +281,32 @@ func (w *writer) ipv6Header(m *ir.IPv6Header) {
 func (w *writer) packetMatch(m ir.Match) bool {
 	switch m := m.(type) {
 	case *ir.PktTypeMatch:
-		w.add("-m", "pkttype")
+		w.module("pkttype")
 		w.opt(m.Neg, "--pkt-type", string(m.Type))
 	case *ir.Length:
-		w.add("-m", "length")
+		w.module("length")
 		w.opt(m.Neg, "--length", u16Range(m.Min, m.Max))
 	case *ir.TOSMatch:
-		w.add("-m", "tos")
+		w.module("tos")
 		w.opt(m.Neg, "--tos", fmt.Sprintf("0x%02x/0x%02x", m.Value, m.Mask))
 	case *ir.DSCPMatch:
-		w.add("-m", "dscp")
+		w.module("dscp")
 		w.opt(m.Neg, "--dscp", fmt.Sprintf("0x%02x", m.Value))
 	case *ir.CPU:
-		w.add("-m", "cpu")
+		w.module("cpu")
 		w.opt(m.Neg, "--cpu", strconv.FormatUint(uint64(m.CPU), 10))
 	case *ir.Socket:
 		w.pkFlags("socket", pkFlag{m.Transparent, "--transparent"}, pkFlag{m.NoWildcard, "--nowildcard"}, pkFlag{m.RestoreSkMark, "--restore-skmark"})
 	case *ir.RPFilter:
 		w.pkFlags("rpfilter", pkFlag{m.Loose, "--loose"}, pkFlag{m.ValidMark, "--validmark"}, pkFlag{m.AcceptLocal, "--accept-local"}, pkFlag{m.Invert, "--invert"})
 	case *ir.TCPMSSMatch:
-		w.add("-m", "tcpmss")
+		w.module("tcpmss")
 		w.opt(m.Neg, "--mss", u16Range(m.Min, m.Max))
 	case *ir.ESP:
-		w.add("-m", "esp")
+		w.module("esp")
 		w.spi("--espspi", m.SPI, m.NegSPI)
 	case *ir.EUI64:
-		w.add("-m", "eui64")
+		w.module("eui64")
 	default:
 		return false
 	}

@@ -215,6 +215,17 @@ func (w *writer) unsupported(format string, args ...any) {
 	w.diags.ReportRule(diag.Unsupported, w.rule, ir.PosOf(w.node, w.rule), format, args...)
 }
 
+// module writes "-m NAME" and the arguments after it (already safe to
+// print). Every match but the rule header's loads its module here, so the
+// renderer needs no table of kinds to modules, and a module the variant
+// cannot load (Variant.Unsupported) is reported where it is written.
+func (w *writer) module(name string, rest ...string) {
+	if why, bad := w.v.Unsupported[name]; bad {
+		w.unsupported("%s", why)
+	}
+	w.args = append(append(w.args, "-m", name), rest...)
+}
+
 // add appends raw arguments (already safe to print).
 func (w *writer) add(a ...string) { w.args = append(w.args, a...) }
 
@@ -249,10 +260,6 @@ func (w *writer) render(r *ir.Rule) {
 		// Every other kind goes to match, whose default reports a kind
 		// it does not know: none is skipped silently.
 		w.node = m
-		if why, bad := w.v.Unsupported[Module(m)]; bad {
-			w.unsupported("%s", why)
-			continue
-		}
 		w.match(m)
 	}
 	if r.Target != nil {

@@ -15,7 +15,7 @@ import (
 
 func (w *writer) limit(m *ir.Limit) {
 	n, u := m.Rate()
-	w.add("-m", "limit", "--limit", fmt.Sprintf("%d/%s", n, u.Name))
+	w.module("limit", "--limit", fmt.Sprintf("%d/%s", n, u.Name))
 	if m.Burst != 5 {
 		w.add("--limit-burst", strconv.FormatUint(uint64(m.Burst), 10))
 	}
@@ -72,7 +72,7 @@ func HashModeList(m ir.HashMode) []string {
 }
 
 func (w *writer) hashlimit(m *ir.Hashlimit) {
-	w.add("-m", "hashlimit")
+	w.module("hashlimit")
 	if m.Above {
 		w.add("--hashlimit-above")
 	} else {
@@ -127,7 +127,7 @@ func (w *writer) hashlimit(m *ir.Hashlimit) {
 }
 
 func (w *writer) recent(m *ir.Recent) {
-	w.add("-m", "recent")
+	w.module("recent")
 	w.opt(m.Neg, "--"+string(m.Cmd))
 	if m.Seconds != 0 {
 		w.add("--seconds", strconv.FormatUint(uint64(m.Seconds), 10))
@@ -158,7 +158,7 @@ func idRange(r *ir.IDRange) string {
 }
 
 func (w *writer) owner(m *ir.Owner) {
-	w.add("-m", "owner")
+	w.module("owner")
 	if m.SocketExists {
 		w.opt(m.NegSocket, "--socket-exists")
 	}
@@ -190,7 +190,7 @@ func (w *writer) setMatch(m *ir.SetMatch) {
 	for i, d := range m.Dirs {
 		dirs[i] = map[ir.Dir]string{ir.Src: "src", ir.Dst: "dst"}[d]
 	}
-	w.add("-m", "set")
+	w.module("set")
 	w.opt(m.Neg, "--match-set", m.Name, strings.Join(dirs, ","))
 	if m.ReturnNomatch {
 		w.add("--return-nomatch")
@@ -219,7 +219,7 @@ func printable(p []byte) bool {
 }
 
 func (w *writer) stringMatch(m *ir.String) {
-	w.add("-m", "string")
+	w.module("string")
 	if printable(m.Pattern) {
 		w.opt(m.Neg, "--string")
 		w.add(QuoteAlways(string(m.Pattern)))
@@ -240,7 +240,7 @@ func (w *writer) stringMatch(m *ir.String) {
 }
 
 func (w *writer) u32(m *ir.U32) {
-	w.add("-m", "u32")
+	w.module("u32")
 	w.opt(m.Neg, "--u32")
 	w.add(QuoteAlways(m.Expr))
 }
@@ -248,7 +248,7 @@ func (w *writer) u32(m *ir.U32) {
 func hms(s uint32) string { return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60) }
 
 func (w *writer) timeMatch(m *ir.Time) {
-	w.add("-m", "time")
+	w.module("time")
 	if m.DaytimeStart != 0 || m.DaytimeStop != ir.TimeMaxDaytime {
 		w.add("--timestart", hms(m.DaytimeStart), "--timestop", hms(m.DaytimeStop))
 	}
@@ -292,7 +292,7 @@ func Weekdays(mask uint8) []string {
 }
 
 func (w *writer) statistic(m *ir.Statistic) {
-	w.add("-m", "statistic")
+	w.module("statistic")
 	if !m.Nth {
 		w.add("--mode", "random")
 		w.opt(m.Neg, "--probability", fmt.Sprintf("%.11f", float64(m.Probability)/0x80000000))
@@ -304,12 +304,12 @@ func (w *writer) statistic(m *ir.Statistic) {
 }
 
 func (w *writer) quota(m *ir.Quota) {
-	w.add("-m", "quota")
+	w.module("quota")
 	w.opt(m.Neg, "--quota", strconv.FormatUint(m.Bytes, 10))
 }
 
 func (w *writer) policy(m *ir.IPsecPolicy) {
-	w.add("-m", "policy", "--dir", map[bool]string{false: "in", true: "out"}[m.Out],
+	w.module("policy", "--dir", map[bool]string{false: "in", true: "out"}[m.Out],
 		"--pol", map[bool]string{false: "none", true: "ipsec"}[m.IPsec])
 	if m.Strict {
 		w.add("--strict")
@@ -344,7 +344,7 @@ func (w *writer) policy(m *ir.IPsecPolicy) {
 }
 
 func (w *writer) physdev(m *ir.Physdev) {
-	w.add("-m", "physdev")
+	w.module("physdev")
 	if m.IsIn {
 		w.opt(m.NegIsIn, "--physdev-is-in")
 	}

@@ -172,14 +172,6 @@ func TestKindCoverage(t *testing.T) {
 	iptFiles := parseDir(t, "backends/iptables")
 	ipt := irCases(iptFiles, "match", "target")
 	nft := irCases(parseDir(t, "backends/nftables"))
-	// The iptables renderer also names each match's module (the model
-	// does not know it).
-	mods := irCases(iptFiles, "Module")
-	for _, k := range matches {
-		if !mods[k] {
-			t.Errorf("ir.%s has no case in backends/iptables' Module", k)
-		}
-	}
 	for _, k := range all {
 		if !ipt[k] {
 			t.Errorf("ir.%s has no case in backends/iptables' match or target dispatch", k)
