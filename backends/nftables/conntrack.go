@@ -8,6 +8,7 @@ import (
 
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes"
 )
 
 // Conntrack and mark extensions, in the forms iptables-translate uses
@@ -389,7 +390,8 @@ func (w *rw) connMarkTarget(t *ir.ConnMarkTarget) {
 // ctTarget renders CT and NOTRACK in the raw chain, at priority raw (-300),
 // before conntrack (-200): notrack and zones work there, as in iptables.
 // Helpers and event masks are assigned by the mirror chain after
-// conntrack (see cthelper.go).
+// conntrack (see cthelper.go), where the same CT target renders as the
+// assignment.
 func (w *rw) ctTarget(t *ir.CtTarget) {
 	if t.NoTrack {
 		// xt_CT ignores every other option with --notrack.
@@ -407,7 +409,15 @@ func (w *rw) ctTarget(t *ir.CtTarget) {
 		w.unsupported("CT --zone mark", "nft 1.0.6 refuses \"ct zone set mark\" (datatype mismatch)")
 		return
 	}
-	if _, eff := ctEffect(t); eff && !w.ctAfterConntrack(t) {
+	obj := ""
+	if _, eff := passes.CtAssigns(t); eff {
+		var ok bool
+		if obj, ok = w.ctAfterConntrack(t); !ok {
+			return
+		}
+	}
+	if w.ctx.mirror {
+		w.ctAssign(t, obj)
 		return
 	}
 	w.ctTemplate(t)

@@ -3,6 +3,7 @@ package nftables
 import (
 	"strings"
 
+	"github.com/google/nftables/expr"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -16,8 +17,9 @@ import (
 // they only work after conntrack. ruleshift therefore splits such a rule:
 // the raw chain keeps the rule (its counter, its zone, and the template
 // that makes later CT and NOTRACK rules no-ops, as xt_CT does), and a
-// mirror of the raw chain at priority -199 (ctmirror.go) assigns the helper
-// or the event mask on the entry conntrack has just created.
+// mirror of the raw chain at priority -199 (passes.CtMirror, which Render
+// and Apply run on raw tables) assigns the helper or the event mask on the
+// entry conntrack has just created.
 
 // ctEventNft maps libxt_CT's event names to nft's; libxt_CT's "natseqinfo"
 // is the kernel's IPCT_SEQADJ, which nft calls "seqadj".
@@ -25,16 +27,6 @@ var ctEventNft = map[string]string{
 	"new": "new", "related": "related", "destroy": "destroy", "reply": "reply",
 	"assured": "assured", "protoinfo": "protoinfo", "helper": "helper",
 	"mark": "mark", "natseqinfo": "seqadj", "secmark": "secmark",
-}
-
-// ctEffect reports whether a CT target assigns a helper or an event mask,
-// which the mirror chain must do after conntrack.
-func ctEffect(t ir.Target) (*ir.CtTarget, bool) {
-	ct, ok := t.(*ir.CtTarget)
-	if !ok || ct.NoTrack {
-		return nil, false
-	}
-	return ct, ct.Helper != "" || ct.CtEvents != 0
 }
 
 // ctTemplate renders the raw-table part of a CT target that does not
@@ -56,8 +48,10 @@ func (w *rw) ctTemplate(t *ir.CtTarget) {
 }
 
 // ctAfterConntrack checks that a CT --helper or --ctevents rule can get its
-// mirror, and declares the helper object. It reports false after an error.
-func (w *rw) ctAfterConntrack(t *ir.CtTarget) bool {
+// mirror, and declares the helper object, whose name it returns. It
+// reports false after an error. The mirror's copy of the rule runs the
+// same checks, so that it is left out with the raw rule.
+func (w *rw) ctAfterConntrack(t *ir.CtTarget) (string, bool) {
 	what := "CT --ctevents"
 	if t.Helper != "" {
 		what = "CT --helper " + t.Helper
@@ -69,38 +63,29 @@ func (w *rw) ctAfterConntrack(t *ir.CtTarget) bool {
 		// listener the helper's expectations would be reported under nft
 		// and not under iptables.
 		w.unsupported("CT --helper with --ctevents", "iptables' template also sets the expectation event mask (0 without --expevents) of the helper's expectations, which nft cannot set")
-		return false
+		return "", false
 	case w.ctx.Table != "raw":
 		w.unsupported(what, "CT is valid in the raw table only")
-		return false
+		return "", false
 	case w.ctx.Decls == nil:
 		w.unsupported(what, "nft assigns it in a chain after conntrack that ruleshift adds to the table, and this output has no table")
-		return false
+		return "", false
 	}
 	if t.Helper == "" {
 		for _, e := range t.CtEvents.Names() {
 			if ctEventNft[e] == "" {
 				w.errorf("internal error: unknown CT event %q", e)
-				return false
+				return "", false
 			}
 		}
-		return true
+		return "", true
 	}
-	_, ok := w.ctHelperObject(t.Helper, true)
-	return ok
+	return w.ctHelperObject(t.Helper)
 }
 
 // ctHelperObject declares the ct helper object for helper name on the
-// rule's protocol and returns its name. report says whether problems are
-// errors of this rule (in the raw chain) or already reported (in the
-// mirror).
-func (w *rw) ctHelperObject(name string, report bool) (string, bool) {
-	fail := func(why string) (string, bool) {
-		if report {
-			w.unsupported("CT --helper "+name, why)
-		}
-		return "", false
-	}
+// rule's protocol and returns its name.
+func (w *rw) ctHelperObject(name string) (string, bool) {
 	var proto string
 	switch w.l4() {
 	case protoTCP:
@@ -108,10 +93,12 @@ func (w *rw) ctHelperObject(name string, report bool) (string, bool) {
 	case protoUDP:
 		proto = "udp"
 	default:
-		return fail("nft ct helper objects take protocol tcp or udp, from the rule's -p")
+		w.unsupported("CT --helper "+name, "nft ct helper objects take protocol tcp or udp, from the rule's -p")
+		return "", false
 	}
 	if name == "" || strings.Contains(name, `"`) {
-		return fail("nft names the helper type as a string, which must be non-empty and hold no double quote")
+		w.unsupported("CT --helper "+name, "nft names the helper type as a string, which must be non-empty and hold no double quote")
+		return "", false
 	}
 	return w.ctx.Decls.Helper(stmt.CtHelperObj{Name: helperObjName(name, proto), Helper: name, L4: w.l4(), V6: w.v6()}), true
 }
@@ -132,25 +119,27 @@ func helperObjName(helper, proto string) string {
 	return b.String() + "_" + proto
 }
 
-// ctAssign is the mirror chain's statement for a CT --helper or
-// --ctevents rule: the helper or the event mask set on the new conntrack
-// entry.
-func (w *rw) ctAssign(t *ir.CtTarget) bool {
-	if t.Helper != "" {
-		obj, ok := w.ctHelperObject(t.Helper, false)
-		if !ok {
-			return false
-		}
+// ctAssign is a CT --helper or --ctevents rule in a mirror chain: the
+// helper object obj or the event mask set on the new conntrack entry,
+// then accept, since xt_CT's first template wins and no later rule of the
+// raw table could change it.
+func (w *rw) ctAssign(t *ir.CtTarget, obj string) {
+	switch {
+	case t.Helper != "":
 		w.emit(&stmt.CtHelperSet{Obj: obj})
-		return true
+	case t.CtEvents != 0:
+		// Quoted by the printer: nft 1.0.6's parser takes "helper" and
+		// "mark" as keywords there, and lists them back unquoted in a
+		// form it cannot reload.
+		ev := make([]string, len(t.CtEvents.Names()))
+		for i, e := range t.CtEvents.Names() {
+			ev[i] = ctEventNft[e]
+		}
+		w.emit(&stmt.CtEventSet{Events: ev})
+	default:
+		// passes.CtMirror turns any other CT target into accept.
+		w.errorf("internal error: CT without --helper or --ctevents in a mirror chain")
+		return
 	}
-	// Quoted by the printer: nft 1.0.6's parser takes "helper" and
-	// "mark" as keywords there, and lists them back unquoted in a form it
-	// cannot reload.
-	ev := make([]string, len(t.CtEvents.Names()))
-	for i, e := range t.CtEvents.Names() {
-		ev[i] = ctEventNft[e]
-	}
-	w.emit(&stmt.CtEventSet{Events: ev})
-	return true
+	w.emit(&stmt.Verdict{Kind: expr.VerdictAccept})
 }

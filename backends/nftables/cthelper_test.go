@@ -112,6 +112,31 @@ func TestCtHelperMirror(t *testing.T) {
 	}
 }
 
+// TestCtHelperMirrorLeavesOutRefused shows that the mirror's copy of a CT
+// rule the raw chain refuses is left out with it, quietly: with
+// --warn unsupported the rule is gone from both chains, and its error is
+// reported once.
+func TestCtHelperMirrorLeavesOutRefused(t *testing.T) {
+	for _, rule := range []string{
+		"-A PREROUTING -p tcp -j CT --helper ftp --ctevents new",
+		"-A PREROUTING -p tcp -j CT --helper ftp --timeout x",
+	} {
+		rs, d := translate.Load([]translate.Input{{Name: "t", Data: []byte(raw(rule, "-A PREROUTING -p udp -j CT --helper tftp"))}}, translate.Options{From: translate.Save, Family: ir.IPv4})
+		if d.HasErrors() {
+			t.Fatal(d.Err())
+		}
+		text, rd := nftables.Render(rs, nftables.Options{NoCounters: true})
+		if n := len(rd.Errors()); n != 1 {
+			t.Errorf("%s: %d errors, want 1: %v", rule, n, rd.Err())
+		}
+		got := strings.Join(chainBody(text, "PREROUTING_ct"), " | ")
+		want := "type filter hook prerouting priority -199; policy accept; | ct status confirmed accept | ip protocol udp ct helper set \"tftp_udp\" accept"
+		if got != want {
+			t.Errorf("%s: mirror\n got %s\nwant %s", rule, got, want)
+		}
+	}
+}
+
 // TestCtHelperLoads loads mirrors into the kernel and lists them back.
 func TestCtHelperLoads(t *testing.T) {
 	testenv.RequireBinary(t, "nft")

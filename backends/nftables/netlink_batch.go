@@ -64,14 +64,10 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	nt := &nlTable{fam: f, name: TableName(t.Name), src: t}
 	b.tables = append(b.tables, nt)
 	names := ChainNames(t, diags)
+	mt, names, mirrorDiags := withCtMirror(t, names)
 	b.addTable(nt)
-	for _, c := range t.Chains {
+	for _, c := range mt.Chains {
 		b.addChain(nt, c, names[c.Name])
-	}
-	var mirrors *mirrorPlan
-	if needsCtMirror(t) {
-		mirrors = planMirrors(t, names)
-		b.addMirrorChains(nt, mirrors)
 	}
 	decls := &Decls{}
 	meters.declare(decls, t)
@@ -81,24 +77,27 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	}
 	ports := planPortSets(t)
 	b.addPortSets(nt, ports, origin{table: tbl})
-	for _, c := range t.Chains {
+	ctx := RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
+	for _, c := range mt.Chains {
 		b.place.newChain()
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
+		cctx := ctx.forChain(c)
+		// A mirror rule that does not render is left out quietly, as
+		// Render does: its problems are the raw rule's.
+		cdiags := diags
+		if c.MirrorOf != "" {
+			cdiags = &diag.List{}
+		}
 		for i, r := range c.Rules {
-			nd, nDecls := len(diags.Items), decls.Len()
-			sr := lowerRule(r, ctx, diags)
-			if diags.HasErrorsSince(nd) {
+			nd, nDecls := len(cdiags.Items), decls.Len()
+			sr := lowerRule(r, cctx, cdiags)
+			if cdiags.HasErrorsSince(nd) {
 				continue
 			}
 			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
 		}
 		b.endChain()
 	}
-	// CT --helper and --ctevents need the mirror chains (ctmirror.go),
-	// whose render errors are reported here.
-	if mirrors != nil {
-		b.compileMirrors(nt, mirrors, decls, diags)
-	}
+	diags.Add(mirrorDiags)
 }
 
 // unencoded names the first rule the netlink encoder cannot load.
@@ -182,8 +181,7 @@ func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
 		h.m.u32(unix.NFTA_CHAIN_POLICY, pol)
 		h.m.str(unix.NFTA_CHAIN_TYPE, hk.Type.String())
 	}
-	if name != c.Name {
-		comment := "iptables chain " + sanitizeComment(c.Name)
+	if comment := chainComment(c, name); comment != "" {
 		h.m.attr(nftaChainUserdata, userdata.AppendString(nil, 0, comment))
 	}
 	h.m.end()

@@ -43,46 +43,27 @@ func unencodedRules(rs *ir.Ruleset) []string {
 				continue
 			}
 			names := ChainNames(t, diags)
+			mt, names, _ := withCtMirror(t, names)
 			decls := &Decls{}
 			meters.declare(decls, t)
 			if decls.Len() > 0 && !declsEncodable(decls.Items(), f) {
 				out = append(out, "named "+censusKey(decls.Lines()[0]))
 			}
-			for _, c := range t.Chains {
-				ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, Decls: decls, meters: meters}
+			ctx := RuleContext{Family: f, Table: t.Name, ChainNames: names, Decls: decls, meters: meters}
+			for _, c := range mt.Chains {
+				cctx, cdiags, prefix := ctx.forChain(c), diags, ""
+				if c.MirrorOf != "" {
+					cdiags, prefix = &diag.List{}, "ct mirror: "
+				}
 				for _, r := range c.Rules {
-					nd, nDecls := len(diags.Items), decls.Len()
-					sr := lowerRule(r, ctx, diags)
-					if diags.HasErrorsSince(nd) {
+					nd, nDecls := len(cdiags.Items), decls.Len()
+					sr := lowerRule(r, cctx, cdiags)
+					if cdiags.HasErrorsSince(nd) {
 						continue
 					}
 					if why := ruleUnencoded(sr, f, decls, nDecls); why != "" {
-						out = append(out, why)
+						out = append(out, prefix+why)
 					}
-				}
-			}
-			if needsCtMirror(t) {
-				out = append(out, mirrorUnencoded(t, f, names, decls, diags)...)
-			}
-		}
-	}
-	return out
-}
-
-// mirrorUnencoded is unencodedRules for the CT mirror chains of a table.
-func mirrorUnencoded(t *ir.Table, f ir.Family, names map[string]string, decls *Decls, diags *diag.List) []string {
-	var out []string
-	p := planMirrors(t, names)
-	for _, c := range p.order {
-		ctx := RuleContext{Family: f, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: p.names, NoCounter: true, Decls: decls}
-		for i, r := range c.Rules {
-			if !p.m.included(c, i) {
-				continue
-			}
-			nDecls := decls.Len()
-			if sr, ok := p.m.lowerRule(r, ctx, diags); ok {
-				if why := ruleUnencoded(sr, f, decls, nDecls); why != "" {
-					out = append(out, "ct mirror: "+why)
 				}
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -77,9 +76,7 @@ func scriptLines(rs *ir.Ruleset, fams []ir.Family) []origin {
 				}
 				loc = append(loc, co)
 			}
-			var mirror strings.Builder
-			renderCtMirrors(&mirror, t, names, decls, &diag.List{})
-			for i := strings.Count(mirror.String(), "\n"); i > 0; i-- {
+			for i := mirrorLines(t, names, decls); i > 0; i-- {
 				loc = append(loc, origin{table: tn})
 			}
 			loc = append(loc, origin{table: tn})

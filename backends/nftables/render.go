@@ -17,6 +17,7 @@ package nftables
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes"
 )
 
 // TablePrefix starts the name of every nft table ruleshift owns.
@@ -92,6 +94,9 @@ func prioText(b *ir.BaseChain) string {
 func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan, diags *diag.List) {
 	name := t.Family.String() + " " + TableName(t.Name)
 	names := ChainNames(t, diags)
+	// Raw chains with CT --helper or --ctevents get a mirror after
+	// conntrack (cthelper.go), after the table's own chains.
+	mt, names, mirrorDiags := withCtMirror(t, names)
 	fmt.Fprintf(out, "table %s\ndelete table %s\ntable %s {\n", name, name, name)
 	// Chains go to b first: their rules may declare sets (connlimit), which
 	// must come before the chains that use them.
@@ -104,36 +109,11 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 		n += len(c.Rules)
 	}
 	b.Grow(1024 + 80*n)
-	for _, c := range t.Chains {
-		fmt.Fprintf(b, "\tchain %s {\n", names[c.Name])
-		if h := c.Base; h != nil {
-			pol := "accept"
-			if h.Policy == ir.PolicyDrop {
-				pol = "drop"
-			}
-			fmt.Fprintf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.Type, h.Hook, prioText(h), pol)
-		}
-		if names[c.Name] != c.Name {
-			fmt.Fprintf(b, "\t\tcomment %s;\n", quote("iptables chain "+sanitizeComment(c.Name)))
-		}
-		ctx := RuleContext{Family: t.Family, Table: t.Name, Chain: c.Name, Base: c.Base, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
-		buf := make([]byte, 0, 80*len(c.Rules))
-		for _, r := range c.Rules {
-			mark, nd := len(buf), len(diags.Items)
-			buf = append(buf, "\t\t"...)
-			buf = appendRule(buf, r, ctx, diags)
-			if diags.HasErrorsSince(nd) {
-				buf = buf[:mark]
-				continue
-			}
-			buf = append(buf, '\n')
-		}
-		b.Write(buf)
-		b.WriteString("\t}\n")
+	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
+	for _, c := range mt.Chains {
+		renderChain(b, c, names[c.Name], ctx.forChain(c), diags)
 	}
-	// Raw chains with CT --helper or --ctevents get a mirror after
-	// conntrack (ctmirror.go), after the chains it mirrors.
-	renderCtMirrors(b, t, names, decls, diags)
+	diags.Add(mirrorDiags)
 	for _, d := range decls.Lines() {
 		fmt.Fprintf(out, "\t%s\n", d)
 	}
@@ -142,6 +122,79 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	}
 	out.WriteString(b.String())
 	out.WriteString("}\n")
+}
+
+// renderChain writes chain c, named name, and its rules. The rules of a
+// CT mirror chain repeat rules of the raw table, whose problems are
+// reported there: a mirror rule that does not render is left out quietly.
+func renderChain(b *strings.Builder, c *ir.Chain, name string, ctx RuleContext, diags *diag.List) {
+	fmt.Fprintf(b, "\tchain %s {\n", name)
+	if h := c.Base; h != nil {
+		pol := "accept"
+		if h.Policy == ir.PolicyDrop {
+			pol = "drop"
+		}
+		fmt.Fprintf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.Type, h.Hook, prioText(h), pol)
+	}
+	if cm := chainComment(c, name); cm != "" {
+		fmt.Fprintf(b, "\t\tcomment %s;\n", quote(cm))
+	}
+	if c.MirrorOf != "" {
+		diags = &diag.List{}
+	}
+	buf := make([]byte, 0, 80*len(c.Rules))
+	for _, r := range c.Rules {
+		mark, nd := len(buf), len(diags.Items)
+		buf = append(buf, "\t\t"...)
+		buf = appendRule(buf, r, ctx, diags)
+		if diags.HasErrorsSince(nd) {
+			buf = buf[:mark]
+			continue
+		}
+		buf = append(buf, '\n')
+	}
+	b.Write(buf)
+	b.WriteString("\t}\n")
+}
+
+// chainComment is the comment of chain c, written as name: the raw chain
+// a CT mirror chain repeats, or the iptables name of a renamed chain.
+func chainComment(c *ir.Chain, name string) string {
+	switch {
+	case c.MirrorOf != "":
+		return "CT helpers and events of raw chain " + sanitizeComment(c.MirrorOf) + " after conntrack"
+	case name != c.Name:
+		return "iptables chain " + sanitizeComment(c.Name)
+	}
+	return ""
+}
+
+// withCtMirror runs passes.CtMirror on t, a table of any name, and returns
+// the table to write, with names extended to its mirror chains (named as
+// nft writes them), and the pass's errors.
+func withCtMirror(t *ir.Table, names map[string]string) (*ir.Table, map[string]string, *diag.List) {
+	mt, d := passes.CtMirror(t, names)
+	if mt == t {
+		return t, names, d
+	}
+	all := make(map[string]string, len(mt.Chains))
+	maps.Copy(all, names)
+	for _, c := range mt.Chains[len(t.Chains):] {
+		all[c.Name] = c.Name
+	}
+	return mt, all, d
+}
+
+// mirrorLines counts the lines Render writes for the CT mirror chains of
+// t, given its chain names and its declarations so far.
+func mirrorLines(t *ir.Table, names map[string]string, decls *Decls) int {
+	mt, names, _ := withCtMirror(t, names)
+	var b strings.Builder
+	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, Decls: decls}
+	for _, c := range mt.Chains[len(t.Chains):] {
+		renderChain(&b, c, names[c.Name], ctx.forChain(c), &diag.List{})
+	}
+	return strings.Count(b.String(), "\n")
 }
 
 var plainIdent = regexp.MustCompile(`^[A-Za-z_.][A-Za-z0-9/_.-]*$`)

@@ -33,6 +33,22 @@ type RuleContext struct {
 	// context: a table's rules are printed or encoded one at a time, and
 	// reusing one statement slice saves its growth per rule.
 	scratch *stmt.Rule
+	// mirror is set for the rules of a CT mirror chain (ir.Chain.MirrorOf):
+	// a CT target assigns its helper or event mask and accepts.
+	mirror bool
+}
+
+// forChain is the context of chain c's rules, given the table's. The rules
+// of a CT mirror chain (passes.CtMirror) count nothing, as the raw chain's
+// rules they repeat count the packets, and write their port lists inline
+// and their hashlimits as meters of their own: the shared sets are planned
+// from the rules the user wrote.
+func (ctx RuleContext) forChain(c *ir.Chain) RuleContext {
+	ctx.Chain, ctx.Base = c.Name, c.Base
+	if c.MirrorOf != "" {
+		ctx.NoCounter, ctx.mirror, ctx.ports, ctx.meters = true, true, nil, nil
+	}
+	return ctx
 }
 
 // rw lowers one rule into stmt statements. Expressions are written in the order iptables-translate

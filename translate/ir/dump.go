@@ -23,6 +23,9 @@ func Dump(rs *Ruleset) string {
 			if b := c.Base; b != nil {
 				kind = fmt.Sprintf("%s %s %d policy %s", b.Type, b.Hook, b.Priority, b.Policy)
 			}
+			if c.MirrorOf != "" {
+				kind += ", mirror of " + c.MirrorOf
+			}
 			fmt.Fprintf(&b, "  chain %s (%s)\n", c.Name, kind)
 			for _, r := range c.Rules {
 				fmt.Fprintf(&b, "    %s:", r.Src)

@@ -163,6 +163,14 @@ type Chain struct {
 	Counters *Counters
 	Rules    []*Rule
 	Src      Pos
+	// MirrorOf is set only on the chains passes.CtMirror adds to a raw
+	// table: it names the raw chain whose control flow the chain repeats
+	// after conntrack, to give new connections the helpers and event
+	// masks of its CT rules. A backend renders such a chain's CT targets
+	// as assignments to the connection followed by accept, counts none
+	// of its rules (the raw chain's rules count the packets), and
+	// reports none of its rules' problems (they are the raw rules').
+	MirrorOf string
 }
 
 // IsBase reports whether the chain is attached to a hook.

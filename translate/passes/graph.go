@@ -1,7 +1,9 @@
 // Package passes holds the functions from a ruleset to a ruleset plus
 // diagnostics that run once for every backend: the chain graph and the
 // checks built on it (hook restrictions, loops, unreachable chains, jump
-// depth), and normalisation. Every pass is pure: no I/O, no globals.
+// depth), normalisation, and the conntrack-helper mirror that backends on
+// nftables run on raw tables (CtMirror). Every pass is pure: no I/O, no
+// globals.
 package passes
 
 import (
