@@ -16,6 +16,7 @@
 package nftables
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"regexp"
@@ -103,15 +104,16 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	decls := &Decls{}
 	meters.declare(decls, t)
 	ports := planPortSets(t)
-	b := &strings.Builder{}
 	n := 0
 	for _, c := range t.Chains {
 		n += len(c.Rules)
 	}
-	b.Grow(1024 + 80*n)
+	// One buffer for every chain's rules, copied once into out after the
+	// declarations.
+	b := make([]byte, 0, 1024+80*n)
 	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
 	for _, c := range mt.Chains {
-		renderChain(b, c, names[c.Name], ctx.forChain(c), diags)
+		b = appendChain(b, c, names[c.Name], ctx.forChain(c), diags)
 	}
 	diags.Add(mirrorDiags)
 	for _, d := range decls.Lines() {
@@ -120,41 +122,39 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	for _, s := range ports.order {
 		fmt.Fprintf(out, "\t%s\n", declText(s))
 	}
-	out.WriteString(b.String())
+	out.Write(b)
 	out.WriteString("}\n")
 }
 
-// renderChain writes chain c, named name, and its rules. The rules of a
+// appendChain writes chain c, named name, and its rules. The rules of a
 // CT mirror chain repeat rules of the raw table, whose problems are
 // reported there: a mirror rule that does not render is left out quietly.
-func renderChain(b *strings.Builder, c *ir.Chain, name string, ctx RuleContext, diags *diag.List) {
-	fmt.Fprintf(b, "\tchain %s {\n", name)
+func appendChain(b []byte, c *ir.Chain, name string, ctx RuleContext, diags *diag.List) []byte {
+	b = fmt.Appendf(b, "\tchain %s {\n", name)
 	if h := c.Base; h != nil {
 		pol := "accept"
 		if h.Policy == ir.PolicyDrop {
 			pol = "drop"
 		}
-		fmt.Fprintf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.Type, h.Hook, prioText(h), pol)
+		b = fmt.Appendf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.Type, h.Hook, prioText(h), pol)
 	}
 	if cm := chainComment(c, name); cm != "" {
-		fmt.Fprintf(b, "\t\tcomment %s;\n", quote(cm))
+		b = fmt.Appendf(b, "\t\tcomment %s;\n", quote(cm))
 	}
 	if c.MirrorOf != "" {
 		diags = &diag.List{}
 	}
-	buf := make([]byte, 0, 80*len(c.Rules))
 	for _, r := range c.Rules {
-		mark, nd := len(buf), len(diags.Items)
-		buf = append(buf, "\t\t"...)
-		buf = appendRule(buf, r, ctx, diags)
+		mark, nd := len(b), len(diags.Items)
+		b = append(b, "\t\t"...)
+		b = appendRule(b, r, ctx, diags)
 		if diags.HasErrorsSince(nd) {
-			buf = buf[:mark]
+			b = b[:mark]
 			continue
 		}
-		buf = append(buf, '\n')
+		b = append(b, '\n')
 	}
-	b.Write(buf)
-	b.WriteString("\t}\n")
+	return append(b, "\t}\n"...)
 }
 
 // chainComment is the comment of chain c, written as name: the raw chain
@@ -189,12 +189,12 @@ func withCtMirror(t *ir.Table, names map[string]string) (*ir.Table, map[string]s
 // t, given its chain names and its declarations so far.
 func mirrorLines(t *ir.Table, names map[string]string, decls *Decls) int {
 	mt, names, _ := withCtMirror(t, names)
-	var b strings.Builder
+	var b []byte
 	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, Decls: decls}
 	for _, c := range mt.Chains[len(t.Chains):] {
-		renderChain(&b, c, names[c.Name], ctx.forChain(c), &diag.List{})
+		b = appendChain(b, c, names[c.Name], ctx.forChain(c), &diag.List{})
 	}
-	return strings.Count(b.String(), "\n")
+	return bytes.Count(b, []byte("\n"))
 }
 
 var plainIdent = regexp.MustCompile(`^[A-Za-z_.][A-Za-z0-9/_.-]*$`)
