@@ -39,6 +39,7 @@ var probeNeutral = map[string]string{
 	"ECNMatch":     "probes are sent without ECN bits",
 	"DevGroup":     "the test topology's devices are all in group 0",
 	"CPU":          "depends on the CPU that handles the packet",
+	"NFAcct":       "always matches; it only counts",
 	"Cgroup":       "depends on the sending process's cgroup, not on the packet",
 	"Socket":       "depends on local sockets, which probes do not open",
 	"Realm":        "depends on routes with realms, which the topology has none of",

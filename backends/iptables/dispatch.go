@@ -106,6 +106,8 @@ func (w *writer) match(m ir.Match) {
 		// A named set of the ruleset would have to become an ipset, and
 		// a restore file cannot create one.
 		w.errorf("a lookup in the ruleset's set %q cannot be written for iptables: iptables-restore cannot create the ipset it needs", m.Name)
+	case *ir.NFAcct:
+		w.module("nfacct", "--nfacct-name", Quote(m.Name))
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for match %T", m)

@@ -99,6 +99,8 @@ func (w *rw) match(m ir.Match) {
 		w.packetMatch(m)
 	case *ir.SetRef:
 		w.unsupported("a lookup in a named set of the ruleset", "the nftables renderer does not declare the ruleset's sets yet")
+	case *ir.NFAcct:
+		w.unsupported("-m nfacct", "nft has no match on nfnetlink_acct objects (an nft named counter is another object, which nfacct does not list)")
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for match %T", m)

@@ -103,7 +103,7 @@ func TestGolden(t *testing.T) {
 			want := map[string]string{}
 			var kept []txtar.File
 			for _, f := range a.Files {
-				if f.Name == "args" || strings.HasPrefix(f.Name, "in/") {
+				if f.Name == "args" || f.Name == "setup" || strings.HasPrefix(f.Name, "in/") {
 					kept = append(kept, f)
 					continue
 				}
@@ -143,7 +143,9 @@ func TestGolden(t *testing.T) {
 // TestGoldenLoads loads every golden case's outputs into scratch network
 // namespaces: the nft script with nft -f and the restore files with the
 // variant's restore tool. A golden file that the real tools refuse would
-// pin a bug instead of catching it.
+// pin a bug instead of catching it. A case's setup section holds commands
+// run in each namespace first, one a line, for objects a rule needs that
+// a ruleset cannot create (nfacct objects).
 func TestGoldenLoads(t *testing.T) {
 	testenv.RequireBinary(t, "nft", "iptables-legacy-restore", "ip6tables-legacy-restore", "iptables-nft-restore", "ip6tables-nft-restore")
 	files, _ := filepath.Glob("../../testdata/translate/*.txtar")
@@ -151,6 +153,15 @@ func TestGoldenLoads(t *testing.T) {
 		a, err := txtar.ParseFile(file)
 		if err != nil {
 			t.Fatal(err)
+		}
+		var setup [][]string
+		for _, f := range a.Files {
+			if f.Name == "setup" {
+				for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+					setup = append(setup, strings.Fields(l))
+					testenv.RequireBinary(t, setup[len(setup)-1][0])
+				}
+			}
 		}
 		for _, f := range a.Files {
 			var cmd string
@@ -172,6 +183,11 @@ func TestGoldenLoads(t *testing.T) {
 				continue
 			}
 			ns := testenv.NewNetns(t, "rs-gl")
+			for _, s := range setup {
+				if _, err := ns.Run(nil, s[0], s[1:]...); err != nil {
+					t.Fatalf("%s: setup %q: %v", filepath.Base(file), strings.Join(s, " "), err)
+				}
+			}
 			args := strings.Fields(cmd)
 			if _, err := ns.Run(f.Data, args[0], args[1:]...); err != nil {
 				t.Errorf("%s: section %s does not load: %v", filepath.Base(file), f.Name, err)

@@ -29,6 +29,7 @@ func init() {
 	registerMatch(&matchDef{name: "ecn", opts: []optSpec{{name: "ecn-tcp-cwr"}, {name: "ecn-tcp-ece"}, inv("ecn-ip-ect")}, build: buildECN})
 	registerMatch(&matchDef{name: "devgroup", opts: []optSpec{inv("src-group"), inv("dst-group")}, build: buildDevGroup})
 	registerMatch(&matchDef{name: "cpu", opts: []optSpec{inv("cpu")}, build: buildCPU})
+	registerMatch(&matchDef{name: "nfacct", opts: []optSpec{{name: "nfacct-name", arg: oneArg, noInvert: true}}, build: buildNFAcct})
 	registerMatch(&matchDef{name: "cgroup", opts: []optSpec{inv("path"), inv("cgroup")}, build: buildCgroup})
 	registerMatch(&matchDef{name: "socket", opts: []optSpec{flag("transparent"), flag("nowildcard"), flag("restore-skmark")}, build: buildSocket})
 	registerMatch(&matchDef{name: "realm", family: ir.IPv4, opts: []optSpec{inv("realm")}, build: buildRealm})
@@ -390,6 +391,27 @@ func buildCPU(c *ctx) ir.Match {
 	}
 	if len(c.opts) == 0 {
 		c.errorf(c.pos, "cpu: --cpu is required")
+	}
+	return m
+}
+
+// buildNFAcct reads libxt_nfacct's one option: a name of 1 to 31 bytes
+// (NFACCT_NAME_MAX less the NUL), without a newline.
+func buildNFAcct(c *ctx) ir.Match {
+	m := &ir.NFAcct{}
+	for i := range c.opts {
+		o := &c.opts[i]
+		if !c.once(o) {
+			continue
+		}
+		if strings.Contains(o.arg(), "\n") {
+			c.errorf(o.argPos(), "nfacct: newlines not allowed in --nfacct-name")
+			continue
+		}
+		m.Name, _ = c.str(o, 1, 32)
+	}
+	if !c.has("nfacct-name") {
+		c.errorf(c.pos, "nfacct: --nfacct-name is required")
 	}
 	return m
 }

@@ -58,6 +58,7 @@ func TestPacketParse(t *testing.T) {
 		{"-A INPUT -p mh ! --mh-type bu:ba", ir.IPv6, &ir.MH{Neg: true, Lo: 5, Hi: 6}},
 		{"-A INPUT -m ipv6header ! --header hop,60,ipv6-frag --soft", ir.IPv6, &ir.IPv6Header{Neg: true, Headers: 0x80 | 0x40 | 0x10, Soft: true}},
 		{"-A INPUT -m eui64", ir.IPv6, &ir.EUI64{}},
+		{"-A INPUT -m nfacct --nfacct-name http-in", ir.IPv6, &ir.NFAcct{Name: "http-in"}},
 	}
 	for _, c := range cases {
 		cmd, err := parseCT(t, c.line, c.fam)
@@ -83,6 +84,9 @@ func TestPacketErrors(t *testing.T) {
 		{"-A INPUT -m mac --mac-source XX:XX:XX:XX:XX:XX", ir.IPv4, "looks anonymised"},
 		{"-A INPUT -m mac --mac-source 0a:12:3e:4f:b2", ir.IPv4, "invalid MAC address"},
 		{"-A INPUT -m mac", ir.IPv4, "--mac-source is required"},
+		{"-A INPUT -m nfacct", ir.IPv4, "--nfacct-name is required"},
+		{"-A INPUT -m nfacct ! --nfacct-name a", ir.IPv4, "cannot be negated"},
+		{"-A INPUT -m nfacct --nfacct-name a --nfacct-name b", ir.IPv4, "can only be used once"},
 		{"-A OUTPUT -m mac --mac-source 00:01:02:03:04:05", ir.IPv4, "only in PREROUTING, INPUT, FORWARD, not in OUTPUT"},
 		{"-A INPUT -m iprange", ir.IPv4, "--src-range or --dst-range"},
 		{"-A INPUT -m iprange --src-range ::1-::2", ir.IPv4, "invalid IPv4 (iptables) address range"},

@@ -155,6 +155,14 @@ type CPU struct {
 	CPU uint32
 }
 
+// NFAcct is -m nfacct: it always matches, and counts the packet in the
+// nfnetlink_acct object Name (made with the nfacct tool; the kernel
+// refuses the rule while no such object exists).
+type NFAcct struct {
+	At
+	Name string
+}
+
 // Cgroup is -m cgroup: a cgroup v2 path (revision 1/2) or a net_cls
 // classid.
 type Cgroup struct {
@@ -235,6 +243,7 @@ func (*DSCPMatch) isMatch()    {}
 func (*ECNMatch) isMatch()     {}
 func (*DevGroup) isMatch()     {}
 func (*CPU) isMatch()          {}
+func (*NFAcct) isMatch()       {}
 func (*Cgroup) isMatch()       {}
 func (*Socket) isMatch()       {}
 func (*Realm) isMatch()        {}
