@@ -26,19 +26,7 @@ func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
 	if r == nil || (r.Full() && !neg) {
 		return false
 	}
-	f := stmt.Port(protoNums[proto], field == "dport")
-	if proto == "dccp" {
-		f = stmt.DCCPPort(field == "dport")
-	}
-	if f != nil {
-		w.emit(portCmp(f, neg, *r))
-		return true
-	}
-	op := ""
-	if neg {
-		op = "!= "
-	}
-	w.addf("%s %s %s%s", proto, field, op, ports(*r))
+	w.emit(portCmp(stmt.AnyPort(protoNums[proto], field == "dport"), neg, *r))
 	return true
 }
 
@@ -228,16 +216,12 @@ func (w *rw) icmp(m *ir.ICMP) {
 }
 
 func (w *rw) multiport(m *ir.Multiport) {
-	proto := protoKeyword(w.l4())
-	if w.l4() == 0 {
+	sp, dp := stmt.AnyPort(w.l4(), false), stmt.AnyPort(w.l4(), true)
+	if sp == nil {
 		w.errorf("multiport without a protocol")
 		return
 	}
-	op := ""
-	if m.Neg {
-		op = "!= "
-	}
-	if sp, dp := stmt.Port(w.l4(), false), stmt.Port(w.l4(), true); m.Dir == ir.Both && sp != nil {
+	if m.Dir == ir.Both {
 		full := stmt.Elem{From: be16(0), To: be16(65535)}
 		c := &stmt.Concat{Fields: []*stmt.Payload{sp, dp}, Neg: m.Neg}
 		for _, p := range m.Ports {
@@ -250,47 +234,27 @@ func (w *rw) multiport(m *ir.Multiport) {
 		w.emit(c)
 		return
 	}
-	if m.Dir == ir.Both {
-		var elems []string
-		for _, p := range m.Ports {
-			elems = append(elems, "0-65535 . "+ports(p), ports(p)+" . 0-65535")
-		}
-		w.addf("%s sport . %s dport %s{ %s }", proto, proto, op, strings.Join(elems, ", "))
-		return
-	}
-	field := "sport"
+	f := sp
 	if m.Dir == ir.Dst {
-		field = "dport"
-	}
-	if f := stmt.Port(w.l4(), m.Dir == ir.Dst); f != nil {
-		if len(m.Ports) == 1 {
-			w.emit(portCmp(f, m.Neg, m.Ports[0]))
-			return
-		}
-		if s := w.ctx.ports.shared(m); s != nil {
-			w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: s})
-			return
-		}
-		set := &stmt.Set{Key: stmt.InetService, KeyLen: 2, Elems: make([]stmt.Elem, len(m.Ports))}
-		for i, p := range m.Ports {
-			set.Elems[i].From = be16(p.Lo)
-			if !p.Single() {
-				set.Elems[i].To = be16(p.Hi)
-				set.Interval = true
-			}
-		}
-		w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: set})
-		return
+		f = dp
 	}
 	if len(m.Ports) == 1 {
-		w.addf("%s %s %s%s", proto, field, op, ports(m.Ports[0]))
+		w.emit(portCmp(f, m.Neg, m.Ports[0]))
 		return
 	}
-	elems := make([]string, len(m.Ports))
-	for i, p := range m.Ports {
-		elems[i] = ports(p)
+	if s := w.ctx.ports.shared(m); s != nil {
+		w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: s})
+		return
 	}
-	w.addf("%s %s %s{ %s }", proto, field, op, strings.Join(elems, ", "))
+	set := &stmt.Set{Key: stmt.InetService, KeyLen: 2, Elems: make([]stmt.Elem, len(m.Ports))}
+	for i, p := range m.Ports {
+		set.Elems[i].From = be16(p.Lo)
+		if !p.Single() {
+			set.Elems[i].To = be16(p.Hi)
+			set.Interval = true
+		}
+	}
+	w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: set})
 }
 
 // rejectNft maps --reject-with to nft's reject: an ICMP code of either

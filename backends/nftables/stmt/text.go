@@ -68,6 +68,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendConcat(dst, s)
 	case *TCPBit:
 		return appendTCPBit(dst, s)
+	case *NhByte, *SocketCgroup, *SocketMarkRestore, *JHash, *PktTypeHost, *DCCPTypes, *TProxyMark:
+		return AppendRest(dst, s)
 	}
 	if d, ok := appendTarget(dst, s); ok {
 		return d
