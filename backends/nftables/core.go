@@ -11,22 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ports formats a port range as nft does (a-b).
-func ports(r ir.PortRange) string {
-	if r.Single() {
-		return fmt.Sprint(r.Lo)
-	}
-	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
-}
-
 // portMatch writes "PROTO sport [!=] RANGE". A full range matches every
 // packet and is left out, but a negated full range never matches and is
 // kept: dropping it would turn a dead rule into one that always fires.
-func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
+func (w *rw) portMatch(proto uint8, dst bool, r *ir.PortRange, neg bool) bool {
 	if r == nil || (r.Full() && !neg) {
 		return false
 	}
-	w.emit(portCmp(stmt.AnyPort(protoNums[proto], field == "dport"), neg, *r))
+	w.emit(portCmp(stmt.AnyPort(proto, dst), neg, *r))
 	return true
 }
 
@@ -41,16 +33,16 @@ func portCmp(f *stmt.Payload, neg bool, r ir.PortRange) *stmt.Cmp {
 
 // l4Only writes "meta l4proto X" when a protocol match ended up with nothing
 // to say, so the protocol condition is not lost.
-func (w *rw) l4Only(name string) {
-	w.emit(&stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{protoNums[name]}})
+func (w *rw) l4Only(proto uint8) {
+	w.emit(&stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{proto}})
 }
 
 func (w *rw) tcp(m *ir.TCP) {
 	n := 0
-	if w.portMatch("tcp", "sport", m.SrcPorts, m.NegSrc) {
+	if w.portMatch(protoTCP, false, m.SrcPorts, m.NegSrc) {
 		n++
 	}
-	if w.portMatch("tcp", "dport", m.DstPorts, m.NegDst) {
+	if w.portMatch(protoTCP, true, m.DstPorts, m.NegDst) {
 		n++
 	}
 	if f := m.Flags; f != nil {
@@ -65,27 +57,27 @@ func (w *rw) tcp(m *ir.TCP) {
 		n++
 	}
 	if n == 0 && w.l4Needed() {
-		w.l4Only("tcp")
+		w.l4Only(protoTCP)
 	}
 }
 
 func (w *rw) udp(m *ir.UDP) {
-	a := w.portMatch("udp", "sport", m.SrcPorts, m.NegSrc)
-	b := w.portMatch("udp", "dport", m.DstPorts, m.NegDst)
+	a := w.portMatch(protoUDP, false, m.SrcPorts, m.NegSrc)
+	b := w.portMatch(protoUDP, true, m.DstPorts, m.NegDst)
 	if !a && !b && w.l4Needed() {
-		w.l4Only("udp")
+		w.l4Only(protoUDP)
 	}
 }
 
 func (w *rw) sctp(m *ir.SCTP) {
-	a := w.portMatch("sctp", "sport", m.SrcPorts, m.NegSrc)
-	b := w.portMatch("sctp", "dport", m.DstPorts, m.NegDst)
+	a := w.portMatch(protoSCTP, false, m.SrcPorts, m.NegSrc)
+	b := w.portMatch(protoSCTP, true, m.DstPorts, m.NegDst)
 	if m.ChunkMatch != "" {
 		w.sctpChunks(m)
 		return
 	}
 	if !a && !b && w.l4Needed() {
-		w.l4Only("sctp")
+		w.l4Only(protoSCTP)
 	}
 }
 

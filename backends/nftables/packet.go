@@ -14,14 +14,6 @@ import (
 // Packet matches, in the form iptables-translate uses where that form is
 // faithful to the kernel's iptables match.
 
-// neq returns "!= " for a negated comparison.
-func neq(neg bool) string {
-	if neg {
-		return "!= "
-	}
-	return ""
-}
-
 func (w *rw) mac(m *ir.MAC) {
 	w.emit(&stmt.Cmp{Field: stmt.EtherSaddr, Neg: m.Neg, Value: m.Addr})
 }
@@ -293,10 +285,10 @@ func (w *rw) tcpmssMatch(m *ir.TCPMSSMatch) {
 
 func (w *rw) dccp(m *ir.DCCP) {
 	n := 0
-	if w.portMatch("dccp", "sport", m.SrcPorts, m.NegSrc) {
+	if w.portMatch(protoDCCP, false, m.SrcPorts, m.NegSrc) {
 		n++
 	}
-	if w.portMatch("dccp", "dport", m.DstPorts, m.NegDst) {
+	if w.portMatch(protoDCCP, true, m.DstPorts, m.NegDst) {
 		n++
 	}
 	if m.Types != 0 && m.Types&(m.Types-1) == 0 && m.Types < stmt.DCCPReserved {
@@ -312,7 +304,7 @@ func (w *rw) dccp(m *ir.DCCP) {
 		return
 	}
 	if n == 0 && w.l4Needed() {
-		w.l4Only("dccp")
+		w.l4Only(protoDCCP)
 	}
 }
 

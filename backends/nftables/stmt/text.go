@@ -36,8 +36,6 @@ func AppendRule(dst []byte, r *Rule) []byte {
 
 func appendStmt(dst []byte, s Stmt) []byte {
 	switch s := s.(type) {
-	case *Text:
-		return append(dst, s.S...)
 	case *Counter:
 		return append(dst, "counter"...)
 	case *Verdict:
