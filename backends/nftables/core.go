@@ -11,34 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ports formats a port range as nft does (a-b).
-func ports(r ir.PortRange) string {
-	if r.Single() {
-		return fmt.Sprint(r.Lo)
-	}
-	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
-}
-
 // portMatch writes "PROTO sport [!=] RANGE". A full range matches every
 // packet and is left out, but a negated full range never matches and is
 // kept: dropping it would turn a dead rule into one that always fires.
-func (w *rw) portMatch(proto, field string, r *ir.PortRange, neg bool) bool {
+func (w *rw) portMatch(proto uint8, dst bool, r *ir.PortRange, neg bool) bool {
 	if r == nil || (r.Full() && !neg) {
 		return false
 	}
-	f := stmt.Port(protoNums[proto], field == "dport")
-	if proto == "dccp" {
-		f = stmt.DCCPPort(field == "dport")
-	}
-	if f != nil {
-		w.emit(portCmp(f, neg, *r))
-		return true
-	}
-	op := ""
-	if neg {
-		op = "!= "
-	}
-	w.addf("%s %s %s%s", proto, field, op, ports(*r))
+	w.emit(portCmp(stmt.AnyPort(proto, dst), neg, *r))
 	return true
 }
 
@@ -53,16 +33,16 @@ func portCmp(f *stmt.Payload, neg bool, r ir.PortRange) *stmt.Cmp {
 
 // l4Only writes "meta l4proto X" when a protocol match ended up with nothing
 // to say, so the protocol condition is not lost.
-func (w *rw) l4Only(name string) {
-	w.emit(&stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{protoNums[name]}})
+func (w *rw) l4Only(proto uint8) {
+	w.emit(&stmt.Cmp{Field: stmt.MetaL4Proto, Value: []byte{proto}})
 }
 
 func (w *rw) tcp(m *ir.TCP) {
 	n := 0
-	if w.portMatch("tcp", "sport", m.SrcPorts, m.NegSrc) {
+	if w.portMatch(protoTCP, false, m.SrcPorts, m.NegSrc) {
 		n++
 	}
-	if w.portMatch("tcp", "dport", m.DstPorts, m.NegDst) {
+	if w.portMatch(protoTCP, true, m.DstPorts, m.NegDst) {
 		n++
 	}
 	if f := m.Flags; f != nil {
@@ -77,27 +57,27 @@ func (w *rw) tcp(m *ir.TCP) {
 		n++
 	}
 	if n == 0 && w.l4Needed() {
-		w.l4Only("tcp")
+		w.l4Only(protoTCP)
 	}
 }
 
 func (w *rw) udp(m *ir.UDP) {
-	a := w.portMatch("udp", "sport", m.SrcPorts, m.NegSrc)
-	b := w.portMatch("udp", "dport", m.DstPorts, m.NegDst)
+	a := w.portMatch(protoUDP, false, m.SrcPorts, m.NegSrc)
+	b := w.portMatch(protoUDP, true, m.DstPorts, m.NegDst)
 	if !a && !b && w.l4Needed() {
-		w.l4Only("udp")
+		w.l4Only(protoUDP)
 	}
 }
 
 func (w *rw) sctp(m *ir.SCTP) {
-	a := w.portMatch("sctp", "sport", m.SrcPorts, m.NegSrc)
-	b := w.portMatch("sctp", "dport", m.DstPorts, m.NegDst)
+	a := w.portMatch(protoSCTP, false, m.SrcPorts, m.NegSrc)
+	b := w.portMatch(protoSCTP, true, m.DstPorts, m.NegDst)
 	if m.ChunkMatch != "" {
 		w.sctpChunks(m)
 		return
 	}
 	if !a && !b && w.l4Needed() {
-		w.l4Only("sctp")
+		w.l4Only(protoSCTP)
 	}
 }
 
@@ -228,16 +208,12 @@ func (w *rw) icmp(m *ir.ICMP) {
 }
 
 func (w *rw) multiport(m *ir.Multiport) {
-	proto := protoKeyword(w.l4())
-	if w.l4() == 0 {
+	sp, dp := stmt.AnyPort(w.l4(), false), stmt.AnyPort(w.l4(), true)
+	if sp == nil {
 		w.errorf("multiport without a protocol")
 		return
 	}
-	op := ""
-	if m.Neg {
-		op = "!= "
-	}
-	if sp, dp := stmt.Port(w.l4(), false), stmt.Port(w.l4(), true); m.Dir == ir.Both && sp != nil {
+	if m.Dir == ir.Both {
 		full := stmt.Elem{From: be16(0), To: be16(65535)}
 		c := &stmt.Concat{Fields: []*stmt.Payload{sp, dp}, Neg: m.Neg}
 		for _, p := range m.Ports {
@@ -250,47 +226,27 @@ func (w *rw) multiport(m *ir.Multiport) {
 		w.emit(c)
 		return
 	}
-	if m.Dir == ir.Both {
-		var elems []string
-		for _, p := range m.Ports {
-			elems = append(elems, "0-65535 . "+ports(p), ports(p)+" . 0-65535")
-		}
-		w.addf("%s sport . %s dport %s{ %s }", proto, proto, op, strings.Join(elems, ", "))
-		return
-	}
-	field := "sport"
+	f := sp
 	if m.Dir == ir.Dst {
-		field = "dport"
-	}
-	if f := stmt.Port(w.l4(), m.Dir == ir.Dst); f != nil {
-		if len(m.Ports) == 1 {
-			w.emit(portCmp(f, m.Neg, m.Ports[0]))
-			return
-		}
-		if s := w.ctx.ports.shared(m); s != nil {
-			w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: s})
-			return
-		}
-		set := &stmt.Set{Key: stmt.InetService, KeyLen: 2, Elems: make([]stmt.Elem, len(m.Ports))}
-		for i, p := range m.Ports {
-			set.Elems[i].From = be16(p.Lo)
-			if !p.Single() {
-				set.Elems[i].To = be16(p.Hi)
-				set.Interval = true
-			}
-		}
-		w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: set})
-		return
+		f = dp
 	}
 	if len(m.Ports) == 1 {
-		w.addf("%s %s %s%s", proto, field, op, ports(m.Ports[0]))
+		w.emit(portCmp(f, m.Neg, m.Ports[0]))
 		return
 	}
-	elems := make([]string, len(m.Ports))
-	for i, p := range m.Ports {
-		elems[i] = ports(p)
+	if s := w.ctx.ports.shared(m); s != nil {
+		w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: s})
+		return
 	}
-	w.addf("%s %s %s{ %s }", proto, field, op, strings.Join(elems, ", "))
+	set := &stmt.Set{Key: stmt.InetService, KeyLen: 2, Elems: make([]stmt.Elem, len(m.Ports))}
+	for i, p := range m.Ports {
+		set.Elems[i].From = be16(p.Lo)
+		if !p.Single() {
+			set.Elems[i].To = be16(p.Hi)
+			set.Interval = true
+		}
+	}
+	w.emit(&stmt.Cmp{Field: f, Neg: m.Neg, Set: set})
 }
 
 // rejectNft maps --reject-with to nft's reject: an ICMP code of either

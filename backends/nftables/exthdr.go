@@ -101,13 +101,13 @@ func (w *rw) ah(m *ir.AH) {
 		n++
 	}
 	if n == 0 && w.l4Needed() {
-		w.l4Only("ah")
+		w.l4Only(protoAH)
 	}
 }
 
 func (w *rw) esp(m *ir.ESP) {
 	if !w.u32Cond("esp --espspi", stmt.ESPSPI, m.SPI, m.NegSPI) && w.l4Needed() {
-		w.l4Only("esp")
+		w.l4Only(protoESP)
 	}
 }
 
@@ -130,7 +130,7 @@ func (w *rw) ipcomp(m *ir.IPComp) {
 		r.Hi = 0xffff
 	}
 	if !w.u32Cond("ipcomp --ipcompspi", stmt.CompCPI, r, neg) && w.l4Needed() {
-		w.l4Only("comp")
+		w.l4Only(protoComp)
 	}
 }
 

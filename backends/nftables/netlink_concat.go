@@ -34,10 +34,9 @@ type concatField struct {
 	field    uint32 // typeof: header field number
 }
 
-// portField is "tcp|udp|sctp sport|dport".
+// portField is "PROTO sport|dport" of a protocol of portDesc.
 func portField(proto uint8, off uint32) concatField {
-	desc := map[uint8]uint32{protoUDP: 6, protoTCP: 8, protoSCTP: 10}[proto]
-	return concatField{off: off, len: 2, dtype: typeInetService, desc: desc, field: 1 + off/2}
+	return concatField{off: off, len: 2, dtype: typeInetService, desc: portDesc[proto], field: 1 + off/2}
 }
 
 // icmpField is "icmp type|code".
@@ -64,7 +63,7 @@ func (e *encoder) concatLookup(c *stmt.Concat) {
 	fields := make([]concatField, len(c.Fields))
 	for i, f := range c.Fields {
 		switch {
-		case f.Proto == protoTCP || f.Proto == protoUDP || f.Proto == protoSCTP:
+		case portDesc[f.Proto] != 0:
 			fields[i] = portField(f.Proto, f.Offset)
 		case f.Proto == protoICMP:
 			fields[i] = icmpField(f.Offset == 1)

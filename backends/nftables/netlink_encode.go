@@ -1,12 +1,12 @@
 package nftables
 
 import (
+	"encoding/binary"
 	"errors"
-	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -16,10 +16,9 @@ import (
 // needs "meta l4proto tcp" unless the protocol is already known),
 // byte-aligned prefixes loaded short instead of masked, ranges as two
 // comparisons, and the merge of adjacent payload equalities into one load.
-// The few statements still lowered as text (stmt.Text) are tokenised and
-// compiled by this file's parser; netlink_test.go checks that a ruleset
-// loaded either way lists back identically. A statement the encoder does
-// not know makes the rule fall back to nft -f: it is never skipped.
+// netlink_test.go and netlink_ext_test.go check that a ruleset loaded
+// either way lists back identically. A statement the encoder does not know
+// makes the rule fall back to nft -f: it is never skipped.
 
 // errUnencodable marks a statement the encoder does not cover.
 var errUnencodable = errors.New("not encodable over netlink")
@@ -72,8 +71,6 @@ type payEq struct {
 // encoder compiles one rule.
 type encoder struct {
 	fam   ir.Family
-	toks  []string
-	pos   int
 	stmts []nlStmt
 	sets  []*anonSet
 	udata []byte
@@ -85,66 +82,28 @@ type encoder struct {
 
 const reg1 = 1 // NFT_REG_1
 
-// tokenize splits nft text into words, keeping a quoted string (which nft
-// 1.0.6 writes without escapes) as one token with its quotes, and braces
-// and commas of a set as tokens of their own.
-func tokenize(s string) ([]string, error) {
-	toks := make([]string, 0, 16)
-	depth := 0 // inside braces, commas separate elements
-	for i := 0; i < len(s); {
-		switch c := s[i]; {
-		case c == ' ' || c == '\t':
-			i++
-		case c == '"':
-			j := strings.IndexByte(s[i+1:], '"')
-			if j < 0 {
-				return nil, fmt.Errorf("unterminated string: %w", errUnencodable)
-			}
-			toks = append(toks, s[i:i+j+2])
-			i += j + 2
-		case c == '{' || c == '}' || (c == ',' && depth > 0):
-			if c == '{' {
-				depth++
-			} else if c == '}' {
-				depth--
-			}
-			toks = append(toks, s[i:i+1])
-			i++
-		default:
-			j := i
-			for j < len(s) && s[j] != ' ' && s[j] != '\t' && !(depth > 0 && (s[j] == ',' || s[j] == '}')) {
-				j++
-			}
-			toks = append(toks, s[i:j])
-			i = j
-		}
-	}
-	return toks, nil
-}
+const (
+	protoICMP = 1
+	protoTCP  = 6
+	protoUDP  = 17
+	protoESP  = 50
+	protoAH   = 51
+	protoComp = 108
+	protoSCTP = 132
 
-// next returns the next token, "" at the end.
-func (e *encoder) next() string {
-	if e.pos >= len(e.toks) {
-		return ""
-	}
-	t := e.toks[e.pos]
-	e.pos++
-	return t
-}
+	network   = expr.PayloadBaseNetworkHeader
+	transport = expr.PayloadBaseTransportHeader
+)
 
-func (e *encoder) peek() string {
-	if e.pos >= len(e.toks) {
-		return ""
-	}
-	return e.toks[e.pos]
-}
-
-func (e *encoder) unencodable(format string, args ...any) {
-	if e.err == nil {
-		e.err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errUnencodable)
-	}
-	e.pos = len(e.toks)
-}
+// Keys google/nftables has no names for (linux nf_tables.h), and NAT
+// flags.
+const (
+	metaKeySecpath = expr.MetaKey(25) // NFT_META_SECPATH
+	rtKeyXfrm      = expr.RtKey(4)    // NFT_RT_XFRM
+	arphrdEther    = 1                // ARPHRD_ETHER, what nft's "ether" dependency compares iiftype with
+	// natProtoSpecified is NF_NAT_RANGE_PROTO_SPECIFIED: ports are given.
+	natProtoSpecified = 0x2
+)
 
 func (e *encoder) add(x ...any) { e.stmts = append(e.stmts, nlStmt{exprs: x}) }
 func (e *encoder) brk(x ...any) { e.stmts = append(e.stmts, nlStmt{exprs: x, brk: true}) }
@@ -245,3 +204,58 @@ type rawExpr struct {
 	name string
 	data []byte
 }
+
+// padName pads an exact interface name to IFNAMSIZ, as the kernel compares it.
+func padName(s string) []byte {
+	b := make([]byte, stmt.IfNameSize)
+	copy(b, s)
+	return b
+}
+
+// addrOffset is where saddr or daddr sits in the network header.
+func (e *encoder) addrOffset(dst bool) uint32 {
+	switch {
+	case e.v6() && dst:
+		return 24
+	case e.v6():
+		return 8
+	case dst:
+		return 16
+	}
+	return 12
+}
+
+func (e *encoder) masked(base expr.PayloadBase, off uint32, mask, val []byte, neg bool) {
+	n := uint32(len(mask))
+	e.add(load(base, off, n),
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: n, Mask: mask, Xor: make([]byte, n)},
+		&expr.Cmp{Op: cmpOp(neg), Register: reg1, Data: val})
+}
+
+// maskBytes returns the netmask bytes of a prefix length.
+func maskBytes(bits, n int) []byte {
+	b := make([]byte, n)
+	for i := 0; i < bits; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return b
+}
+
+// rangeCmp adds a load and a range test on it: "lo-hi" is a gte and an
+// lte comparison, "!= lo-hi" a range expression.
+func (e *encoder) rangeCmp(ld expr.Any, lo, hi []byte, neg bool) {
+	if neg {
+		e.add(ld, &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: lo, ToData: hi})
+		return
+	}
+	e.add(ld, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: lo}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: hi})
+}
+
+func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+
+// host16 is a 16-bit value in host byte order (an interface type).
+func host16(v uint16) []byte { return binary.NativeEndian.AppendUint16(nil, v) }
+
+// host32 is a 32-bit value in host byte order, as marks, uids, conntrack
+// state and status and fib results are held.
+func host32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }

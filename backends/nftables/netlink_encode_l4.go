@@ -83,7 +83,7 @@ func portSet(rs [][2]uint64, proto uint8, off uint32) *anonSet {
 // portTypeof is the set's "typeof tcp dport" user data, which nft writes
 // so that listings can print the key as the expression it came from.
 func portTypeof(proto uint8, off uint32) []byte {
-	desc := map[uint8]uint32{protoUDP: 6, protoTCP: 8, protoSCTP: 10}[proto]
+	desc := portDesc[proto]
 	field := uint32(1) // sport
 	if off == 2 {
 		field = 2

@@ -10,8 +10,8 @@ import (
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// extV4 and extV6 use every construct netlink_stmt_ext.go encodes, in
-// each form the renderer writes for it.
+// extV4 and extV6 use the packet, extension header and target constructs
+// the encoder covers, in each form the renderer writes for it.
 const extV4 = `*filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]

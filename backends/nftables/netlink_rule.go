@@ -3,7 +3,6 @@ package nftables
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -12,26 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// encodeRule compiles a lowered rule into nf_tables expressions. Typed
-// statements are encoded from their fields; a run of statements still
-// lowered as text (stmt.Text) is parsed by the text compiler
-// (netlink_stmt*.go) in the same encoder, so protocol dependencies and the
-// merge of payload equalities work across both.
+// encodeRule compiles a lowered rule into nf_tables expressions, each
+// statement from its fields.
 func encodeRule(r *stmt.Rule, fam ir.Family) (*nlRule, error) {
 	e := &encoder{fam: fam}
 	for i := 0; e.err == nil && i < len(r.Stmts); i++ {
-		if _, ok := r.Stmts[i].(*stmt.Text); ok {
-			j := i
-			for j < len(r.Stmts) {
-				if _, ok := r.Stmts[j].(*stmt.Text); !ok {
-					break
-				}
-				j++
-			}
-			e.text(r.Stmts[i:j])
-			i = j - 1
-			continue
-		}
 		e.typed(r.Stmts[i])
 	}
 	if e.err != nil {
@@ -41,23 +25,6 @@ func encodeRule(r *stmt.Rule, fam ir.Family) (*nlRule, error) {
 		e.udata = userdata.AppendString(nil, userdata.TypeComment, r.Comment)
 	}
 	return &nlRule{exprs: e.merge(), sets: e.sets, udata: e.udata}, nil
-}
-
-// text compiles statements lowered as text.
-func (e *encoder) text(ss []stmt.Stmt) {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = s.(*stmt.Text).S
-	}
-	toks, err := tokenize(strings.Join(parts, " "))
-	if err != nil {
-		e.err = err
-		return
-	}
-	e.toks, e.pos = toks, 0
-	for e.err == nil && e.pos < len(e.toks) {
-		e.statement()
-	}
 }
 
 func (e *encoder) typed(s stmt.Stmt) {
@@ -99,6 +66,8 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.concatLookup(s)
 	case *stmt.TCPBit:
 		e.tcpBit(s)
+	case *stmt.NhByte, *stmt.SocketCgroup, *stmt.SocketMarkRestore, *stmt.JHash, *stmt.PktTypeHost, *stmt.DCCPTypes, *stmt.TProxyMark:
+		e.restStmt(s)
 	default:
 		if !e.pktTarget(s) {
 			e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)

@@ -14,14 +14,6 @@ import (
 // Packet matches, in the form iptables-translate uses where that form is
 // faithful to the kernel's iptables match.
 
-// neq returns "!= " for a negated comparison.
-func neq(neg bool) string {
-	if neg {
-		return "!= "
-	}
-	return ""
-}
-
 func (w *rw) mac(m *ir.MAC) {
 	w.emit(&stmt.Cmp{Field: stmt.EtherSaddr, Neg: m.Neg, Value: m.Addr})
 }
@@ -136,11 +128,7 @@ func (w *rw) tosMatch(m *ir.TOSMatch) {
 		w.emit(&stmt.Cmp{Field: stmt.IPTOS, Neg: m.Neg, Mask: []byte{m.Mask}, Value: []byte{m.Value}})
 		return
 	}
-	op := "=="
-	if m.Neg {
-		op = "!="
-	}
-	w.addf("@nh,%d,8 & 0x%02x %s 0x%02x", off, m.Mask, op, m.Value)
+	w.emit(&stmt.NhByte{Bit: uint32(off), Neg: m.Neg, Mask: m.Mask, Value: m.Value})
 }
 
 // tcpBit writes a test of one TCP flag bit. "tcp flags != ecn" in nft
@@ -186,7 +174,7 @@ func (w *rw) cgroup(m *ir.Cgroup) {
 	}
 	// xt_cgroup matches the path's cgroup and its descendants; nft does
 	// the same by comparing the socket's ancestor at the path's depth.
-	w.addf("socket cgroupv2 level %d %s%s", strings.Count(p, "/")+1, neq(m.NegPath), quote(p))
+	w.emit(&stmt.SocketCgroup{Level: uint32(strings.Count(p, "/") + 1), Neg: m.NegPath, Path: p})
 }
 
 func (w *rw) socket(m *ir.Socket) {
@@ -204,7 +192,7 @@ func (w *rw) socket(m *ir.Socket) {
 		w.emit(&stmt.Cmp{Field: stmt.SocketWildcard, Value: zero})
 	}
 	if m.RestoreSkMark {
-		w.add("meta mark set socket mark")
+		w.emit(&stmt.SocketMarkRestore{})
 	}
 }
 
@@ -235,15 +223,15 @@ func (w *rw) cluster(m *ir.Cluster) {
 		w.unsupported("cluster", "its nft form sets the packet type to host, which nft allows only in a PREROUTING chain, and this rule is in "+w.ctx.Chain)
 		return
 	}
-	var vals []string
+	var vals []uint32
 	for b := uint32(0); b < 32 && b < m.TotalNodes; b++ {
 		if m.NodeMask&(1<<b) != 0 {
-			vals = append(vals, fmt.Sprint(b))
+			vals = append(vals, b)
 		}
 	}
 	// "ct original saddr" without the family makes nft 1.0.6 crash when
 	// it lists the rule; "ct original ip saddr" lists fine.
-	hash := fmt.Sprintf("jhash ct original %s saddr mod %d seed 0x%x", w.ipKW(), m.TotalNodes, m.HashSeed)
+	hash := stmt.JHash{V6: w.v6(), Mod: m.TotalNodes, Seed: m.HashSeed}
 	switch {
 	case len(vals) == 0 && !m.Neg:
 		w.unsupported("cluster", "the node mask names no node below --cluster-total-nodes, so it matches no packet")
@@ -252,14 +240,15 @@ func (w *rw) cluster(m *ir.Cluster) {
 	case m.Neg:
 		// nft 1.0.6 crashes listing "jhash … != { … }": one test each.
 		for _, v := range vals {
-			w.addf("%s != %s", hash, v)
+			h := hash
+			h.Neg, h.Vals = true, []uint32{v}
+			w.emit(&h)
 		}
-	case len(vals) == 1:
-		w.addf("%s eq %s", hash, vals[0])
 	default:
-		w.addf("%s { %s }", hash, strings.Join(vals, ", "))
+		hash.Vals = vals
+		w.emit(&hash)
 	}
-	w.add("meta pkttype set host")
+	w.emit(&stmt.PktTypeHost{})
 }
 
 func (w *rw) rpfilter(m *ir.RPFilter) {
@@ -294,32 +283,20 @@ func (w *rw) tcpmssMatch(m *ir.TCPMSSMatch) {
 	w.rangeCond("tcpmss --mss", stmt.TCPOptMSSSize, uint32(m.Min), uint32(m.Max), false)
 }
 
-var pkDCCPTypeNft = []string{"request", "response", "data", "ack", "dataack", "closereq", "close", "reset", "sync", "syncack", "10-15"}
-
 func (w *rw) dccp(m *ir.DCCP) {
 	n := 0
-	if w.portMatch("dccp", "sport", m.SrcPorts, m.NegSrc) {
+	if w.portMatch(protoDCCP, false, m.SrcPorts, m.NegSrc) {
 		n++
 	}
-	if w.portMatch("dccp", "dport", m.DstPorts, m.NegDst) {
+	if w.portMatch(protoDCCP, true, m.DstPorts, m.NegDst) {
 		n++
 	}
-	if m.Types != 0 && m.Types&(m.Types-1) == 0 && m.Types < 1<<10 {
-		// One named type; a list stays text.
+	if m.Types != 0 && m.Types&(m.Types-1) == 0 && m.Types < stmt.DCCPReserved {
+		// One named type.
 		w.emit(&stmt.Cmp{Field: stmt.DCCPType, Neg: m.NegTypes, Value: []byte{byte(bits.TrailingZeros16(uint16(m.Types)))}})
 		n++
 	} else if m.Types != 0 {
-		var ts []string
-		for i, name := range pkDCCPTypeNft {
-			if m.Types&(1<<i) != 0 {
-				ts = append(ts, name)
-			}
-		}
-		v := ts[0]
-		if len(ts) > 1 {
-			v = "{ " + strings.Join(ts, ", ") + " }"
-		}
-		w.addf("dccp type %s%s", neq(m.NegTypes), v)
+		w.emit(&stmt.DCCPTypes{Neg: m.NegTypes, Types: uint16(m.Types) & (stmt.DCCPReserved<<1 - 1)})
 		n++
 	}
 	if m.Option != nil {
@@ -327,7 +304,7 @@ func (w *rw) dccp(m *ir.DCCP) {
 		return
 	}
 	if n == 0 && w.l4Needed() {
-		w.l4Only("dccp")
+		w.l4Only(protoDCCP)
 	}
 }
 

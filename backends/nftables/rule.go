@@ -1,7 +1,6 @@
 package nftables
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
@@ -131,19 +130,6 @@ func (w *rw) lower() {
 
 func (w *rw) emit(s stmt.Stmt) { w.out.Stmts = append(w.out.Stmts, s) }
 
-// add and addf write statements still rendered as text (stmt.Text).
-func (w *rw) add(s ...string) {
-	if len(s) == 1 {
-		w.emit(&stmt.Text{S: s[0]})
-		return
-	}
-	w.emit(&stmt.Text{S: strings.Join(s, " ")})
-}
-
-func (w *rw) addf(format string, args ...any) {
-	w.emit(&stmt.Text{S: fmt.Sprintf(format, args...)})
-}
-
 func (w *rw) errorf(format string, args ...any) {
 	w.diags.Errorf(ir.PosOf(w.node, w.rule), format, args...)
 }
@@ -155,9 +141,6 @@ func (w *rw) unsupported(what, why string) {
 }
 
 func (w *rw) v6() bool { return w.ctx.Family == ir.IPv6 }
-
-// ipKW is "ip" or "ip6", the payload keyword of the family.
-func (w *rw) ipKW() string { return w.ctx.Family.String() }
 
 // protoImplied reports whether a match module named after the protocol is
 // present (the tcp match after -p tcp), in which case the match itself
@@ -247,9 +230,6 @@ func (w *rw) protocol(p *ir.Protocol) {
 	w.emit(&stmt.Cmp{Field: f, Neg: p.Neg, Value: []byte{p.Num}})
 	w.protoDone = true
 }
-
-// protoKeyword returns the nft name of a protocol, or its number.
-func protoKeyword(n uint8) string { return stmt.ProtoName(n) }
 
 // l4 returns the rule's positive protocol number, 0 if none.
 func (w *rw) l4() uint8 {

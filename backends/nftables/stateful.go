@@ -16,6 +16,11 @@ import (
 
 var nftUnits = map[string]string{"sec": "second", "min": "minute", "hour": "hour", "day": "day"}
 
+var limitUnits = map[string]expr.LimitTime{
+	"second": expr.LimitTimeSecond, "minute": expr.LimitTimeMinute, "hour": expr.LimitTimeHour,
+	"day": expr.LimitTimeDay, "week": expr.LimitTimeWeek,
+}
+
 func (w *rw) limit(m *ir.Limit) {
 	n, u := m.Rate()
 	unit, ok := limitUnits[nftUnits[u.Name]]

@@ -106,12 +106,8 @@ func (w *rw) tproxy(t *ir.TProxy) {
 		tp.Addr = t.Addr
 	}
 	w.emit(tp)
-	switch t.Mask {
-	case 0:
-	case 0xffffffff:
-		w.addf("meta mark set 0x%x", t.Mark)
-	default:
-		w.addf("meta mark set meta mark & 0x%08x xor 0x%x", ^t.Mask, t.Mark)
+	if t.Mask != 0 {
+		w.emit(&stmt.TProxyMark{Mark: t.Mark, Mask: t.Mask})
 	}
 	// xt_TPROXY drops a packet for which no transparent socket is found;
 	// the nft statement does not decide, and the rule goes on to "accept".

@@ -199,12 +199,6 @@ type Verdict struct {
 	Chain string
 }
 
-// Text is a statement still rendered as nft text by the old renderer: the
-// text printer copies it, the netlink encoder parses it. It goes away as
-// statement families get types of their own.
-type Text struct{ S string }
-
 func (*Cmp) stmt()     {}
 func (*Counter) stmt() {}
 func (*Verdict) stmt() {}
-func (*Text) stmt()    {}

@@ -36,8 +36,6 @@ func AppendRule(dst []byte, r *Rule) []byte {
 
 func appendStmt(dst []byte, s Stmt) []byte {
 	switch s := s.(type) {
-	case *Text:
-		return append(dst, s.S...)
 	case *Counter:
 		return append(dst, "counter"...)
 	case *Verdict:
@@ -68,6 +66,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendConcat(dst, s)
 	case *TCPBit:
 		return appendTCPBit(dst, s)
+	case *NhByte, *SocketCgroup, *SocketMarkRestore, *JHash, *PktTypeHost, *DCCPTypes, *TProxyMark:
+		return AppendRest(dst, s)
 	}
 	if d, ok := appendTarget(dst, s); ok {
 		return d
