@@ -66,7 +66,7 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.concatLookup(s)
 	case *stmt.TCPBit:
 		e.tcpBit(s)
-	case *stmt.NhByte, *stmt.SocketCgroup, *stmt.SocketMarkRestore, *stmt.JHash, *stmt.PktTypeHost, *stmt.DCCPTypes, *stmt.TProxyMark:
+	case *stmt.TrafficClass, *stmt.SocketCgroup, *stmt.SocketMarkRestore, *stmt.JHash, *stmt.PktTypeHost, *stmt.DCCPTypes, *stmt.TProxyMark:
 		e.restStmt(s)
 	default:
 		if !e.pktTarget(s) {

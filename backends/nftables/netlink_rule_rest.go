@@ -39,8 +39,8 @@ var portDesc = map[uint8]uint32{protoUDP: 6, protoUDPLite: 7, protoTCP: 8, proto
 // restStmt encodes the statements of stmt/rest.go.
 func (e *encoder) restStmt(s stmt.Stmt) {
 	switch s := s.(type) {
-	case *stmt.NhByte:
-		e.nhByte(s)
+	case *stmt.TrafficClass:
+		e.trafficClass(s)
 	case *stmt.SocketCgroup:
 		e.socketCgroup(s)
 	case *stmt.SocketMarkRestore:
@@ -62,30 +62,10 @@ func (e *encoder) restStmt(s stmt.Stmt) {
 	}
 }
 
-// nhByte compares an 8-bit field of the network header. A field across
-// two bytes is loaded as both, masked, shifted right into the second byte
-// and masked again, and nft 1.0.6 then puts the mask in the second byte
-// and compares the first with the value: bytes as it sends them.
-func (e *encoder) nhByte(s *stmt.NhByte) {
-	off, bit := s.Bit/8, s.Bit%8
-	if bit == 0 {
-		e.masked(network, off, []byte{s.Mask}, []byte{s.Value}, s.Neg)
-		return
-	}
-	sh := 8 - bit
-	var shift msgBuf
-	shift.u32(unix.NFTA_BITWISE_SREG, reg1)
-	shift.u32(unix.NFTA_BITWISE_DREG, reg1)
-	shift.u32(nftaBitwiseOp, nftBitwiseRshift)
-	shift.u32(unix.NFTA_BITWISE_LEN, 2)
-	d := shift.nest(nftaBitwiseData)
-	shift.attr(unix.NFTA_DATA_VALUE, host32(sh))
-	shift.nestEnd(d)
-	e.add(load(network, off, 2),
-		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 2, Mask: be16(0xff << sh), Xor: make([]byte, 2)},
-		&rawExpr{name: "bitwise", data: shift.b},
-		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 2, Mask: []byte{0, s.Mask}, Xor: make([]byte, 2)},
-		&expr.Cmp{Op: cmpOp(s.Neg), Register: reg1, Data: []byte{s.Value}})
+// trafficClass tests the IPv6 traffic class as nft 1.0.6 compiles
+// "@nh,0,16 & M<<4 == V<<4": a 2-byte load, a mask, a compare.
+func (e *encoder) trafficClass(s *stmt.TrafficClass) {
+	e.masked(network, 0, be16(uint16(s.Mask)<<4), be16(uint16(s.Value&s.Mask)<<4), s.Neg)
 }
 
 // socketCgroup compares the socket's cgroup at a level with the cgroup's

@@ -119,16 +119,12 @@ func (w *rw) hopLimit(m *ir.HopLimit) {
 
 func (w *rw) tosMatch(m *ir.TOSMatch) {
 	// The TOS byte is bits 8-15 of the IPv4 header and the traffic class
-	// bits 4-11 of the IPv6 header; nft names only its dscp and ecn parts.
-	off := 8
+	// bits 4-11 of the IPv6 header.
 	if w.v6() {
-		off = 4
-	}
-	if off == 8 {
-		w.emit(&stmt.Cmp{Field: stmt.IPTOS, Neg: m.Neg, Mask: []byte{m.Mask}, Value: []byte{m.Value}})
+		w.emit(&stmt.TrafficClass{Neg: m.Neg, Mask: m.Mask, Value: m.Value})
 		return
 	}
-	w.emit(&stmt.NhByte{Bit: uint32(off), Neg: m.Neg, Mask: m.Mask, Value: m.Value})
+	w.emit(&stmt.Cmp{Field: stmt.IPTOS, Neg: m.Neg, Mask: []byte{m.Mask}, Value: []byte{m.Value}})
 }
 
 // tcpBit writes a test of one TCP flag bit. "tcp flags != ecn" in nft

@@ -27,7 +27,7 @@ var pkCases = []struct {
 	{"-A INPUT -m ttl --ttl-lt 5", ir.IPv4, "ip ttl lt 5", ""},
 	{"-A INPUT -m hl ! --hl-eq 255", ir.IPv6, "ip6 hoplimit != 255", ""},
 	{"-A INPUT -m tos --tos Minimize-Delay", ir.IPv4, "@nh,8,8 & 0x3f == 0x10", ""},
-	{"-A INPUT -m tos ! --tos 0x20/0xe0", ir.IPv6, "@nh,4,8 & 0xe0 != 0x20", ""},
+	{"-A INPUT -m tos ! --tos 0x20/0xe0", ir.IPv6, "@nh,0,16 & 0xe00 != 0x200", ""},
 	{"-A INPUT -m dscp --dscp-class EF", ir.IPv6, "ip6 dscp 0x2e", ""},
 	{"-A INPUT -p tcp -m ecn --ecn-tcp-ece ! --ecn-tcp-cwr ! --ecn-ip-ect 3", ir.IPv4, "ip protocol tcp tcp flags ecn tcp flags & cwr == 0 ip ecn != ce", ""},
 	{"-A FORWARD -m devgroup --src-group 0x2/0xf ! --dst-group 7", ir.IPv4, "iifgroup and 0xf == 0x2 oifgroup != 0x7", ""},

@@ -1,8 +1,10 @@
 package nftables
 
 import (
+	"sort"
 	"strings"
 
+	"github.com/google/nftables/expr"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -117,6 +119,7 @@ func (w *rw) lower() {
 			w.match(m)
 		}
 	}
+	unmergeNeq(w.out.Stmts)
 	if !w.ctx.NoCounter {
 		w.emit(&stmt.Counter{})
 	}
@@ -317,4 +320,50 @@ func (w *rw) comment(c string) {
 		c = c[:maxComment]
 	}
 	w.out.Comment = c
+}
+
+// unmergeNeq keeps nft 1.0.6 from merging negated header comparisons.
+// nft joins comparisons of adjacent header fields into one load and one
+// compare (payload_do_merge: same base, total at most 4 bytes, or 16 in
+// the link layer), and before nftables 1.0.10 it does so for "!=" as
+// well: "tcp sport != 22 tcp dport != 23" loads as one 4-byte "!=",
+// which matches when either port differs, where the rule means both
+// (iptables' "! --sport 22 ! --dport 23"). Of each pair nft would join,
+// the second is written as a one-value range ("tcp dport != 23-23"),
+// which nft leaves alone; the netlink encoder sends the same range, so
+// what translate prints and what apply loads stay one ruleset.
+func unmergeNeq(ss []stmt.Stmt) {
+	var cands []*stmt.Cmp
+	for _, s := range ss {
+		c, ok := s.(*stmt.Cmp)
+		if !ok || !c.Neg || c.Mask != nil || c.Prefix || c.To != nil || c.Op != 0 || c.Set != nil {
+			continue
+		}
+		if _, ok := c.Field.(*stmt.Payload); ok {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) < 2 {
+		return
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i].Field.(*stmt.Payload), cands[j].Field.(*stmt.Payload)
+		if a.Base != b.Base {
+			return a.Base < b.Base
+		}
+		return a.Offset < b.Offset
+	})
+	last := cands[0].Field.(*stmt.Payload)
+	for _, c := range cands[1:] {
+		p := c.Field.(*stmt.Payload)
+		limit := uint32(4)
+		if p.Base == expr.PayloadBaseLLHeader {
+			limit = 16
+		}
+		if p.Base == last.Base && last.Offset+last.Bytes == p.Offset && last.Bytes+p.Bytes <= limit {
+			c.To = c.Value
+			continue
+		}
+		last = p
+	}
 }

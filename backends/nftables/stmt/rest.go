@@ -28,11 +28,13 @@ func AnyPort(proto uint8, dst bool) *Payload {
 	return Port(proto, dst)
 }
 
-// NhByte compares an 8-bit field of the network header at bit offset Bit
-// under a mask: "@nh,4,8 & 0x3f == 0x10", the IPv6 traffic class, which
-// nft names only by its dscp and ecn parts.
-type NhByte struct {
-	Bit         uint32
+// TrafficClass compares the IPv6 traffic class (bits 4-11 of the header,
+// which nft names only by its dscp and ecn parts) under a mask. It is
+// written as a test of the header's first 16 bits, "@nh,0,16 & 0x3f0 ==
+// 0x100": nft 1.0.6 compiles the direct form "@nh,4,8 & 0x3f == 0x10"
+// into a shift and a compare that match no packet (checked with
+// ip6tables -m tos on the same packets).
+type TrafficClass struct {
 	Neg         bool
 	Mask, Value uint8
 }
@@ -79,7 +81,7 @@ const DCCPReserved = 1 << 10
 // iptables-translate uses, which the golden files keep).
 type TProxyMark struct{ Mark, Mask uint32 }
 
-func (*NhByte) stmt()            {}
+func (*TrafficClass) stmt()            {}
 func (*SocketCgroup) stmt()      {}
 func (*SocketMarkRestore) stmt() {}
 func (*JHash) stmt()             {}
@@ -90,17 +92,14 @@ func (*TProxyMark) stmt()        {}
 // AppendRest writes the statements of this file.
 func AppendRest(dst []byte, s Stmt) []byte {
 	switch s := s.(type) {
-	case *NhByte:
-		dst = strconv.AppendUint(append(dst, "@nh,"...), uint64(s.Bit), 10)
-		dst = append(dst, ",8 & "...)
-		dst, _ = appendPacketValue(dst, Hex8, []byte{s.Mask})
+	case *TrafficClass:
+		dst = strconv.AppendUint(append(dst, "@nh,0,16 & 0x"...), uint64(s.Mask)<<4, 16)
 		if s.Neg {
-			dst = append(dst, " != "...)
+			dst = append(dst, " != 0x"...)
 		} else {
-			dst = append(dst, " == "...)
+			dst = append(dst, " == 0x"...)
 		}
-		dst, _ = appendPacketValue(dst, Hex8, []byte{s.Value})
-		return dst
+		return strconv.AppendUint(dst, uint64(s.Value&s.Mask)<<4, 16)
 	case *SocketCgroup:
 		dst = strconv.AppendUint(append(dst, "socket cgroupv2 level "...), uint64(s.Level), 10)
 		dst = append(dst, ' ')

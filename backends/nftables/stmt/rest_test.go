@@ -13,8 +13,8 @@ func TestAppendRest(t *testing.T) {
 	}{
 		{ports, "udplite dport != { 5, 7-9 }"},
 		{both, "dccp sport . dccp dport { 0-65535 . 5 }"},
-		{&NhByte{Bit: 4, Mask: 0x3f, Value: 0x10}, "@nh,4,8 & 0x3f == 0x10"},
-		{&NhByte{Bit: 4, Neg: true, Mask: 0xff, Value: 0x04}, "@nh,4,8 & 0xff != 0x04"},
+		{&TrafficClass{Mask: 0x3f, Value: 0x10}, "@nh,0,16 & 0x3f0 == 0x100"},
+		{&TrafficClass{Neg: true, Mask: 0xff, Value: 0x04}, "@nh,0,16 & 0xff0 != 0x40"},
 		{&SocketCgroup{Level: 2, Path: "a/b"}, `socket cgroupv2 level 2 "a/b"`},
 		{&SocketCgroup{Level: 1, Neg: true, Path: "a"}, `socket cgroupv2 level 1 != "a"`},
 		{&SocketMarkRestore{}, "meta mark set socket mark"},

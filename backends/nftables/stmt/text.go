@@ -66,7 +66,7 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendConcat(dst, s)
 	case *TCPBit:
 		return appendTCPBit(dst, s)
-	case *NhByte, *SocketCgroup, *SocketMarkRestore, *JHash, *PktTypeHost, *DCCPTypes, *TProxyMark:
+	case *TrafficClass, *SocketCgroup, *SocketMarkRestore, *JHash, *PktTypeHost, *DCCPTypes, *TProxyMark:
 		return AppendRest(dst, s)
 	}
 	if d, ok := appendTarget(dst, s); ok {
@@ -137,11 +137,12 @@ func appendCmp(dst []byte, c *Cmp) []byte {
 	if c.Set != nil {
 		return appendSet(dst, c.Set)
 	}
-	dst = appendValue(dst, dt, c.Value, false)
 	if c.To != nil {
+		dst = appendRangeEnd(dst, dt, c.Value)
 		dst = append(dst, '-')
-		dst = appendValue(dst, dt, c.To, false)
+		return appendRangeEnd(dst, dt, c.To)
 	}
+	dst = appendValue(dst, dt, c.Value, false)
 	if c.Prefix {
 		dst = append(dst, '/')
 		dst = strconv.AppendInt(dst, int64(c.Bits), 10)
@@ -287,4 +288,17 @@ var ICMPv6Types = map[uint8]string{
 	135: "nd-neighbor-solicit", 136: "nd-neighbor-advert", 137: "nd-redirect",
 	138: "router-renumbering", 141: "ind-neighbor-solicit", 142: "ind-neighbor-advert",
 	143: "mld2-listener-report",
+}
+
+// appendRangeEnd writes one end of a range. nft reads "a-b" as one word,
+// so a type written by name ("tcp") is written by number in a range, as
+// nft lists it ("ip protocol != 6-6").
+func appendRangeEnd(dst []byte, dt Datatype, v []byte) []byte {
+	switch dt {
+	case InetProto, PktTypeDt, DCCPTypeDt, ICMPTypeDt, ICMPv6TypeDt:
+		if len(v) == 1 {
+			return strconv.AppendUint(dst, uint64(v[0]), 10)
+		}
+	}
+	return appendValue(dst, dt, v, false)
 }
