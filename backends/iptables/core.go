@@ -87,9 +87,7 @@ func (w *writer) tcp(m *ir.TCP) {
 	if w.negatedFullRange("tcp", m.NegSrc, m.SrcPorts, "--sport") || w.negatedFullRange("tcp", m.NegDst, m.DstPorts, "--dport") {
 		return
 	}
-	w.module("tcp")
-	w.ports(m.NegSrc, "--sport", m.SrcPorts)
-	w.ports(m.NegDst, "--dport", m.DstPorts)
+	w.l4Ports("tcp", m.NegSrc, m.SrcPorts, m.NegDst, m.DstPorts)
 	if m.Option != nil {
 		w.opt(m.NegOption, "--tcp-option", strconv.Itoa(int(*m.Option)))
 	}
@@ -102,9 +100,20 @@ func (w *writer) udp(m *ir.UDP) {
 	if w.negatedFullRange("udp", m.NegSrc, m.SrcPorts, "--sport") || w.negatedFullRange("udp", m.NegDst, m.DstPorts, "--dport") {
 		return
 	}
-	w.module("udp")
-	w.ports(m.NegSrc, "--sport", m.SrcPorts)
-	w.ports(m.NegDst, "--dport", m.DstPorts)
+	w.l4Ports("udp", m.NegSrc, m.SrcPorts, m.NegDst, m.DstPorts)
+}
+
+// l4Ports writes "-m tcp|udp" and its ports. Two negated single ports go
+// in two matches of the module where the variant would merge them into
+// one comparison that means something else (Variant.MergesNegatedPorts);
+// each match alone loads as its own "!=".
+func (w *writer) l4Ports(mod string, negSrc bool, src *ir.PortRange, negDst bool, dst *ir.PortRange) {
+	w.module(mod)
+	w.ports(negSrc, "--sport", src)
+	if w.v.MergesNegatedPorts && negSrc && negDst && src != nil && dst != nil && src.Single() && dst.Single() {
+		w.module(mod)
+	}
+	w.ports(negDst, "--dport", dst)
 }
 
 func (w *writer) sctp(m *ir.SCTP) {

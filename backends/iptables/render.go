@@ -27,6 +27,10 @@ type Variant struct {
 	// nothing: iptables-nft 1.8.9 refuses "! -s 0/0" ("RULE_APPEND failed
 	// (Invalid argument)") and drops "! --sport 0:65535" of tcp and udp.
 	NoNegatedAny bool
+	// MergesNegatedPorts is set when the variant loads "! --sport A !
+	// --dport B" of one tcp or udp match as a single 4-byte "!=" (which
+	// matches when either port differs): iptables-nft before 1.8.11.
+	MergesNegatedPorts bool
 	// OmitsEmptyTables is set when the restore tool creates nothing for a
 	// table given without chains (iptables-nft 1.8.9 creates base chains
 	// only for the chain lines it reads).
@@ -46,8 +50,9 @@ var (
 		Unsupported: map[string]string{
 			"CLUSTERIP": "iptables-nft has no CLUSTERIP target (it was removed from nf_tables)",
 		},
-		NoNegatedAny:     true,
-		OmitsEmptyTables: true,
+		NoNegatedAny:       true,
+		MergesNegatedPorts: true,
+		OmitsEmptyTables:   true,
 	}
 )
 
