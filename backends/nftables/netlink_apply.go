@@ -85,7 +85,7 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 	if fams == nil {
 		fams = rs.Families()
 	}
-	b := &batch{}
+	b := &batch{ifindex: func(name string) (uint32, error) { return ifindexIn(o.NetNS, name) }}
 	diags, unenc := b.compile(rs, fams, o.NoCounters)
 	res := &ApplyResult{Diags: diags, Rules: rs.RuleCount()}
 	if diags.HasErrors() {

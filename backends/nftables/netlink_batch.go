@@ -131,6 +131,8 @@ type batch struct {
 	place  placement
 	// first is the first rule the encoder cannot load.
 	first *unencoded
+	// ifindex looks a device's index up in the namespace loaded into.
+	ifindex func(name string) (uint32, error)
 }
 
 // stream is a run of batch messages and what each stands for.

@@ -211,10 +211,6 @@ func (e *encoder) ctUnencodable(s stmt.Stmt) {
 // markSetStmt loads the source, folds its steps into one bitwise (mask,
 // then xor) as nft does, and stores the result.
 func (e *encoder) markSetStmt(m *stmt.MarkSet) {
-	if m.Shift != 0 {
-		e.err = fmt.Errorf("a shifted mark: %w", errUnencodable)
-		return
-	}
 	var store expr.Any = &expr.Meta{Key: expr.MetaKeyMARK, SourceRegister: true, Register: reg1}
 	if m.Ct {
 		store = &expr.Ct{Key: expr.CtKeyMARK, SourceRegister: true, Register: reg1}
@@ -222,11 +218,7 @@ func (e *encoder) markSetStmt(m *stmt.MarkSet) {
 	var src expr.Any
 	switch m.Src {
 	case stmt.MarkImm:
-		if len(m.Ops) == 0 {
-			e.brk(&expr.Immediate{Register: reg1, Data: host32(m.Value)}, store)
-			return
-		}
-		e.err = fmt.Errorf("a constant mark with operations: %w", errUnencodable)
+		e.brk(&expr.Immediate{Register: reg1, Data: host32(foldMark(m))}, store)
 		return
 	case stmt.MarkMeta:
 		src = &expr.Meta{Key: expr.MetaKeyMARK, Register: reg1}
@@ -247,6 +239,9 @@ func (e *encoder) markSetStmt(m *stmt.MarkSet) {
 	x := []any{src}
 	if mask != ^uint32(0) || xor != 0 {
 		x = append(x, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: host32(mask), Xor: host32(xor)})
+	}
+	if m.Shift != 0 {
+		x = append(x, markShift(m))
 	}
 	e.brk(append(x, store)...)
 }
@@ -341,50 +336,28 @@ func lookupID(name string, group bool) (uint32, bool) {
 // shared name's set is declared in the table (meters.go); its id is
 // filled in when the rule is written.
 func (e *encoder) meterStmt(m *stmt.Meter) {
-	switch {
-	case len(m.Keys) != 1:
-		e.err = fmt.Errorf("meter on a concatenation: %w", errUnencodable)
-		return
-	case m.Cost != 0 || m.Burst > math.MaxUint32:
-		e.err = fmt.Errorf("meter with a byte rate: %w", errUnencodable)
-		return
-	case !plainIdent.MatchString(m.Name):
-		e.err = fmt.Errorf("meter name %q: %w", m.Name, errUnencodable)
+	l, ok := meterLimit(m)
+	if !ok || len(m.Keys) == 0 {
+		e.err = fmt.Errorf("internal error: meter %s: a burst of %d", m.Name, m.Burst)
 		return
 	}
-	k := m.Keys[0]
-	var x []any
-	var keyType, keyLen uint32
-	switch k.Proto {
-	case 0:
-		keyType, keyLen = typeIPAddr, 4
-		if k.V6 {
-			keyType, keyLen = typeIP6Addr, 16
-		}
-		x = []any{load(network, e.addrOffset(k.Dst), keyLen)}
-		if k.Bits != uint8(keyLen*8) {
-			x = append(x, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: keyLen, Mask: maskBytes(int(k.Bits), int(keyLen)), Xor: make([]byte, keyLen)})
-		}
-	case protoTCP, protoUDP, protoSCTP:
-		e.l4dep(k.Proto)
-		off := uint32(0)
-		if k.Dst {
-			off = 2
-		}
-		x, keyType, keyLen = []any{load(transport, off, 2)}, typeInetService, 2
-	default:
-		e.err = fmt.Errorf("meter key on %s ports: %w", stmt.ProtoName(k.Proto), errUnencodable)
+	x, keyType, keyLen, ok := e.meterKeys(m)
+	if !ok {
 		return
 	}
-	l := m.Limit
-	l.Burst = uint32(m.Burst)
 	timeout := uint64(m.Timeout)
 	if m.Shared {
 		e.brk(append(x, &dynsetExpr{set: &anonSet{name: m.Name, lookup: &expr.Lookup{}}, named: true, timeout: timeout, inner: &l})...)
 		return
 	}
+	// A concatenation's key has no byte order (0), a single field's is
+	// big endian.
+	order := uint32(byteorderBig)
+	if len(m.Keys) > 1 {
+		order = 0
+	}
 	set := &anonSet{name: m.Name, keyType: keyType, keyLen: keyLen, flags: setAnonymous | setEval,
-		udata: userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig), lookup: &expr.Lookup{}}
+		udata: userdata.AppendUint32(nil, udataSetKeyByteorder, order), lookup: &expr.Lookup{}}
 	if timeout > 0 {
 		set.flags |= setTimeout
 	}
