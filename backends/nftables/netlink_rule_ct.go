@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os/user"
-	"strconv"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -30,7 +28,7 @@ func (e *encoder) ctStmt(s stmt.Stmt) {
 		for _, ev := range s.Events {
 			bit, ok := ctEventBits[ev]
 			if !ok {
-				e.err = fmt.Errorf("ct event %q: %w", ev, errUnencodable)
+				e.err = fmt.Errorf("internal error: ct event %q", ev)
 				return
 			}
 			mask |= 1 << bit
@@ -202,10 +200,11 @@ func (e *encoder) ctCounter(m *stmt.CtMatch) {
 	}
 }
 
-// ctUnencodable sends the rule through nft -f: the other conntrack
-// matches compare host order values, which nft converts first.
+// ctUnencodable reports a conntrack match the lowering (conntrack.go)
+// does not produce: an ordered comparison of another key, a lifetime
+// beyond 32-bit milliseconds, an address of the other family.
 func (e *encoder) ctUnencodable(s stmt.Stmt) {
-	e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
+	e.err = fmt.Errorf("internal error: no netlink encoding for %s", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}))
 }
 
 // markSetStmt loads the source, folds its steps into one bitwise (mask,
@@ -277,15 +276,10 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 			e.add(ld, swap, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: lo}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: hi})
 			return
 		}
-		id := s.Min
-		if s.Name != "" {
-			var ok bool
-			if id, ok = lookupID(s.Name, s.Gid); !ok {
-				e.err = fmt.Errorf("meta id %q: %w", s.Name, errUnencodable)
-				return
-			}
-		}
-		e.metaCmp(k, host32(id), s.Neg)
+		// A name was resolved on this host when the rule was read (as
+		// iptables does), and nft resolves it here again when it loads
+		// the text: Min is the id either way.
+		e.metaCmp(k, host32(s.Min), s.Neg)
 	case *stmt.Random:
 		op := expr.CmpOpLt
 		if s.Neg {
@@ -299,31 +293,15 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 		e.brk(&expr.Quota{Bytes: s.Bytes, Over: s.Over})
 	case *stmt.Numgen:
 		if s.Mod > math.MaxUint32 {
-			e.err = fmt.Errorf("numgen modulus %d: %w", s.Mod, errUnencodable)
+			// The lowering refuses it (stateful.go).
+			e.err = fmt.Errorf("internal error: numgen modulus %d", s.Mod)
 			return
 		}
 		e.add(&expr.Numgen{Register: reg1, Modulus: uint32(s.Mod), Type: unix.NFT_NG_INCREMENTAL},
 			&expr.Cmp{Op: cmpOp(s.Neg), Register: reg1, Data: host32(s.Packet)})
 	default:
-		// Not sent over netlink yet: the rule goes through nft -f.
-		e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
+		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
 	}
-}
-
-// lookupID resolves a user or group name as nft does on the host where it
-// runs (getpwnam and getgrnam); Apply runs on that host, so the lookup
-// gives the same id.
-func lookupID(name string, group bool) (uint32, bool) {
-	id := ""
-	if group {
-		if g, err := user.LookupGroup(name); err == nil {
-			id = g.Gid
-		}
-	} else if u, err := user.Lookup(name); err == nil {
-		id = u.Uid
-	}
-	n, err := strconv.ParseUint(id, 10, 32)
-	return uint32(n), err == nil
 }
 
 // meterStmt encodes a meter as nft 1.0.6 compiles "meter NAME { KEY

@@ -25,22 +25,22 @@ const (
 	metaKeyTimeDay  = 31 // NFT_META_TIME_DAY
 	metaKeyTimeHour = 32 // NFT_META_TIME_HOUR
 
-	typeDay       = 45 // nft's day datatype
-	typeFibAddr   = 38 // fib_addrtype
-	typeICMP6Type = 29
-	typeICMP6Code = 33
-	exprMeta      = 9  // typeof: meta expression
-	exprFib       = 26 // typeof: fib expression
-	protoDescIC6  = 14 // PROTO_DESC_ICMPV6
-	byteorderHost = 1
+	typeDay         = 45 // nft's day datatype
+	typeFibAddr     = 38 // fib_addrtype
+	typeICMP6Type   = 29
+	typeICMP6Code   = 33
+	exprMeta        = 9  // typeof: meta expression
+	exprFib         = 26 // typeof: fib expression
+	protoDescIC6    = 14 // PROTO_DESC_ICMPV6
+	byteorderHost   = 1
 	nftaBitwiseOp   = 6 // NFTA_BITWISE_OP
 	nftaBitwiseData = 7 // NFTA_BITWISE_DATA
 	bitwiseLshift   = 1 // NFT_BITWISE_LSHIFT
 	bitwiseRshift   = 2
 
-	protoDCCP     = 33
-	protoICMPv6   = 58
-	protoUDPLite  = 136
+	protoDCCP    = 33
+	protoICMPv6  = 58
+	protoUDPLite = 136
 )
 
 // timeStmt encodes the time matches as nft 1.0.6 does with TZ=UTC, the

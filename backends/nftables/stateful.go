@@ -1,6 +1,7 @@
 package nftables
 
 import (
+	"math"
 	"fmt"
 	"strings"
 
@@ -160,6 +161,10 @@ func (w *rw) timeMatch(m *ir.Time) {
 func (w *rw) statistic(m *ir.Statistic) {
 	if !m.Nth {
 		w.emit(&stmt.Random{Prob: m.Probability, Neg: m.Neg})
+		return
+	}
+	if m.Every == math.MaxUint32 {
+		w.unsupported("statistic --every 4294967296", "nft's numgen modulus is a 32-bit number, at most 4294967295")
 		return
 	}
 	w.emit(&stmt.Numgen{Mod: uint64(m.Every) + 1, Packet: m.Packet, Neg: m.Neg})
