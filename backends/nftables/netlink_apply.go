@@ -88,6 +88,9 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 		// covers every statement the lowering makes: this is a bug.
 		return res, fmt.Errorf("%s: internal error: the netlink encoder cannot write this rule: %s; nothing was changed", unenc.pos, unenc.why)
 	}
+	if b.devErr != nil {
+		return res, b.devErr
+	}
 	c, err := dial(o.NetNS)
 	if err != nil {
 		return res, err

@@ -131,8 +131,10 @@ type batch struct {
 	place  placement
 	// first is the first rule the encoder cannot load.
 	first *unencoded
-	// ifindex looks a device's index up in the namespace loaded into.
+	// ifindex looks a device's index up in the namespace loaded into;
+	// devErr is the first rule whose device it does not find.
 	ifindex func(name string) (uint32, error)
+	devErr  error
 }
 
 // stream is a run of batch messages and what each stands for.

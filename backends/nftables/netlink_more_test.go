@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/internal/testenv"
+	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -63,16 +65,20 @@ func TestNetlinkMoreConstructs(t *testing.T) {
 	}
 }
 
-// setOrder sorts the set blocks of a --debug=netlink listing: the netlink
-// loader creates a connlimit set with its rule, nft -f with the table, so
-// the kernel lists the sets in another order; the rules keep theirs.
+// setOrder sorts the set blocks of a --debug=netlink listing, and the
+// elements in each: the netlink loader creates a connlimit set with its
+// rule, nft -f with the table, so the kernel lists the sets in another
+// order, and a hash set (fib types) lists its elements in the order of a
+// hash seeded at random. The rules keep their order.
 func setOrder(listing string) string {
 	var sets []string
 	var rest, cur strings.Builder
 	inSet := false
 	flush := func() {
 		if inSet {
-			sets = append(sets, cur.String())
+			ls := strings.SplitAfter(cur.String(), "\n")
+			sort.Strings(ls[1:])
+			sets = append(sets, strings.Join(ls, ""))
 		} else {
 			rest.WriteString(cur.String())
 		}
@@ -88,4 +94,29 @@ func setOrder(listing string) string {
 	flush()
 	sort.Strings(sets)
 	return strings.Join(sets, "") + rest.String()
+}
+
+// TestNetlinkDupMissingDevice: nft refuses "dup to ADDR device DEV" when
+// DEV does not exist where it loads the rule, and so does Apply, naming
+// the rule and changing nothing.
+func TestNetlinkDupMissingDevice(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "nft", "nsenter")
+	const in = "*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j TEE --gateway 10.0.0.1 --oif rsnodev0\nCOMMIT\n"
+	rs, d := translate.Load([]translate.Input{{Name: "dup", Data: []byte(in)}}, translate.Options{Family: ir.IPv4})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	script, _ := nftables.Render(rs, nftables.Options{})
+	ns := testenv.NewNetns(t, "hMd")
+	if _, err := ns.Run([]byte(script), "nft", "-f", "-"); err == nil {
+		t.Fatalf("nft -f loads a dup to a missing device:\n%s", script)
+	}
+	_, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name})
+	if err == nil || !strings.Contains(err.Error(), `dup:3:`) || !strings.Contains(err.Error(), `"rsnodev0"`) {
+		t.Errorf("apply: %v, want an error naming dup:3 and the device", err)
+	}
+	if left, _ := ns.Run(nil, "nft", "list", "ruleset"); left != "" {
+		t.Errorf("the refused apply left:\n%s", left)
+	}
 }

@@ -252,16 +252,24 @@ func meterLimit(m *stmt.Meter) (expr.Limit, bool) {
 }
 
 // queue is "queue num N[-LAST] [bypass][,fanout]": the first queue, the
-// number of queues and the flags (nft_queue's attributes in nft's order).
-func queue(q *stmt.Queue) *expr.Queue {
-	x := &expr.Queue{Num: q.Num, Total: q.Last - q.Num + 1}
+// number of queues and, if any, the flags, as nft sends them (checked
+// with nft --debug=mnl; google/nftables also sends zero flags). The test
+// kernels have no nft_queue to load it.
+func queue(q *stmt.Queue) *rawExpr {
+	var m msgBuf
+	m.attr(unix.NFTA_QUEUE_NUM, be16(q.Num))
+	m.attr(unix.NFTA_QUEUE_TOTAL, be16(q.Last-q.Num+1))
+	var flags uint16
 	if q.Bypass {
-		x.Flag |= expr.QueueFlagBypass
+		flags |= unix.NFT_QUEUE_FLAG_BYPASS
 	}
 	if q.Fanout {
-		x.Flag |= expr.QueueFlagFanout
+		flags |= unix.NFT_QUEUE_FLAG_CPU_FANOUT
 	}
-	return x
+	if flags != 0 {
+		m.attr(unix.NFTA_QUEUE_FLAGS, be16(flags))
+	}
+	return &rawExpr{name: "queue", data: m.b}
 }
 
 // devIndex is the immediate of a device's index, which nft looks up where
@@ -297,16 +305,17 @@ func (b *batch) resolveDevs(r *nlRule) error {
 	return nil
 }
 
-// refuse records the first rule the batch cannot write.
+// refuse records the first rule whose device is missing: nft refuses
+// such a rule when it loads it, and so does Apply.
 func (b *batch) refuse(o origin, err error) {
-	if b.first != nil {
+	if b.devErr != nil {
 		return
 	}
-	u := &unencoded{why: err.Error()}
-	if o.rule != nil {
-		u.pos = o.rule.Src
+	what := fmt.Sprintf("rule %d of chain %s in table %s", o.index, o.chain, o.table)
+	if o.rule != nil && !o.rule.Src.IsZero() {
+		what = o.rule.Src.String() + ": " + what
 	}
-	b.first = u
+	b.devErr = fmt.Errorf("%s: %w; nothing was changed", what, err)
 }
 
 // ifindexIn looks a device up in the network namespace at path netns ("":

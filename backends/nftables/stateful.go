@@ -1,8 +1,8 @@
 package nftables
 
 import (
-	"math"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/google/nftables/expr"
