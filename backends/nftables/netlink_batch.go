@@ -40,8 +40,9 @@ func nfproto(f ir.Family) uint8 {
 // compile renders and compiles every table of the families straight into
 // the batch: a rule's expressions are garbage as soon as its message is
 // written, which keeps a 100,000-rule apply small. Render problems come
-// back as diagnostics; a rule the encoder does not cover comes back as its
-// position and the reason, so that the caller can fall back to nft -f.
+// back as diagnostics; a rule the encoder cannot write (a bug: the
+// lowering refuses what it cannot print) comes back as its position and
+// the reason, which Apply reports as an internal error.
 func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*diag.List, *unencoded) {
 	diags := &diag.List{}
 	// About 350 bytes per rule: growing the buffer by doubling from

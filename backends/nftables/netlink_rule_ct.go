@@ -76,7 +76,8 @@ var ctEventBits = map[string]uint{
 
 // ctMatch encodes the conntrack matches nft 1.0.6 compiles without a
 // byte order conversion: the direction, the tuple's protocol, addresses
-// and ports. The others go through nft -f.
+// and ports; the counters and the lifetime, which it converts, are
+// ctCounter's.
 func (e *encoder) ctMatch(m *stmt.CtMatch) {
 	neg := cmpOp(m.Op == stmt.CtNeq)
 	switch {
