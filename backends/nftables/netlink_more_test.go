@@ -120,3 +120,18 @@ func TestNetlinkDupMissingDevice(t *testing.T) {
 		t.Errorf("the refused apply left:\n%s", left)
 	}
 }
+
+// TestLoweringRefusesWhatNftTruncates: a hashlimit byte burst beyond 32
+// bits, which nft 1.0.6 would load modulo 2^32, is refused by the
+// lowering, so translate and apply agree.
+func TestLoweringRefusesWhatNftTruncates(t *testing.T) {
+	const in = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m hashlimit --hashlimit-upto 10mb/s --hashlimit-burst 8000mb --hashlimit-mode srcip --hashlimit-name x -j ACCEPT\nCOMMIT\n"
+	rs, d := translate.Load([]translate.Input{{Name: "hl", Data: []byte(in)}}, translate.Options{Family: ir.IPv4})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	_, d = nftables.Render(rs, nftables.Options{})
+	if !d.HasErrors() || !strings.Contains(d.Err().Error(), "hl:3:") || !strings.Contains(d.Err().Error(), "8388608000 bytes") {
+		t.Errorf("render: %v, want the burst refused at hl:3", d.Err())
+	}
+}

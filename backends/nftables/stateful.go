@@ -83,6 +83,11 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 	}
 	if m.Bytes {
 		mt.Cost, mt.Limit.Type, mt.Burst = m.Avg, expr.LimitTypePktBytes, m.Burst
+		if _, b := stmt.BytesRate(m.Avg, m.Burst); b > math.MaxUint32 {
+			// nft 1.0.6 would load the burst modulo 2^32.
+			w.unsupported("--hashlimit-burst", fmt.Sprintf("a burst of %d bytes: nft keeps a byte burst in 32 bits (at most 4 gbytes)", b))
+			return
+		}
 	} else {
 		n, u := ir.ScaledRate(m.Avg, ir.HashlimitScale)
 		unit, ok := limitUnits[nftUnits[u.Name]]
