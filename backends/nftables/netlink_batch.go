@@ -81,6 +81,7 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 		b.first = &unencoded{pos: t.Src, why: err.Error()}
 	}
 	ports := planPortSets(t)
+	b.predeclare(nt, t, RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, meters: meters, ports: ports}, decls, origin{table: tbl})
 	b.addPortSets(nt, ports, origin{table: tbl})
 	for _, c := range t.Chains {
 		b.place.newChain()

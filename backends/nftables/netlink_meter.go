@@ -84,6 +84,9 @@ var setKeyTypes = map[stmt.Datatype]uint32{stmt.IPv4Addr: typeIPAddr, stmt.IPv6A
 // byte order, or for a concatenation no byte order and an empty typeof.
 func (b *batch) addNamedMeterSet(t *nlTable, d *stmt.SetDecl, o origin) {
 	name := d.Name
+	if _, ok := b.named[name]; ok {
+		return // predeclare wrote it
+	}
 	flags := uint32(setEval)
 	if d.Timeout {
 		flags |= setTimeout

@@ -65,22 +65,19 @@ func TestNetlinkMoreConstructs(t *testing.T) {
 	}
 }
 
-// setOrder sorts the set blocks of a --debug=netlink listing, and the
-// elements in each: the netlink loader creates a connlimit set with its
-// rule, nft -f with the table, so the kernel lists the sets in another
-// order, and a hash set (fib types) lists its elements in the order of a
-// hash seeded at random. The rules keep their order.
+// setOrder sorts the elements of each set block of a --debug=netlink
+// listing: a hash set (fib types) lists its elements in the order of a
+// hash seeded at random. The sets and the rules keep their order.
 func setOrder(listing string) string {
-	var sets []string
-	var rest, cur strings.Builder
+	var out, cur strings.Builder
 	inSet := false
 	flush := func() {
 		if inSet {
 			ls := strings.SplitAfter(cur.String(), "\n")
 			sort.Strings(ls[1:])
-			sets = append(sets, strings.Join(ls, ""))
+			out.WriteString(strings.Join(ls, ""))
 		} else {
-			rest.WriteString(cur.String())
+			out.WriteString(cur.String())
 		}
 		cur.Reset()
 	}
@@ -92,8 +89,7 @@ func setOrder(listing string) string {
 		cur.WriteString(l)
 	}
 	flush()
-	sort.Strings(sets)
-	return strings.Join(sets, "") + rest.String()
+	return out.String()
 }
 
 // TestNetlinkDupMissingDevice: nft refuses "dup to ADDR device DEV" when
@@ -134,4 +130,25 @@ func TestLoweringRefusesWhatNftTruncates(t *testing.T) {
 	if !d.HasErrors() || !strings.Contains(d.Err().Error(), "hl:3:") || !strings.Contains(d.Err().Error(), "8388608000 bytes") {
 		t.Errorf("render: %v, want the burst refused at hl:3", d.Err())
 	}
+}
+
+// connlimitOrder has a shared port set and a connlimit set in one table:
+// nft -f creates the declared set first, and so must the netlink loader
+// for "nft list ruleset" to list them in the same order.
+const connlimitOrder = `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p tcp -m multiport --dports 80,443,8000:8080 -j ACCEPT
+-A PREROUTING -p udp -m multiport --dports 80,443,8000:8080 -j ACCEPT
+-A OUTPUT -p tcp -m multiport --dports 80,443,8000:8080 -j ACCEPT
+-A OUTPUT -p tcp --syn -m connlimit --connlimit-above 10 --connlimit-mask 24 -j DROP
+-A OUTPUT -p tcp -m multiport --dports 22,23 -j ACCEPT
+-A OUTPUT -m connlimit --connlimit-upto 3 -j ACCEPT
+COMMIT
+`
+
+func TestNetlinkConnlimitSetOrder(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "nft", "nsenter")
+	compareNetlinkLoad(t, extInput{"connlimit.v4", connlimitOrder, ir.IPv4}, "hMo", setOrder)
 }

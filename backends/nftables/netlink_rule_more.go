@@ -11,6 +11,8 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
 	"golang.org/x/sys/unix"
 )
 
@@ -373,4 +375,40 @@ func icmp6Field(code bool) concatField {
 		return concatField{off: 1, len: 1, dtype: typeICMP6Code, desc: protoDescIC6, field: 2}
 	}
 	return concatField{off: 0, len: 1, dtype: typeICMP6Type, desc: protoDescIC6, field: 1}
+}
+
+// predeclare writes, before any other set of the table, the connlimit sets
+// its rules declare while they are lowered: nft -f creates the table's
+// declared sets first, and the kernel lists named sets in the order they
+// were created. The rules that count connections are lowered once more
+// for this, into a copy of the declarations, which the real pass then
+// repeats name for name (addNamedMeterSet skips a set already written).
+func (b *batch) predeclare(nt *nlTable, t *ir.Table, ctx RuleContext, decls *Decls, o origin) {
+	scratch := &Decls{items: append([]stmt.Decl(nil), decls.items...), used: map[string]bool{}, reserved: decls.reserved}
+	for k, v := range decls.used {
+		scratch.used[k] = v
+	}
+	for _, c := range t.Chains {
+		cx := ctx
+		cx.Chain, cx.Base, cx.Decls, cx.scratch = c.Name, c.Base, scratch, &stmt.Rule{}
+		for _, r := range c.Rules {
+			if countsConns(r) {
+				lowerRule(r, cx, &diag.List{})
+			}
+		}
+	}
+	for _, x := range scratch.items[len(decls.items):] {
+		if s, ok := x.(*stmt.SetDecl); ok {
+			b.addNamedMeterSet(nt, s, o)
+		}
+	}
+}
+
+func countsConns(r *ir.Rule) bool {
+	for _, m := range r.Matches {
+		if _, ok := m.(*ir.ConnLimit); ok {
+			return true
+		}
+	}
+	return false
 }
