@@ -37,6 +37,8 @@ COMMIT
 -A PREROUTING -j CONNMARK --save-mark --nfmask 0xff00 --ctmask 0xffffffff --right-shift-mark 8
 -A PREROUTING -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xff00 --left-shift-mark 4
 -A PREROUTING -j TEE --gateway 10.0.0.1 --oif lo
+-A OUTPUT -m conntrack --ctproto tcp --ctorigdstport 80 -m devgroup ! --dst-group 3 -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+-A OUTPUT -m conntrack ! --ctproto udp -p udp --dport 53 -j ACCEPT
 COMMIT
 `
 

@@ -104,6 +104,11 @@ func (e *encoder) ctMatch(m *stmt.CtMatch) {
 		e.ctUnencodable(m)
 	case m.Kind == stmt.CtProtocol:
 		e.add(ctLoad(unix.NFT_CT_PROTOCOL, m.Dir), &expr.Cmp{Op: neg, Register: reg1, Data: []byte{byte(m.Lo)}})
+		if m.Op == stmt.CtEq {
+			// nft takes the protocol as known from here on, as after
+			// "meta l4proto": a later tcp match gets no dependency.
+			e.l4 = uint8(m.Lo)
+		}
 	case m.Kind == stmt.CtPort:
 		key := uint32(unix.NFT_CT_PROTO_SRC)
 		if m.Dst {
