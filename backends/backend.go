@@ -155,8 +155,8 @@ type ApplyResult struct {
 	// Diags are the checker's findings: warnings after a load, errors
 	// when nothing was loaded.
 	Diags *diag.List
-	// Notes are things the user should know about how it loaded (a
-	// fallback), printed as "note: …".
+	// Notes are things the user should know about how it loaded,
+	// printed as "note: …".
 	Notes []string
 	// Summary says what was loaded and what it replaced, one line each.
 	Summary []string

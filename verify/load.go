@@ -148,8 +148,8 @@ func (s *Side) load(name, ns string) error {
 	}
 	if s.Raw == nil {
 		// Loaded as ruleshift apply loads it, by the backend's own Apply
-		// (for nftables: over netlink, in one transaction, with apply's
-		// fallback to nft -f), so that verify proves what apply loads.
+		// (for nftables: over netlink, in one transaction), so that
+		// verify proves what apply loads.
 		o := backends.ApplyOptions{NetNS: filepath.Join(netnsDir, ns)}
 		if _, err := s.backend.Apply(context.Background(), s.Rules, o); err != nil {
 			return &loadError{name, s.backend.Name() + " apply", err.Error()}

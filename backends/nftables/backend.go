@@ -57,24 +57,15 @@ func stopScript(rs *ir.Ruleset, fams []ir.Family) string {
 	return b.String()
 }
 
-// Apply loads over netlink; the nft binary, when installed, is the
-// fallback for a statement the netlink encoder does not cover. The
-// renderer's diagnostics come while it compiles, so Check is not run
-// twice.
+// Apply loads over netlink, without the nft binary. The renderer's
+// diagnostics come while it compiles, so Check is not run twice.
 func (nftablesBackend) Apply(_ context.Context, rs *ir.Ruleset, o backends.ApplyOptions) (*backends.ApplyResult, error) {
-	ao := ApplyOptions{NetNS: o.NetNS}
-	if p, err := exec.LookPath("nft"); err == nil {
-		ao.Nft = p
-	}
-	res, err := Apply(rs, ao)
+	res, err := Apply(rs, ApplyOptions{NetNS: o.NetNS})
 	out := &backends.ApplyResult{Diags: &diag.List{}}
 	if res != nil {
 		out.Rules = res.Rules
 		if res.Diags != nil {
 			out.Diags = res.Diags
-		}
-		if res.Fallback != "" {
-			out.Notes = append(out.Notes, res.Fallback, "that statement is not covered by the netlink loader: loading with nft -f in one transaction instead")
 		}
 	}
 	if err != nil {

@@ -261,6 +261,10 @@ func (w *rw) helper(m *ir.Helper) {
 		w.unsupported(fmt.Sprintf("helper %q", m.Name), "nft matches a helper by its name, which must be non-empty and hold no double quote")
 		return
 	}
+	if len(m.Name) >= ctHelperNameLen {
+		w.unsupported(fmt.Sprintf("helper %q", m.Name), fmt.Sprintf("the kernel names helpers in at most %d bytes, so no connection has that helper and nft compares at most that many", ctHelperNameLen-1))
+		return
+	}
 	w.emit(&stmt.CtMatch{Kind: stmt.CtHelper, Op: ctNeg(m.Neg), Name: m.Name})
 }
 

@@ -287,7 +287,7 @@ func TestCtHelperApply(t *testing.T) {
 		if d.HasErrors() {
 			t.Fatal(d.Err())
 		}
-		return nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name, Nft: "nft"})
+		return nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name})
 	}
 	res, err := load(raw("-A OUTPUT -p udp -j CT --ctevents new"))
 	if err != nil {

@@ -3,8 +3,6 @@ package nftables
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -22,18 +20,12 @@ type ApplyOptions struct {
 	Families []ir.Family
 	// NoCounters leaves out the counter statements, as in Options.
 	NoCounters bool
-	// Nft is the nft binary used when a rule cannot be encoded over
-	// netlink; "" turns the fallback off.
-	Nft string
 }
 
 // ApplyResult says what Apply did.
 type ApplyResult struct {
-	// Method is "netlink", or "nft -f" after a fallback.
+	// Method is how the rules were loaded: "netlink".
 	Method string
-	// Fallback is why nft -f was used: the first rule the netlink encoder
-	// does not cover.
-	Fallback string
 	// Added lists the tables loaded ("ip ruleshift_filter"); Removed the
 	// ruleshift tables of the replaced families that were deleted and not
 	// loaded again.
@@ -77,19 +69,27 @@ var ErrRender = errors.New("the ruleset cannot be rendered for nftables")
 // Apply loads the ruleset in one nf_tables transaction: ruleshift's own
 // tables of the replaced families are deleted and the new ones added, so
 // the kernel holds either the old tables or the new ones, never a mix.
-// Tables of other tools are not touched. Rules are compiled from the text
-// Render writes; when a rule uses a statement the netlink encoder does not
-// cover, the same transaction is run by nft -f instead (if o.Nft is set).
+// Tables of other tools are not touched. Rules are lowered once into the
+// typed statements Render prints and encoded from them; no nft binary is
+// run.
 func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 	fams := o.Families
 	if fams == nil {
 		fams = rs.Families()
 	}
-	b := &batch{}
+	b := &batch{ifindex: func(name string) (uint32, error) { return ifindexIn(o.NetNS, name) }}
 	diags, unenc := b.compile(rs, fams, o.NoCounters)
 	res := &ApplyResult{Diags: diags, Rules: rs.RuleCount()}
 	if diags.HasErrors() {
 		return res, ErrRender
+	}
+	if unenc != nil {
+		// The lowering refuses what nft cannot load, and the encoder
+		// covers every statement the lowering makes: this is a bug.
+		return res, fmt.Errorf("%s: internal error: the netlink encoder cannot write this rule: %s; nothing was changed", unenc.pos, unenc.why)
+	}
+	if b.devErr != nil {
+		return res, b.devErr
 	}
 	c, err := dial(o.NetNS)
 	if err != nil {
@@ -98,9 +98,6 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 	defer c.close()
 	for _, t := range b.tables {
 		res.Added = append(res.Added, t.fam.String()+" "+t.name)
-	}
-	if unenc != nil {
-		return res, applyFallback(rs, fams, o, c, res, unenc)
 	}
 	res.Method = "netlink"
 	// A batch carrying the generation it was built against is refused
@@ -196,46 +193,6 @@ func removed(old []tableRef, added []*nlTable) []string {
 		}
 	}
 	return out
-}
-
-// applyFallback runs the transaction through nft -f.
-func applyFallback(rs *ir.Ruleset, fams []ir.Family, o ApplyOptions, c *conn, res *ApplyResult, u *unencoded) error {
-	why := fmt.Sprintf("%s: %s", u.pos, u.why)
-	if o.Nft == "" {
-		return fmt.Errorf("%s; the netlink loader does not cover it and nft is not available to load it", why)
-	}
-	res.Method, res.Fallback = "nft -f", why
-	old, err := ownTables(c, fams)
-	if err != nil {
-		return err
-	}
-	script, _ := Render(rs, Options{Families: fams, NoCounters: o.NoCounters})
-	var pre strings.Builder
-	for _, t := range old {
-		if rs.Table(t.fam, strings.TrimPrefix(t.name, TablePrefix)) == nil {
-			fmt.Fprintf(&pre, "delete table %s %s\n", t.fam, t.name)
-		}
-	}
-	full := pre.String() + script
-	args := []string{"-f", "-"}
-	cmd := exec.Command(o.Nft, args...)
-	if o.NetNS != "" {
-		cmd = exec.Command("nsenter", append([]string{"--net=" + o.NetNS, o.Nft}, args...)...)
-	}
-	cmd.Stdin = strings.NewReader(full)
-	// nft converts "meta hour" and "meta time" with its own time zone;
-	// iptables' time match compares in UTC.
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return scriptError(rs, fams, full, strings.Count(pre.String(), "\n"), string(out), err)
-	}
-	for _, t := range old {
-		if rs.Table(t.fam, strings.TrimPrefix(t.name, TablePrefix)) == nil {
-			res.Removed = append(res.Removed, t.fam.String()+" "+t.name)
-		}
-	}
-	return nil
 }
 
 // KernelTable is a table the kernel holds, of any owner.

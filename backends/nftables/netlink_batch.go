@@ -40,8 +40,9 @@ func nfproto(f ir.Family) uint8 {
 // compile renders and compiles every table of the families straight into
 // the batch: a rule's expressions are garbage as soon as its message is
 // written, which keeps a 100,000-rule apply small. Render problems come
-// back as diagnostics; a rule the encoder does not cover comes back as its
-// position and the reason, so that the caller can fall back to nft -f.
+// back as diagnostics; a rule the encoder cannot write (a bug: the
+// lowering refuses what it cannot print) comes back as its position and
+// the reason, which Apply reports as an internal error.
 func (b *batch) compile(rs *ir.Ruleset, fams []ir.Family, noCounters bool) (*diag.List, *unencoded) {
 	diags := &diag.List{}
 	// About 350 bytes per rule: growing the buffer by doubling from
@@ -76,6 +77,7 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 		b.first = &unencoded{pos: t.Src, why: err.Error()}
 	}
 	ports := planPortSets(t)
+	b.predeclare(nt, t, RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, meters: meters, ports: ports}, decls, origin{table: tbl})
 	b.addPortSets(nt, ports, origin{table: tbl})
 	ctx := RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
 	for _, c := range mt.Chains {
@@ -130,6 +132,10 @@ type batch struct {
 	place  placement
 	// first is the first rule the encoder cannot load.
 	first *unencoded
+	// ifindex looks a device's index up in the namespace loaded into;
+	// devErr is the first rule whose device it does not find.
+	ifindex func(name string) (uint32, error)
+	devErr  error
 }
 
 // stream is a run of batch messages and what each stands for.

@@ -67,6 +67,8 @@ func (e *encoder) concatLookup(c *stmt.Concat) {
 			fields[i] = portField(f.Proto, f.Offset)
 		case f.Proto == protoICMP:
 			fields[i] = icmpField(f.Offset == 1)
+		case f.Proto == protoICMPv6:
+			fields[i] = icmp6Field(f.Offset == 1)
 		default:
 			e.err = fmt.Errorf("a concatenation with %s: %w", f.Text, errUnencodable)
 			return

@@ -72,15 +72,18 @@ func (b *batch) declare(nt *nlTable, decls *Decls, n int, o origin) error {
 }
 
 // declEncodable reports whether declare writes d: a ct helper object, or
-// the set of a shared hashlimit name on one field (a set of 65535
-// elements; a connlimit set has nft's default size and needs nft -f).
+// a set of addresses and ports (a shared hashlimit name's, connlimit's).
 func declEncodable(d stmt.Decl) bool {
 	switch d := d.(type) {
 	case *stmt.CtHelperObj:
 		return d.L4 == protoTCP || d.L4 == protoUDP
 	case *stmt.SetDecl:
-		_, ok := setKeyTypes[d.Keys[0]]
-		return ok && len(d.Keys) == 1 && d.Size == 65535
+		for _, k := range d.Keys {
+			if _, ok := setKeyTypes[k]; !ok {
+				return false
+			}
+		}
+		return len(d.Keys) > 0
 	}
 	return false
 }

@@ -28,6 +28,7 @@ type nlRule struct {
 	exprs []any
 	sets  []*anonSet
 	udata []byte
+	devs  []devIndex // device indexes the batch looks up
 }
 
 // anonSet is an anonymous constant set a rule looks values up in.
@@ -74,6 +75,7 @@ type encoder struct {
 	stmts []nlStmt
 	sets  []*anonSet
 	udata []byte
+	devs  []devIndex
 	l4    uint8 // protocol known from an earlier equality, 0 if none
 	// linkDep: the rule has its "meta iiftype ether" dependency.
 	linkDep bool

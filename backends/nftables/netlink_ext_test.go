@@ -245,7 +245,7 @@ func TestNetlinkConcatMeterHelper(t *testing.T) {
 
 // compareNetlinkLoad loads in over netlink and with nft -f, each in a
 // namespace of its own, and compares the listings.
-func compareNetlinkLoad(t *testing.T, in extInput, prefix string) {
+func compareNetlinkLoad(t *testing.T, in extInput, prefix string, norm ...func(string) string) {
 	t.Helper()
 	rs, d := translate.Load([]translate.Input{{Name: in.name, Data: []byte(in.data)}}, translate.Options{Family: in.fam})
 	if d.HasErrors() {
@@ -273,7 +273,11 @@ func compareNetlinkLoad(t *testing.T, in extInput, prefix string) {
 	for _, args := range [][]string{{"list", "ruleset"}, {"--debug=netlink", "list", "ruleset"}} {
 		want, _ := ref.Run(nil, "nft", args...)
 		got, _ := ns.Run(nil, "nft", args...)
-		if w, g := withoutHandles(want), withoutHandles(got); g != w {
+		w, g := withoutHandles(want), withoutHandles(got)
+		for _, f := range norm {
+			w, g = f(w), f(g)
+		}
+		if g != w {
 			t.Errorf("%s: nft %s differs after a netlink load:\n%s", in.name, strings.Join(args, " "), lineDiff(w, g))
 		}
 	}

@@ -78,13 +78,22 @@ func (b *batch) addMeterSet(t *nlTable, s *anonSet, o origin) {
 // setKeyTypes are the nft datatype numbers of set keys.
 var setKeyTypes = map[stmt.Datatype]uint32{stmt.IPv4Addr: typeIPAddr, stmt.IPv6Addr: typeIP6Addr, stmt.InetService: typeInetService}
 
-// addNamedMeterSet writes the set of a shared hashlimit name as nft 1.0.6
-// sends "set NAME { type T; size 65535; flags dynamic…; }": no elements.
+// addNamedMeterSet writes a declared set (a shared hashlimit name's,
+// connlimit's) as nft 1.0.6 sends "set NAME { type T1[ . T2…]; [size N;]
+// flags dynamic…; }": no elements, the size if given, a single field's
+// byte order, or for a concatenation no byte order and an empty typeof.
 func (b *batch) addNamedMeterSet(t *nlTable, d *stmt.SetDecl, o origin) {
 	name := d.Name
+	if _, ok := b.named[name]; ok {
+		return // predeclare wrote it
+	}
 	flags := uint32(setEval)
 	if d.Timeout {
 		flags |= setTimeout
+	}
+	keyType := uint32(0)
+	for _, k := range d.Keys {
+		keyType = keyType<<6 | setKeyTypes[k]
 	}
 	b.setID++
 	b.named[name] = b.setID
@@ -93,13 +102,20 @@ func (b *batch) addNamedMeterSet(t *nlTable, d *stmt.SetDecl, o origin) {
 	h.m.str(unix.NFTA_SET_TABLE, t.name)
 	h.m.str(unix.NFTA_SET_NAME, name)
 	h.m.u32(unix.NFTA_SET_FLAGS, flags)
-	h.m.u32(unix.NFTA_SET_KEY_TYPE, setKeyTypes[d.Keys[0]])
+	h.m.u32(unix.NFTA_SET_KEY_TYPE, keyType)
 	h.m.u32(unix.NFTA_SET_KEY_LEN, d.KeyLen())
 	h.m.u32(unix.NFTA_SET_ID, b.setID)
-	desc := h.m.nest(unix.NFTA_SET_DESC)
-	h.m.u32(unix.NFTA_SET_DESC_SIZE, 65535)
-	h.m.nestEnd(desc)
-	h.m.attr(unix.NFTA_SET_USERDATA, userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig))
+	if d.Size != 0 {
+		desc := h.m.nest(unix.NFTA_SET_DESC)
+		h.m.u32(unix.NFTA_SET_DESC_SIZE, d.Size)
+		h.m.nestEnd(desc)
+	}
+	udata := userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig)
+	if len(d.Keys) > 1 {
+		typeof := userdata.Append(userdata.AppendUint32(nil, 0, exprConcat), 1, nil)
+		udata = userdata.Append(userdata.AppendUint32(nil, udataSetKeyByteorder, 0), udataSetKeyTypeof, typeof)
+	}
+	h.m.attr(unix.NFTA_SET_USERDATA, udata)
 	h.m.end()
 	b.place.handle++
 }

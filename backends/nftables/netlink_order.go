@@ -63,6 +63,10 @@ func (p *placement) newChain() { p.anchor, p.anchorID, p.lead = 0, 0, 0 }
 // addRule writes a rule: with its sets to head if it uses any, otherwise
 // to later, the chain's pending tail rules.
 func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
+	if err := b.resolveDevs(r); err != nil {
+		b.refuse(o, err)
+		return
+	}
 	if len(r.sets) == 0 {
 		b.addLater(t, chain, o, r)
 		return

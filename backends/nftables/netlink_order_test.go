@@ -90,7 +90,7 @@ func placementInputs(t *testing.T) []netlinkInput {
 // the rendered text, each into its own namespace, and wants the same
 // listing (so the same order in every chain) and the same bytecode; only
 // the handles, which number objects in creation order, may differ. The
-// placement inputs must load over netlink, not through the fallback.
+// placement inputs must load over netlink.
 func TestNetlinkPlacement(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "nft", "nsenter")
@@ -114,13 +114,13 @@ func TestNetlinkPlacement(t *testing.T) {
 			continue
 		}
 		ns := testenv.NewNetns(t, "hN")
-		res, err := nftables.Apply(in.rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name, Nft: "nft"})
+		res, err := nftables.Apply(in.rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name})
 		if err != nil {
 			t.Errorf("%s: apply: %v", in.name, err)
 			continue
 		}
 		if own[in.name] && res.Method != "netlink" {
-			t.Errorf("%s: loaded with %s (%s), want netlink", in.name, res.Method, res.Fallback)
+			t.Errorf("%s: loaded with %s, want netlink", in.name, res.Method)
 		}
 		if res.Method == "netlink" && strings.Contains(script, "{ ") {
 			withSets++

@@ -24,7 +24,7 @@ func encodeRule(r *stmt.Rule, fam ir.Family) (*nlRule, error) {
 	if r.Comment != "" {
 		e.udata = userdata.AppendString(nil, userdata.TypeComment, r.Comment)
 	}
-	return &nlRule{exprs: e.merge(), sets: e.sets, udata: e.udata}, nil
+	return &nlRule{exprs: e.merge(), sets: e.sets, udata: e.udata, devs: e.devs}, nil
 }
 
 func (e *encoder) typed(s stmt.Stmt) {
@@ -43,21 +43,18 @@ func (e *encoder) typed(s stmt.Stmt) {
 		l := s.Limit
 		e.brk(&l)
 	case *stmt.Log:
-		if s.Key&(1<<unix.NFTA_LOG_LEVEL) != 0 && s.Level == stmt.LogLevelAudit {
-			// Not sent over netlink yet: the rule goes through nft -f.
-			e.err = fmt.Errorf("log level audit: %w", errUnencodable)
-			return
-		}
 		l := s.Log
 		e.brk(&l)
 	case *stmt.Reject:
 		e.typedReject(s)
 	case *stmt.CtMatch, *stmt.CtLabelSet, *stmt.MarkSet, *stmt.Notrack, *stmt.CtZoneSet, *stmt.CtHelperSet, *stmt.CtEventSet:
 		e.ctStmt(s)
-	case *stmt.Quota, *stmt.Random, *stmt.Numgen, *stmt.MetaTime, *stmt.MetaHour, *stmt.MetaDay, *stmt.Secpath, *stmt.SkID:
+	case *stmt.Quota, *stmt.Random, *stmt.Numgen, *stmt.Secpath, *stmt.SkID:
 		e.statefulStmt(s)
+	case *stmt.MetaTime, *stmt.MetaHour, *stmt.MetaDay:
+		e.timeStmt(s)
 	case *stmt.ConnCount:
-		e.statefulStmt(s)
+		e.connCount(s)
 	case *stmt.Meter:
 		e.meterStmt(s)
 	case *stmt.Present:

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os/user"
-	"strconv"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -30,7 +28,7 @@ func (e *encoder) ctStmt(s stmt.Stmt) {
 		for _, ev := range s.Events {
 			bit, ok := ctEventBits[ev]
 			if !ok {
-				e.err = fmt.Errorf("ct event %q: %w", ev, errUnencodable)
+				e.err = fmt.Errorf("internal error: ct event %q", ev)
 				return
 			}
 			mask |= 1 << bit
@@ -78,7 +76,8 @@ var ctEventBits = map[string]uint{
 
 // ctMatch encodes the conntrack matches nft 1.0.6 compiles without a
 // byte order conversion: the direction, the tuple's protocol, addresses
-// and ports. The others go through nft -f.
+// and ports; the counters and the lifetime, which it converts, are
+// ctCounter's.
 func (e *encoder) ctMatch(m *stmt.CtMatch) {
 	neg := cmpOp(m.Op == stmt.CtNeq)
 	switch {
@@ -105,6 +104,11 @@ func (e *encoder) ctMatch(m *stmt.CtMatch) {
 		e.ctUnencodable(m)
 	case m.Kind == stmt.CtProtocol:
 		e.add(ctLoad(unix.NFT_CT_PROTOCOL, m.Dir), &expr.Cmp{Op: neg, Register: reg1, Data: []byte{byte(m.Lo)}})
+		if m.Op == stmt.CtEq {
+			// nft takes the protocol as known from here on, as after
+			// "meta l4proto": a later tcp match gets no dependency.
+			e.l4 = uint8(m.Lo)
+		}
 	case m.Kind == stmt.CtPort:
 		key := uint32(unix.NFT_CT_PROTO_SRC)
 		if m.Dst {
@@ -202,19 +206,16 @@ func (e *encoder) ctCounter(m *stmt.CtMatch) {
 	}
 }
 
-// ctUnencodable sends the rule through nft -f: the other conntrack
-// matches compare host order values, which nft converts first.
+// ctUnencodable reports a conntrack match the lowering (conntrack.go)
+// does not produce: an ordered comparison of another key, a lifetime
+// beyond 32-bit milliseconds, an address of the other family.
 func (e *encoder) ctUnencodable(s stmt.Stmt) {
-	e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
+	e.err = fmt.Errorf("internal error: no netlink encoding for %s", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}))
 }
 
 // markSetStmt loads the source, folds its steps into one bitwise (mask,
 // then xor) as nft does, and stores the result.
 func (e *encoder) markSetStmt(m *stmt.MarkSet) {
-	if m.Shift != 0 {
-		e.err = fmt.Errorf("a shifted mark: %w", errUnencodable)
-		return
-	}
 	var store expr.Any = &expr.Meta{Key: expr.MetaKeyMARK, SourceRegister: true, Register: reg1}
 	if m.Ct {
 		store = &expr.Ct{Key: expr.CtKeyMARK, SourceRegister: true, Register: reg1}
@@ -222,11 +223,7 @@ func (e *encoder) markSetStmt(m *stmt.MarkSet) {
 	var src expr.Any
 	switch m.Src {
 	case stmt.MarkImm:
-		if len(m.Ops) == 0 {
-			e.brk(&expr.Immediate{Register: reg1, Data: host32(m.Value)}, store)
-			return
-		}
-		e.err = fmt.Errorf("a constant mark with operations: %w", errUnencodable)
+		e.brk(&expr.Immediate{Register: reg1, Data: host32(foldMark(m))}, store)
 		return
 	case stmt.MarkMeta:
 		src = &expr.Meta{Key: expr.MetaKeyMARK, Register: reg1}
@@ -247,6 +244,9 @@ func (e *encoder) markSetStmt(m *stmt.MarkSet) {
 	x := []any{src}
 	if mask != ^uint32(0) || xor != 0 {
 		x = append(x, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: host32(mask), Xor: host32(xor)})
+	}
+	if m.Shift != 0 {
+		x = append(x, markShift(m))
 	}
 	e.brk(append(x, store)...)
 }
@@ -282,15 +282,10 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 			e.add(ld, swap, &expr.Cmp{Op: expr.CmpOpGte, Register: reg1, Data: lo}, &expr.Cmp{Op: expr.CmpOpLte, Register: reg1, Data: hi})
 			return
 		}
-		id := s.Min
-		if s.Name != "" {
-			var ok bool
-			if id, ok = lookupID(s.Name, s.Gid); !ok {
-				e.err = fmt.Errorf("meta id %q: %w", s.Name, errUnencodable)
-				return
-			}
-		}
-		e.metaCmp(k, host32(id), s.Neg)
+		// A name was resolved on this host when the rule was read (as
+		// iptables does), and nft resolves it here again when it loads
+		// the text: Min is the id either way.
+		e.metaCmp(k, host32(s.Min), s.Neg)
 	case *stmt.Random:
 		op := expr.CmpOpLt
 		if s.Neg {
@@ -304,31 +299,15 @@ func (e *encoder) statefulStmt(s stmt.Stmt) {
 		e.brk(&expr.Quota{Bytes: s.Bytes, Over: s.Over})
 	case *stmt.Numgen:
 		if s.Mod > math.MaxUint32 {
-			e.err = fmt.Errorf("numgen modulus %d: %w", s.Mod, errUnencodable)
+			// The lowering refuses it (stateful.go).
+			e.err = fmt.Errorf("internal error: numgen modulus %d", s.Mod)
 			return
 		}
 		e.add(&expr.Numgen{Register: reg1, Modulus: uint32(s.Mod), Type: unix.NFT_NG_INCREMENTAL},
 			&expr.Cmp{Op: cmpOp(s.Neg), Register: reg1, Data: host32(s.Packet)})
 	default:
-		// Not sent over netlink yet: the rule goes through nft -f.
-		e.err = fmt.Errorf("%s: %w", stmt.AppendRule(nil, &stmt.Rule{Stmts: []stmt.Stmt{s}}), errUnencodable)
+		e.err = fmt.Errorf("internal error: no netlink encoding for %T", s)
 	}
-}
-
-// lookupID resolves a user or group name as nft does on the host where it
-// runs (getpwnam and getgrnam); Apply runs on that host, so the lookup
-// gives the same id.
-func lookupID(name string, group bool) (uint32, bool) {
-	id := ""
-	if group {
-		if g, err := user.LookupGroup(name); err == nil {
-			id = g.Gid
-		}
-	} else if u, err := user.Lookup(name); err == nil {
-		id = u.Uid
-	}
-	n, err := strconv.ParseUint(id, 10, 32)
-	return uint32(n), err == nil
 }
 
 // meterStmt encodes a meter as nft 1.0.6 compiles "meter NAME { KEY
@@ -341,50 +320,28 @@ func lookupID(name string, group bool) (uint32, bool) {
 // shared name's set is declared in the table (meters.go); its id is
 // filled in when the rule is written.
 func (e *encoder) meterStmt(m *stmt.Meter) {
-	switch {
-	case len(m.Keys) != 1:
-		e.err = fmt.Errorf("meter on a concatenation: %w", errUnencodable)
-		return
-	case m.Cost != 0 || m.Burst > math.MaxUint32:
-		e.err = fmt.Errorf("meter with a byte rate: %w", errUnencodable)
-		return
-	case !plainIdent.MatchString(m.Name):
-		e.err = fmt.Errorf("meter name %q: %w", m.Name, errUnencodable)
+	l, ok := meterLimit(m)
+	if !ok || len(m.Keys) == 0 {
+		e.err = fmt.Errorf("internal error: meter %s: a burst of %d", m.Name, m.Burst)
 		return
 	}
-	k := m.Keys[0]
-	var x []any
-	var keyType, keyLen uint32
-	switch k.Proto {
-	case 0:
-		keyType, keyLen = typeIPAddr, 4
-		if k.V6 {
-			keyType, keyLen = typeIP6Addr, 16
-		}
-		x = []any{load(network, e.addrOffset(k.Dst), keyLen)}
-		if k.Bits != uint8(keyLen*8) {
-			x = append(x, &expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: keyLen, Mask: maskBytes(int(k.Bits), int(keyLen)), Xor: make([]byte, keyLen)})
-		}
-	case protoTCP, protoUDP, protoSCTP:
-		e.l4dep(k.Proto)
-		off := uint32(0)
-		if k.Dst {
-			off = 2
-		}
-		x, keyType, keyLen = []any{load(transport, off, 2)}, typeInetService, 2
-	default:
-		e.err = fmt.Errorf("meter key on %s ports: %w", stmt.ProtoName(k.Proto), errUnencodable)
+	x, keyType, keyLen, ok := e.meterKeys(m)
+	if !ok {
 		return
 	}
-	l := m.Limit
-	l.Burst = uint32(m.Burst)
 	timeout := uint64(m.Timeout)
 	if m.Shared {
 		e.brk(append(x, &dynsetExpr{set: &anonSet{name: m.Name, lookup: &expr.Lookup{}}, named: true, timeout: timeout, inner: &l})...)
 		return
 	}
+	// A concatenation's key has no byte order (0), a single field's is
+	// big endian.
+	order := uint32(byteorderBig)
+	if len(m.Keys) > 1 {
+		order = 0
+	}
 	set := &anonSet{name: m.Name, keyType: keyType, keyLen: keyLen, flags: setAnonymous | setEval,
-		udata: userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig), lookup: &expr.Lookup{}}
+		udata: userdata.AppendUint32(nil, udataSetKeyByteorder, order), lookup: &expr.Lookup{}}
 	if timeout > 0 {
 		set.flags |= setTimeout
 	}

@@ -44,7 +44,7 @@ func (e *encoder) pktCmp(c *stmt.Cmp) bool {
 		e.add(&expr.Socket{Key: f.Key, Register: reg1}, &expr.Cmp{Op: op, Register: reg1, Data: c.Value})
 		return true
 	case *stmt.Fib:
-		if c.Mask != nil || c.To != nil || c.Set != nil || c.Prefix || c.Op != expr.CmpOpEq || len(c.Value) != 4 {
+		if c.Mask != nil || c.To != nil || c.Prefix || c.Op != expr.CmpOpEq || (c.Set == nil && len(c.Value) != 4) {
 			e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
 			return true
 		}
@@ -53,6 +53,10 @@ func (e *encoder) pktCmp(c *stmt.Cmp) bool {
 			FlagMARK: f.Flags&unix.NFTA_FIB_F_MARK != 0, FlagIIF: f.Flags&unix.NFTA_FIB_F_IIF != 0,
 			FlagOIF:   f.Flags&unix.NFTA_FIB_F_OIF != 0,
 			ResultOIF: f.Result == unix.NFT_FIB_RESULT_OIF, ResultADDRTYPE: f.Result == unix.NFT_FIB_RESULT_ADDRTYPE}
+		if c.Set != nil {
+			e.fibSet(x, f, c)
+			return true
+		}
 		e.add(x, &expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
 		return true
 	case *stmt.Meta:
@@ -137,13 +141,12 @@ func (e *encoder) pktTarget(s stmt.Stmt) bool {
 		}
 		e.brk(x)
 	case *stmt.Dup:
-		if s.Dev != "" {
-			// nft resolves the device to an index where it runs.
-			e.err = fmt.Errorf("dup to a device: %w", errUnencodable)
-			return true
-		}
 		if s.Addr.Is6() != e.v6() {
 			e.err = fmt.Errorf("dup to %s in an %s table: %w", s.Addr, e.fam, errUnencodable)
+			return true
+		}
+		if s.Dev != "" {
+			e.dupDev(s)
 			return true
 		}
 		e.brk(&expr.Immediate{Register: reg1, Data: s.Addr.AsSlice()}, &expr.Dup{RegAddr: reg1})
@@ -152,8 +155,7 @@ func (e *encoder) pktTarget(s stmt.Stmt) bool {
 	case *stmt.Netmap:
 		e.netmap(s)
 	case *stmt.Queue:
-		// The test kernels have no nft_queue to check an encoding against.
-		e.err = fmt.Errorf("queue: %w", errUnencodable)
+		e.brk(queue(s))
 	default:
 		return false
 	}

@@ -53,14 +53,14 @@ func refusedInput(t *testing.T) netlinkInput {
 // to ruleshift: every input is loaded once over netlink and once with
 // nft -f of the rendered script, each into its own namespace, and the two
 // "nft list ruleset" must be identical, and so must the kernel's bytecode
-// (nft --debug=netlink). Inputs the netlink encoder does not cover must
-// take the nft -f fallback and still list identically. An input nft
+// (nft --debug=netlink); every input loads over netlink (there is no
+// fallback to nft -f). An input nft
 // refuses must be refused by Apply too, with an error, leaving the
 // namespace empty: a refused batch changes nothing.
 func TestNetlinkMatchesNft(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "nft", "nsenter")
-	netlinkOnly, fallback, refused := 0, 0, 0
+	netlinkOnly, refused := 0, 0
 	for _, in := range append(netlinkInputs(t), refusedInput(t)) {
 		script, d := nftables.Render(in.rs, nftables.Options{})
 		if d.HasErrors() {
@@ -69,7 +69,7 @@ func TestNetlinkMatchesNft(t *testing.T) {
 		ref := testenv.NewNetns(t, "hAp")
 		_, nftErr := ref.Run([]byte(script), "nft", "-f", "-")
 		ns := testenv.NewNetns(t, "hAp")
-		res, err := nftables.Apply(in.rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name, Nft: "nft"})
+		res, err := nftables.Apply(in.rs, nftables.ApplyOptions{NetNS: "/run/netns/" + ns.Name})
 		if nftErr != nil {
 			refused++
 			if err == nil {
@@ -84,12 +84,10 @@ func TestNetlinkMatchesNft(t *testing.T) {
 			t.Errorf("%s: apply: %v", in.name, err)
 			continue
 		}
-		if res.Method == "netlink" {
-			netlinkOnly++
-		} else {
-			fallback++
-			t.Logf("%s: fallback: %s", in.name, res.Fallback)
+		if res.Method != "netlink" {
+			t.Errorf("%s: loaded with %q, want netlink", in.name, res.Method)
 		}
+		netlinkOnly++
 		for _, args := range [][]string{{"list", "ruleset"}, {"--debug=netlink", "list", "ruleset"}} {
 			// Handles number objects in creation order, which the
 			// netlink loader changes (netlink_order.go).
@@ -102,7 +100,7 @@ func TestNetlinkMatchesNft(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d inputs loaded over netlink, %d through the nft -f fallback, %d refused by both", netlinkOnly, fallback, refused)
+	t.Logf("%d inputs loaded over netlink, %d refused by both", netlinkOnly, refused)
 	if refused == 0 {
 		t.Errorf("no input was refused: the refusal check did not run")
 	}
@@ -144,7 +142,7 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 	for i := 0; i+1 < len(ins); i += 2 {
 		a, b := ins[i], ins[i+1]
-		if _, err := nftables.Apply(a.rs, nftables.ApplyOptions{NetNS: path, Nft: "nft", Families: []ir.Family{ir.IPv4, ir.IPv6}}); err != nil {
+		if _, err := nftables.Apply(a.rs, nftables.ApplyOptions{NetNS: path, Families: []ir.Family{ir.IPv4, ir.IPv6}}); err != nil {
 			continue
 		}
 		want, _ := ns.Run(nil, "nft", "list", "ruleset")
@@ -157,7 +155,7 @@ func TestSnapshotRestore(t *testing.T) {
 		if err := back.UnmarshalBinary(data); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := nftables.Apply(b.rs, nftables.ApplyOptions{NetNS: path, Nft: "nft", Families: []ir.Family{ir.IPv4, ir.IPv6}}); err != nil {
+		if _, err := nftables.Apply(b.rs, nftables.ApplyOptions{NetNS: path, Families: []ir.Family{ir.IPv4, ir.IPv6}}); err != nil {
 			continue
 		}
 		if err := back.Restore(path); err != nil {

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -87,6 +88,11 @@ func (w *rw) hashlimit(m *ir.Hashlimit) {
 	}
 	if m.Bytes {
 		mt.Cost, mt.Limit.Type, mt.Burst = m.Avg, expr.LimitTypePktBytes, m.Burst
+		if _, b := stmt.BytesRate(m.Avg, m.Burst); b > math.MaxUint32 {
+			// nft 1.0.6 would load the burst modulo 2^32.
+			w.unsupported("--hashlimit-burst", fmt.Sprintf("a burst of %d bytes: nft keeps a byte burst in 32 bits (at most 4 gbytes)", b))
+			return
+		}
 	} else {
 		n, u := ir.ScaledRate(m.Avg, ir.HashlimitScale)
 		unit, ok := limitUnits[nftUnits[u.Name]]
@@ -165,6 +171,10 @@ func (w *rw) timeMatch(m *ir.Time) {
 func (w *rw) statistic(m *ir.Statistic) {
 	if !m.Nth {
 		w.emit(&stmt.Random{Prob: m.Probability, Neg: m.Neg})
+		return
+	}
+	if m.Every == math.MaxUint32 {
+		w.unsupported("statistic --every 4294967296", "nft's numgen modulus is a 32-bit number, at most 4294967295")
 		return
 	}
 	w.emit(&stmt.Numgen{Mod: uint64(m.Every) + 1, Packet: m.Packet, Neg: m.Neg})

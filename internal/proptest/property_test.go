@@ -260,7 +260,7 @@ func withoutRefused(rs *ir.Ruleset, render func(*ir.Ruleset) (string, *diag.List
 // the listing with what nft -f loaded into ref; "" when they agree.
 func sameOverNetlink(t *testing.T, nl, ref *testenv.Netns, rs *ir.Ruleset) string {
 	nl.Run(nil, "nft", "flush", "ruleset")
-	res, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + nl.Name, Nft: "nft"})
+	res, err := nftables.Apply(rs, nftables.ApplyOptions{NetNS: "/run/netns/" + nl.Name})
 	if err != nil {
 		return fmt.Sprintf("netlink apply fails where nft -f loads: %v", err)
 	}

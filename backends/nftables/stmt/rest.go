@@ -81,7 +81,7 @@ const DCCPReserved = 1 << 10
 // iptables-translate uses, which the golden files keep).
 type TProxyMark struct{ Mark, Mask uint32 }
 
-func (*TrafficClass) stmt()            {}
+func (*TrafficClass) stmt()      {}
 func (*SocketCgroup) stmt()      {}
 func (*SocketMarkRestore) stmt() {}
 func (*JHash) stmt()             {}

@@ -266,36 +266,12 @@ func appendMillis(dst []byte, ms uint32) []byte {
 // rate of a cost per byte, and the burst, in the largest unit that keeps
 // the cost.
 func appendBytesRate(dst []byte, cost, burst uint64) []byte {
-	units := []struct {
-		name   string
-		thresh uint64
-	}{{"m", 1 << 20}, {"k", 1 << 10}, {"", 1}}
-	cost2b := func(cost uint64) uint64 {
-		r := uint64(0xFFFFFFFF)
-		if cost != 0 {
-			r = 0xFFFFFFFF / cost
-		}
-		return (r - 1) << 4
-	}
-	b2cost := func(b uint64) uint64 { return 0xFFFFFFFF / (uint64(uint32(b>>4)) + 1) }
-	r := cost2b(cost)
-	i := 0
-	for ; i < len(units)-1; i++ {
-		if r >= units[i].thresh && b2cost(r&^(units[i].thresh-1)) == cost {
-			break
-		}
-	}
-	dst = strconv.AppendUint(dst, r/units[i].thresh, 10)
-	dst = append(append(append(dst, ' '), units[i].name...), "bytes/second"...)
+	r, ru, b, bu := bytesRate(cost, burst)
+	dst = strconv.AppendUint(dst, r, 10)
+	dst = append(append(append(dst, ' '), ru...), "bytes/second"...)
 	if burst > 0 {
-		r *= burst
-		for i = 0; i < len(units)-1; i++ {
-			if r >= units[i].thresh {
-				break
-			}
-		}
-		dst = strconv.AppendUint(append(dst, " burst "...), r/units[i].thresh, 10)
-		dst = append(append(append(dst, ' '), units[i].name...), "bytes"...)
+		dst = strconv.AppendUint(append(dst, " burst "...), b, 10)
+		dst = append(append(append(dst, ' '), bu...), "bytes"...)
 	}
 	return dst
 }
