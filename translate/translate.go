@@ -91,7 +91,7 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 		}
 		switch fe := Lookup(string(f)); {
 		case in.IsDir && f != UFW:
-			diags.Errorf(ir.Pos{File: in.Name}, "%s is a directory; of directories only a ufw configuration is read (/etc/ufw or a copy of it, or a root holding etc/ufw)", in.Name)
+			diags.Errorf(ir.Pos{File: in.Name}, "a directory, and only a ufw configuration is read from one (/etc/ufw or a copy of it, or a root directory holding etc/ufw)")
 		case f == "":
 			diags.Errorf(ir.Pos{File: in.Name}, "no input format of this build reads %s (it reads %s)", in.Name, strings.Join(Names(), ", "))
 		case fe == nil:

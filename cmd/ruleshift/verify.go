@@ -26,7 +26,7 @@ type verifyCmd struct {
 	// NetnsPrefix names the throwaway namespaces; tests set it so that
 	// what they create is recognisable.
 	NetnsPrefix string `name:"netns-prefix" hidden:"" help:"Prefix of the names of the namespaces verify creates."`
-	Old         string `arg:"" help:"The rules in use now: any input translate reads."`
+	Old         string `arg:"" help:"The rules in use now: any input translate reads (a ufw directory such as /etc/ufw included)."`
 	New         string `arg:"" help:"The rules to compare with them: any input translate reads."`
 }
 
@@ -73,7 +73,10 @@ func (c *verifyCmd) Run(e *env) error {
 func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, error) {
 	var data []byte
 	var err error
-	if name == "-" {
+	isDir := false
+	if st, serr := os.Stat(name); name != "-" && serr == nil && st.IsDir() {
+		isDir = true // a ufw machine (/etc/ufw, or a root holding it)
+	} else if name == "-" {
 		data, err = io.ReadAll(e.stdin)
 	} else {
 		data, err = os.ReadFile(name)
@@ -81,7 +84,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	if err != nil {
 		return nil, fail(exitIO, "%v", err)
 	}
-	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name)}
+	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name), IsDir: isDir}
 	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT {
 		// Loaded as written with nft -f, whatever --old-backend or
 		// --new-backend say: it is already nftables.
@@ -100,6 +103,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
+		quietUFWChains(diags)
 	}
 	if err := report(e, diags); err != nil {
 		return nil, err

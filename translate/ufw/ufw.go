@@ -47,11 +47,11 @@ func Locate(dir string) (Source, error) {
 		return Source{Etc: filepath.Join(dir, "etc", "ufw"), Default: filepath.Join(dir, "etc", "default", "ufw")}, nil
 	}
 	if !LooksLikeEtc(dir) {
-		return Source{}, fmt.Errorf("%s is not a ufw configuration: neither a copy of /etc/ufw (ufw.conf, before.rules, user.rules) nor a root directory holding etc/ufw", dir)
+		return Source{}, fmt.Errorf("not a ufw configuration: neither a copy of /etc/ufw (ufw.conf, before.rules, user.rules) nor a root directory holding etc/ufw")
 	}
 	def := filepath.Join(filepath.Dir(filepath.Clean(dir)), "default", "ufw")
 	if _, err := os.Stat(def); err != nil {
-		return Source{}, fmt.Errorf("%s holds a ufw configuration, but %s is missing: ufw-init reads the default policies and IPV6= from /etc/default/ufw, which lives beside /etc/ufw; copy it there, or give a root directory holding etc/ufw and etc/default/ufw", dir, def)
+		return Source{}, fmt.Errorf("a ufw configuration, but %s is missing: ufw-init reads the default policies and IPV6= from /etc/default/ufw, which lives beside /etc/ufw; copy it there, or give a root directory holding etc/ufw and etc/default/ufw", def)
 	}
 	return Source{Etc: dir, Default: def}, nil
 }
