@@ -48,7 +48,7 @@ func ufwCases() []ufwCase {
 	out := []string{"ufw allow out on eth0 to 8.8.8.8 port 53 proto udp", "ufw deny out 25/tcp", "ufw reject out on eth1",
 		"ufw limit out 2200/tcp"}
 	logs := []string{"ufw allow log 23/tcp", "ufw deny log-all from 198.51.100.0/24", "ufw allow out on eth0 log-all to any port 443 proto tcp",
-		"ufw route allow log in on eth0 out on eth1"}
+		"ufw route allow in on eth0 out on eth1 log"}
 	cs := []ufwCase{
 		{name: "stock"},
 		{name: "rules", cmds: rules, open: 22},
@@ -61,8 +61,13 @@ func ufwCases() []ufwCase {
 		{name: "before-nat", cfg: ufwenv.Config{Etc: map[string]string{"before.rules": natBefore()}}, cmds: []string{"ufw allow 22/tcp"}, open: 22},
 	}
 	for _, level := range []string{"off", "low", "medium", "high", "full"} {
-		cs = append(cs, ufwCase{name: "loglevel-" + level, open: 22,
-			cmds: append([]string{"ufw logging " + level, "ufw default deny outgoing"}, append(append([]string{}, logs...), "ufw allow 22/tcp", "ufw limit 2222/tcp")...)})
+		cmds := append([]string{"ufw logging " + level, "ufw default deny outgoing", "ufw allow 22/tcp"}, logs...)
+		if level == "off" || level == "full" {
+			// limit's LOG line depends on the level; its -m recent keeps
+			// the nftables translation out of verify (see verifyAgainst).
+			cmds = append(cmds, "ufw limit 2222/tcp")
+		}
+		cs = append(cs, ufwCase{name: "loglevel-" + level, open: 22, cmds: cmds})
 	}
 	return cs
 }
@@ -85,7 +90,7 @@ func TestUFWInitOracle(t *testing.T) {
 		testenv.Missing(t, "%s", why)
 	}
 	testenv.RequireBinary(t, "nft", "iptables-nft-restore", "ip6tables-nft-restore")
-	equal, verified := 0, 0
+	equal, verified, viaNFT := 0, 0, 0
 	for _, c := range ufwCases() {
 		t.Run(c.name, func(t *testing.T) {
 			r := start(t, c)
@@ -104,13 +109,16 @@ func TestUFWInitOracle(t *testing.T) {
 					continue
 				}
 				equal++
-				if verifyAgainst(t, c, f, save, want, got) {
+				if ok, nft := verifyAgainst(t, c, f, save, want, got); ok {
 					verified++
+					if nft {
+						viaNFT++
+					}
 				}
 			}
 		})
 	}
-	t.Logf("%d family listings of %d configurations equal ruleshift's reading; %d verify runs agree", equal, len(ufwCases()), verified)
+	t.Logf("%d family listings of %d configurations equal ruleshift's reading; %d verify runs agree, %d of them with the nftables translation (the others through iptables-nft: ufw limit)", equal, len(ufwCases()), verified, viaNFT)
 }
 
 // start runs c's commands on a started ufw, then starts their files in a
@@ -263,17 +271,18 @@ func nsPrefix(t *testing.T) string {
 }
 
 // verifyAgainst runs verify between the listing, loaded as listed with
-// iptables-nft, and ruleshift's reading loaded with the nftables backend.
-func verifyAgainst(t *testing.T, c ufwCase, f ir.Family, save string, want, got *ir.Ruleset) bool {
+// iptables-nft, and ruleshift's reading loaded with the nftables backend;
+// nft says whether it was (rather than iptables-nft, for ufw limit).
+func verifyAgainst(t *testing.T, c ufwCase, f ir.Family, save string, want, got *ir.Ruleset) (ok, nft bool) {
 	t.Helper()
 	if d := passes.Run(got, passes.Options{}); d.HasErrors() {
 		t.Errorf("passes: %v", d.Err())
-		return false
+		return false, false
 	}
 	old := &verify.Side{Label: "ufw-init " + f.String(), Rules: want, Backend: verify.IPTablesNFT, Raw: []byte(save), RawFamily: f}
 	if d := old.Prepare(); d.HasErrors() {
 		t.Errorf("%s: %v", old.Label, d.Err())
-		return false
+		return false, false
 	}
 	new := &verify.Side{Label: "ruleshift " + f.String(), Rules: got, Backend: verify.NFTables}
 	if d := new.Prepare(); d.HasErrors() {
@@ -284,19 +293,19 @@ func verifyAgainst(t *testing.T, c ufwCase, f ir.Family, save string, want, got 
 		for _, e := range d.Errors() {
 			if e.Code != diag.Unsupported || !strings.Contains(e.Msg, "-m recent") {
 				t.Errorf("%s: %v", new.Label, d.Err())
-				return false
+				return false, false
 			}
 		}
 		new = &verify.Side{Label: "ruleshift (iptables-nft) " + f.String(), Rules: got, Backend: verify.IPTablesNFT}
 		if d := new.Prepare(); d.HasErrors() {
 			t.Errorf("%s: %v", new.Label, d.Err())
-			return false
+			return false, false
 		}
 	}
 	res, err := verify.Run(old, new, verify.Options{Probes: 800, Seed: 1, NSPrefix: nsPrefix(t), KeepAll: true})
 	if err != nil {
 		t.Errorf("verify %s: %v", f, err)
-		return false
+		return false, false
 	}
 	for _, d := range res.Diffs {
 		t.Errorf("verify %s: #%d %s [%s]\n    listing   %s\n    ruleshift %s", f, d.Probe.ID, d.Probe, d.Probe.Why, d.Old, d.New)
@@ -315,5 +324,5 @@ func verifyAgainst(t *testing.T, c ufwCase, f ir.Family, save string, want, got 
 	if f == ir.IPv4 && c.open != 0 && !open {
 		t.Errorf("verify %s: no input probe to tcp port %d was accepted: the probes prove nothing there", f, c.open)
 	}
-	return len(res.Diffs) == 0
+	return len(res.Diffs) == 0, new.Backend == verify.NFTables
 }
