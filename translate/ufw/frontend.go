@@ -1,6 +1,8 @@
 package ufw
 
 import (
+	"path/filepath"
+
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -20,7 +22,7 @@ func (frontend) Detect(in translate.Input) (translate.Confidence, string) {
 	if !in.IsDir {
 		return translate.No, ""
 	}
-	if isDir(in.Name + "/etc/ufw") {
+	if isDir(filepath.Join(in.Name, "etc", "ufw")) {
 		return translate.Certain, "it holds etc/ufw"
 	}
 	if LooksLikeEtc(in.Name) {
