@@ -24,6 +24,9 @@ const (
 	// NFT is an nftables file (nft -f input). translate cannot read it
 	// yet; verify loads it as written.
 	NFT Format = "nft"
+	// UFW is a ufw machine: a directory holding /etc/ufw's files
+	// (translate/ufw registers its reader).
+	UFW Format = "ufw"
 )
 
 // Input is one input file: its name as the user gave it and its contents.
@@ -32,6 +35,9 @@ type Input struct {
 	Data []byte
 	// Dir is the directory relative reads of a script resolve against.
 	Dir string
+	// IsDir says the input is a directory, Name its path, Data empty:
+	// only a frontend that reads a tree of files (ufw) takes it.
+	IsDir bool
 }
 
 // Options tune Load.
@@ -84,6 +90,8 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 			continue
 		}
 		switch fe := Lookup(string(f)); {
+		case in.IsDir && f != UFW:
+			diags.Errorf(ir.Pos{File: in.Name}, "a directory, and only a ufw configuration is read from one (/etc/ufw or a copy of it, or a root directory holding etc/ufw)")
 		case f == "":
 			diags.Errorf(ir.Pos{File: in.Name}, "no input format of this build reads %s (it reads %s)", in.Name, strings.Join(Names(), ", "))
 		case fe == nil:

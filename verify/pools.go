@@ -278,13 +278,17 @@ func (g *gen) random(f ir.Family) *Probe {
 	return p
 }
 
-// localAddrs are the destinations of input probes that no probe uses as a
-// source: F holds them. A source must stay foreign, or F's reject answer
-// to it would be delivered to F itself instead of reaching the wire.
+// localAddrs are the destinations of input probes that no probe from a
+// peer uses as a source: F holds them. A peer's address must stay
+// foreign, as on a real network. F's own probes may come from an address
+// F holds (the reverse of an input probe does): the reject answers to
+// them still reach the wire, by routing rule 35 (topo.go).
 func localAddrs(ps []*Probe) []netip.Addr {
 	src := map[netip.Addr]bool{}
 	for _, p := range ps {
-		src[p.Src] = true
+		if p.Path != Output {
+			src[p.Src] = true
+		}
 	}
 	seen := map[netip.Addr]bool{}
 	var out []netip.Addr

@@ -24,7 +24,16 @@ import (
 //	                                to X (SO_BINDTODEVICE)
 //	pref 30: iif X lookup 99        everything else that arrives from a peer
 //	                                is local ("local default dev lo")
+//	pref 35: iif lo lookup main     what F's stack sends unbound (reject
+//	                                answers) goes to the wire, even to an
+//	                                address F holds
 //	pref 40: lookup local           moved down from 0 so the rules above win
+//
+// Input probes' destinations are F's addresses on lo (Plan.Local), so that
+// address-type matches (-m addrtype --dst-type LOCAL, fib daddr type
+// local: ufw's ufw-not-local) see them as local, as on a real host: the
+// AnyIP route of table 99 delivers them but is not in the local table,
+// which those matches read.
 //
 // Every route leaves by a gateway whose neighbour entry is permanent, with
 // a MAC that no interface has, so F never waits for ARP or ND and P's
@@ -152,7 +161,7 @@ func (t *topo) routing(fam string, plan *Plan) string {
 		fmt.Fprintf(&b, "rule add pref 10 tos 0x%02x lookup %d\n", (c+1)<<2, 101+c)
 	}
 	fmt.Fprintf(&b, "route replace local %s dev lo table 99\n", any)
-	b.WriteString("rule add pref 40 lookup local\nrule del pref 0\n")
+	b.WriteString("rule add pref 35 iif lo lookup main\nrule add pref 40 lookup local\nrule del pref 0\n")
 	for _, a := range plan.Local {
 		if a.Is6() == (fam == "-6") {
 			fmt.Fprintf(&b, "addr add %s%s dev lo\n", a, host)

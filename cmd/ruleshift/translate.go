@@ -19,7 +19,7 @@ import (
 
 // inputFlags are the flags every command that reads rules shares.
 type inputFlags struct {
-	From   string   `help:"Input format: auto, save (iptables-save) or script (shell script)." enum:"auto,save,script" default:"auto"`
+	From   string   `help:"Input format: auto, save (iptables-save), script (shell script) or ufw (a ufw machine: a directory, / when no FILE is given)." enum:"auto,save,script,ufw" default:"auto"`
 	Family string   `help:"Family of save files: auto (detect), ipv4 or ipv6. For iptables output, the family to print." enum:"auto,ipv4,ipv6" default:"auto"`
 	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input."`
 	// Host names in -s/-d are pinned at translate time, as iptables pins
@@ -51,6 +51,7 @@ func (f *inputFlags) resolver(e *env) (iptables.Resolver, error) {
 
 type translateCmd struct {
 	inputFlags
+	ufwInputFlags
 	To     string `help:"Output: ${backends_text}." enum:"${backends}" default:"nftables"`
 	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6 for iptables)." placeholder:"FILE"`
 }
@@ -72,11 +73,19 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	files := f.Files
 	if len(files) == 0 {
 		files = []string{"-"}
+		if f.From == string(translate.UFW) {
+			files = []string{"/"} // this machine's ufw
+		}
 	}
 	for _, name := range files {
 		var data []byte
 		var err error
 		dir := "."
+		if st, serr := os.Stat(name); name != "-" && serr == nil && st.IsDir() {
+			// A directory: a ufw machine, read by its frontend.
+			inputs = append(inputs, translate.Input{Name: name, Dir: name, IsDir: true})
+			continue
+		}
 		if name == "-" {
 			data, err = io.ReadAll(e.stdin)
 			name = "<stdin>"
@@ -101,6 +110,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
+		quietUFWChains(diags)
 	}
 	if err := report(e, diags); err != nil {
 		return nil, err
@@ -131,6 +141,9 @@ func report(e *env, diags *diag.List) error {
 }
 
 func (c *translateCmd) Run(e *env) error {
+	if err := c.ufwInputFlags.apply(&c.inputFlags); err != nil {
+		return err
+	}
 	rs, err := c.load(e)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ type verifyCmd struct {
 	Seed       uint64 `help:"Seed of the probe generator: the same seed sends the same probes." default:"1"`
 	OldBackend string `help:"How OLD is loaded: ${backends_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${backends}" default:"iptables-legacy"`
 	NewBackend string `help:"How NEW is loaded: ${backends_text}, as ruleshift apply loads it." enum:"${backends}" default:"nftables"`
-	From       string `help:"Input format of both files: auto, save (iptables-save) or script (shell script)." enum:"auto,save,script" default:"auto"`
+	From       string `help:"Input format of both files: auto, save (iptables-save), script (shell script) or ufw (a directory; auto recognises one)." enum:"auto,save,script,ufw" default:"auto"`
 	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
 	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
 	NoResolve  bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
@@ -26,7 +26,7 @@ type verifyCmd struct {
 	// NetnsPrefix names the throwaway namespaces; tests set it so that
 	// what they create is recognisable.
 	NetnsPrefix string `name:"netns-prefix" hidden:"" help:"Prefix of the names of the namespaces verify creates."`
-	Old         string `arg:"" help:"The rules in use now: any input translate reads."`
+	Old         string `arg:"" help:"The rules in use now: any input translate reads (a ufw directory such as /etc/ufw included)."`
 	New         string `arg:"" help:"The rules to compare with them: any input translate reads."`
 }
 
@@ -73,7 +73,10 @@ func (c *verifyCmd) Run(e *env) error {
 func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, error) {
 	var data []byte
 	var err error
-	if name == "-" {
+	isDir := false
+	if st, serr := os.Stat(name); name != "-" && serr == nil && st.IsDir() {
+		isDir = true // a ufw machine (/etc/ufw, or a root holding it)
+	} else if name == "-" {
 		data, err = io.ReadAll(e.stdin)
 	} else {
 		data, err = os.ReadFile(name)
@@ -81,7 +84,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	if err != nil {
 		return nil, fail(exitIO, "%v", err)
 	}
-	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name)}
+	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name), IsDir: isDir}
 	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT {
 		// Loaded as written with nft -f, whatever --old-backend or
 		// --new-backend say: it is already nftables.
@@ -100,6 +103,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
+		quietUFWChains(diags)
 	}
 	if err := report(e, diags); err != nil {
 		return nil, err

@@ -293,7 +293,10 @@ func (sp *saveParser) chainLine(body string, pos ir.Pos) {
 		return
 	}
 	if c := sp.table.Chain(name); c != nil {
-		// --noflush: the chain is already there; the line is a no-op.
+		// --noflush: declaring a user chain that is already there flushes
+		// it, as both iptables-restore variants do (1.8.9: flush_entries,
+		// nft_chain_restore); ufw-init relies on it.
+		c.Rules = nil
 		return
 	}
 	sp.table.Chains = append(sp.table.Chains, &ir.Chain{Name: name, Counters: counters, Src: pos})
