@@ -16,7 +16,6 @@
 package nftables
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"regexp"
@@ -183,18 +182,6 @@ func withCtMirror(t *ir.Table, names map[string]string) (*ir.Table, map[string]s
 		all[c.Name] = c.Name
 	}
 	return mt, all, d
-}
-
-// mirrorLines counts the lines Render writes for the CT mirror chains of
-// t, given its chain names and its declarations so far.
-func mirrorLines(t *ir.Table, names map[string]string, decls *Decls) int {
-	mt, names, _ := withCtMirror(t, names)
-	var b []byte
-	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, Decls: decls}
-	for _, c := range mt.Chains[len(t.Chains):] {
-		b = appendChain(b, c, names[c.Name], ctx.forChain(c), &diag.List{})
-	}
-	return bytes.Count(b, []byte("\n"))
 }
 
 var plainIdent = regexp.MustCompile(`^[A-Za-z_.][A-Za-z0-9/_.-]*$`)
