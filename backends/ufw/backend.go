@@ -66,8 +66,8 @@ func (b ufwBackend) Render(rs *ir.Ruleset, o backends.RenderOptions) (backends.F
 				fams = append(fams, f)
 			}
 		}
-		warnings(rs, fams, d)
 	}
+	warnings(rs, fams, d)
 	if len(fams) == 0 {
 		fams = []ir.Family{ir.IPv4}
 	}

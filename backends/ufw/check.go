@@ -75,7 +75,11 @@ func warnings(rs *ir.Ruleset, fams []ir.Family, d *diag.List) {
 		has[f] = true
 	}
 	for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
-		if !has[f] && len(fams) > 0 {
+		switch {
+		case has[f] || len(fams) == 0:
+		case hasFamily(rs, f):
+			d.Report(diag.LeftOut, ir.Pos{}, "the input also has %s rules, which this output leaves out (--family): ufw's %s files are not written", famWord(f), famWord(f))
+		default:
 			d.Report(diag.Semantics, ir.Pos{}, "the input has no %s rules: ufw's %s files are not written and stay as they are, but the DEFAULT policies written here govern %s too",
 				famWord(f), famWord(f), famWord(f))
 		}
@@ -105,6 +109,15 @@ func warnings(rs *ir.Ruleset, fams []ir.Family, d *diag.List) {
 	if counters {
 		d.Report(diag.LeftOut, ir.Pos{}, "packet and byte counters are not carried into ufw's files")
 	}
+}
+
+func hasFamily(rs *ir.Ruleset, f ir.Family) bool {
+	for _, t := range rs.Tables {
+		if t.Family == f {
+			return true
+		}
+	}
+	return false
 }
 
 func famWord(f ir.Family) string {

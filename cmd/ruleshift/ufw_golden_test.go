@@ -45,6 +45,12 @@ func loadUFWCase(t *testing.T, file string) (*ufwCase, *txtar.Archive) {
 			c.inputs = append(c.inputs, p)
 		}
 	}
+	c.render()
+	return c, a
+}
+
+// render runs translate --to ufw and --to ufw-commands on the inputs.
+func (c *ufwCase) render() {
 	clean := func(s string) string { return strings.ReplaceAll(s, c.dir+"/", "") }
 	var stdout, stderr bytes.Buffer
 	odir := filepath.Join(c.dir, "out") + "/"
@@ -63,7 +69,6 @@ func loadUFWCase(t *testing.T, file string) (*ufwCase, *txtar.Archive) {
 	} else {
 		c.got["ufw-commands.diagnostics"] = fmt.Sprintf("exit %d\n%s", code, clean(stderr.String()))
 	}
-	return c, a
 }
 
 // TestUFWGolden runs every testdata/ufw/*.txtar case; -update rewrites

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ruleshift/ruleshift/backends"
+	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/internal/testenv"
 	"github.com/ruleshift/ruleshift/internal/ufwenv"
 	"github.com/ruleshift/ruleshift/translate"
@@ -119,6 +120,9 @@ func (c *ufwCase) verify(t *testing.T, r *ufwenv.Result) {
 	}
 	b, _ := backends.Get("iptables-nft")
 	for _, f := range rs.Families() {
+		if _, ok := c.got["ufw/"+map[ir.Family]string{ir.IPv4: "user.rules", ir.IPv6: "user6.rules"}[f]]; !ok {
+			continue // a family --family left out
+		}
 		files, _ := b.Render(rs, backends.RenderOptions{Families: []ir.Family{f}})
 		old := filepath.Join(c.dir, "old."+familyFlag(f))
 		nw := filepath.Join(c.dir, "ufw."+familyFlag(f))
@@ -134,6 +138,36 @@ func (c *ufwCase) verify(t *testing.T, r *ufwenv.Result) {
 		if code != 0 {
 			t.Errorf("verify %s: exit %d\n%s\n%s", familyFlag(f), code, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// TestUFWCorpus translates every corpus dump the ufw backend accepts,
+// loads the files with ufw-init start, and verifies the dump against
+// what ufw loaded.
+func TestUFWCorpus(t *testing.T) {
+	if why := ufwenv.Available(); why != "" {
+		testenv.Missing(t, "%s", why)
+	}
+	testenv.RequireRoot(t)
+	accepted := 0
+	for _, dump := range corpus.SaveDumps(t) {
+		c := &ufwCase{name: filepath.Base(dump), dir: t.TempDir(), inputs: []string{dump}, got: map[string]string{}}
+		c.render()
+		if !strings.HasPrefix(c.got["diagnostics"], "exit 0\n") {
+			continue
+		}
+		accepted++
+		t.Run(c.name, func(t *testing.T) {
+			ns := testenv.NewNetns(t, "rs-ufwk")
+			r, err := ufwenv.Start(ns.Name, c.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.verify(t, r)
+		})
+	}
+	if accepted == 0 {
+		t.Fatal("the ufw backend accepts no corpus dump")
 	}
 }
 
