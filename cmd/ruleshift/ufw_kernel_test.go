@@ -200,9 +200,10 @@ func TestUFWCommandsReplay(t *testing.T) {
 	}
 }
 
-// TestUFWOtherTablesReload starts, reloads three times and stops ufw on
-// each golden rendering with an after.init: the nat, mangle and raw rules
-// are loaded once whatever the number of reloads, and gone after stop.
+// TestUFWOtherTablesReload starts, reloads three times, stops, starts and
+// disables ufw on each golden rendering with an after.init: the nat,
+// mangle and raw rules are loaded once whatever the number of reloads,
+// and gone after ufw-init stop and after ufw disable.
 func TestUFWOtherTablesReload(t *testing.T) {
 	for _, c := range ufwGolden(t) {
 		if _, ok := c.got["ufw/after.init"]; !ok {
@@ -213,7 +214,7 @@ func TestUFWOtherTablesReload(t *testing.T) {
 			list := "for t in nat mangle raw; do iptables-save -t $t; ip6tables-save -t $t; done"
 			r, err := ufwenv.Run(ns.Name, c.config(), ufwenv.Init+" start", list,
 				ufwenv.Init+" force-reload", ufwenv.Init+" force-reload", ufwenv.Init+" force-reload", list,
-				ufwenv.Init+" stop", list)
+				ufwenv.Init+" stop", list, ufwenv.Init+" start", list, "ufw disable", list)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,8 +225,13 @@ func TestUFWOtherTablesReload(t *testing.T) {
 			if again := ruleshiftLines(r.Out[5]); strings.Join(again, "\n") != strings.Join(once, "\n") {
 				t.Errorf("after three reloads:\n%s\n--- after start:\n%s", strings.Join(again, "\n"), strings.Join(once, "\n"))
 			}
-			if left := ruleshiftLines(r.Out[7]); len(left) > 0 {
-				t.Errorf("ufw-init stop left:\n%s", strings.Join(left, "\n"))
+			for i, what := range map[int]string{7: "ufw-init stop", 11: "ufw disable"} {
+				if left := ruleshiftLines(r.Out[i]); len(left) > 0 {
+					t.Errorf("%s left:\n%s", what, strings.Join(left, "\n"))
+				}
+			}
+			if again := ruleshiftLines(r.Out[9]); strings.Join(again, "\n") != strings.Join(once, "\n") {
+				t.Errorf("after stop and start:\n%s\n--- after the first start:\n%s", strings.Join(again, "\n"), strings.Join(once, "\n"))
 			}
 		})
 	}
