@@ -155,7 +155,13 @@ func (w *rawWriter) files(emulate map[string]string) (before, after string) {
 	b.WriteString("# every ufw rule and would change what the translated rules do. These run\n")
 	b.WriteString("# before the ufw rules of user.rules; each is preceded by its source line.\n")
 	b.WriteString("*filter\n")
-	for _, c := range []string{"before-input", "before-output", "before-forward", "not-local"} {
+	// The chains ufw's stock file declares: ufw-init stop deletes
+	// ufw-not-local with ufw's others, and IPv6 has none.
+	decl := []string{"before-input", "before-output", "before-forward"}
+	if !w.v6() {
+		decl = append(decl, "not-local")
+	}
+	for _, c := range decl {
 		fmt.Fprintf(&b, ":%s-%s - [0:0]\n", p, c)
 	}
 	for _, c := range users {
