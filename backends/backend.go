@@ -90,6 +90,10 @@ type RenderOptions struct {
 	// input renders the same bytes.
 	Header bool
 	Now    time.Time
+	// Params holds backend-specific options by their flag name
+	// ("ufw-strict": "true"); a backend ignores the keys it does not
+	// know, so a caller passes every such flag to whichever backend.
+	Params map[string]string
 }
 
 // Role says what a rendered file is for.
@@ -115,6 +119,12 @@ type File struct {
 	// {"nft", "-f"}, {"iptables-legacy-restore"}.
 	Loader []string
 	Text   string
+	// Banner, when set, asks for the file to be printed with the
+	// backend's other banner files to one stream, each after its banner
+	// line ("# ==> /etc/ufw/user.rules <=="), where an output to one
+	// stream would otherwise take the first rules file alone: the files
+	// make sense only together.
+	Banner string
 }
 
 // Files is a backend's rendering.

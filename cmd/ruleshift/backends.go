@@ -13,6 +13,7 @@ import (
 	// there. A new backend is one more import line here.
 	_ "github.com/ruleshift/ruleshift/backends/iptables"
 	_ "github.com/ruleshift/ruleshift/backends/nftables"
+	_ "github.com/ruleshift/ruleshift/backends/ufw"
 )
 
 // backendVars fills the backend enums and help texts of the flags from

@@ -52,6 +52,7 @@ func (f *inputFlags) resolver(e *env) (iptables.Resolver, error) {
 type translateCmd struct {
 	inputFlags
 	ufwInputFlags
+	ufwFlags
 	To     string `help:"Output: ${backends_text}." enum:"${backends}" default:"nftables"`
 	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6 for iptables)." placeholder:"FILE"`
 }
@@ -153,7 +154,7 @@ func (c *translateCmd) Run(e *env) error {
 		return err
 	}
 	out := map[string]string{} // file name -> contents; "" key is stdout
-	o := backends.RenderOptions{Header: true}
+	o := backends.RenderOptions{Header: true, Params: c.params()}
 	if f := c.family(); f != 0 {
 		o.Families = []ir.Family{f}
 	}
@@ -165,6 +166,8 @@ func (c *translateCmd) Run(e *env) error {
 		for _, f := range rules {
 			out[filepath.Join(c.Output, f.Name)] = f.Text
 		}
+	} else if len(rules) > 0 && rules[0].Banner != "" {
+		out[""] = bannered(rules)
 	} else if len(rules) > 0 {
 		// One output takes one file, the first; the families of the
 		// others are named, not silently left out.
@@ -181,6 +184,19 @@ func (c *translateCmd) Run(e *env) error {
 		return err
 	}
 	return writeOutputs(e, c.Output, out)
+}
+
+// bannered joins the files a backend asks to print together, each after
+// its banner line.
+func bannered(files backends.Files) string {
+	var b strings.Builder
+	for i, f := range files {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(f.Banner + "\n" + f.Text)
+	}
+	return b.String()
 }
 
 func familyFlag(f ir.Family) string {

@@ -31,6 +31,9 @@ type verifyCmd struct {
 }
 
 func (c *verifyCmd) Run(e *env) error {
+	if err := refuseUFWSide(c.OldBackend, c.NewBackend); err != nil {
+		return err
+	}
 	old, err := c.side(e, c.Old, verify.Backend(c.OldBackend))
 	if err != nil {
 		return err
