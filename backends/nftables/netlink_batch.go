@@ -68,7 +68,7 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 	mt, names, mirrorDiags := withCtMirror(t, names)
 	b.addTable(nt)
 	for _, c := range mt.Chains {
-		b.addChain(nt, c, names[c.Name])
+		b.addChain(nt, lowerChain(c, names[c.Name]))
 	}
 	decls := &Decls{}
 	meters.declare(decls, t)
@@ -170,11 +170,11 @@ func (b *batch) addTable(t *nlTable) {
 	b.place.newTable()
 }
 
-func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
+func (b *batch) addChain(t *nlTable, c *stmt.Chain) {
 	h := &b.head
-	h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: name})
+	h.begin(msgNewChain, nlmFCreate, t.fam, origin{table: t.fam.String() + " " + t.name, chain: c.Name})
 	h.m.str(unix.NFTA_CHAIN_TABLE, t.name)
-	h.m.str(unix.NFTA_CHAIN_NAME, name)
+	h.m.str(unix.NFTA_CHAIN_NAME, c.Name)
 	if hk := c.Base; hk != nil {
 		n := h.m.nest(unix.NFTA_CHAIN_HOOK)
 		h.m.u32(unix.NFTA_HOOK_HOOKNUM, uint32(hk.Hook))
@@ -187,8 +187,8 @@ func (b *batch) addChain(t *nlTable, c *ir.Chain, name string) {
 		h.m.u32(unix.NFTA_CHAIN_POLICY, pol)
 		h.m.str(unix.NFTA_CHAIN_TYPE, hk.Type.String())
 	}
-	if comment := chainComment(c, name); comment != "" {
-		h.m.attr(nftaChainUserdata, userdata.AppendString(nil, 0, comment))
+	if c.Comment != "" {
+		h.m.attr(nftaChainUserdata, userdata.AppendString(nil, 0, c.Comment))
 	}
 	h.m.end()
 	b.place.handle++

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
@@ -73,24 +72,6 @@ func hasFamily(fs []ir.Family, f ir.Family) bool {
 	return false
 }
 
-// prioNames are nft's names for the standard priorities, which nft 1.0.6
-// accepts at any hook but dstnat (prerouting) and srcnat (postrouting).
-var prioNames = map[int]string{-300: "raw", -150: "mangle", 0: "filter", 50: "security"}
-
-// prioText writes a base chain's priority as nft lists it.
-func prioText(b *ir.BaseChain) string {
-	switch {
-	case b.Priority == -100 && b.Hook == ir.HookPrerouting:
-		return "dstnat"
-	case b.Priority == 100 && b.Hook == ir.HookPostrouting:
-		return "srcnat"
-	}
-	if n, ok := prioNames[b.Priority]; ok {
-		return n
-	}
-	return strconv.Itoa(b.Priority)
-}
-
 func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan, diags *diag.List) {
 	name := t.Family.String() + " " + TableName(t.Name)
 	names := ChainNames(t, diags)
@@ -129,17 +110,7 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 // CT mirror chain repeat rules of the raw table, whose problems are
 // reported there: a mirror rule that does not render is left out quietly.
 func appendChain(b []byte, c *ir.Chain, name string, ctx RuleContext, diags *diag.List) []byte {
-	b = fmt.Appendf(b, "\tchain %s {\n", name)
-	if h := c.Base; h != nil {
-		pol := "accept"
-		if h.Policy == ir.PolicyDrop {
-			pol = "drop"
-		}
-		b = fmt.Appendf(b, "\t\ttype %s hook %s priority %s; policy %s;\n", h.Type, h.Hook, prioText(h), pol)
-	}
-	if cm := chainComment(c, name); cm != "" {
-		b = fmt.Appendf(b, "\t\tcomment %s;\n", quote(cm))
-	}
+	b = stmt.AppendChainHeader(b, lowerChain(c, name))
 	if c.MirrorOf != "" {
 		diags = &diag.List{}
 	}
@@ -156,16 +127,18 @@ func appendChain(b []byte, c *ir.Chain, name string, ctx RuleContext, diags *dia
 	return append(b, "\t}\n"...)
 }
 
-// chainComment is the comment of chain c, written as name: the raw chain
-// a CT mirror chain repeats, or the iptables name of a renamed chain.
-func chainComment(c *ir.Chain, name string) string {
+// lowerChain is the header of chain c, written as name. Its comment
+// names the raw chain a CT mirror chain repeats, or the iptables name of a
+// renamed chain.
+func lowerChain(c *ir.Chain, name string) *stmt.Chain {
+	h := &stmt.Chain{Name: name, Base: c.Base}
 	switch {
 	case c.MirrorOf != "":
-		return "CT helpers and events of raw chain " + sanitizeComment(c.MirrorOf) + " after conntrack"
+		h.Comment = "CT helpers and events of raw chain " + sanitizeComment(c.MirrorOf) + " after conntrack"
 	case name != c.Name:
-		return "iptables chain " + sanitizeComment(c.Name)
+		h.Comment = "iptables chain " + sanitizeComment(c.Name)
 	}
-	return ""
+	return h
 }
 
 // withCtMirror runs passes.CtMirror on t, a table of any name, and returns

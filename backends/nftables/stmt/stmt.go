@@ -11,22 +11,15 @@ import (
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
-// Table is one nft table of ruleshift's.
-type Table struct {
-	Family ir.Family
-	Name   string
-	Chains []*Chain
-	// Sets are the table's sets; rules refer to them, so whether two rules
-	// share one set is a decision of the lowering, not of the printers.
-	Sets []*Set
-}
-
-// Chain is a chain and its rules.
+// Chain is the header of a chain: its nft name, its hook when it is a
+// base chain, and its comment. The lowering makes it once; the text
+// printer (AppendChainHeader) and the netlink batch both read it. Rules
+// are not kept here: a table's rules are lowered and printed or encoded
+// one at a time, which keeps 100,000 rules from living in memory twice.
 type Chain struct {
 	Name    string
 	Base    *ir.BaseChain // nil for a regular chain
 	Comment string
-	Rules   []*Rule
 }
 
 // Set is a set of a table: named, or anonymous (Name "") and then owned by

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/google/nftables/expr"
+	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
 // AppendRule appends the nft text of a rule (what follows "add rule FAMILY
@@ -301,4 +302,42 @@ func appendRangeEnd(dst []byte, dt Datatype, v []byte) []byte {
 		}
 	}
 	return appendValue(dst, dt, v, false)
+}
+
+// prioNames are nft's names for the standard priorities, which nft 1.0.6
+// accepts at any hook but dstnat (prerouting) and srcnat (postrouting).
+var prioNames = map[int]string{-300: "raw", -150: "mangle", 0: "filter", 50: "security"}
+
+// appendPriority writes a base chain's priority as nft lists it.
+func appendPriority(dst []byte, b *ir.BaseChain) []byte {
+	switch {
+	case b.Priority == -100 && b.Hook == ir.HookPrerouting:
+		return append(dst, "dstnat"...)
+	case b.Priority == 100 && b.Hook == ir.HookPostrouting:
+		return append(dst, "srcnat"...)
+	}
+	if n, ok := prioNames[b.Priority]; ok {
+		return append(dst, n...)
+	}
+	return strconv.AppendInt(dst, int64(b.Priority), 10)
+}
+
+// AppendChainHeader writes "\tchain NAME {" and the lines of the chain's
+// hook and comment, as the body of a table block.
+func AppendChainHeader(dst []byte, c *Chain) []byte {
+	dst = append(append(append(dst, "\tchain "...), c.Name...), " {\n"...)
+	if h := c.Base; h != nil {
+		dst = append(append(dst, "\t\ttype "...), h.Type.String()...)
+		dst = append(append(dst, " hook "...), h.Hook.String()...)
+		dst = appendPriority(append(dst, " priority "...), h)
+		if h.Policy == ir.PolicyDrop {
+			dst = append(dst, "; policy drop;\n"...)
+		} else {
+			dst = append(dst, "; policy accept;\n"...)
+		}
+	}
+	if c.Comment != "" {
+		dst = append(append(append(dst, "\t\tcomment \""...), c.Comment...), "\";\n"...)
+	}
+	return dst
 }
