@@ -10,7 +10,6 @@
 package ufw
 
 import (
-
 	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
