@@ -58,9 +58,7 @@ func planUFW(e *Env) (*Plan, error) {
 	enabled := strings.Contains("\n"+string(conf), "\nENABLED=yes")
 	switch {
 	case e.Enable:
-		if !enabled {
-			p.file(ufwConf, ufwenv.SetKey(string(conf), "ENABLED", "yes"), mode)
-		}
+		p.file(ufwConf, ufwenv.SetKey(string(conf), "ENABLED", "yes"), mode)
 		p.Services = append(p.Services, Service{"ufw.service", Enable})
 	case !enabled:
 		p.notef("ufw is not enabled (ENABLED=no in %s): the files load once it is (`ufw enable`, or persist --enable)", ufwConf)
