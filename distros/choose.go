@@ -86,7 +86,7 @@ func auto(s string) bool { return s == "" || s == "auto" }
 // the methods the root shows, then the profile's default backend.
 func Choose(p *Profile, f *Facts, r Request) (*Choice, error) {
 	c := &Choice{Profile: p}
-	wantsUFW := r.Method == MethodUFW || r.Backend == BackendUFW
+	wantsUFW := r.Method == MethodUFW || r.Backend == BackendUFW || r.Backend == "ufw-commands"
 	if wantsUFW || f.UFWActive && !r.Force {
 		return c, c.ufw(f, r)
 	}
@@ -114,6 +114,8 @@ func Choose(p *Profile, f *Facts, r Request) (*Choice, error) {
 func (c *Choice) ufw(f *Facts, r Request) error {
 	const active = "ufw is active (ufw.service enabled, ENABLED=yes in /etc/ufw/ufw.conf)"
 	switch {
+	case r.Backend == "ufw-commands":
+		return usageErr("the ufw-commands backend prints a script of ufw commands, which loads nothing at boot; persist with --backend ufw")
 	case !auto(r.Method) && r.Method != MethodUFW:
 		return systemErr("%s and owns the firewall here; --method %s would load beside it. Use --method ufw (or auto) to install the rules as ufw's files, or --force to install beside ufw, whose rules then still apply", active, r.Method)
 	case !auto(r.Backend) && r.Backend != BackendUFW:
