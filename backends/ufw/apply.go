@@ -191,7 +191,7 @@ func (b ufwBackend) Apply(ctx context.Context, rs *ir.Ruleset, o backends.ApplyO
 	if err != nil {
 		return res, fmt.Errorf("save ufw's files first: %w", err)
 	}
-	active := s.active(ctx)
+	active := snap.Active
 	if active {
 		// The hooks of an earlier after.init of ruleshift's go with it:
 		// reload stops with the new file, which may not name them.
@@ -211,7 +211,7 @@ func (b ufwBackend) Apply(ctx context.Context, rs *ir.Ruleset, o backends.ApplyO
 	for _, w := range ws {
 		names = append(names, w.path)
 	}
-	written := fmt.Sprintf("wrote %s%s (%d ufw rules as tuples; ufw.defaults merged into %s key by key)", strings.Join(names, ", "), s.where(), tuples, defaultFile)
+	written := fmt.Sprintf("wrote %s%s (user.rules tuples: %d; ufw.defaults merged into %s key by key)", strings.Join(names, ", "), s.where(), tuples, defaultFile)
 	enable := o.Params[ParamEnable] == "true"
 	switch {
 	case active:
