@@ -156,6 +156,14 @@ type ApplyOptions struct {
 	// NetNS is the path of a network namespace (/run/netns/NAME, or
 	// /proc/PID/fd/N) to work in; "" is the process's own.
 	NetNS string
+	// Root is the directory holding the configuration files of a backend
+	// that loads through them (ufw's /etc/ufw); "" is /. Tests point it
+	// at a copy.
+	Root string
+	// Params holds backend-specific options by their flag name
+	// ("enable": "true"), as RenderOptions.Params does; a backend ignores
+	// the keys it does not know.
+	Params map[string]string
 }
 
 // ApplyResult says what Apply did.

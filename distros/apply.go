@@ -9,7 +9,8 @@ import (
 )
 
 // The backend of `ruleshift apply --backend auto`, in the manner of
-// tailscale's linuxfw detector: the backend that already holds rules wins,
+// tailscale's linuxfw detector: an active ufw owns the firewall and
+// loads through its files; else the backend that already holds rules wins,
 // so apply never starts a second firewall beside a loaded one; then the
 // distribution's default (Profile.DefaultBackend, shared with persist);
 // then nftables. Detection (DetectApply) and decision (DecideApply) are
@@ -44,6 +45,9 @@ type ApplyFacts struct {
 	OSErr error
 	// Variant and VariantFrom are what `iptables` runs, as in Facts.
 	Variant, VariantFrom string
+	// UFWActive: ENABLED=yes in etc/ufw/ufw.conf and ufw's chains are
+	// loaded (ufw-user-input exists).
+	UFWActive bool
 }
 
 // iptablesNFTTables are the table names iptables-nft creates, in the ip and
@@ -75,6 +79,10 @@ func (a *ApplyFacts) loadedTables() (own, ipt, other []string) {
 func DecideApply(a *ApplyFacts) (backend, why string) {
 	own, ipt, other := a.loadedTables()
 	switch {
+	case a.UFWActive:
+		// Its chains are in iptables' filter table: loading there would
+		// replace them, and a reload of ufw would undo the load.
+		return BackendUFW, "ufw is active (ENABLED=yes in /etc/ufw/ufw.conf, its chains are loaded): it owns the firewall, and rules load through its files"
 	case len(own) > 0:
 		return BackendNFTables, "ruleshift's nftables tables are loaded (" + strings.Join(own, ", ") + ")"
 	case a.LegacyRules:
@@ -128,6 +136,10 @@ func DetectApply(root fs.FS, probe Probe, list TableLister) *ApplyFacts {
 // fake them.
 func detectApply(root fs.FS, probe Probe, list TableLister, xtables func() bool) *ApplyFacts {
 	a := &ApplyFacts{TablesErr: errOffline}
+	if probe != nil && ufwEnabled(root) {
+		_, err := probe("iptables", "-w", "-n", "-L", "ufw-user-input")
+		a.UFWActive = err == nil
+	}
 	if list != nil {
 		a.Tables, a.TablesErr = list()
 	}

@@ -34,6 +34,9 @@ func TestDecideApply(t *testing.T) {
 		want string
 		why  []string // substrings of the reason
 	}{
+		// Row 0: an active ufw, whose chains hold iptables-nft rules.
+		{"ufw", ApplyFacts{UFWActive: true, Tables: tables("ip filter", "ip ruleshift_filter"), IPTNFTRules: true, OS: debian12},
+			BackendUFW, []string{"ufw is active (ENABLED=yes in /etc/ufw/ufw.conf, its chains are loaded)"}},
 		// Row 1: ruleshift's own tables, whatever else holds rules.
 		{"own", ApplyFacts{Tables: tables("ip ruleshift_filter", "ip6 ruleshift_filter"), OS: debian12},
 			BackendNFTables, []string{"ruleshift's nftables tables are loaded (ip ruleshift_filter, ip6 ruleshift_filter)"}},
@@ -172,5 +175,42 @@ func TestApplyBackendOffline(t *testing.T) {
 	}
 	if b, why := ApplyBackend(fstest.MapFS{}, nil, nil); b != BackendNFTables || !strings.Contains(why, "not known") {
 		t.Errorf("empty root: got %s (%s)", b, why)
+	}
+}
+
+// TestDetectApplyUFW: ufw counts as active when ufw.conf says ENABLED=yes
+// and its chain ufw-user-input is there; with ENABLED=no nothing is asked.
+func TestDetectApplyUFW(t *testing.T) {
+	conf := func(v string) fstest.MapFS {
+		return fstest.MapFS{"etc/ufw/ufw.conf": {Data: []byte("# c\nENABLED=" + v + "\nLOGLEVEL=low\n")}}
+	}
+	for _, c := range []struct {
+		name   string
+		root   fstest.MapFS
+		chains bool
+		want   bool
+	}{
+		{"enabled, chains loaded", conf("yes"), true, true},
+		{"enabled, no chains", conf("yes"), false, false},
+		{"disabled", conf("no"), true, false},
+		{"not installed", fstest.MapFS{}, true, false},
+	} {
+		var asked bool
+		probe := func(name string, args ...string) (string, error) {
+			if name == "iptables" && slices.Contains(args, "ufw-user-input") {
+				asked = true
+				if c.chains {
+					return "Chain ufw-user-input (1 references)\n", nil
+				}
+			}
+			return "", errors.New("no")
+		}
+		a := detectApply(c.root, probe, nil, func() bool { return false })
+		if a.UFWActive != c.want {
+			t.Errorf("%s: active %v, want %v", c.name, a.UFWActive, c.want)
+		}
+		if asked && !ufwEnabled(c.root) {
+			t.Errorf("%s: the chains were looked at with ENABLED=no", c.name)
+		}
 	}
 }

@@ -15,12 +15,13 @@ const (
 	MethodIPTServices = "iptables-services"
 	MethodNFTables    = "nftables"
 	MethodSystemd     = "systemd"
-	// MethodUFW is chosen only to stop: ufw owns the firewall.
+	// MethodUFW installs ufw's files (the ufw backend's rendering): where
+	// ufw is active it owns the firewall.
 	MethodUFW = "ufw"
 )
 
 // Methods lists the --method values besides auto.
-var Methods = []string{MethodIfupdown, MethodNFPersist, MethodIPTServices, MethodNFTables, MethodSystemd}
+var Methods = []string{MethodIfupdown, MethodNFPersist, MethodIPTServices, MethodNFTables, MethodSystemd, MethodUFW}
 
 // Backends, as --backend spells them.
 const (
@@ -29,6 +30,8 @@ const (
 	BackendLegacy   = "iptables-legacy"
 	// BackendIPTables means the variant `iptables` runs on the machine.
 	BackendIPTables = "iptables"
+	// BackendUFW is ufw's files, loaded by ufw.
+	BackendUFW = "ufw"
 )
 
 // Request is what the user asked for; "" or "auto" leaves it to Choose.
@@ -83,11 +86,9 @@ func auto(s string) bool { return s == "" || s == "auto" }
 // the methods the root shows, then the profile's default backend.
 func Choose(p *Profile, f *Facts, r Request) (*Choice, error) {
 	c := &Choice{Profile: p}
-	if f.UFWActive && !r.Force {
-		c.Method = MethodUFW
-		c.MethodWhy = "ufw is active (ufw.service enabled, ENABLED=yes in /etc/ufw/ufw.conf): ufw owns the firewall"
-		c.Backend, c.BackendWhy = "ufw", "ufw loads its own rules"
-		return c, nil
+	wantsUFW := r.Method == MethodUFW || r.Backend == BackendUFW || r.Backend == "ufw-commands"
+	if wantsUFW || f.UFWActive && !r.Force {
+		return c, c.ufw(f, r)
 	}
 	switch {
 	case f.UFWActive:
@@ -106,6 +107,36 @@ func Choose(p *Profile, f *Facts, r Request) (*Choice, error) {
 		return nil, err
 	}
 	return c, c.conflicts(f, r.Force)
+}
+
+// ufw chooses the ufw method: asked for, or ufw is active (without
+// --force, which installs beside it).
+func (c *Choice) ufw(f *Facts, r Request) error {
+	const active = "ufw is active (ufw.service enabled, ENABLED=yes in /etc/ufw/ufw.conf)"
+	switch {
+	case r.Backend == "ufw-commands":
+		return usageErr("the ufw-commands backend prints a script of ufw commands, which loads nothing at boot; persist with --backend ufw")
+	case !auto(r.Method) && r.Method != MethodUFW:
+		return systemErr("%s and owns the firewall here; --method %s would load beside it. Use --method ufw (or auto) to install the rules as ufw's files, or --force to install beside ufw, whose rules then still apply", active, r.Method)
+	case !auto(r.Backend) && r.Backend != BackendUFW:
+		if r.Method == MethodUFW {
+			return usageErr("the ufw method installs the ufw backend's files; --backend %s cannot go with it", r.Backend)
+		}
+		return systemErr("%s and owns the firewall here; --backend %s would load beside it. Use --backend ufw (or auto), or --force to install beside ufw, whose rules then still apply", active, r.Backend)
+	case !f.Units["ufw.service"].Installed() && !f.UFWActive:
+		return systemErr("method ufw cannot work on %s: ufw is not installed; install it with `apt-get install ufw`", c.Profile.Name)
+	}
+	c.Method, c.Backend = MethodUFW, BackendUFW
+	switch {
+	case !auto(r.Method):
+		c.MethodWhy = "asked for with --method"
+	case !auto(r.Backend):
+		c.MethodWhy = "the ufw backend's files are installed in /etc/ufw"
+	default:
+		c.MethodWhy = active + ": ufw owns the firewall, and the rules are installed as its files"
+	}
+	c.BackendWhy = "ufw loads its own files"
+	return nil
 }
 
 // backend resolves the backend; with an automatic backend and an explicit

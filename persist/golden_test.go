@@ -13,6 +13,7 @@ import (
 	// The backends persist renders with register themselves.
 	_ "github.com/ruleshift/ruleshift/backends/iptables"
 	_ "github.com/ruleshift/ruleshift/backends/nftables"
+	_ "github.com/ruleshift/ruleshift/backends/ufw"
 	"github.com/ruleshift/ruleshift/persist"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -57,8 +58,16 @@ var goldenCases = []goldenCase{
 	{name: "ubuntu-24.04-howto", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw"), opts: persist.Options{Distro: "ubuntu:24.04"}, inputs: howto},
 	{name: "ubuntu-24.04-ifupdown-refused", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw"), opts: persist.Options{Method: "ifupdown"},
 		wantErr: "method ifupdown cannot work on ubuntu-24.04: ifupdown is not installed (no /sbin/ifup); --method systemd works here"},
-	{name: "ubuntu-24.04-ufw-active", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw-active"),
-		wantErr: "ufw is active"},
+	// Where ufw is active, the rules become ufw's files (the ufw method).
+	{name: "ubuntu-24.04-ufw-active", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw-active", "ufw-files")},
+	{name: "ubuntu-24.04-ufw-active-nftables-refused", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw-active", "ufw-files"), opts: persist.Options{Method: "nftables"},
+		wantErr: "ufw is active (ufw.service enabled, ENABLED=yes in /etc/ufw/ufw.conf) and owns the firewall here; --method nftables would load beside it"},
+	// ufw.conf already says ENABLED=yes: unpersist must keep it, not
+	// remove it as a file of ruleshift's.
+	{name: "ubuntu-24.04-ufw-active-enable", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw-active", "ufw-files"), opts: persist.Options{Enable: true}},
+	{name: "ubuntu-22.04-ufw-enable", seeds: seeds("ubuntu-22.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw", "ufw-files"), opts: persist.Options{Method: "ufw", Enable: true}},
+	{name: "debian-12-ufw-missing", seeds: seeds("debian-12", debBase, "ifupdown"), opts: persist.Options{Backend: "ufw"},
+		wantErr: "method ufw cannot work on debian-12: ufw is not installed"},
 	{name: "ubuntu-24.04-ufw-active-force", seeds: seeds("ubuntu-24.04", []string{"usrmerge", "xtables", "alt-nft"}, "netplan", "ufw-active"), opts: persist.Options{Force: true}},
 	{name: "debian-11-ifupdown", seeds: seeds("debian-11", debBase, "ifupdown")},
 	{name: "debian-12-ifupdown-howto", seeds: seeds("debian-12", debBase, "ifupdown"), opts: persist.Options{Distro: "debian:12"}, inputs: howto},

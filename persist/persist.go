@@ -22,6 +22,8 @@ type Options struct {
 	// or a value from distros.
 	Distro, Method, Backend string
 	Force, DryRun           bool
+	// Enable: the ufw method enables ufw too (ENABLED=yes, ufw.service).
+	Enable bool
 	// Probe runs programs on the live system for detection; nil offline.
 	Probe distros.Probe
 	// Systemctl replaces the real systemctl on a live system (tests).
@@ -81,17 +83,18 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 	if err != nil {
 		return d, nil, nil, err
 	}
+	var params map[string]string
 	if d.Choice.Method == distros.MethodUFW {
-		return d, nil, nil, planUFW(nil)
+		params = ufwParams(os.DirFS(o.Root))
 	}
-	rules, diags := Render(rs, d.Choice.Backend)
+	rules, diags := RenderWith(rs, d.Choice.Backend, params)
 	// Rules with errors are not in the rendered files: the policy says
 	// whether that is acceptable (--warn unsupported) or an error.
 	o.Policy.Apply(diags)
 	if diags.HasErrors() {
 		return d, nil, diags, nil
 	}
-	p, err = Build(&Env{Root: os.DirFS(o.Root), Facts: d.Facts, Choice: d.Choice, Rules: rules})
+	p, err = Build(&Env{Root: os.DirFS(o.Root), Facts: d.Facts, Choice: d.Choice, Rules: rules, Enable: o.Enable})
 	if err != nil {
 		return d, nil, diags, err
 	}

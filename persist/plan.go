@@ -66,9 +66,12 @@ type Env struct {
 	Facts  *distros.Facts
 	Choice *distros.Choice
 	Rules  backends.Files
+	// Enable asks the ufw method to enable ufw (ENABLED=yes and
+	// ufw.service); other methods enable their service anyway.
+	Enable bool
 }
 
-// StopError means persist must not go on (ufw owns the firewall).
+// StopError means persist must not go on.
 type StopError struct{ Msg string }
 
 func (e *StopError) Error() string { return e.Msg }
@@ -89,7 +92,7 @@ func Build(e *Env) (*Plan, error) {
 	case distros.MethodSystemd:
 		p, err = planSystemd(e)
 	case distros.MethodUFW:
-		return nil, planUFW(e)
+		p, err = planUFW(e)
 	default:
 		return nil, fmt.Errorf("internal error: no planner for method %q", e.Choice.Method)
 	}

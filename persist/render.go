@@ -11,6 +11,11 @@ import (
 // ExecStop). The output carries no time stamp, so the same input renders
 // the same bytes and a second persist changes nothing.
 func Render(rs *ir.Ruleset, backend string) (backends.Files, *diag.List) {
+	return RenderWith(rs, backend, nil)
+}
+
+// RenderWith is Render with backend-specific options (RenderOptions.Params).
+func RenderWith(rs *ir.Ruleset, backend string, params map[string]string) (backends.Files, *diag.List) {
 	diags := &diag.List{}
 	if len(rs.Tables) == 0 {
 		diags.Errorf(ir.Pos{}, "the input holds no tables; nothing to persist")
@@ -21,7 +26,7 @@ func Render(rs *ir.Ruleset, backend string) (backends.Files, *diag.List) {
 		diags.Errorf(ir.Pos{}, "internal error: %v", err)
 		return nil, diags
 	}
-	files, d := b.Render(rs, backends.RenderOptions{Header: true})
+	files, d := b.Render(rs, backends.RenderOptions{Header: true, Params: params})
 	diags.Add(d)
 	return files, diags
 }

@@ -81,6 +81,9 @@ func (s *System) Apply(p *Plan, dryRun bool) (Result, error) {
 	if err := s.undoEntries(stale, m); err != nil {
 		return Result{}, err
 	}
+	if err := s.adopt(p, old, m); err != nil {
+		return Result{}, err
+	}
 	if err := s.writeFiles(files, m); err != nil {
 		return Result{}, err
 	}
@@ -160,6 +163,31 @@ func (s *System) nextManifest(old *Manifest, p *Plan) *Manifest {
 		m.Files = append(m.Files, mf)
 	}
 	return m
+}
+
+// adopt backs up the planned files that are already as planned and that
+// no earlier persist wrote (ufw.conf already saying ENABLED=yes): the
+// manifest lists them, and unpersist must put them back, not remove
+// them as files ruleshift created.
+func (s *System) adopt(p *Plan, old *Manifest, m *Manifest) error {
+	for _, f := range p.Files {
+		if old != nil && old.file(f.Path) != nil {
+			continue
+		}
+		data, mode, exists, err := s.read(f.Path)
+		if err != nil || !exists || !bytes.Equal(data, f.Data) || mode != f.Mode {
+			continue
+		}
+		mf := m.file(f.Path)
+		mf.Backup = path.Join(backupDir, f.Path)
+		if err := s.mkdirs(m, path.Dir(mf.Backup), 0o700); err != nil {
+			return err
+		}
+		if err := s.writeFile(mf.Backup, data, mode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeFiles backs up what is replaced, records the manifest first (so an

@@ -77,6 +77,10 @@ func (s *side) counters() (map[ruleRef]uint64, error) {
 		}
 		return nftCounters(s.in.Rules, out)
 	}
+	if !s.in.Backend.IPTables() {
+		// ufw's chains are not the model's: no rule to name.
+		return nil, fmt.Errorf("%s: the %s backend's chains are not the model's", s.in.Label, s.in.Backend)
+	}
 	m := map[ruleRef]uint64{}
 	for f := range s.in.saves {
 		out, err := nsRun(s.t.f, nil, s.in.Backend.variant().SaveCommand(f), "-c")

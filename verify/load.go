@@ -25,6 +25,10 @@ const (
 // Backends lists the backends in the order the CLI documents them.
 var Backends = []Backend{NFTables, IPTablesLegacy, IPTablesNFT}
 
+// IPTables reports whether the backend loads with an iptables restore
+// tool, which can load an iptables-save file as written.
+func (b Backend) IPTables() bool { return b == IPTablesLegacy || b == IPTablesNFT }
+
 func (b Backend) variant() *ipbackend.Variant {
 	if b == IPTablesNFT {
 		return ipbackend.NFT
@@ -71,7 +75,7 @@ func (s *Side) Prepare() *diag.List {
 		return d
 	}
 	s.backend = b
-	if s.Backend != NFTables {
+	if s.Backend.IPTables() {
 		// The families loaded, whose save tools list the counters.
 		s.saves = map[ir.Family]string{}
 		if s.Raw != nil {

@@ -10,10 +10,6 @@
 package ufw
 
 import (
-	"context"
-	"errors"
-	"fmt"
-
 	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -36,9 +32,6 @@ const (
 	ParamStrict   = "ufw-strict"
 	ParamLogLevel = "ufw-loglevel"
 )
-
-// ErrNotYet is what the kernel side of the backend returns for now.
-var ErrNotYet = errors.New("the ufw backend only writes files so far: use `translate --to ufw -o DIR/`, copy the files into /etc/ufw (merge ufw.defaults into /etc/default/ufw) and run `ufw reload`")
 
 func (b ufwBackend) Check(rs *ir.Ruleset) *diag.List {
 	_, d := b.Render(rs, backends.RenderOptions{})
@@ -196,16 +189,4 @@ func strictErrors(rs *ir.Ruleset, l *famLayout, d *diag.List) {
 			}
 		}
 	}
-}
-
-func (b ufwBackend) Apply(context.Context, *ir.Ruleset, backends.ApplyOptions) (*backends.ApplyResult, error) {
-	return &backends.ApplyResult{Diags: &diag.List{}}, fmt.Errorf("%s: %w", b.name, ErrNotYet)
-}
-
-func (b ufwBackend) Snapshot(context.Context, *ir.Ruleset, backends.ApplyOptions) (*backends.Snapshot, error) {
-	return nil, fmt.Errorf("%s: %w", b.name, ErrNotYet)
-}
-
-func (b ufwBackend) Restore(context.Context, *backends.Snapshot, backends.ApplyOptions) error {
-	return fmt.Errorf("%s: %w", b.name, ErrNotYet)
 }

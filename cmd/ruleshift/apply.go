@@ -22,8 +22,9 @@ type applyCmd struct {
 	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${backends_text}." enum:"auto,${backends}" default:"auto"`
 	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
 	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
+	Enable   bool          `help:"--backend ufw: enable ufw (ufw --force enable) when it is not active; without it an inactive ufw's files are written only."`
 	StateDir string        `help:"Directory for the state of an apply waiting for confirmation." default:"/run/ruleshift" hidden:""`
-	Root     string        `help:"Read os-release and the iptables links for --backend auto under DIR." default:"/" type:"path" placeholder:"DIR" hidden:""`
+	Root     string        `help:"Read os-release, the iptables links and ufw.conf for --backend auto under DIR; --backend ufw writes ufw's files under DIR and runs no ufw command." default:"/" type:"path" placeholder:"DIR" hidden:""`
 }
 
 type confirmCmd struct {
@@ -53,6 +54,9 @@ func (c *applyCmd) Run(e *env) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "backend: %s (%s)\n", name, why)
+	if c.Enable && name != "ufw" {
+		return fail(exitUsage, "--enable enables ufw: it goes with --backend ufw, not %s", name)
+	}
 	// Apply checks as it loads (rendering the whole ruleset first would
 	// double the work on large rulesets); a dry run and --confirm, which
 	// do more before loading, check first.
@@ -70,7 +74,17 @@ func (c *applyCmd) Run(e *env) error {
 	if c.Confirm > 0 {
 		return c.applyConfirmed(e, rs, b)
 	}
-	return load(e, rs, b)
+	return load(e, rs, b, c.options())
+}
+
+// options are the backend's apply options: --root and --enable, which
+// only the ufw backend reads.
+func (c *applyCmd) options() backends.ApplyOptions {
+	o := backends.ApplyOptions{Root: c.Root}
+	if c.Enable {
+		o.Params = map[string]string{"enable": "true"}
+	}
+	return o
 }
 
 // kernelTables lists the kernel's nftables tables for apply's backend
@@ -136,8 +150,8 @@ func onlyFamily(rs *ir.Ruleset, f ir.Family) *ir.Ruleset {
 }
 
 // load puts the ruleset into the kernel and says what it replaced.
-func load(e *env, rs *ir.Ruleset, b backends.Backend) error {
-	res, err := b.Apply(context.Background(), rs, backends.ApplyOptions{})
+func load(e *env, rs *ir.Ruleset, b backends.Backend, o backends.ApplyOptions) error {
+	res, err := b.Apply(context.Background(), rs, o)
 	if res != nil && res.Diags != nil {
 		if rerr := report(e, res.Diags); rerr != nil {
 			return fail(exitRules, "%d error(s) for %s; nothing was loaded", len(res.Diags.Errors()), b.Name())

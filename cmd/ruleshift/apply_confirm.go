@@ -40,7 +40,7 @@ func (c *applyCmd) applyConfirmed(e *env, rs *ir.Ruleset, b backends.Backend) er
 	}
 	p := pending.For(c.StateDir, key)
 	st := &pending.State{Backend: b.Name(), Deadline: time.Now().Add(c.Confirm), ApplyPID: os.Getpid()}
-	if st.Snapshot, err = b.Snapshot(context.Background(), rs, backends.ApplyOptions{}); err != nil {
+	if st.Snapshot, err = b.Snapshot(context.Background(), rs, c.options()); err != nil {
 		return fail(exitSystem, "save the current ruleset: %v", err)
 	}
 	if err := pending.Write(p, st); err != nil {
@@ -52,7 +52,7 @@ func (c *applyCmd) applyConfirmed(e *env, rs *ir.Ruleset, b backends.Backend) er
 		return fail(exitSystem, "start the rollback watcher: %v", err)
 	}
 	fmt.Fprintf(e.stderr, "saved the current ruleset of %s; rollback watcher started (%s)\n", describeSaved(st), how)
-	if err := load(e, rs, b); err != nil {
+	if err := load(e, rs, b, c.options()); err != nil {
 		pending.Cancel(p)
 		return err
 	}

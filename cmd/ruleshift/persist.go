@@ -17,10 +17,11 @@ type persistCmd struct {
 	inputFlags
 	rootFlag
 	Distro  string `help:"Distribution: auto (from DIR/etc/os-release) or ID[:VERSION], such as ubuntu:24.04, debian:12, rhel:9 or fedora." default:"auto"`
-	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables or systemd." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd" default:"auto"`
+	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables, systemd or ufw (ufw's own files; auto where ufw is active)." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd,ufw" default:"auto"`
 	Backend string `help:"What loads them: auto, iptables (the variant iptables runs there), ${backends_text}." enum:"auto,iptables,${backends}" default:"auto"`
 	DryRun  bool   `help:"Print the plan (a diff per file, each service change) and write nothing."`
 	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
+	Enable  bool   `help:"--method ufw: also enable ufw (ENABLED=yes in /etc/ufw/ufw.conf, ufw.service enabled); without it they stay as they are."`
 }
 
 type unpersistCmd struct {
@@ -35,7 +36,7 @@ func (c *persistCmd) Run(e *env) error {
 	}
 	_, _, diags, err := persist.Persist(rs, persist.Options{
 		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
-		Force: c.Force, DryRun: c.DryRun, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
+		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
 	})
 	if diags != nil {
 		if rerr := report(e, diags); rerr != nil {

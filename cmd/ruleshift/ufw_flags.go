@@ -15,14 +15,13 @@ func (f *ufwFlags) params() map[string]string {
 	return map[string]string{"ufw-strict": strconv.FormatBool(f.UfwStrict), "ufw-loglevel": f.UfwLoglevel}
 }
 
-// refuseUFWSide keeps verify from loading a side with the ufw backends,
-// which write files for ufw-init and cannot load rules themselves yet
-// (verify --new-backend ufw is to load them with ufw-init in the verify
-// namespace).
+// refuseUFWSide keeps verify from loading a side with the ufw-commands
+// backend, which renders a script of ufw commands and loads nothing;
+// --new-backend ufw loads ufw's files with ufw-init in verify's namespace.
 func refuseUFWSide(names ...string) error {
 	for _, n := range names {
-		if n == "ufw" || n == "ufw-commands" {
-			return fail(exitUsage, "verify cannot load rules with the %s backend yet: translate --to ufw, load the files with ufw, and verify against iptables-save output with --new-backend iptables-nft", n)
+		if n == "ufw-commands" {
+			return fail(exitUsage, "verify cannot load rules with the ufw-commands backend, which prints a script of ufw commands: use --new-backend ufw, which loads the same user.rules with ufw's boot script")
 		}
 	}
 	return nil

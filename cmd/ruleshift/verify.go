@@ -115,7 +115,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	if from == translate.Auto {
 		from = translate.DetectFormat(in)
 	}
-	if fams := rs.Families(); from == translate.Save && b != verify.NFTables && len(fams) <= 1 {
+	if fams := rs.Families(); from == translate.Save && b.IPTables() && len(fams) <= 1 {
 		s.Raw, s.RawFamily = data, ir.IPv4
 		if len(fams) == 1 {
 			s.RawFamily = fams[0]

@@ -42,7 +42,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{[]string{"verify", prefix, "--probes", "300", same, same}, exitOK, "probes agree", ""},
 		{[]string{"verify", prefix, "--probes", "300", "--new-backend", "iptables-nft", same, changed}, exitMismatch, "dport", "probes differ"},
 		{[]string{"verify", prefix, same, bad}, exitRules, "", "--dport"},
-		{[]string{"verify", "--new-backend", "ufw", same, same}, exitUsage, "", "ufw"},
+		{[]string{"verify", "--new-backend", "ufw-commands", same, same}, exitUsage, "", "ufw-commands"},
 	}
 	for _, c := range cases {
 		var out, errs bytes.Buffer

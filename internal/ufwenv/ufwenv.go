@@ -161,9 +161,9 @@ func (c Config) write(etc, def string) error {
 	if err != nil {
 		return err
 	}
-	s := setKey(string(b), "ENABLED", "yes")
+	s := SetKey(string(b), "ENABLED", "yes")
 	if c.LogLevel != "" {
-		s = setKey(s, "LOGLEVEL", c.LogLevel)
+		s = SetKey(s, "LOGLEVEL", c.LogLevel)
 	}
 	if err := os.WriteFile(conf, []byte(s), 0o644); err != nil {
 		return err
@@ -183,16 +183,16 @@ func (c Config) write(etc, def string) error {
 		if k != "IPV6" {
 			v = strconv.Quote(v)
 		}
-		s = setKey(s, k, v)
+		s = SetKey(s, k, v)
 	}
 	// Keep the host out of it: no modules are loaded for a test.
-	s = setKey(s, "IPT_MODULES", `""`)
+	s = SetKey(s, "IPT_MODULES", `""`)
 	return os.WriteFile(def, []byte(s), 0o644)
 }
 
-// setKey sets KEY=value in a shell variables file, replacing its line or
+// SetKey sets KEY=value in a shell variables file, replacing its line or
 // appending one.
-func setKey(s, key, value string) string {
+func SetKey(s, key, value string) string {
 	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(key) + `=.*$`)
 	line := key + "=" + value
 	if re.MatchString(s) {

@@ -9,10 +9,10 @@ import (
 
 func TestSetKey(t *testing.T) {
 	s := "# c\nIPV6=no\nENABLED=no\n"
-	if got := setKey(s, "ENABLED", "yes"); got != "# c\nIPV6=no\nENABLED=yes\n" {
+	if got := SetKey(s, "ENABLED", "yes"); got != "# c\nIPV6=no\nENABLED=yes\n" {
 		t.Errorf("replace: %q", got)
 	}
-	if got := setKey("A=1", "B", `"x"`); got != "A=1\nB=\"x\"\n" {
+	if got := SetKey("A=1", "B", `"x"`); got != "A=1\nB=\"x\"\n" {
 		t.Errorf("append: %q", got)
 	}
 }
