@@ -179,6 +179,9 @@ func (b ufwBackend) Apply(ctx context.Context, rs *ir.Ruleset, o backends.ApplyO
 		return b.applyScratch(rs, o, res)
 	}
 	s := newSystem(o)
+	if err := s.guard(); err != nil {
+		return res, err
+	}
 	if why := s.installed(); why != "" {
 		return res, errors.New(why)
 	}
@@ -349,6 +352,9 @@ func (b ufwBackend) Snapshot(ctx context.Context, _ *ir.Ruleset, o backends.Appl
 		return nil, fmt.Errorf("%s: nothing to save: the load is into a throwaway namespace", b.name)
 	}
 	s := newSystem(o)
+	if err := s.guard(); err != nil {
+		return nil, err
+	}
 	if why := s.installed(); why != "" {
 		return nil, errors.New(why)
 	}
@@ -384,6 +390,9 @@ func (b ufwBackend) Restore(ctx context.Context, snap *backends.Snapshot, o back
 		o.Root, o.NetNS = sv.Root, sv.NetNS
 	}
 	s := newSystem(o)
+	if err := s.guard(); err != nil {
+		return err
+	}
 	if err := s.put(&sv); err != nil {
 		return err
 	}

@@ -3,12 +3,14 @@ package ufw
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"testing"
 
 	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/ufwenv"
@@ -47,6 +49,19 @@ func scratch(o backends.ApplyOptions) bool {
 }
 
 func (s system) machine() bool { return s.netns == "" && filepath.Clean(s.root) == "/" }
+
+// errTestOnHost is returned when a test binary would change this
+// machine's ufw: tests give a Root and a NetNS of their own. One test that
+// passed no options once rewrote a development machine's /etc/ufw.
+var errTestOnHost = errors.New("ufw: refusing to change this machine's /etc/ufw from a test binary (give ApplyOptions.Root and NetNS)")
+
+// guard refuses work on this machine's ufw from a test binary.
+func (s system) guard() error {
+	if s.machine() && testing.Testing() {
+		return errTestOnHost
+	}
+	return nil
+}
 
 // offline reports whether no command may run: the files are not the ones
 // the ufw of this namespace reads.
