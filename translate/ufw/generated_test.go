@@ -1,6 +1,7 @@
 package ufw_test
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/passes"
+	"github.com/ruleshift/ruleshift/translate/ufw"
 	"golang.org/x/tools/txtar"
 )
 
@@ -52,13 +54,6 @@ func TestReadsGeneratedFiles(t *testing.T) {
 		if len(cfg.Etc) == 0 {
 			continue // a case the backend refuses
 		}
-		if _, ok := cfg.Etc["after.init"]; ok {
-			// The hooks ruleshift's after.init adds for other tables
-			// are not read by the ufw input yet (an executable init
-			// script is refused there).
-			t.Logf("%s: left out: it has an after.init", filepath.Base(c))
-			continue
-		}
 		configs++
 		t.Run(filepath.Base(c), func(t *testing.T) {
 			ns := testenv.NewNetns(t, "rs-ufwgen")
@@ -67,6 +62,11 @@ func TestReadsGeneratedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			rs := readResult(t, r)
+			if _, ok := cfg.Etc["after.init"]; ok {
+				// ufw-init ran ruleshift's after.init, executable as
+				// apply installs it: read it so.
+				rs = readExecInit(t, r)
+			}
 			for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
 				save := r.Save4
 				if f == ir.IPv6 {
@@ -97,4 +97,32 @@ func listed(rs *ir.Ruleset) *ir.Ruleset {
 		return true
 	})
 	return out
+}
+
+// readExecInit is readResult with after.init executable.
+func readExecInit(t *testing.T, r *ufwenv.Result) *ir.Ruleset {
+	t.Helper()
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc", "ufw")
+	os.MkdirAll(filepath.Join(root, "etc", "default"), 0o755)
+	os.MkdirAll(etc, 0o755)
+	for n, text := range r.Etc {
+		mode := os.FileMode(0o640)
+		if n == "after.init" {
+			mode = 0o750
+		}
+		if err := os.WriteFile(filepath.Join(etc, n), []byte(text), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "etc", "default", "ufw"), []byte(r.Default), 0o644)
+	src, err := ufw.Locate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &ir.Ruleset{}
+	if d := ufw.Load(rs, src, ufw.Options{}); d.HasErrors() {
+		t.Fatalf("reading: %v", d.Err())
+	}
+	return rs
 }
