@@ -150,7 +150,8 @@ func (c *ufwCase) verify(t *testing.T, r *ufwenv.Result) {
 	}
 }
 
-// TestUFWCorpus translates every corpus dump the ufw backend accepts,
+// TestUFWCorpus translates every corpus dump, golden script and example
+// the ufw backend accepts,
 // loads the files with ufw-init start, and verifies the dump against
 // what ufw loaded.
 func TestUFWCorpus(t *testing.T) {
@@ -159,7 +160,13 @@ func TestUFWCorpus(t *testing.T) {
 	}
 	testenv.RequireRoot(t)
 	accepted := 0
-	for _, dump := range corpus.SaveDumps(t) {
+	inputs := corpus.SaveDumps(t)
+	// The golden scripts and the examples too: what users convert most.
+	scripts, _ := filepath.Glob("../../testdata/scripts/*.sh")
+	examples, _ := filepath.Glob("../../examples/*.sh")
+	rules, _ := filepath.Glob("../../examples/*.rules")
+	inputs = append(append(append(inputs, scripts...), examples...), rules...)
+	for _, dump := range inputs {
 		c := &ufwCase{name: filepath.Base(dump), dir: t.TempDir(), inputs: []string{dump}, got: map[string]string{}}
 		c.render()
 		if !strings.HasPrefix(c.got["diagnostics"], "exit 0\n") {
