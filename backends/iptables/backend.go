@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/netfilter"
+	"github.com/ruleshift/ruleshift/internal/netns"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
-	"golang.org/x/sys/unix"
 )
 
 // This file makes the package a backends.Backend. iptables-legacy and
@@ -104,7 +102,7 @@ func stopText(rs *ir.Ruleset, f ir.Family, v *Variant) string {
 
 func (b variantBackend) Apply(_ context.Context, rs *ir.Ruleset, o backends.ApplyOptions) (*backends.ApplyResult, error) {
 	var res *ApplyResult
-	err := inNetNS(o.NetNS, func() error {
+	err := netns.Do(o.NetNS, func() error {
 		var err error
 		res, err = Apply(rs, b.v)
 		return err
@@ -139,7 +137,7 @@ type savedData struct {
 
 func (b variantBackend) Snapshot(_ context.Context, rs *ir.Ruleset, o backends.ApplyOptions) (*backends.Snapshot, error) {
 	var saved *Saved
-	err := inNetNS(o.NetNS, func() error {
+	err := netns.Do(o.NetNS, func() error {
 		var err error
 		saved, err = SaveTouched(rs, b.v)
 		return err
@@ -174,13 +172,13 @@ func (b variantBackend) Restore(_ context.Context, s *backends.Snapshot, o backe
 			saved.Text[f], saved.New[f] = text, sd.New[familyKey(f)]
 		}
 	}
-	return inNetNS(o.NetNS, saved.Restore)
+	return netns.Do(o.NetNS, saved.Restore)
 }
 
 // List prints the tables rs defines with the variant's save tool.
 func (b variantBackend) List(_ context.Context, rs *ir.Ruleset, o backends.ApplyOptions) ([]backends.Listing, error) {
 	var out []backends.Listing
-	err := inNetNS(o.NetNS, func() error {
+	err := netns.Do(o.NetNS, func() error {
 		for _, f := range rs.Families() {
 			text, err := Save(b.v, f, TouchedTables(rs, f))
 			if err != nil {
@@ -191,41 +189,4 @@ func (b variantBackend) List(_ context.Context, rs *ir.Ruleset, o backends.Apply
 		return nil
 	})
 	return out, err
-}
-
-// inNetNS runs fn on a thread switched into the network namespace at
-// path ("" runs it here). The restore and save tools fork from that
-// thread and so run in the namespace, as do netlink sockets it opens. The
-// thread stays locked, and so is discarded when the goroutine ends, if
-// switching back fails: no other goroutine may run in the wrong namespace.
-func inNetNS(path string, fn func() error) error {
-	if path == "" {
-		return fn()
-	}
-	ch := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			ch <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(path)
-		if err != nil {
-			ch <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- fmt.Errorf("enter %s: %w", path, err)
-			return
-		}
-		err = fn()
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- err
-	}()
-	return <-ch
 }

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"os"
-	"runtime"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/internal/netns"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"golang.org/x/sys/unix"
@@ -314,11 +313,11 @@ func (b *batch) refuse(o origin, err error) {
 	b.devErr = fmt.Errorf("%s: %w; nothing was changed", what, err)
 }
 
-// ifindexIn looks a device up in the network namespace at path netns ("":
+// ifindexIn looks a device up in the network namespace at path ns ("":
 // the process's own), as nft does where it runs.
-func ifindexIn(netns, name string) (uint32, error) {
+func ifindexIn(ns, name string) (uint32, error) {
 	var idx uint32
-	err := inNetns(netns, func() error {
+	err := netns.Do(ns, func() error {
 		i, err := net.InterfaceByName(name)
 		if err != nil {
 			return err
@@ -327,40 +326,6 @@ func ifindexIn(netns, name string) (uint32, error) {
 		return nil
 	})
 	return idx, err
-}
-
-// inNetns runs f on a thread in the namespace at path netns. As in dial,
-// a thread that cannot switch back is left locked, and so discarded.
-func inNetns(netns string, f func() error) error {
-	if netns == "" {
-		return f()
-	}
-	ch := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			ch <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(netns)
-		if err != nil {
-			ch <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- fmt.Errorf("enter %s: %w", netns, err)
-			return
-		}
-		err = f()
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- err
-	}()
-	return <-ch
 }
 
 // icmp6Field is "icmpv6 type|code".
