@@ -1,0 +1,49 @@
+package policy
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+func init() { translate.Register(frontend{}) }
+
+type frontend struct{}
+
+func (frontend) Name() string { return string(translate.Policy) }
+
+// Detect claims a *.toml file, or text whose first table is one a policy
+// defines ([policy], [sets], [[input]], [[output]], [[forward]]).
+func (frontend) Detect(in translate.Input) (translate.Confidence, string) {
+	if in.IsDir {
+		return translate.No, ""
+	}
+	if strings.HasSuffix(in.Name, ".toml") {
+		return translate.Declared, "its name ends in .toml"
+	}
+	for _, line := range bytes.Split(in.Data, []byte("\n")) {
+		l := strings.TrimSpace(string(line))
+		if !strings.HasPrefix(l, "[") {
+			continue
+		}
+		switch strings.Join(strings.Fields(strings.Trim(l, "[]")), "") {
+		case "policy", "sets", "input", "output", "forward":
+			return translate.Likely, "its first table is [" + strings.Trim(l, "[]") + "]"
+		}
+		return translate.No, ""
+	}
+	return translate.No, ""
+}
+
+// Load reads a policy; every error of the file is reported at once and
+// nothing enters rs when there is one.
+func (frontend) Load(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
+	one, d := Load(in.Name, in.Data, Options{Resolve: o.Resolve, AllowLockout: o.AllowLockout})
+	if !d.HasErrors() {
+		rs.Tables = append(rs.Tables, one.Tables...)
+	}
+	return d
+}
