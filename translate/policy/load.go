@@ -33,7 +33,16 @@ func Load(file string, data []byte, o Options) (*ir.Ruleset, *diag.List) {
 		}
 	}
 	if p.Default["input"] != "accept" && !o.AllowLockout && !sshAccepted(specs["input"]) {
-		c.errorf(p.DefaultPos["input"], "input defaults to %s and no input rule accepts tcp port 22: this policy locks out ssh sessions (add [[input]] proto = \"tcp\" port = 22, or --allow-lockout)", p.Default["input"])
+		at := p.DefaultPos["input"]
+		if at.Line == 0 {
+			// The default is not written: point at the first input
+			// rule, or the file's start.
+			at = ir.Pos{File: file, Line: 1, Col: 1}
+			if rs := p.Rules["input"]; len(rs) > 0 {
+				at = rs[0].Pos
+			}
+		}
+		c.errorf(at, "input defaults to %s and no input rule accepts tcp port 22: this policy locks out ssh sessions (add [[input]] proto = \"tcp\" port = 22, or --allow-lockout)", p.Default["input"])
 	}
 	if d.HasErrors() {
 		return rs, d

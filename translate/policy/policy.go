@@ -56,10 +56,22 @@ func (r *Rule) has(k string) bool { return r.Keys[k] != nil }
 type checker struct {
 	file  string
 	diags *diag.List
+	// seen keeps an element of a set that several rules use from being
+	// reported once per use.
+	seen map[string]bool
 }
 
 func (c *checker) errorf(p ir.Pos, format string, args ...any) {
-	c.diags.Errorf(p, format, args...)
+	msg := fmt.Sprintf(format, args...)
+	k := p.String() + "\x00" + msg
+	if c.seen[k] {
+		return
+	}
+	if c.seen == nil {
+		c.seen = map[string]bool{}
+	}
+	c.seen[k] = true
+	c.diags.Errorf(p, "%s", msg)
 }
 
 func (c *checker) unknown(e *entry, where string, known []string) {
@@ -138,6 +150,7 @@ func parse(file string, data []byte) (*Policy, *diag.List) {
 					continue
 				}
 				p.Sets[s.key] = s.val
+				c.setElements(s)
 			}
 		case "input", "output", "forward":
 			if e.val.kind != kArray {
@@ -232,3 +245,28 @@ func (c *checker) strs(e *entry) []*value {
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// setElements checks a set's elements where it is defined, so that an
+// error in a set no rule uses is reported too: each must be a port, a
+// port range, an address, a prefix, a host name or another @set.
+func (c *checker) setElements(s *entry) {
+	for _, v := range list(s.val) {
+		switch v.kind {
+		case kInt:
+			if v.num < 0 || v.num > 65535 {
+				c.errorf(v.pos, "port: port %d is out of range (0-65535)", v.num)
+			}
+		case kString:
+			if strings.HasPrefix(v.str, "@") {
+				continue
+			}
+			if _, ok := parsePortRange(v.str); ok {
+				continue
+			}
+			var sp []addrSpec
+			c.addrList(&sp, s.key, v)
+		default:
+			c.errorf(v.pos, "set %s: an element must be a port, a port range, an address or a host name, not %s", s.key, v.kind)
+		}
+	}
+}

@@ -30,7 +30,7 @@ const (
 	kOther // floats, dates: never valid in a policy
 )
 
-var kindNames = [...]string{"", "a string", "an integer", "a boolean", "an array", "a table", "a value of another type"}
+var kindNames = [...]string{"", "a string", "an integer", "a boolean", "an array", "a table", "a float or a date"}
 
 func (k kind) String() string { return kindNames[k] }
 

@@ -99,26 +99,31 @@ func parsePortRange(s string) (ir.PortRange, bool) {
 func (c *checker) addrs(p *Policy, e *entry) []addrSpec {
 	var out []addrSpec
 	for _, v := range c.expand(p, e.key, e.val, 0) {
-		if v.kind != kString {
-			c.errorf(v.pos, "%s: an address must be a string, not %s", e.key, v.kind)
-			continue
-		}
-		if pfx, err := netip.ParsePrefix(v.str); err == nil {
-			out = append(out, addrSpec{net: pfx.Masked(), pos: v.pos})
-			continue
-		}
-		if a, err := netip.ParseAddr(v.str); err == nil && a.Zone() == "" {
-			a = a.Unmap()
-			out = append(out, addrSpec{net: netip.PrefixFrom(a, a.BitLen()), pos: v.pos})
-			continue
-		}
-		if !isHostName(v.str) {
-			c.errorf(v.pos, "%s: bad address %q (an address, a prefix ADDR/LEN, a host name or @set)", e.key, v.str)
-			continue
-		}
-		out = append(out, addrSpec{host: v.str, pos: v.pos})
+		c.addrList(&out, e.key, v)
 	}
 	return out
+}
+
+// addrList reads one address element into out, reporting a bad one.
+func (c *checker) addrList(out *[]addrSpec, key string, v *value) {
+	if v.kind != kString {
+		c.errorf(v.pos, "%s: an address must be a string, not %s", key, v.kind)
+		return
+	}
+	if pfx, err := netip.ParsePrefix(v.str); err == nil {
+		*out = append(*out, addrSpec{net: pfx.Masked(), pos: v.pos})
+		return
+	}
+	if a, err := netip.ParseAddr(v.str); err == nil && a.Zone() == "" {
+		a = a.Unmap()
+		*out = append(*out, addrSpec{net: netip.PrefixFrom(a, a.BitLen()), pos: v.pos})
+		return
+	}
+	if !isHostName(v.str) {
+		c.errorf(v.pos, "%s: bad address %q (an address, a prefix ADDR/LEN, a host name or @set)", key, v.str)
+		return
+	}
+	*out = append(*out, addrSpec{host: v.str, pos: v.pos})
 }
 
 // isHostName reports whether s is a DNS name (RFC 1123 labels) that
