@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -72,14 +73,18 @@ func (t *table) get(k string) *entry {
 type reader struct {
 	file string
 	p    unstable.Parser
+	// lines are the offsets where lines start: the parser's own Shape
+	// counts lines from the start of the file at every call.
+	lines []int
 }
 
 func (r *reader) pos(n *unstable.Node) ir.Pos {
 	if n == nil || n.Raw.Length == 0 && n.Raw.Offset == 0 {
 		return ir.Pos{File: r.file, Line: 1, Col: 1}
 	}
-	s := r.p.Shape(n.Raw)
-	return ir.Pos{File: r.file, Line: s.Start.Line, Col: s.Start.Column}
+	off := int(n.Raw.Offset)
+	i := sort.Search(len(r.lines), func(i int) bool { return r.lines[i] > off }) - 1
+	return ir.Pos{File: r.file, Line: i + 1, Col: off - r.lines[i] + 1}
 }
 
 // parseTree reads data into a tree, or returns the first TOML error at
@@ -94,7 +99,12 @@ func parseTree(file string, data []byte) (*table, *posError) {
 		}
 		return nil, &posError{ir.Pos{File: file, Line: 1, Col: 1}, err.Error()}
 	}
-	r := &reader{file: file}
+	r := &reader{file: file, lines: []int{0}}
+	for i, b := range data {
+		if b == '\n' {
+			r.lines = append(r.lines, i+1)
+		}
+	}
 	r.p.Reset(data)
 	root := &table{pos: ir.Pos{File: file, Line: 1, Col: 1}}
 	cur := root
