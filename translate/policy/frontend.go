@@ -39,11 +39,19 @@ func (frontend) Detect(in translate.Input) (translate.Confidence, string) {
 }
 
 // Load reads a policy; every error of the file is reported at once and
-// nothing enters rs when there is one.
+// nothing enters rs when there is one. With o.Family only that family's
+// table enters rs.
 func (frontend) Load(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
 	one, d := Load(in.Name, in.Data, Options{Resolve: o.Resolve, AllowLockout: o.AllowLockout})
-	if !d.HasErrors() {
-		rs.Tables = append(rs.Tables, one.Tables...)
+	if d.HasErrors() {
+		return d
+	}
+	for _, t := range one.Tables {
+		// --family keeps one family of a policy, as it keeps one of
+		// the iptables output.
+		if o.Family == 0 || t.Family == o.Family {
+			rs.Tables = append(rs.Tables, t)
+		}
 	}
 	return d
 }
