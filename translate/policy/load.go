@@ -16,6 +16,10 @@ type Options struct {
 	AllowLockout bool
 }
 
+// maxExpansion bounds the rules one policy rule may become, so that a
+// few long lists cannot make a ruleset no kernel would load.
+const maxExpansion = 100000
+
 // Load reads a policy file into a ruleset: a filter table per family.
 func Load(file string, data []byte, o Options) (*ir.Ruleset, *diag.List) {
 	rs := &ir.Ruleset{}
@@ -29,6 +33,10 @@ func Load(file string, data []byte, o Options) (*ir.Ruleset, *diag.List) {
 		for _, r := range p.Rules[dir] {
 			s := c.check(p, dir, r)
 			c.resolve(s, p.Families, o.Resolve)
+			if n := s.size(); n > maxExpansion {
+				c.errorf(r.Pos, "this rule expands to %d rules (protocols × addresses × interfaces × port groups); at most %d", n, maxExpansion)
+				continue
+			}
 			specs[dir] = append(specs[dir], s)
 		}
 	}

@@ -330,3 +330,17 @@ func sshAccepted(specs []*spec) bool {
 }
 
 func netipPrefix(ip netip.Addr) netip.Prefix { return netip.PrefixFrom(ip, ip.BitLen()) }
+
+// size is an upper bound of the rules s expands to in one family.
+func (s *spec) size() int {
+	n := 1
+	for _, k := range []int{len(s.protos), len(s.icmps), len(s.srcs), len(s.dsts), len(s.ins), len(s.outs), len(s.dports)/8 + 1, len(s.sports)/8 + 1} {
+		if k > 1 {
+			n *= k
+		}
+		if n > maxExpansion {
+			return n
+		}
+	}
+	return n
+}

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ruleshift/ruleshift/translate"
@@ -113,4 +115,19 @@ func FuzzPolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExpansionBound: lists that multiply into too many rules are an
+// error, not a ruleset of millions of rules.
+func TestExpansionBound(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[sets]\na = [")
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&b, "\"10.0.%d.%d\", ", i/250, i%250)
+	}
+	b.WriteString("]\n[[input]]\nport = 22\nfrom = \"@a\"\nto = \"@a\"\n")
+	_, d := Load("p.toml", []byte(b.String()), Options{})
+	if !d.HasErrors() || !strings.Contains(d.Err().Error(), "expands to") {
+		t.Errorf("no expansion error: %v", d.Err())
+	}
 }
