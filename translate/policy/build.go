@@ -171,21 +171,25 @@ func (c *checker) resolve(s *spec, fams []ir.Family, res iptables.Resolver) {
 			c.errorf(a.pos, "%q is a host name, and host names are not resolved (give an address, or --hosts FILE)", a.host)
 			continue
 		}
+		// A name with addresses of one family only (no AAAA record, say)
+		// is no error: its rules exist in that family's table alone.
 		var all []string
-		failed := false
+		var firstErr error
 		for _, f := range fams {
 			addrs, err := res(a.host, f)
 			if err != nil {
-				c.errorf(a.pos, "cannot resolve host %q: %v", a.host, err)
-				failed = true
-				break
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			s.resolved[f][a.host] = addrs
 			for _, ip := range addrs {
 				all = append(all, ip.String())
 			}
 		}
-		if failed {
+		if all == nil && firstErr != nil {
+			c.errorf(a.pos, "cannot resolve host %q: %v", a.host, firstErr)
 			continue
 		}
 		if all == nil {

@@ -131,3 +131,23 @@ func TestExpansionBound(t *testing.T) {
 		t.Errorf("no expansion error: %v", d.Err())
 	}
 }
+
+// TestHostOneFamily: a host name the resolver finds for IPv4 only (an
+// error for IPv6, as a missing AAAA record gives) makes an IPv4 rule and
+// no error; a name found nowhere is an error at its value.
+func TestHostOneFamily(t *testing.T) {
+	res := func(host string, f ir.Family) ([]netip.Addr, error) {
+		if host == "v4.example" && f == ir.IPv4 {
+			return []netip.Addr{netip.MustParseAddr("192.0.2.5")}, nil
+		}
+		return nil, fmt.Errorf("no such host")
+	}
+	rs, d := Load("p.toml", []byte("[[output]]\nto = \"v4.example\"\n"), Options{Resolve: res, AllowLockout: true})
+	if d.HasErrors() || len(rs.Table(ir.IPv4, "filter").Chain("OUTPUT").Rules) != 3 || len(rs.Table(ir.IPv6, "filter").Chain("OUTPUT").Rules) != 2 {
+		t.Errorf("%v\n%s", d.Err(), ir.Dump(rs))
+	}
+	_, d = Load("p.toml", []byte("[[output]]\nto = \"gone.example\"\n"), Options{Resolve: res, AllowLockout: true})
+	if !d.HasErrors() || !strings.Contains(d.Err().Error(), "p.toml:2:6: cannot resolve host") {
+		t.Errorf("%v", d.Err())
+	}
+}
