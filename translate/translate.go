@@ -27,6 +27,9 @@ const (
 	// UFW is a ufw machine: a directory holding /etc/ufw's files
 	// (translate/ufw registers its reader).
 	UFW Format = "ufw"
+	// Policy is ruleshift's TOML policy (translate/policy registers its
+	// reader).
+	Policy Format = "policy"
 )
 
 // Input is one input file: its name as the user gave it and its contents.
@@ -56,6 +59,9 @@ type Options struct {
 	// its format ("line 1 (…) is a shell command", "--from script says
 	// so"), for the script frontend's error at a save-file line met in it.
 	FormatWhy string
+	// AllowLockout lets a policy (translate/policy) drop input without
+	// accepting ssh; without it that is an error.
+	AllowLockout bool
 }
 
 // DetectFormat is the format Detect finds.

@@ -19,6 +19,7 @@ import (
 
 type applyCmd struct {
 	inputFlags
+	policyFlags
 	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${backends_text}." enum:"auto,${backends}" default:"auto"`
 	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
 	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
@@ -35,6 +36,7 @@ func (c *applyCmd) Run(e *env) error {
 	if err := c.refuseNft(); err != nil {
 		return err
 	}
+	c.policyFlags.apply(&c.inputFlags)
 	rs, err := c.load(e)
 	if err != nil {
 		return err

@@ -19,14 +19,17 @@ import (
 
 // inputFlags are the flags every command that reads rules shares.
 type inputFlags struct {
-	From   string   `help:"Input format: auto, save (iptables-save), script (shell script) or ufw (a ufw machine: a directory, / when no FILE is given)." enum:"auto,save,script,ufw" default:"auto"`
+	From   string   `help:"Input format: auto, policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a ufw machine: a directory, / when no FILE is given)." enum:"auto,policy,save,script,ufw" default:"auto"`
 	Family string   `help:"Family of save files: auto (detect), ipv4 or ipv6. For iptables output, the family to print." enum:"auto,ipv4,ipv6" default:"auto"`
 	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input."`
 	// Host names in -s/-d are pinned at translate time, as iptables pins
 	// them when a rule is added.
 	Hosts     string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
 	NoResolve bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
-	AsRun     bool   `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
+	// allowLockout is --allow-lockout of the commands that take it
+	// (policyFlags).
+	allowLockout bool
+	AsRun        bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 }
 
 // resolver builds the host name resolver the flags ask for; nil means
@@ -53,6 +56,7 @@ type translateCmd struct {
 	inputFlags
 	ufwInputFlags
 	ufwFlags
+	policyFlags
 	To     string `help:"Output: ${backends_text}." enum:"${backends}" default:"nftables"`
 	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6 for iptables)." placeholder:"FILE"`
 }
@@ -108,7 +112,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 		size += len(in.Data)
 	}
 	limitMemory(size)
-	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun})
+	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun, AllowLockout: f.allowLockout})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
 		quietUFWChains(diags)
@@ -145,6 +149,7 @@ func (c *translateCmd) Run(e *env) error {
 	if err := c.ufwInputFlags.apply(&c.inputFlags); err != nil {
 		return err
 	}
+	c.policyFlags.apply(&c.inputFlags)
 	rs, err := c.load(e)
 	if err != nil {
 		return err

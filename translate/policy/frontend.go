@@ -1,0 +1,57 @@
+package policy
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/diag"
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+func init() { translate.Register(frontend{}) }
+
+type frontend struct{}
+
+func (frontend) Name() string { return string(translate.Policy) }
+
+// Detect claims a *.toml file, or text whose first table is one a policy
+// defines ([policy], [sets], [[input]], [[output]], [[forward]]).
+func (frontend) Detect(in translate.Input) (translate.Confidence, string) {
+	if in.IsDir {
+		return translate.No, ""
+	}
+	if strings.HasSuffix(in.Name, ".toml") {
+		return translate.Declared, "its name ends in .toml"
+	}
+	for _, line := range bytes.Split(in.Data, []byte("\n")) {
+		l := strings.TrimSpace(string(line))
+		if !strings.HasPrefix(l, "[") {
+			continue
+		}
+		switch strings.Join(strings.Fields(strings.Trim(l, "[]")), "") {
+		case "policy", "sets", "input", "output", "forward":
+			return translate.Likely, "its first table is [" + strings.Trim(l, "[]") + "]"
+		}
+		return translate.No, ""
+	}
+	return translate.No, ""
+}
+
+// Load reads a policy; every error of the file is reported at once and
+// nothing enters rs when there is one. With o.Family only that family's
+// table enters rs.
+func (frontend) Load(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
+	one, d := Load(in.Name, in.Data, Options{Resolve: o.Resolve, AllowLockout: o.AllowLockout})
+	if d.HasErrors() {
+		return d
+	}
+	for _, t := range one.Tables {
+		// --family keeps one family of a policy, as it keeps one of
+		// the iptables output.
+		if o.Family == 0 || t.Family == o.Family {
+			rs.Tables = append(rs.Tables, t)
+		}
+	}
+	return d
+}
