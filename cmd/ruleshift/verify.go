@@ -18,7 +18,7 @@ type verifyCmd struct {
 	Seed       uint64 `help:"Seed of the probe generator: the same seed sends the same probes." default:"1"`
 	OldBackend string `help:"How OLD is loaded: ${backends_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${backends}" default:"iptables-legacy"`
 	NewBackend string `help:"How NEW is loaded: ${backends_text}, as ruleshift apply loads it." enum:"${backends}" default:"nftables"`
-	From       string `help:"Input format of both files: auto, save (iptables-save), script (shell script) or ufw (a directory; auto recognises one)." enum:"auto,save,script,ufw" default:"auto"`
+	From       string `help:"Input format of both files: auto, save (iptables-save), script (shell script), ufw (a directory; auto recognises one) or nft (nft JSON; an nftables file with auto is loaded as written)." enum:"auto,nft,save,script,ufw" default:"auto"`
 	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
 	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
 	NoResolve  bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`

@@ -1,0 +1,596 @@
+package nft
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// ruleConv reads the statements of one rule.
+type ruleConv struct {
+	r      *reader
+	t      *table
+	where  string // "table inet filter, chain input, rule handle 4"
+	pos    ir.Pos
+	ms     []ir.Match
+	// choices are the anonymous or named sets the rule matches against
+	// that the model cannot hold in one match: the rule becomes one rule
+	// per element (a packet matches at most one of them, as the elements
+	// differ, so counters, logs and verdicts happen as often as before).
+	choices [][][]ir.Match
+	target  ir.Target
+	fam     ir.Family
+	failed  bool
+}
+
+func (rc *ruleConv) fail(format string, args ...any) {
+	if !rc.failed {
+		rc.r.d.Errorf(rc.pos, "%s: %s", rc.where, fmt.Sprintf(format, args...))
+	}
+	rc.failed = true
+}
+
+func (rc *ruleConv) add(m ir.Match) {
+	m.SetPos(rc.pos)
+	rc.ms = append(rc.ms, m)
+}
+
+func (rc *ruleConv) need(f ir.Family) {
+	switch {
+	case rc.t.family == "ip" && f == ir.IPv6, rc.t.family == "ip6" && f == ir.IPv4:
+		rc.fail("a match of the other family")
+	case rc.fam != 0 && rc.fam != f:
+		rc.fail("matches of both families in one rule")
+	}
+	rc.fam = f
+}
+
+func (rc *ruleConv) setTarget(t ir.Target) {
+	if rc.target != nil {
+		rc.fail("a second action %s after %s (iptables rules have one target)", t.Name(), rc.target.Name())
+		return
+	}
+	t.SetPos(rc.pos)
+	rc.target = t
+}
+
+func (rc *ruleConv) stmt(kind string, v any) {
+	if rc.failed {
+		return
+	}
+	b, _ := v.(obj)
+	switch kind {
+	case "match":
+		rc.match(str(b["op"]), b["left"], b["right"])
+	case "counter":
+		// iptables counts every rule; the backends add the counter back.
+	case "accept":
+		rc.setTarget(&ir.Verdict{Kind: ir.Accept})
+	case "drop":
+		rc.setTarget(&ir.Verdict{Kind: ir.Drop})
+	case "return":
+		rc.setTarget(&ir.Verdict{Kind: ir.Return})
+	case "jump", "goto":
+		rc.setTarget(&ir.Jump{Chain: str(b["target"]), Goto: kind == "goto"})
+	case "reject":
+		rc.reject(b)
+	case "log":
+		rc.log(b)
+	case "limit":
+		rc.limit(b)
+	case "snat", "dnat", "masquerade", "redirect":
+		rc.nat(kind, b)
+	default:
+		rc.fail("cannot read the nftables statement %s", show(kind, v))
+	}
+}
+
+func show(kind string, v any) string {
+	j, _ := json.Marshal(map[string]any{kind: v})
+	s := string(j)
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+// proto makes sure the rule matches a protocol, as iptables needs -p for
+// port and type matches.
+func (rc *ruleConv) proto(n uint8) bool {
+	for _, m := range rc.ms {
+		if p, ok := m.(*ir.Protocol); ok {
+			if p.Num == n && !p.Neg {
+				return true
+			}
+			rc.fail("a %s match under another protocol match", protoName(n))
+			return false
+		}
+	}
+	rc.add(&ir.Protocol{Num: n})
+	return true
+}
+
+func (rc *ruleConv) match(op string, left, right any) {
+	neg := false
+	switch op {
+	case "==", "in":
+	case "!=":
+		neg = true
+	default:
+		rc.fail("comparison %q", op)
+		return
+	}
+	lo, _ := left.(obj)
+	if p, ok := lo["payload"].(obj); ok {
+		rc.payload(str(p["protocol"]), str(p["field"]), neg, right)
+		return
+	}
+	if m, ok := lo["meta"].(obj); ok {
+		rc.meta(str(m["key"]), neg, right)
+		return
+	}
+	if c, ok := lo["ct"].(obj); ok && str(c["key"]) == "state" && c["dir"] == nil {
+		rc.ctState(neg, right)
+		return
+	}
+	if f, ok := lo["fib"].(obj); ok {
+		rc.fib(f, neg, right)
+		return
+	}
+	if and, ok := lo["&"].([]any); ok && len(and) == 2 {
+		if p, ok := and[0].(obj)["payload"].(obj); ok {
+			switch str(p["protocol"]) + " " + str(p["field"]) {
+			case "tcp flags":
+				rc.tcpFlags(neg, and[1], right)
+				return
+			case "ip frag-off":
+				if n, ok := right.(json.Number); ok && n.String() == "0" && fmt.Sprint(and[1]) == "8191" {
+					rc.need(ir.IPv4)
+					rc.add(&ir.Fragment{Neg: !neg})
+					return
+				}
+			}
+		}
+	}
+	rc.fail("cannot read the match %s", show("match", obj{"op": op, "left": left, "right": right}))
+}
+
+func (rc *ruleConv) payload(proto, field string, neg bool, right any) {
+	switch proto + " " + field {
+	case "ip saddr", "ip daddr", "ip6 saddr", "ip6 daddr":
+		f := ir.IPv4
+		if proto == "ip6" {
+			f = ir.IPv6
+		}
+		rc.need(f)
+		dir := ir.Src
+		if field == "daddr" {
+			dir = ir.Dst
+		}
+		rc.each(neg, right, func(e any) ir.Match {
+			p, ok := prefix(e)
+			if !ok || (p.Addr().Is4() != (f == ir.IPv4)) {
+				rc.fail("address %s", show("right", e))
+				return nil
+			}
+			return &ir.Addr{Dir: dir, Neg: neg, Net: p}
+		})
+	case "ip protocol":
+		rc.need(ir.IPv4)
+		rc.protoMatch(neg, right)
+	case "tcp sport", "tcp dport", "udp sport", "udp dport":
+		n := uint8(6)
+		if proto == "udp" {
+			n = 17
+		}
+		if !rc.proto(n) {
+			return
+		}
+		rc.ports(n, field == "dport", neg, right)
+	case "icmp type", "icmpv6 type":
+		f, n := ir.IPv4, uint8(1)
+		if proto == "icmpv6" {
+			f, n = ir.IPv6, 58
+		}
+		rc.need(f)
+		if !rc.proto(n) {
+			return
+		}
+		names := icmpTypes
+		if f == ir.IPv6 {
+			names = icmp6Types
+		}
+		rc.each(neg, right, func(e any) ir.Match {
+			ty, ok := byName(e, names)
+			if !ok {
+				rc.fail("%s type %s", proto, show("right", e))
+				return nil
+			}
+			return &ir.ICMP{V6: f == ir.IPv6, Neg: neg, Type: uint8(ty), CodeMax: 255}
+		})
+	default:
+		rc.fail("cannot read a match on %s %s", proto, field)
+	}
+}
+
+func (rc *ruleConv) meta(key string, neg bool, right any) {
+	switch key {
+	case "iifname", "oifname", "iif", "oif":
+		// iif/oif compare interface indexes, iifname/oifname names; for
+		// interfaces that exist when the rules load they agree, and
+		// iptables has only names.
+		dir := ir.Src
+		if key[0] == 'o' {
+			dir = ir.Dst
+		}
+		rc.each(neg, right, func(e any) ir.Match {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				rc.fail("interface %s", show("right", e))
+				return nil
+			}
+			if strings.HasSuffix(s, "*") && !strings.HasSuffix(s, `\*`) {
+				s = strings.TrimSuffix(s, "*") + "+"
+			}
+			return &ir.Iface{Dir: dir, Neg: neg, Name: s}
+		})
+	case "l4proto":
+		rc.protoMatch(neg, right)
+	case "nfproto":
+		switch right {
+		case "ipv4":
+			rc.need(ir.IPv4)
+		case "ipv6":
+			rc.need(ir.IPv6)
+		default:
+			rc.fail("meta nfproto %v", right)
+		}
+		if neg {
+			rc.fail("meta nfproto !=")
+		}
+	default:
+		rc.fail("cannot read a match on meta %s", key)
+	}
+}
+
+func (rc *ruleConv) protoMatch(neg bool, right any) {
+	rc.each(neg, right, func(e any) ir.Match {
+		n, ok := byName(e, protoNums)
+		if !ok {
+			rc.fail("protocol %s", show("right", e))
+			return nil
+		}
+		switch n {
+		case 1:
+			rc.need(ir.IPv4)
+		case 58:
+			rc.need(ir.IPv6)
+		}
+		return &ir.Protocol{Neg: neg, Num: uint8(n)}
+	})
+}
+
+// ports reads a port match: one port or range into the tcp/udp match, a
+// set of them into a multiport match.
+func (rc *ruleConv) ports(proto uint8, dst bool, neg bool, right any) {
+	elems, isSet := rc.elems(right)
+	if isSet {
+		if len(elems) > 15 {
+			// multiport takes 15 ports; more become one rule each.
+			rc.each(neg, right, func(e any) ir.Match { return rc.portMatch(proto, dst, neg, e, false) })
+			return
+		}
+		mp := &ir.Multiport{Dir: ir.Src, Neg: neg}
+		if dst {
+			mp.Dir = ir.Dst
+		}
+		for _, e := range elems {
+			pr, ok := portRange(e)
+			if !ok {
+				rc.fail("port %s", show("right", e))
+				return
+			}
+			mp.Ports = append(mp.Ports, pr)
+		}
+		rc.add(mp)
+		return
+	}
+	if m := rc.portMatch(proto, dst, neg, right, true); m != nil {
+		rc.add(m)
+	}
+}
+
+// portMatch makes the tcp/udp match of one port or range; with merge it
+// adds the port to the rule's tcp/udp match if it has one (and returns
+// nil).
+func (rc *ruleConv) portMatch(proto uint8, dst bool, neg bool, e any, merge bool) ir.Match {
+	pr, ok := portRange(e)
+	if !ok {
+		rc.fail("port %s", show("right", e))
+		return nil
+	}
+	// One tcp/udp match per rule holds both ports.
+	for _, m := range rc.ms {
+		if !merge {
+			break
+		}
+		switch x := m.(type) {
+		case *ir.TCP:
+			if proto == 6 && ((dst && x.DstPorts == nil) || (!dst && x.SrcPorts == nil)) {
+				setPorts(&x.SrcPorts, &x.DstPorts, &x.NegSrc, &x.NegDst, dst, neg, pr)
+				return nil
+			}
+		case *ir.UDP:
+			if proto == 17 && ((dst && x.DstPorts == nil) || (!dst && x.SrcPorts == nil)) {
+				setPorts(&x.SrcPorts, &x.DstPorts, &x.NegSrc, &x.NegDst, dst, neg, pr)
+				return nil
+			}
+		}
+	}
+	if proto == 6 {
+		m := &ir.TCP{}
+		setPorts(&m.SrcPorts, &m.DstPorts, &m.NegSrc, &m.NegDst, dst, neg, pr)
+		return m
+	}
+	m := &ir.UDP{}
+	setPorts(&m.SrcPorts, &m.DstPorts, &m.NegSrc, &m.NegDst, dst, neg, pr)
+	return m
+}
+
+func setPorts(src, dstp **ir.PortRange, negSrc, negDst *bool, dst, neg bool, pr ir.PortRange) {
+	if dst {
+		*dstp, *negDst = &pr, neg
+	} else {
+		*src, *negSrc = &pr, neg
+	}
+}
+
+var tcpFlagBits = map[string]uint8{"fin": 1, "syn": 2, "rst": 4, "psh": 8, "ack": 16, "urg": 32, "ecn": 64, "cwr": 128}
+
+func flagBits(v any) (uint8, bool) {
+	switch x := v.(type) {
+	case string:
+		b, ok := tcpFlagBits[x]
+		return b, ok
+	case json.Number:
+		n, err := x.Int64()
+		return uint8(n), err == nil && n >= 0 && n < 256
+	case []any:
+		var out uint8
+		for _, e := range x {
+			b, ok := flagBits(e)
+			if !ok {
+				return 0, false
+			}
+			out |= b
+		}
+		return out, true
+	case obj:
+		if or, ok := x["|"].([]any); ok {
+			return flagBits(or)
+		}
+	}
+	return 0, false
+}
+
+func (rc *ruleConv) tcpFlags(neg bool, mask, right any) {
+	m, ok1 := flagBits(mask)
+	v, ok2 := flagBits(right)
+	if !ok1 || !ok2 || v&^m != 0 {
+		rc.fail("tcp flags %s", show("&", []any{mask, right}))
+		return
+	}
+	if !rc.proto(6) {
+		return
+	}
+	for _, x := range rc.ms {
+		if t, ok := x.(*ir.TCP); ok && t.Flags == nil {
+			t.Flags = &ir.TCPFlags{Neg: neg, Mask: m, Comp: v}
+			return
+		}
+	}
+	rc.add(&ir.TCP{Flags: &ir.TCPFlags{Neg: neg, Mask: m, Comp: v}})
+}
+
+var ctStates = map[string]ir.CtState{"invalid": ir.CtInvalid, "established": ir.CtEstablished, "related": ir.CtRelated, "new": ir.CtNew, "untracked": ir.CtUntracked}
+
+func (rc *ruleConv) ctState(neg bool, right any) {
+	var st ir.CtState
+	list, ok := right.([]any)
+	if !ok {
+		list = []any{right}
+	}
+	if s, ok := right.(obj); ok {
+		if l, ok := s["set"].([]any); ok {
+			list = l
+		}
+	}
+	for _, e := range list {
+		b, ok := ctStates[str(e)]
+		if !ok {
+			rc.fail("ct state %s", show("right", e))
+			return
+		}
+		st |= b
+	}
+	rc.add(&ir.State{Neg: neg, States: st})
+}
+
+func (rc *ruleConv) fib(f obj, neg bool, right any) {
+	flags, _ := f["flags"].([]any)
+	if str(f["result"]) != "type" || len(flags) != 1 || (flags[0] != "daddr" && flags[0] != "saddr") {
+		rc.fail("cannot read the fib expression %s", show("fib", f))
+		return
+	}
+	var types ir.AddrTypes
+	list, ok := right.([]any)
+	if !ok {
+		list = []any{right}
+	}
+	if s, ok := right.(obj); ok {
+		list, _ = s["set"].([]any)
+	}
+	for _, e := range list {
+		i := -1
+		for j, n := range ir.AddrTypeNames {
+			if strings.EqualFold(n, str(e)) {
+				i = j
+			}
+		}
+		if i < 0 {
+			rc.fail("fib type %s", show("right", e))
+			return
+		}
+		types |= 1 << i
+	}
+	m := &ir.AddrType{}
+	if flags[0] == "daddr" {
+		m.Dst, m.NegDst = types, neg
+	} else {
+		m.Src, m.NegSrc = types, neg
+	}
+	rc.add(m)
+}
+
+// elems returns the elements of a set on the right-hand side (anonymous,
+// or named "@name"); isSet is false for a single value.
+func (rc *ruleConv) elems(right any) ([]any, bool) {
+	switch x := right.(type) {
+	case obj:
+		if l, ok := x["set"].([]any); ok {
+			return l, true
+		}
+	case string:
+		if strings.HasPrefix(x, "@") {
+			l, ok := rc.t.sets[x[1:]]
+			if !ok {
+				rc.fail("set %s is not defined", x)
+			}
+			return l, true
+		}
+	case []any:
+		return x, true
+	}
+	return nil, false
+}
+
+// each adds the match mk makes of right: one match for a single value;
+// for a set, every element's match, in one rule each (a choice) or, when
+// negated, all in the one rule (not in the set = none of the elements).
+func (rc *ruleConv) each(neg bool, right any, mk func(any) ir.Match) {
+	elems, isSet := rc.elems(right)
+	if !isSet {
+		if m := mk(right); m != nil {
+			rc.add(m)
+		}
+		return
+	}
+	var choice [][]ir.Match
+	for _, e := range elems {
+		if eo, ok := e.(obj); ok && eo["elem"] != nil {
+			e = eo["elem"].(obj)["val"]
+		}
+		m := mk(e)
+		if m == nil {
+			return
+		}
+		m.SetPos(rc.pos)
+		if neg {
+			rc.ms = append(rc.ms, m)
+		} else {
+			choice = append(choice, []ir.Match{m})
+		}
+	}
+	if !neg {
+		if len(choice) == 0 {
+			rc.fail("an empty set matches nothing")
+			return
+		}
+		rc.choices = append(rc.choices, choice)
+	}
+}
+
+func prefix(v any) (netip.Prefix, bool) {
+	switch x := v.(type) {
+	case string:
+		a, err := netip.ParseAddr(x)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		return netip.PrefixFrom(a, a.BitLen()), true
+	case obj:
+		p, ok := x["prefix"].(obj)
+		if !ok {
+			return netip.Prefix{}, false
+		}
+		a, err := netip.ParseAddr(str(p["addr"]))
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		pp, err := a.Prefix(num(p["len"]))
+		return pp, err == nil && pp.Addr() == a
+	}
+	return netip.Prefix{}, false
+}
+
+func portRange(v any) (ir.PortRange, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := x.Int64()
+		if err != nil || n < 0 || n > 65535 {
+			return ir.PortRange{}, false
+		}
+		return ir.PortRange{Lo: uint16(n), Hi: uint16(n)}, true
+	case obj:
+		r, ok := x["range"].([]any)
+		if !ok || len(r) != 2 {
+			return ir.PortRange{}, false
+		}
+		lo, ok1 := portRange(r[0])
+		hi, ok2 := portRange(r[1])
+		return ir.PortRange{Lo: lo.Lo, Hi: hi.Lo}, ok1 && ok2 && lo.Lo <= hi.Lo
+	}
+	return ir.PortRange{}, false
+}
+
+// byName reads a number or one of the names nft prints for it.
+func byName(v any, names map[string]int) (int, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := x.Int64()
+		return int(n), err == nil && n >= 0 && n < 256
+	case string:
+		n, ok := names[x]
+		return n, ok
+	}
+	return 0, false
+}
+
+var protoNums = map[string]int{"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51, "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132, "udplite": 136}
+
+func protoName(n uint8) string {
+	for k, v := range protoNums {
+		if v == int(n) && k != "icmpv6" {
+			return k
+		}
+	}
+	return fmt.Sprint(n)
+}
+
+var icmpTypes = map[string]int{
+	"echo-reply": 0, "destination-unreachable": 3, "source-quench": 4, "redirect": 5, "echo-request": 8,
+	"router-advertisement": 9, "router-solicitation": 10, "time-exceeded": 11, "parameter-problem": 12,
+	"timestamp-request": 13, "timestamp-reply": 14, "info-request": 15, "info-reply": 16,
+	"address-mask-request": 17, "address-mask-reply": 18,
+}
+
+var icmp6Types = map[string]int{
+	"destination-unreachable": 1, "packet-too-big": 2, "time-exceeded": 3, "parameter-problem": 4,
+	"echo-request": 128, "echo-reply": 129, "mld-listener-query": 130, "mld-listener-report": 131,
+	"mld-listener-done": 132, "mld-listener-reduction": 132, "nd-router-solicit": 133, "nd-router-advert": 134,
+	"nd-neighbor-solicit": 135, "nd-neighbor-advert": 136, "nd-redirect": 137, "router-renumbering": 138,
+	"ind-neighbor-solicit": 141, "ind-neighbor-advert": 142, "mld2-listener-report": 143,
+}
