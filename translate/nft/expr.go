@@ -11,11 +11,11 @@ import (
 
 // ruleConv reads the statements of one rule.
 type ruleConv struct {
-	r      *reader
-	t      *table
-	where  string // "table inet filter, chain input, rule handle 4"
-	pos    ir.Pos
-	ms     []ir.Match
+	r     *reader
+	t     *table
+	where string // "table inet filter, chain input, rule handle 4"
+	pos   ir.Pos
+	ms    []ir.Match
 	// choices are the anonymous or named sets the rule matches against
 	// that the model cannot hold in one match: the rule becomes one rule
 	// per element (a packet matches at most one of them, as the elements
@@ -170,6 +170,21 @@ func (rc *ruleConv) payload(proto, field string, neg bool, right any) {
 		if field == "daddr" {
 			dir = ir.Dst
 		}
+		if ro, ok := right.(obj); ok && ro["range"] != nil {
+			lo, hi, ok := addrRange(ro)
+			if !ok || lo.Is4() != (f == ir.IPv4) {
+				rc.fail("address range %s", show("right", right))
+				return
+			}
+			m := &ir.IPRange{}
+			if dir == ir.Src {
+				m.Src, m.NegSrc = &ir.AddrRange{From: lo, To: hi}, neg
+			} else {
+				m.Dst, m.NegDst = &ir.AddrRange{From: lo, To: hi}, neg
+			}
+			rc.add(m)
+			return
+		}
 		rc.each(neg, right, func(e any) ir.Match {
 			p, ok := prefix(e)
 			if !ok || (p.Addr().Is4() != (f == ir.IPv4)) {
@@ -239,6 +254,19 @@ func (rc *ruleConv) meta(key string, neg bool, right any) {
 		})
 	case "l4proto":
 		rc.protoMatch(neg, right)
+	case "skuid", "skgid":
+		lo, hi, ok := idRange(right)
+		if !ok {
+			rc.fail("meta %s %s", key, show("right", right))
+			return
+		}
+		m := &ir.Owner{}
+		if key == "skuid" {
+			m.UID, m.NegUID = &ir.IDRange{Min: lo, Max: hi}, neg
+		} else {
+			m.GID, m.NegGID = &ir.IDRange{Min: lo, Max: hi}, neg
+		}
+		rc.add(m)
 	case "nfproto":
 		switch right {
 		case "ipv4":
@@ -379,7 +407,7 @@ func flagBits(v any) (uint8, bool) {
 func (rc *ruleConv) tcpFlags(neg bool, mask, right any) {
 	m, ok1 := flagBits(mask)
 	v, ok2 := flagBits(right)
-	if !ok1 || !ok2 || v&^m != 0 {
+	if !ok1 || !ok2 {
 		rc.fail("tcp flags %s", show("&", []any{mask, right}))
 		return
 	}
@@ -593,4 +621,24 @@ var icmp6Types = map[string]int{
 	"mld-listener-done": 132, "mld-listener-reduction": 132, "nd-router-solicit": 133, "nd-router-advert": 134,
 	"nd-neighbor-solicit": 135, "nd-neighbor-advert": 136, "nd-redirect": 137, "router-renumbering": 138,
 	"ind-neighbor-solicit": 141, "ind-neighbor-advert": 142, "mld2-listener-report": 143,
+}
+
+// idRange reads a user or group id, or a range of them, as numbers (nft -j
+// prints names for ids that have one on the listing machine, which say
+// nothing on another: those are refused).
+func idRange(v any) (uint32, uint32, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := x.Int64()
+		return uint32(n), uint32(n), err == nil && n >= 0 && n <= 0xffffffff
+	case obj:
+		r, _ := x["range"].([]any)
+		if len(r) != 2 {
+			return 0, 0, false
+		}
+		lo, _, ok1 := idRange(r[0])
+		hi, _, ok2 := idRange(r[1])
+		return lo, hi, ok1 && ok2 && lo <= hi
+	}
+	return 0, 0, false
 }

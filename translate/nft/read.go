@@ -57,6 +57,9 @@ type table struct {
 
 type chain struct {
 	name   string
+	// iptName is the iptables name ruleshift's backend keeps in the
+	// comment of a chain it had to rename ("iptables chain reject").
+	iptName string
 	handle int
 	base   *ir.BaseChain
 	rules  []*rule
@@ -142,6 +145,9 @@ func (r *reader) chain(b obj) {
 	t := r.table(str(b["family"]), str(b["table"]))
 	c := t.chain(str(b["name"]))
 	c.handle = num(b["handle"])
+	if n, ok := strings.CutPrefix(str(b["comment"]), "iptables chain "); ok && strings.HasPrefix(t.name, TablePrefix) {
+		c.iptName = n
+	}
 	if _, ok := b["hook"]; !ok {
 		return
 	}
@@ -217,10 +223,19 @@ func (r *reader) finish(rs *ir.Ruleset, t *table) {
 	default:
 		return
 	}
+	names := map[string]string{}
+	for _, c := range t.chains {
+		if c.iptName != "" {
+			names[c.name] = c.iptName
+		}
+	}
 	for _, f := range fams {
 		mt := &ir.Table{Family: f, Name: name, Src: r.pos(t.handle)}
 		for _, c := range t.chains {
 			mc := &ir.Chain{Name: c.name, Src: r.pos(c.handle)}
+			if n, ok := names[c.name]; ok {
+				mc.Name = n
+			}
 			if c.base != nil {
 				b := *c.base
 				mc.Base = &b
@@ -230,13 +245,11 @@ func (r *reader) finish(rs *ir.Ruleset, t *table) {
 					continue
 				}
 				for _, ms := range ru.alts {
-					mr := &ir.Rule{Matches: withFamily(ms, f), Target: ru.target, Src: ru.pos}
-					if len(ru.alts) > 1 || len(fams) > 1 {
-						// Expanded rules and the halves of an inet rule
-						// share nothing mutable: targets are copied.
-						mr.Target = cloneTarget(ru.target, f)
-					} else {
-						mr.Target = cloneTarget(ru.target, f)
+					// Expanded rules and the halves of an inet rule
+					// share no target: each gets a copy.
+					mr := &ir.Rule{Matches: append([]ir.Match(nil), ms...), Target: cloneTarget(ru.target, f), Src: ru.pos}
+					if j, ok := mr.Target.(*ir.Jump); ok && names[j.Chain] != "" {
+						j.Chain = names[j.Chain]
 					}
 					mc.Rules = append(mc.Rules, mr)
 				}
@@ -306,14 +319,6 @@ func iptShape(t *ir.Table) {
 	}
 }
 
-// withFamily copies a rule's matches for one family: ICMP matches of an
-// inet rule already say which family they need.
-func withFamily(ms []ir.Match, f ir.Family) []ir.Match {
-	out := make([]ir.Match, len(ms))
-	copy(out, ms)
-	return out
-}
-
 // cloneTarget copies a target so that no two rules share one (passes may
 // rewrite targets in place), and picks a family's form of the family-less
 // reject of an inet table.
@@ -355,10 +360,10 @@ func cloneTarget(t ir.Target, f ir.Family) ir.Target {
 // icmpxReject maps the IPv4 reject types an icmpx reject is read as to
 // their IPv6 counterparts.
 var icmpxReject = map[ir.RejectWith]ir.RejectWith{
-	ir.RejectPortUnreach:  ir.Reject6PortUnreach,
-	ir.RejectAdminProhib:  ir.Reject6AdmProhib,
-	ir.RejectHostUnreach:  ir.Reject6AddrUnreach,
-	ir.RejectNetUnreach:   ir.Reject6NoRoute,
+	ir.RejectPortUnreach: ir.Reject6PortUnreach,
+	ir.RejectAdminProhib: ir.Reject6AdmProhib,
+	ir.RejectHostUnreach: ir.Reject6AddrUnreach,
+	ir.RejectNetUnreach:  ir.Reject6NoRoute,
 }
 
 func str(v any) string {

@@ -12,7 +12,7 @@ var rejects = map[string]ir.RejectWith{
 	"icmp prot-unreachable": ir.RejectProtoUnreach, "icmp port-unreachable": ir.RejectPortUnreach,
 	"icmp net-prohibited": ir.RejectNetProhib, "icmp host-prohibited": ir.RejectHostProhib,
 	"icmp admin-prohibited": ir.RejectAdminProhib,
-	"icmpv6 no-route": ir.Reject6NoRoute, "icmpv6 admin-prohibited": ir.Reject6AdmProhib,
+	"icmpv6 no-route":       ir.Reject6NoRoute, "icmpv6 admin-prohibited": ir.Reject6AdmProhib,
 	"icmpv6 addr-unreachable": ir.Reject6AddrUnreach, "icmpv6 port-unreachable": ir.Reject6PortUnreach,
 	"icmpv6 policy-fail": ir.Reject6PolicyFail, "icmpv6 reject-route": ir.Reject6RejectRoute,
 	// icmpx is read as its IPv4 form; the IPv6 half of an inet table
@@ -68,6 +68,9 @@ func (rc *ruleConv) log(b obj) {
 		case "prefix", "level":
 		case "flags":
 			flags, _ := b["flags"].([]any)
+			if f, ok := b["flags"].(string); ok {
+				flags = []any{f}
+			}
 			for _, f := range flags {
 				switch f {
 				case "tcp sequence":
@@ -210,4 +213,3 @@ func addrRange(v any) (lo, hi netip.Addr, ok bool) {
 	}
 	return lo, hi, false
 }
-
