@@ -56,13 +56,13 @@ type table struct {
 }
 
 type chain struct {
-	name   string
+	name string
 	// iptName is the iptables name ruleshift's backend keeps in the
 	// comment of a chain it had to rename ("iptables chain reject").
 	iptName string
-	handle int
-	base   *ir.BaseChain
-	rules  []*rule
+	handle  int
+	base    *ir.BaseChain
+	rules   []*rule
 }
 
 // rule is one nft rule read: its expansions (each a list of matches, all
