@@ -141,7 +141,8 @@ func (rc *ruleConv) match(op string, left, right any) {
 		return
 	}
 	if and, ok := lo["&"].([]any); ok && len(and) == 2 {
-		if p, ok := and[0].(obj)["payload"].(obj); ok {
+		a0, _ := and[0].(obj)
+		if p, ok := a0["payload"].(obj); ok {
 			switch str(p["protocol"]) + " " + str(p["field"]) {
 			case "tcp flags":
 				rc.tcpFlags(neg, and[1], right)
@@ -170,22 +171,22 @@ func (rc *ruleConv) payload(proto, field string, neg bool, right any) {
 		if field == "daddr" {
 			dir = ir.Dst
 		}
-		if ro, ok := right.(obj); ok && ro["range"] != nil {
-			lo, hi, ok := addrRange(ro)
-			if !ok || lo.Is4() != (f == ir.IPv4) {
-				rc.fail("address range %s", show("right", right))
-				return
-			}
-			m := &ir.IPRange{}
-			if dir == ir.Src {
-				m.Src, m.NegSrc = &ir.AddrRange{From: lo, To: hi}, neg
-			} else {
-				m.Dst, m.NegDst = &ir.AddrRange{From: lo, To: hi}, neg
-			}
-			rc.add(m)
-			return
-		}
 		rc.each(neg, right, func(e any) ir.Match {
+			// An interval set merges adjacent prefixes into ranges.
+			if ro, ok := e.(obj); ok && ro["range"] != nil {
+				lo, hi, ok := addrRange(ro)
+				if !ok || lo.Is4() != (f == ir.IPv4) {
+					rc.fail("address range %s", show("right", e))
+					return nil
+				}
+				m := &ir.IPRange{}
+				if dir == ir.Src {
+					m.Src, m.NegSrc = &ir.AddrRange{From: lo, To: hi}, neg
+				} else {
+					m.Dst, m.NegDst = &ir.AddrRange{From: lo, To: hi}, neg
+				}
+				return m
+			}
 			p, ok := prefix(e)
 			if !ok || (p.Addr().Is4() != (f == ir.IPv4)) {
 				rc.fail("address %s", show("right", e))
@@ -519,7 +520,9 @@ func (rc *ruleConv) each(neg bool, right any, mk func(any) ir.Match) {
 	var choice [][]ir.Match
 	for _, e := range elems {
 		if eo, ok := e.(obj); ok && eo["elem"] != nil {
-			e = eo["elem"].(obj)["val"]
+			// An element with a comment or a timeout.
+			el, _ := eo["elem"].(obj)
+			e = el["val"]
 		}
 		m := mk(e)
 		if m == nil {

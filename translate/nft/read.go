@@ -192,6 +192,10 @@ func (r *reader) rule(b obj) {
 	}
 	alts := [][]ir.Match{rc.ms}
 	for _, choice := range rc.choices {
+		if len(alts)*len(choice) > maxExpand {
+			r.d.Errorf(rc.pos, "%s: its sets expand into more than %d rules", rc.where, maxExpand)
+			return
+		}
 		var next [][]ir.Match
 		for _, a := range alts {
 			for _, m := range choice {
@@ -199,10 +203,6 @@ func (r *reader) rule(b obj) {
 			}
 		}
 		alts = next
-		if len(alts) > maxExpand {
-			r.d.Errorf(rc.pos, "%s: its sets expand into more than %d rules", rc.where, maxExpand)
-			return
-		}
 	}
 	c.rules = append(c.rules, &rule{handle: h, fam: rc.fam, alts: alts, target: rc.target, pos: rc.pos})
 }
