@@ -83,6 +83,8 @@ func (rc *ruleConv) stmt(kind string, v any) {
 		rc.limit(b)
 	case "snat", "dnat", "masquerade", "redirect":
 		rc.nat(kind, b)
+	case "notrack":
+		rc.setTarget(&ir.CtTarget{NoTrack: true})
 	default:
 		rc.fail("cannot read the nftables statement %s", show(kind, v))
 	}
@@ -115,15 +117,23 @@ func (rc *ruleConv) proto(n uint8) bool {
 
 func (rc *ruleConv) match(op string, left, right any) {
 	neg := false
+	lo, _ := left.(obj)
 	switch op {
 	case "==", "in":
 	case "!=":
 		neg = true
+	case "<", ">":
+		// Only the ttl and hop limit matches compare by order.
+		if p, ok := lo["payload"].(obj); ok && (str(p["field"]) == "ttl" || str(p["field"]) == "hoplimit") {
+			rc.hopLimit(str(p["protocol"]), op, right)
+			return
+		}
+		rc.fail("comparison %q", op)
+		return
 	default:
 		rc.fail("comparison %q", op)
 		return
 	}
-	lo, _ := left.(obj)
 	if p, ok := lo["payload"].(obj); ok {
 		rc.payload(str(p["protocol"]), str(p["field"]), neg, right)
 		return
@@ -132,8 +142,23 @@ func (rc *ruleConv) match(op string, left, right any) {
 		rc.meta(str(m["key"]), neg, right)
 		return
 	}
+	if and, ok := lo["&"].([]any); ok && len(and) == 2 {
+		a0, _ := and[0].(obj)
+		if m, ok := a0["meta"].(obj); ok && str(m["key"]) == "mark" {
+			mask, ok1 := u32(and[1])
+			v, ok2 := u32(right)
+			if ok1 && ok2 {
+				rc.add(&ir.Mark{Neg: neg, Value: v, Mask: mask})
+				return
+			}
+		}
+	}
 	if c, ok := lo["ct"].(obj); ok && str(c["key"]) == "state" && c["dir"] == nil {
 		rc.ctState(neg, right)
+		return
+	}
+	if c, ok := lo["ct"].(obj); ok && str(c["key"]) == "status" && c["dir"] == nil {
+		rc.ctStatus(neg, right)
 		return
 	}
 	if f, ok := lo["fib"].(obj); ok {
@@ -147,6 +172,23 @@ func (rc *ruleConv) match(op string, left, right any) {
 			case "tcp flags":
 				rc.tcpFlags(neg, and[1], right)
 				return
+			case "ip saddr", "ip daddr", "ip6 saddr", "ip6 daddr":
+				// A non-contiguous mask (iptables' -d 10.0.2.0/255.0.255.0).
+				mask, err1 := netip.ParseAddr(str(and[1]))
+				val, err2 := netip.ParseAddr(str(right))
+				if err1 == nil && err2 == nil && mask.Is4() == val.Is4() && (mask.Is4() == (str(p["protocol"]) == "ip")) {
+					f := ir.IPv4
+					if !mask.Is4() {
+						f = ir.IPv6
+					}
+					rc.need(f)
+					dir := ir.Src
+					if str(p["field"]) == "daddr" {
+						dir = ir.Dst
+					}
+					rc.add(&ir.Addr{Dir: dir, Neg: neg, Net: netip.PrefixFrom(val, val.BitLen()), Mask: mask})
+					return
+				}
 			case "ip frag-off":
 				if n, ok := right.(json.Number); ok && n.String() == "0" && fmt.Sprint(and[1]) == "8191" {
 					rc.need(ir.IPv4)
@@ -197,6 +239,45 @@ func (rc *ruleConv) payload(proto, field string, neg bool, right any) {
 	case "ip protocol":
 		rc.need(ir.IPv4)
 		rc.protoMatch(neg, right)
+	case "sctp sport", "sctp dport":
+		if !rc.proto(132) {
+			return
+		}
+		pr, ok := portRange(right)
+		if !ok {
+			rc.fail("sctp port %s", show("right", right))
+			return
+		}
+		var m *ir.SCTP
+		for _, x := range rc.ms {
+			if s, ok := x.(*ir.SCTP); ok {
+				m = s
+			}
+		}
+		if m == nil {
+			m = &ir.SCTP{}
+			rc.add(m)
+		}
+		setPorts(&m.SrcPorts, &m.DstPorts, &m.NegSrc, &m.NegDst, field == "dport", neg, pr)
+	case "ip ttl", "ip6 hoplimit":
+		if neg {
+			rc.hopLimit(proto, "!=", right)
+		} else {
+			rc.hopLimit(proto, "==", right)
+		}
+	case "icmp code", "icmpv6 code":
+		var m *ir.ICMP
+		for _, x := range rc.ms {
+			if i, ok := x.(*ir.ICMP); ok {
+				m = i
+			}
+		}
+		lo, hi, ok := codeRange(right)
+		if m == nil || neg || !ok || !m.AnyCode() {
+			rc.fail("%s code %s (read after one %s type, not negated)", proto, show("right", right), proto)
+			return
+		}
+		m.CodeMin, m.CodeMax = lo, hi
 	case "tcp sport", "tcp dport", "udp sport", "udp dport":
 		n := uint8(6)
 		if proto == "udp" {
@@ -644,4 +725,93 @@ func idRange(v any) (uint32, uint32, bool) {
 		return lo, hi, ok1 && ok2 && lo <= hi
 	}
 	return 0, 0, false
+}
+
+func (rc *ruleConv) hopLimit(proto, op string, right any) {
+	v, ok := byName(right, nil)
+	if !ok {
+		rc.fail("%s %s", proto, show("right", right))
+		return
+	}
+	m := &ir.HopLimit{V6: proto == "ip6", Op: ir.CmpEq, Value: uint8(v)}
+	switch op {
+	case "!=":
+		m.Neg = true
+	case "<":
+		m.Op = ir.CmpLt
+	case ">":
+		m.Op = ir.CmpGt
+	}
+	if m.V6 {
+		rc.need(ir.IPv6)
+	} else {
+		rc.need(ir.IPv4)
+	}
+	rc.add(m)
+}
+
+var ctStatus = map[string]ir.CtStatus{"expected": ir.CtExpected, "seen-reply": ir.CtSeenReply, "assured": ir.CtAssured, "confirmed": ir.CtConfirmed}
+
+// ctStatus reads ct status: the status bits of --ctstatus, and snat/dnat,
+// which iptables writes as the conntrack states SNAT and DNAT.
+func (rc *ruleConv) ctStatus(neg bool, right any) {
+	list, ok := right.([]any)
+	if !ok {
+		list = []any{right}
+	}
+	var st ir.CtStatus
+	var nat ir.CtState
+	for _, e := range list {
+		switch str(e) {
+		case "snat":
+			nat |= ir.CtSNAT
+		case "dnat":
+			nat |= ir.CtDNAT
+		default:
+			b, ok := ctStatus[str(e)]
+			if !ok {
+				rc.fail("ct status %s", show("right", e))
+				return
+			}
+			st |= b
+		}
+	}
+	switch {
+	case nat != 0 && st == 0:
+		rc.add(&ir.Conntrack{State: &ir.State{Neg: neg, States: nat}})
+	case nat == 0 && st != 0:
+		rc.add(&ir.Conntrack{Status: st, StatusSet: true, NegStatus: neg})
+	default:
+		rc.fail("ct status %s", show("right", right))
+	}
+}
+
+func u32(v any) (uint32, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return uint32(i), err == nil && i >= 0 && i <= 0xffffffff
+}
+
+func codeRange(v any) (uint8, uint8, bool) {
+	if o, ok := v.(obj); ok {
+		r, _ := o["range"].([]any)
+		if len(r) != 2 {
+			return 0, 0, false
+		}
+		a, ok1 := byName(r[0], nil)
+		b, ok2 := byName(r[1], nil)
+		return uint8(a), uint8(b), ok1 && ok2 && a <= b
+	}
+	n, ok := byName(v, icmpCodes)
+	return uint8(n), uint8(n), ok
+}
+
+// icmpCodes are the code names nft prints (destination unreachable's).
+var icmpCodes = map[string]int{
+	"net-unreachable": 0, "host-unreachable": 1, "prot-unreachable": 2, "port-unreachable": 3,
+	"frag-needed": 4, "net-prohibited": 9, "host-prohibited": 10, "admin-prohibited": 13,
+	"no-route": 0, "addr-unreachable": 3, "policy-fail": 5, "reject-route": 6,
 }
