@@ -83,6 +83,8 @@ func (rc *ruleConv) stmt(kind string, v any) {
 		rc.limit(b)
 	case "snat", "dnat", "masquerade", "redirect":
 		rc.nat(kind, b)
+	case "mangle":
+		rc.mangle(b)
 	case "notrack":
 		rc.setTarget(&ir.CtTarget{NoTrack: true})
 	default:
@@ -118,6 +120,10 @@ func (rc *ruleConv) proto(n uint8) bool {
 func (rc *ruleConv) match(op string, left, right any) {
 	neg := false
 	lo, _ := left.(obj)
+	if p, ok := lo["payload"].(obj); ok && str(p["protocol"]) == "tcp" && str(p["field"]) == "flags" {
+		rc.tcpFlagsAlone(op, right)
+		return
+	}
 	switch op {
 	case "==", "in":
 	case "!=":
@@ -243,22 +249,7 @@ func (rc *ruleConv) payload(proto, field string, neg bool, right any) {
 		if !rc.proto(132) {
 			return
 		}
-		pr, ok := portRange(right)
-		if !ok {
-			rc.fail("sctp port %s", show("right", right))
-			return
-		}
-		var m *ir.SCTP
-		for _, x := range rc.ms {
-			if s, ok := x.(*ir.SCTP); ok {
-				m = s
-			}
-		}
-		if m == nil {
-			m = &ir.SCTP{}
-			rc.add(m)
-		}
-		setPorts(&m.SrcPorts, &m.DstPorts, &m.NegSrc, &m.NegDst, field == "dport", neg, pr)
+		rc.ports(132, field == "dport", neg, right)
 	case "ip ttl", "ip6 hoplimit":
 		if neg {
 			rc.hopLimit(proto, "!=", right)
@@ -439,6 +430,17 @@ func (rc *ruleConv) portMatch(proto uint8, dst bool, neg bool, e any, merge bool
 				return nil
 			}
 		}
+	}
+	if proto == 132 {
+		for _, x := range rc.ms {
+			if s, ok := x.(*ir.SCTP); ok && merge && ((dst && s.DstPorts == nil) || (!dst && s.SrcPorts == nil)) {
+				setPorts(&s.SrcPorts, &s.DstPorts, &s.NegSrc, &s.NegDst, dst, neg, pr)
+				return nil
+			}
+		}
+		m := &ir.SCTP{}
+		setPorts(&m.SrcPorts, &m.DstPorts, &m.NegSrc, &m.NegDst, dst, neg, pr)
+		return m
 	}
 	if proto == 6 {
 		m := &ir.TCP{}
@@ -814,4 +816,85 @@ var icmpCodes = map[string]int{
 	"net-unreachable": 0, "host-unreachable": 1, "prot-unreachable": 2, "port-unreachable": 3,
 	"frag-needed": 4, "net-prohibited": 9, "host-prohibited": 10, "admin-prohibited": 13,
 	"no-route": 0, "addr-unreachable": 3, "policy-fail": 5, "reject-route": 6,
+}
+
+// tcpFlagsAlone reads a test of the flags byte without a mask: "==" the
+// exact byte, "in" one flag set, "!" none of the flags set.
+func (rc *ruleConv) tcpFlagsAlone(op string, right any) {
+	v, ok := flagBits(right)
+	if !ok || !rc.proto(6) {
+		rc.fail("tcp flags %s %s", op, show("right", right))
+		return
+	}
+	f := &ir.TCPFlags{}
+	switch {
+	case op == "==" || op == "!=":
+		f.Mask, f.Comp, f.Neg = 0xff, v, op == "!="
+	case op == "in" && v&(v-1) == 0 && v != 0:
+		f.Mask, f.Comp = v, v
+	case op == "!":
+		f.Mask = v
+	default:
+		rc.fail("tcp flags %s %s (iptables tests flags under a mask)", op, show("right", right))
+		return
+	}
+	for _, x := range rc.ms {
+		if t, ok := x.(*ir.TCP); ok && t.Flags == nil {
+			t.Flags = f
+			return
+		}
+	}
+	rc.add(&ir.TCP{Flags: f})
+}
+
+// mangle reads "meta mark set …" as the MARK target, whose kernel form is
+// mark = (mark & ~Mask) ^ Value.
+func (rc *ruleConv) mangle(b obj) {
+	key, _ := b["key"].(obj)
+	if m, ok := key["meta"].(obj); !ok || str(m["key"]) != "mark" {
+		rc.fail("cannot read the nftables statement %s", show("mangle", b))
+		return
+	}
+	isMark := func(v any) bool {
+		o, _ := v.(obj)
+		m, ok := o["meta"].(obj)
+		return ok && str(m["key"]) == "mark"
+	}
+	val, mask, ok := uint32(0), uint32(0xffffffff), false
+	switch x := b["value"].(type) {
+	case json.Number:
+		val, ok = u32(x)
+	case obj:
+		for op, args := range x {
+			a, _ := args.([]any)
+			if len(a) != 2 {
+				break
+			}
+			v, good := u32(a[1])
+			if !good {
+				break
+			}
+			switch {
+			case op == "&" && isMark(a[0]):
+				val, mask, ok = 0, ^v, true
+			case op == "|" && isMark(a[0]):
+				val, mask, ok = v, v, true
+			case op == "^" && isMark(a[0]):
+				val, mask, ok = v, 0, true
+			case op == "^":
+				in, _ := a[0].(obj)
+				ia, _ := in["&"].([]any)
+				if len(ia) == 2 && isMark(ia[0]) {
+					if m, good := u32(ia[1]); good {
+						val, mask, ok = v, ^m, true
+					}
+				}
+			}
+		}
+	}
+	if !ok {
+		rc.fail("cannot read the nftables statement %s", show("mangle", b))
+		return
+	}
+	rc.setTarget(&ir.MarkTarget{Op: ir.MarkSetX, Value: val, Mask: mask})
 }
