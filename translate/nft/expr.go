@@ -85,6 +85,10 @@ func (rc *ruleConv) stmt(kind string, v any) {
 		rc.nat(kind, b)
 	case "mangle":
 		rc.mangle(b)
+	case "xt":
+		// iptables-nft keeps what has no native form as an xtables
+		// match or target, which nft's JSON lists by name only.
+		rc.fail("iptables-nft's %s %s, which nft -j lists without its options: read this table with iptables-nft-save (--from save) instead", str(b["type"]), str(b["name"]))
 	case "notrack":
 		rc.setTarget(&ir.CtTarget{NoTrack: true})
 	default:

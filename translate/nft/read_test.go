@@ -101,6 +101,44 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+// TestIPTablesNFT reads what iptables-nft 1.8.9 wrote for a small save
+// file (testdata/iptables-nft.json): its native expressions are read, and
+// each rule with an xtables match or target, whose options nft's JSON
+// does not list, is an error that says to read the table with
+// iptables-nft-save.
+func TestIPTablesNFT(t *testing.T) {
+	data, err := os.ReadFile("testdata/iptables-nft.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &ir.Ruleset{}
+	d := nft.ReadJSON(rs, "iptables-nft.json", data)
+	errs := d.Errors()
+	if len(errs) != 8 {
+		t.Fatalf("%d errors, want one per rule with an xt expression (8): %v", len(errs), d.Err())
+	}
+	for _, e := range errs {
+		if !strings.Contains(e.Msg, "iptables-nft-save") || !strings.Contains(e.Msg, "rule handle") {
+			t.Errorf("%s", e)
+		}
+	}
+	// The native expressions read as iptables wrote them (the reading of
+	// a ruleset with errors is used here only to look at those rules).
+	data2 := []byte(strings.NewReplacer(`{"xt": {"type": "match", "name": "conntrack"}}`, `{"counter": null}`).Replace(string(data)))
+	rs2 := &ir.Ruleset{}
+	nft.ReadJSON(rs2, "x", data2)
+	ft := rs2.Table(ir.IPv4, "filter")
+	if ft == nil || len(ft.Chain("INPUT").Rules) < 4 {
+		t.Fatalf("filter INPUT not read: %+v", ft)
+	}
+	out := render(t, rs2, ir.IPv4)
+	for _, want := range []string{":INPUT DROP", "-A INPUT -i lo -j ACCEPT\n", "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n", "-A INPUT -s 10.0.0.0/8 -p udp -m udp --dport 53 -j ACCEPT\n", "-A INPUT -j LOGDROP\n", "-A LOGDROP -j DROP\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
+
 // FuzzReadJSON checks that no input makes the reader panic.
 func FuzzReadJSON(f *testing.F) {
 	for _, name := range []string{"testdata/inet.json"} {
