@@ -3,6 +3,7 @@ package nft
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -171,6 +172,10 @@ func (rc *ruleConv) match(op string, left, right any) {
 		rc.ctStatus(neg, right)
 		return
 	}
+	if cc, ok := lo["concat"].([]any); ok && len(cc) == 2 {
+		rc.concat(cc, neg, right)
+		return
+	}
 	if f, ok := lo["fib"].(obj); ok {
 		rc.fib(f, neg, right)
 		return
@@ -246,6 +251,13 @@ func (rc *ruleConv) payload(proto, field string, neg bool, right any) {
 			}
 			return &ir.Addr{Dir: dir, Neg: neg, Net: p}
 		})
+	case "ether saddr":
+		hw, err := net.ParseMAC(str(right))
+		if err != nil || len(hw) != 6 {
+			rc.fail("ether saddr %s", show("right", right))
+			return
+		}
+		rc.add(&ir.MAC{Neg: neg, Addr: hw})
 	case "ip protocol":
 		rc.need(ir.IPv4)
 		rc.protoMatch(neg, right)
@@ -855,6 +867,10 @@ func (rc *ruleConv) tcpFlagsAlone(op string, right any) {
 // mark = (mark & ~Mask) ^ Value.
 func (rc *ruleConv) mangle(b obj) {
 	key, _ := b["key"].(obj)
+	if o, ok := key["tcp option"].(obj); ok && str(o["name"]) == "maxseg" && str(o["field"]) == "size" {
+		rc.mss(b["value"])
+		return
+	}
 	if m, ok := key["meta"].(obj); !ok || str(m["key"]) != "mark" {
 		rc.fail("cannot read the nftables statement %s", show("mangle", b))
 		return
@@ -901,4 +917,88 @@ func (rc *ruleConv) mangle(b obj) {
 		return
 	}
 	rc.setTarget(&ir.MarkTarget{Op: ir.MarkSetX, Value: val, Mask: mask})
+}
+
+// mss reads "tcp option maxseg size set rt mtu" (TCPMSS --clamp-mss-to-pmtu)
+// and "… set N" (--set-mss N).
+func (rc *ruleConv) mss(v any) {
+	if o, ok := v.(obj); ok {
+		if r, ok := o["rt"].(obj); ok && str(r["key"]) == "mtu" {
+			rc.setTarget(&ir.TCPMSS{ClampPMTU: true})
+			return
+		}
+	}
+	if n, ok := u32(v); ok && n <= 0xffff {
+		rc.setTarget(&ir.TCPMSS{MSS: uint16(n)})
+		return
+	}
+	rc.fail("tcp option maxseg size set %s", show("value", v))
+}
+
+// concat reads the two concatenations the nftables backend writes:
+// "sport . dport" against pairs where one side is any port (multiport
+// --ports, either side) and a negated "type . code" (! --icmp-type T/C).
+func (rc *ruleConv) concat(cc []any, neg bool, right any) {
+	a, _ := cc[0].(obj)
+	b, _ := cc[1].(obj)
+	pa, _ := a["payload"].(obj)
+	pb, _ := b["payload"].(obj)
+	proto := str(pa["protocol"])
+	elems, isSet := rc.elems(right)
+	if !isSet || proto != str(pb["protocol"]) {
+		rc.fail("cannot read the concatenation %s", show("concat", cc))
+		return
+	}
+	pairs := make([][2]any, 0, len(elems))
+	for _, e := range elems {
+		eo, _ := e.(obj)
+		c, _ := eo["concat"].([]any)
+		if len(c) != 2 {
+			rc.fail("cannot read the concatenation %s", show("concat", cc))
+			return
+		}
+		pairs = append(pairs, [2]any{c[0], c[1]})
+	}
+	full := ir.PortRange{Lo: 0, Hi: 65535}
+	switch f := str(pa["field"]) + " " + str(pb["field"]); {
+	case f == "sport dport" && (proto == "tcp" || proto == "udp" || proto == "sctp"):
+		n := map[string]uint8{"tcp": 6, "udp": 17, "sctp": 132}[proto]
+		if !rc.proto(n) {
+			return
+		}
+		mp := &ir.Multiport{Dir: ir.Both, Neg: neg}
+		seen := map[ir.PortRange]bool{}
+		for _, p := range pairs {
+			s, ok1 := portRange(p[0])
+			d, ok2 := portRange(p[1])
+			if !ok1 || !ok2 || (s != full && d != full) {
+				rc.fail("cannot read the concatenation %s (iptables matches a port on either side, the other any)", show("concat", cc))
+				return
+			}
+			port := s
+			if s == full {
+				port = d
+			}
+			if !seen[port] {
+				seen[port] = true
+				mp.Ports = append(mp.Ports, port)
+			}
+		}
+		rc.add(mp)
+	case f == "type code" && (proto == "icmp" || proto == "icmpv6") && neg && len(pairs) == 1:
+		fam, n, names := ir.IPv4, uint8(1), icmpTypes
+		if proto == "icmpv6" {
+			fam, n, names = ir.IPv6, 58, icmp6Types
+		}
+		rc.need(fam)
+		ty, ok1 := byName(pairs[0][0], names)
+		lo, hi, ok2 := codeRange(pairs[0][1])
+		if !ok1 || !ok2 || !rc.proto(n) {
+			rc.fail("cannot read the concatenation %s", show("concat", cc))
+			return
+		}
+		rc.add(&ir.ICMP{V6: fam == ir.IPv6, Neg: true, Type: uint8(ty), CodeMin: lo, CodeMax: hi})
+	default:
+		rc.fail("cannot read the concatenation %s", show("concat", cc))
+	}
 }

@@ -54,6 +54,10 @@ func (rc *ruleConv) reject(b obj) {
 var logLevels = map[string]int{"emerg": 0, "alert": 1, "crit": 2, "err": 3, "warn": 4, "notice": 5, "info": 6, "debug": 7}
 
 func (rc *ruleConv) log(b obj) {
+	if _, ok := b["group"]; ok {
+		rc.nflog(b)
+		return
+	}
 	l := &ir.Log{Prefix: str(b["prefix"])}
 	if lv, ok := b["level"]; ok {
 		n, ok := logLevels[str(lv)]
@@ -212,4 +216,30 @@ func addrRange(v any) (lo, hi netip.Addr, ok bool) {
 		return a, b, err1 == nil && err2 == nil && a.Is4() == b.Is4()
 	}
 	return lo, hi, false
+}
+
+// nflog reads "log group N" (NFLOG) with its prefix, snaplen and queue
+// threshold.
+func (rc *ruleConv) nflog(b obj) {
+	l := &ir.NFLog{Prefix: str(b["prefix"])}
+	for k, v := range b {
+		n := num(v)
+		switch k {
+		case "prefix":
+		case "group":
+			if n < 0 || n > 0xffff {
+				rc.fail("log group %v", v)
+				return
+			}
+			l.Group = uint16(n)
+		case "snaplen":
+			l.Range = uint32(n)
+		case "queue-threshold":
+			l.Threshold = uint16(n)
+		default:
+			rc.fail("log %s with a group (ruleshift reads NFLOG's group, prefix, snaplen and queue-threshold)", k)
+			return
+		}
+	}
+	rc.setTarget(l)
 }
