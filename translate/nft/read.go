@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -379,14 +378,4 @@ func num(v any) int {
 		}
 	}
 	return 0
-}
-
-// sortedKeys lists a JSON object's keys in order, for messages.
-func sortedKeys(o obj) []string {
-	var ks []string
-	for k := range o {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
