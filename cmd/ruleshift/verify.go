@@ -10,6 +10,7 @@ import (
 
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/nft"
 	"github.com/ruleshift/ruleshift/verify"
 )
 
@@ -88,7 +89,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 		return nil, fail(exitIO, "%v", err)
 	}
 	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name), IsDir: isDir}
-	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT {
+	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT && !nft.IsJSON(data) {
 		// Loaded as written with nft -f, whatever --old-backend or
 		// --new-backend say: it is already nftables.
 		if b != verify.NFTables {
