@@ -23,8 +23,13 @@ type ruleConv struct {
 	// differ, so counters, logs and verdicts happen as often as before).
 	choices [][][]ir.Match
 	target  ir.Target
-	fam     ir.Family
-	failed  bool
+	// before are actions that do not end the rule (log, mark) written
+	// ahead of target: each becomes a rule of its own with the same
+	// matches, ahead of the target's ("log prefix x drop" is a LOG rule
+	// and a DROP rule).
+	before []ir.Target
+	fam    ir.Family
+	failed bool
 }
 
 func (rc *ruleConv) fail(format string, args ...any) {
@@ -35,6 +40,11 @@ func (rc *ruleConv) fail(format string, args ...any) {
 }
 
 func (rc *ruleConv) add(m ir.Match) {
+	if rc.target != nil {
+		// iptables tests every match before its target.
+		rc.fail("a match after the action %s", rc.target.Name())
+		return
+	}
 	m.SetPos(rc.pos)
 	rc.ms = append(rc.ms, m)
 }
@@ -51,11 +61,24 @@ func (rc *ruleConv) need(f ir.Family) {
 
 func (rc *ruleConv) setTarget(t ir.Target) {
 	if rc.target != nil {
-		rc.fail("a second action %s after %s (iptables rules have one target)", t.Name(), rc.target.Name())
-		return
+		if !nonTerminal(rc.target) {
+			rc.fail("a second action %s after %s (iptables rules have one target)", t.Name(), rc.target.Name())
+			return
+		}
+		rc.before = append(rc.before, rc.target)
 	}
 	t.SetPos(rc.pos)
 	rc.target = t
+}
+
+// nonTerminal reports whether a packet goes on to the next statement
+// after the action.
+func nonTerminal(t ir.Target) bool {
+	switch t.(type) {
+	case *ir.Log, *ir.NFLog, *ir.MarkTarget, *ir.TCPMSS:
+		return true
+	}
+	return false
 }
 
 func (rc *ruleConv) stmt(kind string, v any) {
@@ -65,6 +88,11 @@ func (rc *ruleConv) stmt(kind string, v any) {
 	b, _ := v.(obj)
 	switch kind {
 	case "match":
+		if rc.target != nil {
+			// iptables tests every match before its target.
+			rc.fail("a match after the action %s", rc.target.Name())
+			return
+		}
 		rc.match(str(b["op"]), b["left"], b["right"])
 	case "counter":
 		// iptables counts every rule; the backends add the counter back.

@@ -184,7 +184,7 @@ func (r *reader) rule(b obj) {
 		}
 	}
 	if cm := str(b["comment"]); cm != "" {
-		rc.add(&ir.Comment{Text: cm})
+		rc.ms = append(rc.ms, &ir.Comment{At: ir.At{Src: rc.pos}, Text: cm})
 	}
 	if rc.failed {
 		return
@@ -203,7 +203,18 @@ func (r *reader) rule(b obj) {
 		}
 		alts = next
 	}
-	c.rules = append(c.rules, &rule{handle: h, fam: rc.fam, alts: alts, target: rc.target, pos: rc.pos})
+	if len(rc.before) > 0 {
+		// Repeating the matches is exact only when they keep no state.
+		for _, m := range rc.ms {
+			if _, ok := m.(*ir.Limit); ok {
+				r.d.Errorf(rc.pos, "%s: a limit with several actions (%s before %s), which iptables would count once per action", rc.where, rc.before[0].Name(), rc.target.Name())
+				return
+			}
+		}
+	}
+	for _, t := range append(rc.before, rc.target) {
+		c.rules = append(c.rules, &rule{handle: h, fam: rc.fam, alts: alts, target: t, pos: rc.pos})
+	}
 }
 
 // finish turns a gathered table into model tables: an inet table into an

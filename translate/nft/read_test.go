@@ -87,8 +87,12 @@ func TestRefused(t *testing.T) {
 			`f.json:2: table bridge b: family bridge has no iptables counterpart`},
 		{"object", `{"nftables":[{"map":{"family":"ip","table":"x","name":"m","handle":4}}]}`,
 			`f.json:4: table ip x: map "m": ruleshift reads no nftables map objects`},
-		{"two targets", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":5,"expr":[{"log":{}},{"accept":null}]}}]}`,
-			`rule handle 5: a second action ACCEPT after LOG`},
+		{"two targets", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":5,"expr":[{"accept":null},{"drop":null}]}}]}`,
+			`rule handle 5: a second action DROP after ACCEPT`},
+		{"match after action", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":8,"expr":[{"log":{}},{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":22}},{"drop":null}]}}]}`,
+			`rule handle 8: a match after the action LOG`},
+		{"limit with two actions", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":9,"expr":[{"limit":{"rate":1,"per":"second"}},{"log":{}},{"drop":null}]}}]}`,
+			`rule handle 9: a limit with several actions (LOG before DROP)`},
 		{"other family", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":6,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"ip6","field":"saddr"}},"right":"::1"}}]}}]}`,
 			`rule handle 6: a match of the other family`},
 		{"not json", `{"nftables": [`, `f.json:1:1: not nft JSON output`},
@@ -136,6 +140,21 @@ func TestIPTablesNFT(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
+	}
+}
+
+// TestLogThenVerdict checks that "log … drop" is a LOG rule and a DROP
+// rule with the same matches, in that order.
+func TestLogThenVerdict(t *testing.T) {
+	js := `{"nftables":[{"chain":{"family":"ip","table":"filter","name":"INPUT","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+		{"rule":{"family":"ip","table":"filter","chain":"INPUT","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":23}},{"counter":null},{"log":{"prefix":"telnet: "}},{"drop":null}]}}]}`
+	rs := &ir.Ruleset{}
+	if d := nft.ReadJSON(rs, "x.json", []byte(js)); d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	want := "-A INPUT -p tcp -m tcp --dport 23 -j LOG --log-prefix \"telnet: \"\n-A INPUT -p tcp -m tcp --dport 23 -j DROP\n"
+	if out := render(t, rs, ir.IPv4); !strings.Contains(out, want) {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
 

@@ -55,12 +55,16 @@ func (rc *ruleConv) each(neg bool, right any, mk func(any) ir.Match) {
 		}
 		m.SetPos(rc.pos)
 		if neg {
-			rc.ms = append(rc.ms, m)
+			rc.add(m)
 		} else {
 			choice = append(choice, []ir.Match{m})
 		}
 	}
 	if !neg {
+		if rc.target != nil {
+			rc.fail("a match after the action %s", rc.target.Name())
+			return
+		}
 		if len(choice) == 0 {
 			rc.fail("an empty set matches nothing")
 			return
