@@ -203,11 +203,15 @@ func (r *reader) rule(b obj) {
 		}
 		alts = next
 	}
-	if len(rc.before) > 0 {
-		// Repeating the matches is exact only when they keep no state.
-		for _, m := range rc.ms {
-			if _, ok := m.(*ir.Limit); ok {
+	// Repeating the matches is exact only when they keep no state.
+	for _, m := range rc.ms {
+		if _, ok := m.(*ir.Limit); ok {
+			switch {
+			case len(rc.before) > 0:
 				r.d.Errorf(rc.pos, "%s: a limit with several actions (%s before %s), which iptables would count once per action", rc.where, rc.before[0].Name(), rc.target.Name())
+				return
+			case len(alts) > 1:
+				r.d.Errorf(rc.pos, "%s: a limit in a rule with a set, which iptables would count once per element", rc.where)
 				return
 			}
 		}

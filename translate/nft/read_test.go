@@ -95,6 +95,8 @@ func TestRefused(t *testing.T) {
 			`rule handle 9: a limit with several actions (LOG before DROP)`},
 		{"other family", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":6,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"ip6","field":"saddr"}},"right":"::1"}}]}}]}`,
 			`rule handle 6: a match of the other family`},
+		{"limit with a set", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":10,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":{"set":["10.0.0.1","10.0.0.2"]}}},{"limit":{"rate":1,"per":"second"}},{"accept":null}]}}]}`,
+			`rule handle 10: a limit in a rule with a set`},
 		{"not json", `{"nftables": [`, `f.json:1:1: not nft JSON output`},
 	} {
 		rs := &ir.Ruleset{}
