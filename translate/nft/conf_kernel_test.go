@@ -33,6 +33,11 @@ func TestConfToIPTables(t *testing.T) {
 	if d.HasErrors() {
 		t.Fatalf("read: %v", d.Err())
 	}
+	// The inet rule with a limit is warned about: one bucket in nft, one
+	// per family table in iptables.
+	if len(d.Items) != 1 || !strings.Contains(d.Items[0].Msg, "its limit is one bucket for both families") || d.Items[0].Pos.File != "testdata/nftables.conf:handle" || d.Items[0].Pos.Line == 0 {
+		t.Errorf("want one warning about the inet limit, at its handle: %v", d.Items)
+	}
 	// The inet table became an ip and an ip6 table named like iptables'.
 	for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
 		ft := rs.Table(f, "filter")

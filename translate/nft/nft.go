@@ -10,8 +10,9 @@
 // error naming the table, chain and rule handle: a rule is never dropped.
 //
 // Positions: the model's Pos of a rule (and of a chain, a table) is the
-// input file with the object's kernel handle as its line, "x.json:12";
-// the messages name the handle in words as well.
+// input file with the object's kernel handle as its line,
+// "x.json:handle:12"; the messages name table, chain and handle in words
+// as well.
 package nft
 
 import (

@@ -81,7 +81,12 @@ type reader struct {
 	order  []*table
 }
 
-func (r *reader) pos(handle int) ir.Pos { return ir.Pos{File: r.file, Line: handle} }
+// pos is where an object of the listing is: the input named with
+// ":handle" and the object's kernel handle in place of a line
+// ("live.json:handle:12"), as handles, not lines, find a rule in a
+// listing (nft -a list ruleset) and a file loaded in a scratch namespace
+// has no listing of its own.
+func (r *reader) pos(handle int) ir.Pos { return ir.Pos{File: r.file + ":handle", Line: handle} }
 
 func (r *reader) table(family, name string) *table {
 	k := family + " " + name
@@ -258,6 +263,9 @@ func (r *reader) finish(rs *ir.Ruleset, t *table) {
 				if ru.fam != 0 && ru.fam != f {
 					continue
 				}
+				if f == ir.IPv4 && len(fams) > 1 && ru.fam == 0 && hasLimit(ru.alts[0]) {
+					r.d.Warnf(ru.pos, "table inet %s, chain %s, rule handle %d: its limit is one bucket for both families in nft, one per family in iptables (the IPv4 and IPv6 tables): up to twice the rate passes", t.name, c.name, ru.handle)
+				}
 				for _, ms := range ru.alts {
 					// Expanded rules and the halves of an inet rule
 					// share no target: each gets a copy.
@@ -393,4 +401,13 @@ func num(v any) int {
 		}
 	}
 	return 0
+}
+
+func hasLimit(ms []ir.Match) bool {
+	for _, m := range ms {
+		if _, ok := m.(*ir.Limit); ok {
+			return true
+		}
+	}
+	return false
 }

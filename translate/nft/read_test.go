@@ -68,8 +68,8 @@ func TestInetSplit(t *testing.T) {
 	}
 	// Positions are the file and the rule's handle.
 	r := rs.Table(ir.IPv4, "filter").Chain("INPUT").Rules[1]
-	if got := r.Src.String(); got != "testdata/inet.json:5" {
-		t.Errorf("position %s, want testdata/inet.json:5", got)
+	if got := r.Src.String(); got != "testdata/inet.json:handle:5" {
+		t.Errorf("position %s, want testdata/inet.json:handle:5", got)
 	}
 }
 
@@ -80,13 +80,13 @@ func TestRefused(t *testing.T) {
 	for _, c := range []struct{ name, json, want string }{
 		{"statement", `{"nftables":[{"table":{"family":"ip","name":"x","handle":1}},{"chain":{"family":"ip","table":"x","name":"c","handle":1}},
 			{"rule":{"family":"ip","table":"x","chain":"c","handle":7,"expr":[{"queue":{"num":1}}]}}]}`,
-			`f.json:7: table ip x, chain c, rule handle 7: cannot read the nftables statement {"queue":{"num":1}}`},
+			`f.json:handle:7: table ip x, chain c, rule handle 7: cannot read the nftables statement {"queue":{"num":1}}`},
 		{"match", `{"nftables":[{"rule":{"family":"ip6","table":"x","chain":"c","handle":3,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"ip6","field":"flowlabel"}},"right":1}},{"accept":null}]}}]}`,
-			`f.json:3: table ip6 x, chain c, rule handle 3: cannot read a match on ip6 flowlabel`},
+			`f.json:handle:3: table ip6 x, chain c, rule handle 3: cannot read a match on ip6 flowlabel`},
 		{"family", `{"nftables":[{"table":{"family":"bridge","name":"b","handle":2}}]}`,
-			`f.json:2: table bridge b: family bridge has no iptables counterpart`},
+			`f.json:handle:2: table bridge b: family bridge has no iptables counterpart`},
 		{"object", `{"nftables":[{"map":{"family":"ip","table":"x","name":"m","handle":4}}]}`,
-			`f.json:4: table ip x: map "m": ruleshift reads no nftables map objects`},
+			`f.json:handle:4: table ip x: map "m": ruleshift reads no nftables map objects`},
 		{"two targets", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":5,"expr":[{"accept":null},{"drop":null}]}}]}`,
 			`rule handle 5: a second action DROP after ACCEPT`},
 		{"match after action", `{"nftables":[{"rule":{"family":"ip","table":"x","chain":"c","handle":8,"expr":[{"log":{}},{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":22}},{"drop":null}]}}]}`,
