@@ -124,9 +124,23 @@ func (saveFrontend) Load(rs *ir.Ruleset, in Input, o Options) *diag.List {
 	return iptables.ParseSave(rs, in.Name, in.Data, iptables.SaveOptions{Family: o.Family, Resolve: o.Resolve})
 }
 
-// nftFrontend recognises nftables files so that they are refused with a
-// clear message instead of a report on every line; it reads none yet.
+// nftFrontend recognises nftables files and nft's JSON listing. The
+// reader lives in translate/nft, which sets it with SetNFTLoader (from its
+// init), so that this package stays free of JSON and of running nft; a
+// build without it refuses nftables input with a clear message.
 type nftFrontend struct{}
+
+var nftLoader struct {
+	sync.RWMutex
+	load func(rs *ir.Ruleset, in Input, o Options) *diag.List
+}
+
+// SetNFTLoader installs the reader of --from nft.
+func SetNFTLoader(load func(rs *ir.Ruleset, in Input, o Options) *diag.List) {
+	nftLoader.Lock()
+	defer nftLoader.Unlock()
+	nftLoader.load = load
+}
 
 func (nftFrontend) Name() string { return string(NFT) }
 
@@ -134,11 +148,20 @@ func (nftFrontend) Detect(in Input) (Confidence, string) {
 	if isNFT(in) {
 		return Certain, "it is an nftables file"
 	}
+	if isNFTJSON(in.Data) {
+		return Certain, "it is nft's JSON listing"
+	}
 	return No, ""
 }
 
 func (nftFrontend) Load(rs *ir.Ruleset, in Input, o Options) *diag.List {
+	nftLoader.RLock()
+	load := nftLoader.load
+	nftLoader.RUnlock()
+	if load != nil {
+		return load(rs, in, o)
+	}
 	d := &diag.List{}
-	d.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name)
+	d.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file, and this build has no nftables reader (translate/nft)", in.Name)
 	return d
 }

@@ -21,8 +21,8 @@ const (
 	Auto   Format = "auto"
 	Save   Format = "save"
 	Script Format = "script"
-	// NFT is an nftables file (nft -f input). translate cannot read it
-	// yet; verify loads it as written.
+	// NFT is an nftables file (nft -f input) or nft's JSON listing, read
+	// by translate/nft; verify loads an nftables file as written.
 	NFT Format = "nft"
 	// UFW is a ufw machine: a directory holding /etc/ufw's files
 	// (translate/ufw registers its reader).
@@ -92,7 +92,7 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 			// --from save or script on an nftables file would only report
 			// every line of it: the nft recogniser's certainty overrides
 			// the flag.
-			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file, which --from %s cannot read; reading nftables input comes with the live-import work (ruleshift import), not yet", in.Name, f)
+			diags.Errorf(ir.Pos{File: in.Name, Line: 1, Col: 1}, "%s is an nftables file, which --from %s cannot read (--from nft reads it)", in.Name, f)
 			continue
 		}
 		switch fe := Lookup(string(f)); {
@@ -118,6 +118,12 @@ func Load(inputs []Input, o Options) (*ir.Ruleset, *diag.List) {
 		}
 	}
 	return rs, diags
+}
+
+// isNFTJSON recognises the output of nft -j list ruleset.
+func isNFTJSON(data []byte) bool {
+	data = bytes.TrimSpace(data)
+	return bytes.HasPrefix(data, []byte("{")) && bytes.Contains(data[:min(len(data), 64)], []byte(`"nftables"`))
 }
 
 // isNFT recognises an nftables file: an nft shebang, a .nft name, or a

@@ -12,15 +12,10 @@ import (
 // TestFromEnum checks that every --from flag offers "auto" and the
 // frontends that read files, as registered with package translate: kong
 // takes its enum from a static struct tag, so a frontend added or renamed
-// must show up there too. The nft recogniser only refuses nftables files
-// clearly; it is no --from value until it reads them.
+// must show up there too.
 func TestFromEnum(t *testing.T) {
 	want := []string{"auto"}
-	for _, n := range translate.Names() {
-		if n != string(translate.NFT) {
-			want = append(want, n)
-		}
-	}
+	want = append(want, translate.Names()...)
 	found := 0
 	var walk func(typ reflect.Type, path string)
 	walk = func(typ reflect.Type, path string) {

@@ -19,7 +19,7 @@ import (
 
 // inputFlags are the flags every command that reads rules shares.
 type inputFlags struct {
-	From   string   `help:"Input format: auto, policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a ufw machine: a directory, / when no FILE is given)." enum:"auto,policy,save,script,ufw" default:"auto"`
+	From   string   `help:"Input format: auto, nft (nft -j list ruleset output, or an nftables file, loaded in a scratch network namespace: needs root), policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a ufw machine: a directory, / when no FILE is given)." enum:"auto,nft,policy,save,script,ufw" default:"auto"`
 	Family string   `help:"Family of save files: auto (detect), ipv4 or ipv6. For iptables output, the family to print." enum:"auto,ipv4,ipv6" default:"auto"`
 	Files  []string `arg:"" optional:"" help:"Input files; - or none reads standard input."`
 	// Host names in -s/-d are pinned at translate time, as iptables pins

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/nft"
 	"github.com/ruleshift/ruleshift/verify"
 )
 
@@ -18,7 +19,7 @@ type verifyCmd struct {
 	Seed       uint64 `help:"Seed of the probe generator: the same seed sends the same probes." default:"1"`
 	OldBackend string `help:"How OLD is loaded: ${backends_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${backends}" default:"iptables-legacy"`
 	NewBackend string `help:"How NEW is loaded: ${backends_text}, as ruleshift apply loads it." enum:"${backends}" default:"nftables"`
-	From       string `help:"Input format of both files: auto, policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a directory; auto recognises one)." enum:"auto,policy,save,script,ufw" default:"auto"`
+	From       string `help:"Input format of both files: auto, nft (nft JSON; an nftables file with auto is loaded as written), policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a directory; auto recognises one)." enum:"auto,nft,policy,save,script,ufw" default:"auto"`
 	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
 	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
 	NoResolve  bool   `help:"Make host names in -s/-d an error instead of resolving them." xor:"resolve"`
@@ -88,7 +89,7 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 		return nil, fail(exitIO, "%v", err)
 	}
 	in := translate.Input{Name: name, Data: data, Dir: filepath.Dir(name), IsDir: isDir}
-	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT {
+	if c.From == "auto" && translate.DetectFormat(in) == translate.NFT && !nft.IsJSON(data) {
 		// Loaded as written with nft -f, whatever --old-backend or
 		// --new-backend say: it is already nftables.
 		if b != verify.NFTables {
