@@ -19,9 +19,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -116,15 +114,7 @@ func appendChain(b []byte, c *ir.Chain, name string, ctx RuleContext, diags *dia
 	if c.MirrorOf != "" {
 		diags = &diag.List{}
 	}
-	if n := runtime.GOMAXPROCS(0); n > 1 && len(c.Rules) >= parallelRules && !declares(c.Rules) {
-		return append(appendRulesParallel(b, c.Rules, ctx, diags, n), "\t}\n"...)
-	}
-	return append(appendRules(b, c.Rules, ctx, diags), "\t}\n"...)
-}
-
-// appendRules writes rules one a line; a rule with errors writes nothing.
-func appendRules(b []byte, rules []*ir.Rule, ctx RuleContext, diags *diag.List) []byte {
-	for _, r := range rules {
+	for _, r := range c.Rules {
 		mark, nd := len(b), len(diags.Items)
 		b = append(b, "\t\t"...)
 		b = appendRule(b, r, ctx, diags)
@@ -134,54 +124,7 @@ func appendRules(b []byte, rules []*ir.Rule, ctx RuleContext, diags *diag.List) 
 		}
 		b = append(b, '\n')
 	}
-	return b
-}
-
-// parallelRules is the chain length from which its rules are lowered and
-// printed on all CPUs: below it the goroutines cost more than they save.
-var parallelRules = 4096
-
-// declares says whether lowering one of rules may add a declaration to
-// the table (a connlimit set, a ct helper object): those rules go in
-// order, as Decls is shared.
-func declares(rules []*ir.Rule) bool {
-	for _, r := range rules {
-		if _, ok := r.Target.(*ir.CtTarget); ok {
-			return true
-		}
-		for _, m := range r.Matches {
-			if _, ok := m.(*ir.ConnLimit); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// appendRulesParallel is appendRules with the rules cut in n runs, each
-// lowered and printed by its own goroutine into its own buffer and
-// diagnostics, joined in order: the same text and diagnostics.
-func appendRulesParallel(b []byte, rules []*ir.Rule, ctx RuleContext, diags *diag.List, n int) []byte {
-	bufs := make([][]byte, n)
-	lists := make([]diag.List, n)
-	per := (len(rules) + n - 1) / n
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		lo, hi := min(i*per, len(rules)), min((i+1)*per, len(rules))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := ctx
-			c.scratch = &stmt.Rule{}
-			bufs[i] = appendRules(make([]byte, 0, 80*(hi-lo)), rules[lo:hi], c, &lists[i])
-		}()
-	}
-	wg.Wait()
-	for i := range bufs {
-		b = append(b, bufs[i]...)
-		diags.Add(&lists[i])
-	}
-	return b
+	return append(b, "\t}\n"...)
 }
 
 // lowerChain is the header of chain c, written as name. Its comment
