@@ -24,11 +24,24 @@ func (frontend) Detect(in translate.Input) (translate.Confidence, string) {
 	if strings.HasSuffix(in.Name, ".toml") {
 		return translate.Declared, "its name ends in .toml"
 	}
-	for _, line := range bytes.Split(in.Data, []byte("\n")) {
-		l := strings.TrimSpace(string(line))
-		if !strings.HasPrefix(l, "[") {
+	// Line by line without splitting the whole input: auto-detection
+	// asks every frontend about every input, a 100,000-rule save file too,
+	// and that file's first line ("*filter") already says no.
+	data := in.Data
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		switch {
+		case len(line) == 0 || line[0] == '#':
 			continue
+		case line[0] != '[':
+			if bytes.IndexByte(line, '=') > 0 {
+				continue // a top-level key such as families
+			}
+			return translate.No, ""
 		}
+		l := string(line)
 		switch strings.Join(strings.Fields(strings.Trim(l, "[]")), "") {
 		case "policy", "sets", "input", "output", "forward":
 			return translate.Likely, "its first table is [" + strings.Trim(l, "[]") + "]"
