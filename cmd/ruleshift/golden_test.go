@@ -100,42 +100,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := goldenOutputs(t, t.TempDir(), a)
-			want := map[string]string{}
-			var kept []txtar.File
-			for _, f := range a.Files {
-				if f.Name == "args" || f.Name == "setup" || strings.HasPrefix(f.Name, "in/") {
-					kept = append(kept, f)
-					continue
-				}
-				want[f.Name] = string(f.Data)
-			}
-			if *update {
-				var names []string
-				for n := range got {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				for _, n := range names {
-					kept = append(kept, txtar.File{Name: n, Data: []byte(got[n])})
-				}
-				a.Files = kept
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for n, g := range got {
-				if w, ok := want[n]; !ok {
-					t.Errorf("section %q missing from golden file (run go test -update)\n%s", n, g)
-				} else if w != g {
-					t.Errorf("section %q differs:\n--- want\n%s\n--- got\n%s", n, w, g)
-				}
-			}
-			for n := range want {
-				if _, ok := got[n]; !ok {
-					t.Errorf("section %q is no longer produced", n)
-				}
-			}
+			compareGolden(t, file, a, got)
 		})
 	}
 }
@@ -192,6 +157,49 @@ func TestGoldenLoads(t *testing.T) {
 			if _, err := ns.Run(f.Data, args[0], args[1:]...); err != nil {
 				t.Errorf("%s: section %s does not load: %v", filepath.Base(file), f.Name, err)
 			}
+		}
+	}
+}
+
+// compareGolden checks the sections a case produced (got) against those
+// of its golden file, or with -update rewrites the file: the inputs and
+// args (and the setup) kept, then every produced section by name.
+func compareGolden(t *testing.T, file string, a *txtar.Archive, got map[string]string) {
+	t.Helper()
+	want := map[string]string{}
+	var kept []txtar.File
+	for _, f := range a.Files {
+		if f.Name == "args" || f.Name == "setup" || strings.HasPrefix(f.Name, "in/") {
+			kept = append(kept, f)
+			continue
+		}
+		want[f.Name] = string(f.Data)
+	}
+	if *update {
+		var names []string
+		for n := range got {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			kept = append(kept, txtar.File{Name: n, Data: []byte(got[n])})
+		}
+		a.Files = kept
+		if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for n, g := range got {
+		if w, ok := want[n]; !ok {
+			t.Errorf("section %q missing from golden file (run go test -update)\n%s", n, g)
+		} else if w != g {
+			t.Errorf("section %q differs:\n--- want\n%s\n--- got\n%s", n, w, g)
+		}
+	}
+	for n := range want {
+		if _, ok := got[n]; !ok {
+			t.Errorf("section %q is no longer produced", n)
 		}
 	}
 }

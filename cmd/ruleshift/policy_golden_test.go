@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -98,42 +97,7 @@ func TestPolicyGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := policyOutputs(t, t.TempDir(), a)
-			want := map[string]string{}
-			var kept []txtar.File
-			for _, f := range a.Files {
-				if f.Name == "args" || strings.HasPrefix(f.Name, "in/") {
-					kept = append(kept, f)
-					continue
-				}
-				want[f.Name] = string(f.Data)
-			}
-			if *update {
-				var names []string
-				for n := range got {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				for _, n := range names {
-					kept = append(kept, txtar.File{Name: n, Data: []byte(got[n])})
-				}
-				a.Files = kept
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for n, g := range got {
-				if w, ok := want[n]; !ok {
-					t.Errorf("section %q missing from golden file (run go test -update)\n%s", n, g)
-				} else if w != g {
-					t.Errorf("section %q differs:\n--- want\n%s\n--- got\n%s", n, w, g)
-				}
-			}
-			for n := range want {
-				if _, ok := got[n]; !ok {
-					t.Errorf("section %q is no longer produced", n)
-				}
-			}
+			compareGolden(t, file, a, got)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -81,42 +80,7 @@ func TestUFWGolden(t *testing.T) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			c, a := loadUFWCase(t, file)
-			want := map[string]string{}
-			var kept []txtar.File
-			for _, f := range a.Files {
-				if f.Name == "args" || strings.HasPrefix(f.Name, "in/") {
-					kept = append(kept, f)
-					continue
-				}
-				want[f.Name] = string(f.Data)
-			}
-			if *update {
-				var names []string
-				for n := range c.got {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				for _, n := range names {
-					kept = append(kept, txtar.File{Name: n, Data: []byte(c.got[n])})
-				}
-				a.Files = kept
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for n, g := range c.got {
-				if w, ok := want[n]; !ok {
-					t.Errorf("section %q missing from golden file (run go test -update)\n%s", n, g)
-				} else if w != g {
-					t.Errorf("section %q differs:\n--- want\n%s\n--- got\n%s", n, w, g)
-				}
-			}
-			for n := range want {
-				if _, ok := c.got[n]; !ok {
-					t.Errorf("section %q is no longer produced", n)
-				}
-			}
+			compareGolden(t, file, a, c.got)
 		})
 	}
 }
