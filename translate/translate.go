@@ -62,6 +62,10 @@ type Options struct {
 	// AllowLockout lets a policy (translate/policy) drop input without
 	// accepting ssh; without it that is an error.
 	AllowLockout bool
+	// HostSets asks the policy frontend to keep host names in named sets
+	// (for nftables, where `ruleshift refresh` keeps them current)
+	// instead of pinning their addresses in the rules.
+	HostSets bool
 }
 
 // DetectFormat is the format Detect finds.

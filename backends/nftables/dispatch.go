@@ -98,7 +98,7 @@ func (w *rw) match(m ir.Match) {
 	case *ir.PktTypeMatch, *ir.Length, *ir.DSCPMatch, *ir.CPU, *ir.TOSMatch, *ir.Socket, *ir.Realm, *ir.RPFilter, *ir.TCPMSSMatch, *ir.EUI64:
 		w.packetMatch(m)
 	case *ir.SetRef:
-		w.unsupported("a lookup in a named set of the ruleset", "the nftables renderer does not declare the ruleset's sets yet")
+		w.setRef(m)
 	case *ir.NFAcct:
 		w.unsupported("-m nfacct", "nft has no match on nfnetlink_acct objects (an nft named counter is another object, which nfacct does not list)")
 	// MATCH CASES (keep this marker: new kinds are added above it)

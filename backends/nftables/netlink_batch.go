@@ -77,9 +77,10 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 		b.first = &unencoded{pos: t.Src, why: err.Error()}
 	}
 	ports := planPortSets(t)
-	b.predeclare(nt, t, RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, meters: meters, ports: ports}, decls, origin{table: tbl})
+	b.predeclare(nt, t, RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, meters: meters, ports: ports, sets: t.Sets}, decls, origin{table: tbl})
 	b.addPortSets(nt, ports, origin{table: tbl})
-	ctx := RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
+	b.addNamedSets(nt, t.Sets, origin{table: tbl})
+	ctx := RuleContext{Family: f, Table: t.Name, ChainNames: names, NoCounter: noCounters, Decls: decls, meters: meters, ports: ports, sets: t.Sets, scratch: &stmt.Rule{}}
 	for _, c := range mt.Chains {
 		b.place.newChain()
 		cctx := ctx.forChain(c)
@@ -257,30 +258,38 @@ func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 	}
 	h.m.attr(unix.NFTA_SET_USERDATA, s.udata)
 	h.m.end()
+	if len(s.elems) == 0 {
+		return // nft sends no element list for an empty set
+	}
 
 	h.begin(msgNewSetElem, nlmFCreate, t.fam, o)
 	h.m.str(unix.NFTA_SET_ELEM_LIST_TABLE, t.name)
 	h.m.str(unix.NFTA_SET_ELEM_LIST_SET, s.lookup.SetName)
 	h.m.u32(unix.NFTA_SET_ELEM_LIST_SET_ID, b.setID)
-	list := h.m.nest(unix.NFTA_SET_ELEM_LIST_ELEMENTS)
-	for _, el := range s.elems {
-		n := h.m.nest(unix.NFTA_LIST_ELEM)
+	h.m.setElems(s.elems)
+	h.m.end()
+}
+
+// setElems writes the element list of a NEWSETELEM message.
+func (m *msgBuf) setElems(elems []setElem) {
+	list := m.nest(unix.NFTA_SET_ELEM_LIST_ELEMENTS)
+	for _, el := range elems {
+		n := m.nest(unix.NFTA_LIST_ELEM)
 		if el.flags != 0 {
-			h.m.u32(unix.NFTA_SET_ELEM_FLAGS, el.flags)
+			m.u32(unix.NFTA_SET_ELEM_FLAGS, el.flags)
 		}
-		k := h.m.nest(unix.NFTA_SET_ELEM_KEY)
-		h.m.attr(unix.NFTA_DATA_VALUE, el.key)
-		h.m.nestEnd(k)
+		k := m.nest(unix.NFTA_SET_ELEM_KEY)
+		m.attr(unix.NFTA_DATA_VALUE, el.key)
+		m.nestEnd(k)
 		if el.keyEnd != nil {
-			k := h.m.nest(nftaSetElemKeyEnd)
-			h.m.attr(unix.NFTA_DATA_VALUE, el.keyEnd)
-			h.m.nestEnd(k)
+			k := m.nest(nftaSetElemKeyEnd)
+			m.attr(unix.NFTA_DATA_VALUE, el.keyEnd)
+			m.nestEnd(k)
 		}
 		if el.udata != nil {
-			h.m.attr(unix.NFTA_SET_ELEM_USERDATA, el.udata)
+			m.attr(unix.NFTA_SET_ELEM_USERDATA, el.udata)
 		}
-		h.m.nestEnd(n)
+		m.nestEnd(n)
 	}
-	h.m.nestEnd(list)
-	h.m.end()
+	m.nestEnd(list)
 }

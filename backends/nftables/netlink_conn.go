@@ -46,6 +46,7 @@ const (
 	msgGetSet     = 10
 	msgNewSetElem = 12
 	msgGetSetElem = 13
+	msgDelSetElem = 14
 	msgNewGen     = 15
 	msgGetGen     = 16
 	msgNewObj     = 18

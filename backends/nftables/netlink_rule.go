@@ -153,8 +153,9 @@ func (e *encoder) payload(f *stmt.Payload, c *stmt.Cmp) {
 
 // lookup encodes a lookup in an anonymous set of ports.
 func (e *encoder) lookup(f *stmt.Payload, c *stmt.Cmp) {
-	if c.Set.Name != "" && f.Dt == stmt.InetService {
-		// A shared port set of the table (portsets.go), found by name.
+	if c.Set.Name != "" && (f.Dt == stmt.InetService || f.Dt == stmt.IPv4Addr || f.Dt == stmt.IPv6Addr) {
+		// A shared port set of the table (portsets.go) or a named
+		// address set (namedsets.go), found by name.
 		e.add(load(f.Base, f.Offset, f.Bytes), &expr.Lookup{SourceRegister: reg1, SetName: c.Set.Name, Invert: c.Neg})
 		return
 	}

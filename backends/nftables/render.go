@@ -91,7 +91,7 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	// One buffer for every chain's rules, copied once into out after the
 	// declarations.
 	b := make([]byte, 0, 1024+80*n)
-	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, ports: ports, scratch: &stmt.Rule{}}
+	ctx := RuleContext{Family: t.Family, Table: t.Name, ChainNames: names, NoCounter: o.NoCounters, Decls: decls, meters: meters, ports: ports, sets: t.Sets, scratch: &stmt.Rule{}}
 	for _, c := range mt.Chains {
 		b = appendChain(b, c, names[c.Name], ctx.forChain(c), diags)
 	}
@@ -101,6 +101,11 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	}
 	for _, s := range ports.order {
 		fmt.Fprintf(out, "\t%s\n", declText(s))
+	}
+	for _, s := range t.Sets {
+		if addrSetOK(s) {
+			fmt.Fprintf(out, "\t%s\n", SetDeclText(s))
+		}
 	}
 	out.Write(b)
 	out.WriteString("}\n")

@@ -30,6 +30,8 @@ type RuleContext struct {
 	// ports are the table's shared port sets (portsets.go); nil writes
 	// every list as an anonymous set.
 	ports *portPlan
+	// sets are the table's named sets (ir.Table.Sets).
+	sets []*ir.Set
 	// scratch, when set, is reused for each rule lowered with this
 	// context: a table's rules are printed or encoded one at a time, and
 	// reusing one statement slice saves its growth per rule.

@@ -37,6 +37,21 @@ func (c *applyCmd) Run(e *env) error {
 		return err
 	}
 	c.policyFlags.apply(&c.inputFlags)
+	name, why := c.Backend, "chosen with --backend"
+	if name == "auto" {
+		name, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe, kernelTables)
+	}
+	b, err := backend(name)
+	if err != nil {
+		return err
+	}
+	// nftables keeps a policy's host names in sets that refresh keeps
+	// current; the addresses cached by the last refresh stand in for a
+	// name that does not resolve now.
+	c.hostSets = name == "nftables"
+	if c.hostSets {
+		cachedResolver(e, c.Root, &c.inputFlags)
+	}
 	rs, err := c.load(e)
 	if err != nil {
 		return err
@@ -46,14 +61,6 @@ func (c *applyCmd) Run(e *env) error {
 	}
 	if f := c.family(); f != 0 {
 		rs = onlyFamily(rs, f)
-	}
-	name, why := c.Backend, "chosen with --backend"
-	if name == "auto" {
-		name, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe, kernelTables)
-	}
-	b, err := backend(name)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(e.stderr, "backend: %s (%s)\n", name, why)
 	if c.Enable && name != "ufw" {
@@ -74,9 +81,14 @@ func (c *applyCmd) Run(e *env) error {
 		return dryRun(e, rs, b)
 	}
 	if c.Confirm > 0 {
-		return c.applyConfirmed(e, rs, b)
+		err = c.applyConfirmed(e, rs, b)
+	} else {
+		err = load(e, rs, b, c.options())
 	}
-	return load(e, rs, b, c.options())
+	if err == nil && c.hostSets {
+		err = recordHostSets(e, c.Root, rs)
+	}
+	return err
 }
 
 // options are the backend's apply options: --root and --enable, which

@@ -55,6 +55,7 @@ type cli struct {
 	Persist   persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
 	Verify    verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
+	Refresh   refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`
 }
 
 // env is what commands write to; tests swap it.

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ruleshift/ruleshift/backends"
+	"github.com/ruleshift/ruleshift/hostsets"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
@@ -29,7 +31,13 @@ type inputFlags struct {
 	// allowLockout is --allow-lockout of the commands that take it
 	// (policyFlags).
 	allowLockout bool
-	AsRun        bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
+	// hostSets keeps a policy's host names in named sets, for nftables,
+	// which refresh keeps current; hostState supplies the cached
+	// addresses of a name that does not resolve now, reported by cache.
+	hostSets  bool
+	hostState *hostsets.State
+	cache     func(host string, fam ir.Family, n int)
+	AsRun     bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 }
 
 // resolver builds the host name resolver the flags ask for; nil means
@@ -112,7 +120,10 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 		size += len(in.Data)
 	}
 	limitMemory(size)
-	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun, AllowLockout: f.allowLockout})
+	if resolve != nil && f.hostState != nil {
+		resolve = f.hostState.Cached(resolve, func(host string, fam ir.Family, addrs []netip.Addr) { f.cache(host, fam, len(addrs)) })
+	}
+	rs, diags := translate.Load(inputs, translate.Options{From: translate.Format(f.From), Family: f.family(), Resolve: resolve, AsRun: f.AsRun, AllowLockout: f.allowLockout, HostSets: f.hostSets})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
 		quietUFWChains(diags)
@@ -150,6 +161,7 @@ func (c *translateCmd) Run(e *env) error {
 		return err
 	}
 	c.policyFlags.apply(&c.inputFlags)
+	c.hostSets = c.To == "nftables"
 	rs, err := c.load(e)
 	if err != nil {
 		return err

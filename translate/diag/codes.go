@@ -32,6 +32,9 @@ const (
 	InputForm Code = "input-form"
 	// HostName: a host name resolved at translate time.
 	HostName Code = "hostname"
+	// HostSet: a host name kept in a named set that `ruleshift refresh`
+	// keeps current.
+	HostSet Code = "hostset"
 	// Script: a shell construct read differently from how a shell runs it,
 	// or a command with effects ruleshift does not model.
 	Script Code = "script"
@@ -69,6 +72,7 @@ var Codes = []CodeInfo{
 	{KernelCheck, Error, true, "a ruleset the kernel would refuse (hook restrictions, jump loops, nesting); with --warn kernel-check the kernel decides"},
 	{InputForm, Warning, false, "input read as the real tool reads it although it looks wrong"},
 	{HostName, Warning, false, "a host name resolved at translate time"},
+	{HostSet, Warning, false, "a host name kept in a set that `ruleshift refresh` keeps current"},
 	{Script, Warning, false, "a shell construct or command whose effect ruleshift does not reproduce"},
 	{Rewritten, Warning, false, "a name or text changed to fit the output"},
 	{Semantics, Warning, false, "the output differs from the input in a corner the message names"},

@@ -67,7 +67,18 @@ func dumpSet(b *strings.Builder, s *Set) {
 		}
 		b.WriteString(e.String())
 	}
-	b.WriteString("}\n")
+	b.WriteString("}")
+	for _, h := range s.Hosts {
+		fmt.Fprintf(b, " host %s {", h.Name)
+		for i, a := range h.Addrs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(a.String())
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("\n")
 }
 
 func dumpValue(b *strings.Builder, x any) {

@@ -3,15 +3,17 @@ package ir
 import (
 	"fmt"
 	"net/netip"
+	"time"
 )
 
 // Named sets: a first-class object of a table that matches refer to by
 // name. ipsets referenced by "-m set", port lists shared by several rules
 // and host names refreshed at run time all become sets, so a backend can
 // render one nft set (or one ipset) instead of repeating the elements in
-// every rule. No frontend fills Table.Sets yet; the iptables "-m set"
-// match still yields SetMatch, which names an ipset that lives outside the
-// ruleset (ipset is not part of what iptables-save prints).
+// every rule. The policy frontend fills Table.Sets with the host names of
+// a policy when the target keeps them fresh (nftables); the iptables "-m
+// set" match still yields SetMatch, which names an ipset that lives outside
+// the ruleset (ipset is not part of what iptables-save prints).
 
 // SetKey is the type of a set's elements.
 type SetKey uint8
@@ -97,11 +99,48 @@ func (e SetElem) String() string {
 
 // Set is a named set of one table.
 type Set struct {
-	Name     string
-	Key      SetKey
-	Flags    SetFlags
+	Name  string
+	Key   SetKey
+	Flags SetFlags
+	// Elements are the literal elements.
 	Elements []SetElem
-	Src      Pos
+	// Hosts are DNS names whose addresses of the table's family are
+	// elements too: resolved when the rules are translated, and again at
+	// run time by `ruleshift refresh`, which replaces only them.
+	Hosts []HostAddrs
+	// Refresh is how often the hosts are resolved again at run time.
+	Refresh time.Duration
+	Src     Pos
+}
+
+// HostAddrs is a host name and the addresses it had when resolved.
+type HostAddrs struct {
+	Name  string
+	Addrs []netip.Addr
+}
+
+// All returns the literal elements followed by the hosts' addresses not
+// already among them.
+func (s *Set) All() []SetElem {
+	if len(s.Hosts) == 0 {
+		return s.Elements
+	}
+	out := append([]SetElem(nil), s.Elements...)
+	seen := map[netip.Addr]bool{}
+	for _, e := range s.Elements {
+		if e.Prefix.IsValid() && e.Prefix.IsSingleIP() {
+			seen[e.Prefix.Addr()] = true
+		}
+	}
+	for _, h := range s.Hosts {
+		for _, a := range h.Addrs {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, SetElem{Prefix: netip.PrefixFrom(a, a.BitLen())})
+			}
+		}
+	}
+	return out
 }
 
 // SetRef is a lookup in a named set of the rule's table: the packet's

@@ -11,23 +11,25 @@ import (
 
 // spec is one rule with its values checked, not yet split by family.
 type spec struct {
-	r        *Rule
-	action   string
-	protos   []proto
-	dports   []ir.PortRange
-	sports   []ir.PortRange
-	srcs     []addrSpec
-	dsts     []addrSpec
-	ins      []string
-	outs     []string
-	icmps    []*value
-	state    ir.CtState
-	uid      *ir.IDRange
-	avg      uint32
-	burst    uint32
-	prefix   string
-	comment  string
-	resolved map[ir.Family]map[string][]netip.Addr
+	r       *Rule
+	action  string
+	protos  []proto
+	dports  []ir.PortRange
+	sports  []ir.PortRange
+	srcs    []addrSpec
+	dsts    []addrSpec
+	ins     []string
+	outs    []string
+	icmps   []*value
+	state   ir.CtState
+	uid     *ir.IDRange
+	avg     uint32
+	burst   uint32
+	prefix  string
+	comment string
+	// srcSet, dstSet name the host-name sets from and to look up.
+	srcSet, dstSet string
+	resolved       map[ir.Family]map[string][]netip.Addr
 }
 
 func (s *spec) at(k string) ir.At {
@@ -68,10 +70,13 @@ func (c *checker) check(p *Policy, dir string, r *Rule) *spec {
 	}
 	if e := k["from"]; e != nil {
 		s.srcs = c.addrs(p, e)
+		s.srcSet = c.hostSetFor(dir, e, s.srcs)
 	}
 	if e := k["to"]; e != nil {
 		s.dsts = c.addrs(p, e)
+		s.dstSet = c.hostSetFor(dir, e, s.dsts)
 	}
+	c.usesHosts = c.usesHosts || hasHost(s.srcs) || hasHost(s.dsts)
 	for _, key := range []string{"in", "out"} {
 		e := k[key]
 		if e == nil {
@@ -163,7 +168,14 @@ func (c *checker) resolve(s *spec, fams []ir.Family, res iptables.Resolver) {
 	for _, f := range fams {
 		s.resolved[f] = map[string][]netip.Addr{}
 	}
-	for _, a := range append(append([]addrSpec{}, s.srcs...), s.dsts...) {
+	var specs []addrSpec
+	if s.srcSet == "" {
+		specs = append(specs, s.srcs...)
+	}
+	if s.dstSet == "" {
+		specs = append(specs, s.dsts...)
+	}
+	for _, a := range specs {
 		if a.host == "" {
 			continue
 		}

@@ -55,7 +55,7 @@ func (frontend) Detect(in translate.Input) (translate.Confidence, string) {
 // nothing enters rs when there is one. With o.Family only that family's
 // table enters rs.
 func (frontend) Load(rs *ir.Ruleset, in translate.Input, o translate.Options) *diag.List {
-	one, d := Load(in.Name, in.Data, Options{Resolve: o.Resolve, AllowLockout: o.AllowLockout})
+	one, d := Load(in.Name, in.Data, Options{Resolve: o.Resolve, AllowLockout: o.AllowLockout, HostSets: o.HostSets})
 	if d.HasErrors() {
 		return d
 	}

@@ -14,6 +14,10 @@ type Options struct {
 	// AllowLockout: input may default to drop without a rule accepting
 	// ssh (tcp port 22).
 	AllowLockout bool
+	// HostSets keeps host names in named sets of the table (ir.Set.Hosts)
+	// that the rules look up, for a backend that refreshes them at run
+	// time (nftables); without it their addresses are pinned in the rules.
+	HostSets bool
 }
 
 // maxExpansion bounds the rules one policy rule may become, so that a
@@ -27,7 +31,7 @@ func Load(file string, data []byte, o Options) (*ir.Ruleset, *diag.List) {
 	if p == nil {
 		return rs, d
 	}
-	c := &checker{file: file, diags: d}
+	c := &checker{file: file, diags: d, hostSets: o.HostSets}
 	specs := map[string][]*spec{}
 	for _, dir := range directions {
 		for _, r := range p.Rules[dir] {
@@ -40,6 +44,8 @@ func Load(file string, data []byte, o Options) (*ir.Ruleset, *diag.List) {
 			specs[dir] = append(specs[dir], s)
 		}
 	}
+	c.resolveSets(p.Families, o.Resolve)
+	c.reportSets(p.Families)
 	if p.Default["input"] != "accept" && !o.AllowLockout && !sshAccepted(specs["input"]) {
 		at := p.DefaultPos["input"]
 		if at.Line == 0 {
@@ -55,7 +61,7 @@ func Load(file string, data []byte, o Options) (*ir.Ruleset, *diag.List) {
 	if d.HasErrors() {
 		return rs, d
 	}
-	p.model(rs, specs)
+	p.model(rs, specs, c)
 	return rs, d
 }
 

@@ -20,9 +20,10 @@ var icmpv6Needed = []uint8{1, 2, 3, 4, 133, 134, 135, 136}
 const icmpv6Errors = 4 // the first four of icmpv6Needed
 
 // model builds one filter table per family from the checked rules.
-func (p *Policy) model(rs *ir.Ruleset, specs map[string][]*spec) {
+func (p *Policy) model(rs *ir.Ruleset, specs map[string][]*spec, c *checker) {
 	for _, fam := range p.Families {
 		t := &ir.Table{Family: fam, Name: "filter", Src: ir.Pos{File: p.File}}
+		t.Sets = c.tableSets(fam, p.Refresh)
 		for _, cn := range chainNames {
 			dir, name := cn[0], cn[1]
 			b := iptables.BaseOf("filter", name)
@@ -32,7 +33,7 @@ func (p *Policy) model(rs *ir.Ruleset, specs map[string][]*spec) {
 				b.Policy = ir.PolicyDrop
 			}
 			ch := &ir.Chain{Name: name, Base: b, Src: p.DefaultPos[dir]}
-			ch.Rules = p.defaults(fam, dir)
+			ch.Rules = p.defaults(fam, dir, c.usesHosts)
 			for _, s := range specs[dir] {
 				ch.Rules = append(ch.Rules, s.rules(fam)...)
 			}
@@ -56,7 +57,7 @@ func rejectWith(fam ir.Family) ir.RejectWith {
 
 // defaults are the safe rules that come first in a chain, each at the
 // key that controls it (or the file when the key is not written).
-func (p *Policy) defaults(fam ir.Family, dir string) []*ir.Rule {
+func (p *Policy) defaults(fam ir.Family, dir string, usesHosts bool) []*ir.Rule {
 	var out []*ir.Rule
 	accept := func(pos ir.Pos, ms ...ir.Match) {
 		for _, m := range ms {
@@ -82,6 +83,13 @@ func (p *Policy) defaults(fam ir.Family, dir string) []*ir.Rule {
 		for _, ty := range types {
 			accept(p.defaultsPos["icmpv6"], &ir.Protocol{Num: 58}, &ir.ICMP{V6: true, Type: ty, CodeMax: 255})
 		}
+	}
+	if p.DNS && usesHosts && dir == "output" && p.Default[dir] != "accept" {
+		// The machine resolves the policy's host names when the rules
+		// are translated and again when `ruleshift refresh` runs.
+		dns := ir.PortRange{Lo: 53, Hi: 53}
+		accept(p.defaultsPos["dns"], &ir.Protocol{Num: 17}, &ir.UDP{DstPorts: &dns})
+		accept(p.defaultsPos["dns"], &ir.Protocol{Num: 6}, &ir.TCP{DstPorts: &dns})
 	}
 	return out
 }
@@ -116,19 +124,19 @@ func (s *spec) rules(fam ir.Family) []*ir.Rule {
 	if len(s.icmps) > 0 && len(icmps) == 0 {
 		return nil
 	}
-	srcs, ok := s.addrsOf(fam, s.srcs, ir.Src, "from")
+	srcs, ok := s.addrsOf(fam, s.srcs, s.srcSet, ir.Src, "from")
 	if !ok {
 		return nil
 	}
-	dsts, ok := s.addrsOf(fam, s.dsts, ir.Dst, "to")
+	dsts, ok := s.addrsOf(fam, s.dsts, s.dstSet, ir.Dst, "to")
 	if !ok {
 		return nil
 	}
 	var out []*ir.Rule
 	for _, pr := range protos {
 		for _, ic := range orNil(icmps) {
-			for _, src := range orNil(srcs) {
-				for _, dst := range orNil(dsts) {
+			for _, src := range orNone(srcs) {
+				for _, dst := range orNone(dsts) {
 					for _, in := range orEmpty(s.ins) {
 						for _, o := range orEmpty(s.outs) {
 							for _, pm := range s.portMatches(pr) {
@@ -150,6 +158,13 @@ func orNil[T any](l []*T) []*T {
 	return l
 }
 
+func orNone(l []ir.Match) []ir.Match {
+	if len(l) == 0 {
+		return []ir.Match{nil}
+	}
+	return l
+}
+
 func orEmpty(l []string) []string {
 	if len(l) == 0 {
 		return []string{""}
@@ -157,14 +172,20 @@ func orEmpty(l []string) []string {
 	return l
 }
 
-// addrsOf turns from/to into the family's addresses; ok is false when the
-// key is given and none of its addresses is of this family.
-func (s *spec) addrsOf(fam ir.Family, specs []addrSpec, d ir.Dir, key string) ([]*ir.Addr, bool) {
+// addrsOf turns from/to into the family's address matches: a lookup in
+// the key's host-name set, or one match per address; ok is false when
+// the key is given and none of its addresses is of this family. A set
+// with host names is kept in both families: a refresh may give a host
+// the addresses of a family it has none of now.
+func (s *spec) addrsOf(fam ir.Family, specs []addrSpec, set string, d ir.Dir, key string) ([]ir.Match, bool) {
 	if s.r.Keys[key] == nil {
 		return nil, true
 	}
-	var out []*ir.Addr
 	at := s.at(key)
+	if set != "" {
+		return []ir.Match{&ir.SetRef{At: at, Dir: d, Name: set}}, true
+	}
+	var out []ir.Match
 	for _, a := range specs {
 		if a.host == "" {
 			if a.net.Addr().Is4() == (fam == ir.IPv4) {
@@ -246,7 +267,7 @@ func chunks(ports []ir.PortRange, d ir.Dir, at ir.At) []*ir.Multiport {
 }
 
 // rule assembles one rule in the order iptables-save prints its parts.
-func (s *spec) rule(fam ir.Family, pr *proto, ic *ir.ICMP, src, dst *ir.Addr, in, out string, pm []ir.Match) *ir.Rule {
+func (s *spec) rule(fam ir.Family, pr *proto, ic *ir.ICMP, src, dst ir.Match, in, out string, pm []ir.Match) *ir.Rule {
 	r := &ir.Rule{Src: s.r.Pos}
 	add := func(m ir.Match) { r.Matches = append(r.Matches, m) }
 	if src != nil {

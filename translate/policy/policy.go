@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -19,7 +20,7 @@ var directions = []string{"input", "output", "forward"}
 
 // Top-level keys. Each safe default is a boolean that is true unless the
 // policy turns it off.
-var topKeys = []string{"families", "loopback", "established", "icmpv6", "policy", "sets", "input", "output", "forward"}
+var topKeys = []string{"families", "loopback", "established", "icmpv6", "dns", "refresh", "policy", "sets", "input", "output", "forward"}
 
 var ruleKeys = []string{"action", "proto", "port", "sport", "from", "to", "in", "out", "icmp", "state", "uid", "rate", "burst", "log_prefix", "comment"}
 
@@ -34,6 +35,13 @@ type Policy struct {
 	Loopback    bool
 	Established bool
 	ICMPv6      bool
+	// DNS accepts outgoing DNS when host names are used and output does
+	// not default to accept: the machine resolves them at run time.
+	DNS bool
+	// Refresh is how often `ruleshift refresh` resolves the host names
+	// again (the timer persist installs).
+	Refresh    time.Duration
+	RefreshPos ir.Pos
 	// Default is the verdict of each direction: accept, drop or reject.
 	Default    map[string]string
 	DefaultPos map[string]ir.Pos
@@ -59,6 +67,12 @@ type checker struct {
 	// seen keeps an element of a set that several rules use from being
 	// reported once per use.
 	seen map[string]bool
+	// hostSets keeps host names in named sets (Options.HostSets); sets
+	// are those sets by name.
+	hostSets bool
+	sets     map[string]*hostSet
+	// usesHosts: some rule names a host, so the machine needs DNS.
+	usesHosts bool
 }
 
 func (c *checker) errorf(p ir.Pos, format string, args ...any) {
@@ -100,17 +114,19 @@ func parse(file string, data []byte) (*Policy, *diag.List) {
 	}
 	filePos := ir.Pos{File: file}
 	p := &Policy{
-		File: file, Families: []ir.Family{ir.IPv4, ir.IPv6}, Loopback: true, Established: true, ICMPv6: true,
+		File: file, Families: []ir.Family{ir.IPv4, ir.IPv6}, Loopback: true, Established: true, ICMPv6: true, DNS: true, Refresh: DefaultRefresh,
 		Default:     map[string]string{"input": "drop", "output": "accept", "forward": "drop"},
 		DefaultPos:  map[string]ir.Pos{"input": filePos, "output": filePos, "forward": filePos},
-		defaultsPos: map[string]ir.Pos{"loopback": filePos, "established": filePos, "icmpv6": filePos},
+		defaultsPos: map[string]ir.Pos{"loopback": filePos, "established": filePos, "icmpv6": filePos, "dns": filePos},
 		Sets:        map[string]*value{}, Rules: map[string][]*Rule{},
 	}
 	for _, e := range root.entries {
 		switch e.key {
 		case "families":
 			p.Families = c.families(e)
-		case "loopback", "established", "icmpv6":
+		case "refresh":
+			p.Refresh, p.RefreshPos = c.interval(e), e.pos
+		case "loopback", "established", "icmpv6", "dns":
 			if c.want(e, kBool) {
 				p.defaultsPos[e.key] = e.pos
 				switch e.key {
@@ -118,6 +134,8 @@ func parse(file string, data []byte) (*Policy, *diag.List) {
 					p.Loopback = e.val.bit
 				case "established":
 					p.Established = e.val.bit
+				case "dns":
+					p.DNS = e.val.bit
 				default:
 					p.ICMPv6 = e.val.bit
 				}
@@ -177,6 +195,23 @@ func parse(file string, data []byte) (*Policy, *diag.List) {
 		}
 	}
 	return p, c.diags
+}
+
+// DefaultRefresh is how often host names are resolved again when a
+// policy does not say.
+const DefaultRefresh = 15 * time.Minute
+
+// interval reads refresh: a duration of at least a minute ("15m", "1h").
+func (c *checker) interval(e *entry) time.Duration {
+	if !c.want(e, kString) {
+		return DefaultRefresh
+	}
+	d, err := time.ParseDuration(e.val.str)
+	if err != nil || d < time.Minute {
+		c.errorf(e.val.pos, "refresh: %q is not a duration of at least a minute (\"15m\", \"1h\")", e.val.str)
+		return DefaultRefresh
+	}
+	return d
 }
 
 func (c *checker) families(e *entry) []ir.Family {
