@@ -53,6 +53,8 @@ type gen struct {
 	routable []string
 	tiers    [2][]*Probe // 0: a probe meeting a rule; 1: edges around it
 	pools    map[ir.Family]*pool
+	// sets are the named sets of the table being read.
+	sets map[string]*ir.Set
 }
 
 // pool collects values seen anywhere in the rules, for random probes.
@@ -84,6 +86,10 @@ func Generate(sets []*ir.Ruleset, o GenOptions) *Plan {
 	for _, rs := range sets {
 		for _, t := range rs.Tables {
 			g.harvest(t)
+			g.sets = map[string]*ir.Set{}
+			for _, s := range t.Sets {
+				g.sets[s.Name] = s
+			}
 			paths := chainPaths(t)
 			for _, c := range t.Chains {
 				for _, r := range c.Rules {

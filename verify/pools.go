@@ -104,6 +104,11 @@ var (
 // without a change here.
 func (g *gen) harvest(t *ir.Table) {
 	pl := g.pools[t.Family]
+	for _, st := range t.Sets {
+		for _, e := range st.All() {
+			g.walk(pl, reflect.ValueOf(e), t.Family)
+		}
+	}
 	for _, c := range t.Chains {
 		for _, r := range c.Rules {
 			for _, m := range r.Matches {

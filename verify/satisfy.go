@@ -17,6 +17,8 @@ func (g *gen) satisfy(p *Probe, m ir.Match) []variant {
 		return g.protocol(p, m)
 	case *ir.Addr:
 		return g.addr(p, m)
+	case *ir.SetRef:
+		return g.setRef(p, m)
 	case *ir.Iface:
 		return g.iface(p, m)
 	case *ir.TCP:
@@ -106,6 +108,43 @@ func (g *gen) addr(p *Probe, m *ir.Addr) []variant {
 	vs := make([]variant, 0, len(edges))
 	for _, a := range edges {
 		vs = append(vs, set(a))
+	}
+	return vs
+}
+
+// setRef meets a lookup in a named address set: the probe takes the
+// first element, and each element gives the variants an address match on
+// it would (its edges, and an address inside it).
+func (g *gen) setRef(p *Probe, m *ir.SetRef) []variant {
+	s := g.sets[m.Name]
+	if s == nil {
+		return nil
+	}
+	var vs []variant
+	first := true
+	for _, e := range s.All() {
+		if !e.Prefix.IsValid() {
+			continue
+		}
+		a := &ir.Addr{Dir: m.Dir, Neg: m.Neg, Net: e.Prefix}
+		if first {
+			vs = append(vs, g.addr(p, a)...)
+			first = false
+			continue
+		}
+		q := *p
+		vs = append(vs, g.addr(&q, a)...)
+		in := q.Src
+		if m.Dir == ir.Dst {
+			in = q.Dst
+		}
+		vs = append(vs, func(r *Probe) {
+			if m.Dir == ir.Src {
+				r.Src = in
+			} else {
+				r.Dst = in
+			}
+		})
 	}
 	return vs
 }

@@ -104,7 +104,9 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 		return nil, err
 	}
 	from := translate.Format(c.From)
-	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun})
+	// A policy's host names go into the sets nftables loads, as apply
+	// loads them; the other backends pin their addresses.
+	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun, HostSets: b == verify.NFTables})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
 		quietUFWChains(diags)
