@@ -100,7 +100,7 @@ func elemRange(e ir.SetElem) (addrRange, bool) {
 
 // namedSetElems encodes the elements of a named address set as nft sends
 // them: one key per address for a hash set; for an interval set the
-// ranges sorted and merged, each a start element and an end element one
+// ranges sorted and overlapping ones merged, each a start element and an end element one
 // past it, after an end element at zero when the first range does not
 // start there, and with no end element for a range reaching the last
 // address.
@@ -128,8 +128,10 @@ func namedSetElems(els []ir.SetElem, interval bool) []setElem {
 	sort.Slice(rs, func(i, j int) bool { return bytes.Compare(rs[i].lo, rs[j].lo) < 0 })
 	merged := rs[:1]
 	for _, r := range rs[1:] {
+		// Overlapping ranges merge; adjacent ones stay apart, as nft
+		// keeps them in a named set declared without auto-merge.
 		last := &merged[len(merged)-1]
-		if next, ok := addOne(last.hi); !ok || bytes.Compare(r.lo, next) <= 0 {
+		if bytes.Compare(r.lo, last.hi) <= 0 {
 			if bytes.Compare(r.hi, last.hi) > 0 {
 				last.hi = r.hi
 			}
