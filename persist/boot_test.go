@@ -237,6 +237,13 @@ var bootMu sync.Mutex
 // checkBoot boots the root and compares the dump with want.
 func checkBoot(t *testing.T, root, want, backend string) {
 	t.Helper()
+	compareDumps(t, want, bootDump(t, root), backend)
+}
+
+// bootDump boots the root, checks that no unit failed, and returns what
+// the dump unit printed.
+func bootDump(t *testing.T, root string) string {
+	t.Helper()
 	bootMu.Lock()
 	defer bootMu.Unlock()
 	os.Remove(filepath.Join(root, "rs-dump.txt"))
@@ -263,7 +270,7 @@ func checkBoot(t *testing.T, root, want, backend string) {
 		journal, _ := os.ReadFile(filepath.Join(root, "rs-journal.txt"))
 		t.Errorf("units failed at boot:\n%s\njournal:\n%s", failed, tail(journal))
 	}
-	compareDumps(t, want, string(got), backend)
+	return string(got)
 }
 
 func tail(b []byte) string {

@@ -43,6 +43,8 @@ type ManFile struct {
 	// ruleshift created the file.
 	Backup string `json:"backup,omitempty"`
 	Marker string `json:"marker,omitempty"`
+	// Volatile files are ruleshift's to change after persist (File.Volatile).
+	Volatile bool `json:"volatile,omitempty"`
 }
 
 // Link is a symlink, both paths absolute inside the root.

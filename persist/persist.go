@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/ruleshift/ruleshift/distros"
+	"github.com/ruleshift/ruleshift/hostsets"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -29,6 +30,9 @@ type Options struct {
 	// Systemctl replaces the real systemctl on a live system (tests).
 	Systemctl func(args ...string) error
 	Out       io.Writer
+	// HostSets are the host-name sets of the rules, for nftables: their
+	// state, cache and refresh timer are installed with them.
+	HostSets *hostsets.State
 }
 
 // Live reports whether Root is the running system.
@@ -94,9 +98,19 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 	if diags.HasErrors() {
 		return d, nil, diags, nil
 	}
+	hs := o.HostSets
+	if d.Choice.Backend != "nftables" {
+		hs = nil
+	}
+	if hs != nil {
+		rules = withCacheInclude(rules)
+	}
 	p, err = Build(&Env{Root: os.DirFS(o.Root), Facts: d.Facts, Choice: d.Choice, Rules: rules, Enable: o.Enable})
 	if err != nil {
 		return d, nil, diags, err
+	}
+	if hs != nil {
+		planHostSets(p, hs)
 	}
 	fmt.Fprintf(o.Out, "distribution: %s (%s)\nmethod: %s: %s\nbackend: %s: %s\n",
 		d.Profile.Name, d.How, p.Method, d.Choice.MethodWhy, p.Backend, d.Choice.BackendWhy)

@@ -24,6 +24,9 @@ type File struct {
 	// added lines to it: every line of ruleshift's holds Marker, so that
 	// unpersist can take them out again if the user edited the file since.
 	Marker string
+	// Volatile: ruleshift itself changes the file later (refresh writes
+	// the host-name cache), so unpersist removes it even when changed.
+	Volatile bool
 }
 
 // Action is a change to a service.

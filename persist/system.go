@@ -154,7 +154,7 @@ func (s *System) nextManifest(old *Manifest, p *Plan) *Manifest {
 		m.Links, m.Removed, m.Services, m.Dirs = old.Links, old.Removed, old.Services, old.Dirs
 	}
 	for _, f := range p.Files {
-		mf := ManFile{Path: f.Path, SHA256: sum(f.Data), Mode: fmt.Sprintf("%04o", f.Mode), Marker: f.Marker}
+		mf := ManFile{Path: f.Path, SHA256: sum(f.Data), Mode: fmt.Sprintf("%04o", f.Mode), Marker: f.Marker, Volatile: f.Volatile}
 		if old != nil {
 			if prev := old.file(f.Path); prev != nil {
 				mf.Backup = prev.Backup

@@ -112,6 +112,8 @@ func (s *System) planRevert(mf ManFile) (revert, error) {
 		}
 		r.data, r.mode = data, bmode
 	case !exists:
+	case changed && mf.Volatile:
+		r.remove = true
 	case changed:
 		r.warning = mf.Path + " changed since ruleshift wrote it; left in place"
 	default:

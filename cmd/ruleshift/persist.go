@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os/exec"
 
+	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/distros"
+	"github.com/ruleshift/ruleshift/hostsets"
 	"github.com/ruleshift/ruleshift/persist"
 )
 
@@ -15,6 +17,7 @@ type rootFlag struct {
 
 type persistCmd struct {
 	inputFlags
+	policyFlags
 	rootFlag
 	Distro  string `help:"Distribution: auto (from DIR/etc/os-release) or ID[:VERSION], such as ubuntu:24.04, debian:12, rhel:9 or fedora." default:"auto"`
 	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables, systemd or ufw (ufw's own files; auto where ufw is active)." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd,ufw" default:"auto"`
@@ -30,14 +33,25 @@ type unpersistCmd struct {
 }
 
 func (c *persistCmd) Run(e *env) error {
+	c.policyFlags.apply(&c.inputFlags)
+	o := persist.Options{
+		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
+		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
+	}
+	// The backend decides whether a policy's host names become sets
+	// that the refresh timer keeps current (nftables) or are pinned.
+	if d, err := persist.Decide(o); err == nil && d.Choice.Backend == "nftables" {
+		c.hostSets = true
+		cachedResolver(e, c.Root, &c.inputFlags)
+	}
 	rs, err := c.load(e)
 	if err != nil {
 		return err
 	}
-	_, _, diags, err := persist.Persist(rs, persist.Options{
-		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
-		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
-	})
+	if c.hostSets {
+		o.HostSets = hostsets.FromRuleset(rs, nftables.TableName)
+	}
+	_, _, diags, err := persist.Persist(rs, o)
 	if diags != nil {
 		if rerr := report(e, diags); rerr != nil {
 			return rerr
