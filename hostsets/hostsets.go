@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -36,6 +35,10 @@ const (
 	CacheGlob = CacheDir + "/*.nft"
 )
 
+// Resolver looks a host name up for one family (translate/iptables'
+// resolvers are of this type).
+type Resolver = func(host string, fam ir.Family) ([]netip.Addr, error)
+
 // Version is the version of the state file's format.
 const Version = 1
 
@@ -49,10 +52,12 @@ type State struct {
 
 // Set is one named set of one table.
 type Set struct {
-	// Family is the nft family: ip or ip6.
-	Family   string `json:"family"`
-	Table    string `json:"table"`
-	Name     string `json:"set"`
+	// Family is the nft family of the table: ip, ip6 or inet.
+	Family string `json:"family"`
+	Table  string `json:"table"`
+	Name   string `json:"set"`
+	// Key is the element type: ipv4_addr or ipv6_addr.
+	Key      string `json:"key"`
 	Interval bool   `json:"interval,omitempty"`
 	// Elements are the literal elements, which refresh keeps.
 	Elements []string `json:"elements,omitempty"`
@@ -78,7 +83,7 @@ func FromRuleset(rs *ir.Ruleset, tableName func(string) string) *State {
 			if refresh == 0 || s.Refresh > 0 && s.Refresh < refresh {
 				refresh = s.Refresh
 			}
-			set := Set{Family: t.Family.String(), Table: tableName(t.Name), Name: s.Name, Interval: s.Flags&ir.SetInterval != 0}
+			set := Set{Family: t.Family.String(), Table: tableName(t.Name), Name: s.Name, Key: s.Key.String(), Interval: s.Flags&ir.SetInterval != 0}
 			for _, e := range s.Elements {
 				set.Elements = append(set.Elements, e.String())
 			}
@@ -118,8 +123,11 @@ func Parse(name string, data []byte) (*State, error) {
 		return nil, fmt.Errorf("%s: version %d, this ruleshift reads version %d", name, s.Version, Version)
 	}
 	for _, set := range s.Sets {
-		if set.Family != "ip" && set.Family != "ip6" {
+		if set.Family != "ip" && set.Family != "ip6" && set.Family != "inet" {
 			return nil, fmt.Errorf("%s: set %s: unknown family %q", name, set.Name, set.Family)
+		}
+		if set.Key != ir.SetKeyIPv4.String() && set.Key != ir.SetKeyIPv6.String() {
+			return nil, fmt.Errorf("%s: set %s: unknown key %q", name, set.Name, set.Key)
 		}
 		if _, err := set.elems(); err != nil {
 			return nil, fmt.Errorf("%s: set %s: %v", name, set.Name, err)
@@ -137,10 +145,21 @@ func (s *State) Interval() time.Duration {
 	return d
 }
 
-// Fam is the model family of the set.
+// Fam is the address family of the set's elements.
 func (s *Set) Fam() ir.Family {
-	if s.Family == "ip6" {
+	if s.Key == ir.SetKeyIPv6.String() {
 		return ir.IPv6
+	}
+	return ir.IPv4
+}
+
+// TableFam is the family of the set's table.
+func (s *Set) TableFam() ir.Family {
+	switch s.Family {
+	case "ip6":
+		return ir.IPv6
+	case "inet":
+		return ir.Inet
 	}
 	return ir.IPv4
 }
@@ -230,7 +249,7 @@ func (c Change) String() string {
 // Refresh resolves every host again. A lookup that fails keeps the
 // host's old addresses, with a warning; a set changes only when its
 // elements do. It returns one Change per set, in order.
-func (s *State) Refresh(resolve iptables.Resolver) (changes []Change, warnings []string) {
+func (s *State) Refresh(resolve Resolver) (changes []Change, warnings []string) {
 	type key struct {
 		host string
 		fam  ir.Family
@@ -293,7 +312,7 @@ func minus(a, b []string) []string {
 // Cached wraps a resolver so that a name it cannot resolve now takes its
 // addresses from the cache: the rules still load with the last good
 // addresses when DNS is down. used reports each such name.
-func (s *State) Cached(res iptables.Resolver, used func(host string, fam ir.Family, addrs []netip.Addr)) iptables.Resolver {
+func (s *State) Cached(res Resolver, used func(host string, fam ir.Family, addrs []netip.Addr)) Resolver {
 	return func(host string, fam ir.Family) ([]netip.Addr, error) {
 		addrs, err := res(host, fam)
 		if err == nil || s == nil {

@@ -35,7 +35,7 @@ func TestStateRoundTrip(t *testing.T) {
 	if !strings.HasSuffix(st.NftCache(), want) {
 		t.Errorf("cache:\n%s", st.NftCache())
 	}
-	for _, bad := range []string{`{`, `{"version":2}`, `{"version":1,"sets":[{"family":"inet"}]}`, `{"version":1,"sets":[{"family":"ip","elements":["x"]}]}`} {
+	for _, bad := range []string{`{`, `{"version":2}`, `{"version":1,"sets":[{"family":"inet"}]}`, `{"version":1,"sets":[{"family":"ip","key":"ipv4_addr","elements":["x"]}]}`, `{"version":1,"sets":[{"family":"ip","key":"inet_service"}]}`} {
 		if _, err := Parse("f", []byte(bad)); err == nil {
 			t.Errorf("Parse(%s) accepted it", bad)
 		}
@@ -74,7 +74,7 @@ func TestRefresh(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add(testState().Marshal())
-	f.Add([]byte(`{"version":1,"sets":[{"family":"ip6","hosts":[{"name":"x","addrs":["::1"]}]}]}`))
+	f.Add([]byte(`{"version":1,"sets":[{"family":"ip6","key":"ipv6_addr","hosts":[{"name":"x","addrs":["::1"]}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := Parse("f", data)
 		if err == nil {

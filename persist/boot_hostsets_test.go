@@ -46,7 +46,7 @@ func TestBootHostSets(t *testing.T) {
 	verifyUnit(t, root, "/etc/systemd/system/ruleshift-refresh.timer")
 
 	nft := sections(bootDump(t, root))["nft"]
-	for _, want := range []string{"set mirrors", "192.0.2.99", "ip daddr @mirrors tcp dport 80", "2001:db8::10"} {
+	for _, want := range []string{"set mirrors_v4", "192.0.2.99", "ip daddr @mirrors_v4 tcp dport 80", "2001:db8::10"} {
 		if !strings.Contains(nft, want) {
 			t.Errorf("after boot the ruleset lacks %q:\n%s", want, nft)
 		}

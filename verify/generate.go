@@ -85,16 +85,21 @@ func Generate(sets []*ir.Ruleset, o GenOptions) *Plan {
 	}
 	for _, rs := range sets {
 		for _, t := range rs.Tables {
-			g.harvest(t)
 			g.sets = map[string]*ir.Set{}
 			for _, s := range t.Sets {
 				g.sets[s.Name] = s
 			}
 			paths := chainPaths(t)
-			for _, c := range t.Chains {
-				for _, r := range c.Rules {
-					for _, p := range paths[c.Name] {
-						g.rule(t.Family, p, r)
+			for _, f := range tableFamilies(t) {
+				g.harvest(t, f)
+				for _, c := range t.Chains {
+					for _, r := range c.Rules {
+						if !ofFamily(r, f) {
+							continue
+						}
+						for _, p := range paths[c.Name] {
+							g.rule(f, p, r)
+						}
 					}
 				}
 			}
@@ -106,10 +111,34 @@ func Generate(sets []*ir.Ruleset, o GenOptions) *Plan {
 	return plan
 }
 
+// tableFamilies are the families of the packets a table sees: both for
+// an inet table.
+func tableFamilies(t *ir.Table) []ir.Family {
+	if t.Family == ir.Inet {
+		return []ir.Family{ir.IPv4, ir.IPv6}
+	}
+	return []ir.Family{t.Family}
+}
+
+// ofFamily reports whether packets of family f can meet rule r: not when
+// it starts with the other family's NFProto match.
+func ofFamily(r *ir.Rule, f ir.Family) bool {
+	if len(r.Matches) > 0 {
+		if nf, ok := r.Matches[0].(*ir.NFProto); ok {
+			return nf.Family == f
+		}
+	}
+	return true
+}
+
 func families(sets []*ir.Ruleset) []ir.Family {
 	var fams []ir.Family
 	for _, rs := range sets {
-		for _, f := range rs.Families() {
+		var all []ir.Family
+		for _, t := range rs.Tables {
+			all = append(all, tableFamilies(t)...)
+		}
+		for _, f := range all {
 			if !slices.Contains(fams, f) {
 				fams = append(fams, f)
 			}

@@ -10,6 +10,7 @@ package verify
 var probeNeutral = map[string]string{
 	"Fragment": "probes are whole packets; verify sends no fragments",
 	"Comment":  "never affects a verdict",
+	"NFProto":  "the probe's own family decides; probes of both families meet an inet table",
 
 	"Mark":      "the packet mark is set by rules, not by the probe; probes start unmarked",
 	"ConnMark":  "the connection mark is set by rules; probes' flows start unmarked",
@@ -60,5 +61,4 @@ var probeNeutral = map[string]string{
 	"Quota":       "stateful: a byte counter",
 	"IPsecPolicy": "probes are not IPsec-protected",
 	"Physdev":     "the test topology has no bridge",
-	"SetRef":      "not shaped yet: could pick an element of the named set",
 }

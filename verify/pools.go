@@ -102,11 +102,11 @@ var (
 // rules to the pools for random probes. It walks the match and target
 // structs by reflection, so kinds added to the model later feed the pools
 // without a change here.
-func (g *gen) harvest(t *ir.Table) {
-	pl := g.pools[t.Family]
+func (g *gen) harvest(t *ir.Table, f ir.Family) {
+	pl := g.pools[f]
 	for _, st := range t.Sets {
 		for _, e := range st.All() {
-			g.walk(pl, reflect.ValueOf(e), t.Family)
+			g.walk(pl, reflect.ValueOf(e), f)
 		}
 	}
 	for _, c := range t.Chains {
@@ -122,10 +122,10 @@ func (g *gen) harvest(t *ir.Table) {
 						pl.icmp = append(pl.icmp, m.Type)
 					}
 				}
-				g.walk(pl, reflect.ValueOf(m), t.Family)
+				g.walk(pl, reflect.ValueOf(m), f)
 			}
 			if r.Target != nil {
-				g.walk(pl, reflect.ValueOf(r.Target), t.Family)
+				g.walk(pl, reflect.ValueOf(r.Target), f)
 			}
 		}
 	}

@@ -102,6 +102,9 @@ func (w *writer) match(m ir.Match) {
 		w.ipv6Header(m)
 	case *ir.PktTypeMatch, *ir.Length, *ir.TOSMatch, *ir.DSCPMatch, *ir.CPU, *ir.Socket, *ir.RPFilter, *ir.TCPMSSMatch, *ir.ESP, *ir.EUI64:
 		w.packetMatch(m)
+	case *ir.NFProto:
+		// Only an inet table has it, and iptables has no inet tables.
+		w.errorf("a family match belongs to an nftables inet table; iptables keeps one table per family")
 	case *ir.SetRef:
 		// A named set of the ruleset would have to become an ipset, and
 		// a restore file cannot create one.

@@ -52,7 +52,7 @@ func BenchmarkEncode(b *testing.B) {
 		rules := lowerAll(rs, &diag.List{})
 		perRule(b, len(rules), func() {
 			for _, r := range rules {
-				if _, err := encodeRule(r, ir.IPv4); err != nil {
+				if _, err := encodeRule(r, ir.IPv4, false); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -99,6 +99,11 @@ func (w *rw) match(m ir.Match) {
 		w.packetMatch(m)
 	case *ir.SetRef:
 		w.setRef(m)
+	case *ir.NFProto:
+		if w.ctx.table != ir.Inet {
+			w.errorf("internal error: a family match outside an inet table")
+		}
+		w.emit(&stmt.Cmp{Field: stmt.MetaNFProto, Value: []byte{nfproto(m.Family)}})
 	case *ir.NFAcct:
 		w.unsupported("-m nfacct", "nft has no match on nfnetlink_acct objects (an nft named counter is another object, which nfacct does not list)")
 	// MATCH CASES (keep this marker: new kinds are added above it)

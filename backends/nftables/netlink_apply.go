@@ -155,8 +155,26 @@ func famOf(proto uint8) ir.Family {
 		return ir.IPv4
 	case 10:
 		return ir.IPv6
+	case 1:
+		return ir.Inet
 	}
 	return 0
+}
+
+// replacedFamilies are the families whose ruleshift tables a load of fams
+// replaces: an inet table stands for both ip and ip6 tables of its name,
+// so loading one removes the others, and the other way round.
+func replacedFamilies(fams []ir.Family) []ir.Family {
+	out := append([]ir.Family(nil), fams...)
+	for _, f := range fams {
+		switch f {
+		case ir.Inet:
+			out = append(out, ir.IPv4, ir.IPv6)
+		default:
+			out = append(out, ir.Inet)
+		}
+	}
+	return out
 }
 
 // ownTables lists ruleshift's tables of the families.
@@ -172,7 +190,7 @@ func ownTables(c *conn, fams []ir.Family) ([]tableRef, error) {
 		}
 		f := famOf(m.data[0])
 		name := attrStr(parseAttrs(m.data[nfgenLen:]), 1)
-		if f != 0 && hasFamily(fams, f) && strings.HasPrefix(name, TablePrefix) {
+		if f != 0 && hasFamily(replacedFamilies(fams), f) && strings.HasPrefix(name, TablePrefix) {
 			out = append(out, tableRef{f, name})
 		}
 	}

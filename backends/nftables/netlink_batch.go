@@ -31,8 +31,11 @@ type origin struct {
 
 // nfproto is the nfgenmsg family of an ir family.
 func nfproto(f ir.Family) uint8 {
-	if f == ir.IPv6 {
+	switch f {
+	case ir.IPv6:
 		return 10 // NFPROTO_IPV6
+	case ir.Inet:
+		return 1 // NFPROTO_INET
 	}
 	return 2 // NFPROTO_IPV4
 }
@@ -96,7 +99,11 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 			if cdiags.HasErrorsSince(nd) {
 				continue
 			}
-			b.encode(nt, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
+			fam := f
+			if f == ir.Inet {
+				fam = ruleFamily(r)
+			}
+			b.encode(nt, fam, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
 		}
 		b.endChain()
 	}

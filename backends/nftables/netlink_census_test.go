@@ -76,7 +76,7 @@ func ruleUnencoded(sr *stmt.Rule, f ir.Family, decls *Decls, nDecls int) string 
 	if decls.Len() > nDecls && !declsEncodable(decls.Items()[nDecls:], f) {
 		return "named " + strings.Fields(decls.Lines()[nDecls])[0] + ": " + censusKey(decls.Lines()[nDecls])
 	}
-	if _, err := encodeRule(sr, f); err != nil {
+	if _, err := encodeRule(sr, f, false); err != nil {
 		if testing.Verbose() {
 			fmt.Printf("unencodable: %s\n\t%s\n", err, stmt.AppendRule(nil, sr))
 		}

@@ -71,7 +71,9 @@ type payEq struct {
 
 // encoder compiles one rule.
 type encoder struct {
-	fam   ir.Family
+	fam ir.Family
+	// inet: the rule's table is an inet table.
+	inet  bool
 	stmts []nlStmt
 	sets  []*anonSet
 	udata []byte

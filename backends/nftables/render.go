@@ -78,6 +78,14 @@ func renderTable(out *strings.Builder, t *ir.Table, o Options, meters *meterPlan
 	// Raw chains with CT --helper or --ctevents get a mirror after
 	// conntrack (cthelper.go), after the table's own chains.
 	mt, names, mirrorDiags := withCtMirror(t, names)
+	if t.Family == ir.Inet {
+		// An inet table replaces ruleshift's ip and ip6 tables of its
+		// name, as apply replaces them.
+		for _, f := range []ir.Family{ir.IPv4, ir.IPv6} {
+			n := f.String() + " " + TableName(t.Name)
+			fmt.Fprintf(out, "table %s\ndelete table %s\n", n, n)
+		}
+	}
 	fmt.Fprintf(out, "table %s\ndelete table %s\ntable %s {\n", name, name, name)
 	// Chains go to b first: their rules may declare sets (connlimit), which
 	// must come before the chains that use them.

@@ -32,6 +32,9 @@ type RuleContext struct {
 	ports *portPlan
 	// sets are the table's named sets (ir.Table.Sets).
 	sets []*ir.Set
+	// table is the table's family; in an inet table Family is the family
+	// of the rule being lowered (ruleFamily).
+	table ir.Family
 	// scratch, when set, is reused for each rule lowered with this
 	// context: a table's rules are printed or encoded one at a time, and
 	// reusing one statement slice saves its growth per rule.
@@ -91,6 +94,9 @@ func lowerRule(r *ir.Rule, ctx RuleContext, diags *diag.List) *stmt.Rule {
 		out = &stmt.Rule{Stmts: make([]stmt.Stmt, 0, 8)}
 	}
 	*out = stmt.Rule{Stmts: out.Stmts[:0], Src: r.Src}
+	if ctx.Family == ir.Inet {
+		ctx.table, ctx.Family = ir.Inet, ruleFamily(r)
+	}
 	w := &rw{ctx: ctx, rule: r, diags: diags, out: out}
 	nd := len(diags.Items)
 	ndecls := 0
@@ -368,4 +374,49 @@ func unmergeNeq(ss []stmt.Stmt) {
 		}
 		last = p
 	}
+}
+
+// ruleFamily is the family a rule of an inet table is lowered for: that
+// of its leading NFProto match, or IPv4 for a rule both families share
+// (SameInBoth: it lowers as its IPv6 twin does).
+func ruleFamily(r *ir.Rule) ir.Family {
+	if len(r.Matches) > 0 {
+		if f, ok := r.Matches[0].(*ir.NFProto); ok {
+			return f.Family
+		}
+	}
+	return ir.IPv4
+}
+
+// SameInBoth reports whether r4 lowered for an ip table and r6 lowered
+// for an ip6 table are the same nft statements, so that one rule of an
+// inet table means for a packet of either family what that family's
+// rule meant (passes.MergeInet shares only such rules). The text holds
+// every family-bound part (ip saddr, ip protocol, icmp type, reject with
+// icmp type …), so equal texts have none, but for a plain reject: in an
+// inet table it sends the port unreachable of the packet's family, as
+// each family's own plain reject does.
+func SameInBoth(r4, r6 *ir.Rule) bool {
+	var text [2][]byte
+	for i, f := range []ir.Family{ir.IPv4, ir.IPv6} {
+		r := r4
+		if f == ir.IPv6 {
+			r = r6
+		}
+		d := &diag.List{}
+		sr := lowerRule(r, RuleContext{Family: f, Decls: &Decls{}}, d)
+		if d.HasErrors() {
+			return false
+		}
+		for _, s := range sr.Stmts {
+			if _, ok := s.(*stmt.Cmp); ok && s.(*stmt.Cmp).Set != nil && s.(*stmt.Cmp).Set.Name != "" {
+				return false // a named set is of one family
+			}
+		}
+		text[i] = stmt.AppendRule(nil, sr)
+		if i == 1 && string(text[0]) != string(text[1]) {
+			return false
+		}
+	}
+	return true
 }

@@ -49,7 +49,7 @@ func (c *refreshCmd) Run(e *env) error {
 		fmt.Fprintln(e.stdout, ch)
 		if len(ch.Added)+len(ch.Removed) > 0 {
 			s := ch.Set
-			updates = append(updates, nftables.SetUpdate{Family: s.Fam(), Table: s.Table, Name: s.Name, Interval: s.Interval, Elements: s.Elems()})
+			updates = append(updates, nftables.SetUpdate{Family: s.TableFam(), Table: s.Table, Name: s.Name, Interval: s.Interval, Elements: s.Elems()})
 		}
 	}
 	if live && len(updates) > 0 {

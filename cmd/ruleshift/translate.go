@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ruleshift/ruleshift/backends"
+	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/hostsets"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
 	"github.com/ruleshift/ruleshift/translate"
@@ -17,6 +18,7 @@ import (
 	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/iptables"
 	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes"
 )
 
 // inputFlags are the flags every command that reads rules shares.
@@ -131,7 +133,26 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}
+	if f.hostSets {
+		rs = policyInet(rs, inputs, translate.Format(f.From))
+	}
 	return rs, nil
+}
+
+// policyInet gives nftables a policy's two families as one inet table
+// (passes.MergeInet): one policy, one table. Scripts and dumps keep a
+// table per family, as iptables has them.
+func policyInet(rs *ir.Ruleset, inputs []translate.Input, from translate.Format) *ir.Ruleset {
+	for _, in := range inputs {
+		f := from
+		if f == translate.Auto {
+			f = translate.DetectFormat(in)
+		}
+		if f != translate.Policy {
+			return rs
+		}
+	}
+	return passes.MergeInet(rs, nftables.SameInBoth)
 }
 
 // report prints diagnostics sorted by position and turns errors into an

@@ -114,6 +114,9 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}
+	if b == verify.NFTables {
+		rs = policyInet(rs, []translate.Input{in}, from)
+	}
 	s := &verify.Side{Label: name, Rules: rs, Backend: b}
 	if from == translate.Auto {
 		from = translate.DetectFormat(in)

@@ -251,3 +251,14 @@ func (*Cluster) isMatch()      {}
 func (*RPFilter) isMatch()     {}
 func (*TCPMSSMatch) isMatch()  {}
 func (*DCCP) isMatch()         {}
+
+// NFProto is the family of the packet (nft's "meta nfproto"). Only a rule
+// of an inet table has it: the pass that merges an IPv4 and an IPv6 table
+// into one inet table (passes.MergeInet) starts each rule of one family
+// with it.
+type NFProto struct {
+	At
+	Family Family
+}
+
+func (*NFProto) isMatch() {}

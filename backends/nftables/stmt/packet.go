@@ -20,11 +20,13 @@ const (
 	FibAddrTypeDt                      // a route type name, or its number
 	HexDt                              // an integer in hex, 0x%x
 	DCCPTypeDt                         // a DCCP packet type name
+	NFProtoDt                          // ipv4, ipv6
 )
 
 // The meta keys of the packet. Groups and realms print in hex as marks do.
 var (
 	MetaPktType = &Meta{"pkttype", expr.MetaKeyPKTTYPE, 1, PktTypeDt}
+	MetaNFProto = &Meta{"meta nfproto", expr.MetaKeyNFPROTO, 1, NFProtoDt}
 	MetaLength  = &Meta{"meta length", expr.MetaKeyLEN, 4, HostInt}
 	MetaCPU     = &Meta{"cpu", expr.MetaKeyCPU, 4, HostInt}
 	MetaCgroup  = &Meta{"meta cgroup", expr.MetaKeyCGROUP, 4, HostInt}
@@ -98,6 +100,13 @@ var FibAddrTypeNames = []string{"unspec", "unicast", "local", "broadcast", "anyc
 // another datatype.
 func appendPacketValue(dst []byte, dt Datatype, v []byte) ([]byte, bool) {
 	switch dt {
+	case NFProtoDt:
+		switch {
+		case len(v) == 1 && v[0] == 2:
+			return append(dst, "ipv4"...), true
+		case len(v) == 1 && v[0] == 10:
+			return append(dst, "ipv6"...), true
+		}
 	case PktTypeDt:
 		if len(v) == 1 && int(v[0]) < len(pktTypeNames) {
 			return append(dst, pktTypeNames[v[0]]...), true

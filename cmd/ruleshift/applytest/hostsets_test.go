@@ -82,8 +82,8 @@ func TestHostSetsRefresh(t *testing.T) {
 			t.Errorf("after apply the sets lack %s:\n%s", want, sets1)
 		}
 	}
-	if !strings.Contains(rules1, "ip daddr @mirrors tcp dport 80") {
-		t.Fatalf("no lookup in @mirrors:\n%s", rules1)
+	if !strings.Contains(rules1, "ip daddr @mirrors_v4 tcp dport 80") {
+		t.Fatalf("no lookup in @mirrors_v4:\n%s", rules1)
 	}
 	state := filepath.Join(dir, "var/lib/ruleshift/hosts.json")
 	if _, err := os.Stat(state); err != nil {
@@ -96,7 +96,7 @@ func TestHostSetsRefresh(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("refresh: exit %d\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "mirrors: +192.0.2.99 -192.0.2.11") {
+	if !strings.Contains(r.stdout, "mirrors_v4: +192.0.2.99 -192.0.2.11") {
 		t.Errorf("refresh did not report the change:\n%s", r.stdout)
 	}
 	rules2, sets2 := rulesAndHandles(t, ns)
