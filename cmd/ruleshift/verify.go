@@ -17,8 +17,8 @@ import (
 type verifyCmd struct {
 	Probes     int    `help:"How many probes to generate; replies of flows both sides accept come on top." default:"2000"`
 	Seed       uint64 `help:"Seed of the probe generator: the same seed sends the same probes." default:"1"`
-	OldBackend string `help:"How OLD is loaded: ${backends_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${backends}" default:"iptables-legacy"`
-	NewBackend string `help:"How NEW is loaded: ${backends_text}, as ruleshift apply loads it." enum:"${backends}" default:"nftables"`
+	OldBackend string `help:"How OLD is loaded: ${loaders_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${loaders}" default:"iptables-legacy"`
+	NewBackend string `help:"How NEW is loaded: ${loaders_text}, as ruleshift apply loads it." enum:"${loaders}" default:"nftables"`
 	From       string `help:"Input format of both files: auto, nft (nft JSON; an nftables file with auto is loaded as written), policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a directory; auto recognises one)." enum:"auto,nft,policy,save,script,ufw" default:"auto"`
 	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
 	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
