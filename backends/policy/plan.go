@@ -175,63 +175,57 @@ func flattenTable(d *diag.List, t *ir.Table) (map[string][]*ir.Rule, map[string]
 		pols[dir] = c.Base.Policy
 		rules[dir] = []*ir.Rule{}
 		for _, r := range c.Rules {
-			rules[dir] = append(rules[dir], inline(d, t, calls, withoutAll(r))...)
+			rules[dir] = append(rules[dir], inline(d, t, calls, withoutAll(r), 0)...)
 		}
 	}
 	return rules, pols
 }
 
 // inline returns r, or for a jump to a user chain that only r calls and
-// that neither jumps further nor returns early, the chain's rules with
-// r's matches before theirs: the same packets meet the same targets in
-// the same order.
-func inline(d *diag.List, t *ir.Table, calls map[string]int, r *ir.Rule) []*ir.Rule {
+// that returns nowhere but at its end, the chain's rules with r's matches
+// before theirs, its own such jumps inlined in turn: the same packets
+// meet the same targets in the same order.
+func inline(d *diag.List, t *ir.Table, calls map[string]int, r *ir.Rule, depth int) []*ir.Rule {
+	if r.Target == nil {
+		// It only counts packets, which a policy does not: leaving it
+		// out changes no verdict.
+		d.Report(diag.LeftOut, r.Src, "a rule without a target only counts packets: a policy leaves it out")
+		return nil
+	}
 	j, ok := r.Target.(*ir.Jump)
 	if !ok {
 		return []*ir.Rule{r}
 	}
 	at := ir.PosOf(j, r)
-	verb := "-j"
-	if j.Goto {
-		verb = "-g"
-	}
 	c := t.Chain(j.Chain)
 	switch {
 	case c == nil:
-		d.Errorf(at, "%s %s: no such chain", verb, j.Chain)
+		d.Errorf(at, "-j %s: no such chain", j.Chain)
 		return nil
 	case j.Goto:
-		d.Errorf(at, "-g %s: a policy has no user chains, and a goto cannot be inlined", j.Chain)
+		d.Errorf(at, "-g %s: a policy has no user chains, and a goto is not inlined", j.Chain)
 		return nil
 	case calls[j.Chain] > 1:
 		d.Errorf(at, "-j %s: a policy has no user chains, and %s is called from %d places (only a chain called once is inlined)", j.Chain, j.Chain, calls[j.Chain])
+		return nil
+	case depth > 16:
+		d.Errorf(at, "-j %s: chains nested too deep to inline", j.Chain)
 		return nil
 	}
 	body := c.Rules
 	if n := len(body); n > 0 && isReturn(body[n-1]) && len(body[n-1].Matches) == 0 {
 		body = body[:n-1] // a last unconditional RETURN is the chain's end
 	}
-	bad := false
-	for _, ir2 := range body {
-		switch tg := ir2.Target.(type) {
-		case *ir.Jump:
-			d.Errorf(ir.PosOf(tg, ir2), "-j %s in %s: a policy has no user chains; %s is inlined where %s calls it, but only when it jumps nowhere", tg.Chain, c.Name, c.Name, chainOf(t, r))
-			bad = true
-		case *ir.Verdict:
-			if tg.Kind == ir.Return {
-				d.Errorf(ir.PosOf(tg, ir2), "-j RETURN in %s: a policy has no user chains; %s is inlined only when it returns nowhere but at its end", c.Name, c.Name)
-				bad = true
-			}
-		}
-	}
-	if bad {
-		return nil
-	}
 	var out []*ir.Rule
 	for _, ir2 := range body {
+		if isReturn(ir2) {
+			d.Errorf(ir.PosOf(ir2.Target, ir2), "-j RETURN in %s: a policy has no user chains; %s is inlined only when it returns nowhere but at its end", c.Name, c.Name)
+			continue
+		}
+		ir2 = withoutAll(ir2)
 		n := &ir.Rule{Src: ir2.Src, Target: ir2.Target, Counters: ir2.Counters}
 		n.Matches = append(append(n.Matches, r.Matches...), ir2.Matches...)
-		out = append(out, n)
+		out = append(out, inline(d, t, calls, n, depth+1)...)
 	}
 	return out
 }
@@ -252,18 +246,6 @@ func withoutAll(r *ir.Rule) *ir.Rule {
 func isReturn(r *ir.Rule) bool {
 	v, ok := r.Target.(*ir.Verdict)
 	return ok && v.Kind == ir.Return
-}
-
-// chainOf names the chain holding r, for messages.
-func chainOf(t *ir.Table, r *ir.Rule) string {
-	for _, c := range t.Chains {
-		for _, x := range c.Rules {
-			if x == r {
-				return c.Name
-			}
-		}
-	}
-	return "its caller"
 }
 
 func containsFam(l []ir.Family, f ir.Family) bool {

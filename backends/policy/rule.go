@@ -409,7 +409,7 @@ func (c *conv) target(limit *ir.Limit) {
 	action := ""
 	switch t := r.Target.(type) {
 	case nil:
-		c.errorf(r.Src, "a rule without a target (it only counts packets): a policy has no such rule")
+		c.errorf(r.Src, "a rule without a target: a policy has no such rule")
 		return
 	case *ir.Verdict:
 		switch t.Kind {
