@@ -115,7 +115,11 @@ func (p *Policy) toml(header bool) string {
 			if r.fam != 0 && r.only == 0 && len(p.Families) > 1 {
 				b.WriteString("family = " + quote(famName(r.fam)) + "\n")
 			}
-			b.WriteString(r.text())
+			t := r.text()
+			if t == "" {
+				t = "action = \"accept\"\n" // every packet: said, not left blank
+			}
+			b.WriteString(t)
 		}
 	}
 	return b.String()

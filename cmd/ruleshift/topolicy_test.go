@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	policyout "github.com/ruleshift/ruleshift/backends/policy"
+	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/hosts"
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/policy"
+)
+
+// toPolicyCase is one translate --to policy run: its inputs and flags.
+type toPolicyCase struct {
+	inputs, args []string
+}
+
+// run translates the case to a policy, returning stdout, stderr and the
+// exit code.
+func (c toPolicyCase) run() (string, string, int) {
+	var stdout, stderr bytes.Buffer
+	args := append(append([]string{"translate", "--to", "policy"}, c.args...), c.inputs...)
+	code := run(args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+	return stdout.String(), stderr.String(), code
+}
+
+// load reads the case's inputs as translate does (host names from the
+// --hosts file of its args).
+func (c toPolicyCase) load(t *testing.T) *ir.Ruleset {
+	t.Helper()
+	o := translate.Options{}
+	for i, a := range c.args {
+		if i > 0 && c.args[i-1] == "--hosts" {
+			data, _ := os.ReadFile(a)
+			hf, _ := hosts.Parse(a, data)
+			o.Resolve = hf.Resolver()
+		}
+		if i > 0 && c.args[i-1] == "--family" {
+			o.Family = map[string]ir.Family{"ipv4": ir.IPv4, "ipv6": ir.IPv6}[a]
+		}
+	}
+	var ins []translate.Input
+	for _, p := range c.inputs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins = append(ins, translate.Input{Name: p, Data: data, Dir: filepath.Dir(p)})
+	}
+	rs, d := translate.Load(ins, o)
+	if d.HasErrors() {
+		t.Fatalf("%v: %v", c.inputs, d.Err())
+	}
+	runPasses(rs)
+	return rs
+}
+
+// readBack checks that the policy the case printed reads back, with the
+// policy frontend, to the rules the policy backend planned: the input's
+// filter chains with user chains inlined, rule for rule.
+func readBack(t *testing.T, c toPolicyCase, text string) {
+	t.Helper()
+	rs := c.load(t)
+	var fams []ir.Family
+	if f := (&inputFlags{Family: familyArg(c.args)}).family(); f != 0 {
+		fams = []ir.Family{f}
+	}
+	plan, d := policyout.Plan(rs, fams)
+	if d.HasErrors() {
+		t.Fatalf("plan: %v", d.Err())
+	}
+	got, d := policy.Load("policy.toml", []byte(text), policy.Options{AllowLockout: true})
+	if d.HasErrors() {
+		t.Fatalf("the policy does not read back: %v\n%s", d.Err(), text)
+	}
+	want := plan.Ruleset()
+	if len(got.Tables) != len(want.Tables) {
+		t.Fatalf("read back %d tables, planned %d", len(got.Tables), len(want.Tables))
+	}
+	for _, wt := range want.Tables {
+		gt := got.Table(wt.Family, "filter")
+		if gt == nil {
+			t.Fatalf("no %s filter table read back", wt.Family)
+		}
+		for _, wc := range wt.Chains {
+			gc := gt.Chain(wc.Name)
+			if gc == nil || gc.PolicyOf() != wc.PolicyOf() {
+				t.Errorf("%s %s: chain missing or policy differs", wt.Family, wc.Name)
+				continue
+			}
+			w, g := normRules(wc.Rules), normRules(gc.Rules)
+			if len(w) != len(g) {
+				t.Errorf("%s %s: %d rules read back, %d planned\n%s", wt.Family, wc.Name, len(g), len(w), text)
+				continue
+			}
+			for i := range w {
+				if !ir.Equal(w[i], g[i]) {
+					t.Errorf("%s %s rule %d: read back %s, planned %s", wt.Family, wc.Name, i+1, ruleText(g[i]), ruleText(w[i]))
+				}
+			}
+		}
+	}
+}
+
+func familyArg(args []string) string {
+	for i, a := range args {
+		if i > 0 && args[i-1] == "--family" {
+			return a
+		}
+	}
+	return "auto"
+}
+
+// normRules rewrites rules into one form for the tests that mean the
+// same: -m conntrack --ctstate as -m state, every port test as a
+// multiport of its side, comments joined, matches sorted, no names of
+// hosts or users.
+func normRules(rules []*ir.Rule) []*ir.Rule {
+	var out []*ir.Rule
+	for _, r := range rules {
+		n := &ir.Rule{Target: r.Target}
+		if l, ok := r.Target.(*ir.Log); ok && l.Level == ir.LogWarning {
+			c := *l
+			c.Level = ir.LogLevelUnset
+			n.Target = &c
+		}
+		var comments []string
+		add := func(m ir.Match) { n.Matches = append(n.Matches, m) }
+		// Tests of one side, from a rule and the chain it was inlined
+		// from, hold together: their intersection.
+		portsOf := map[ir.Dir][]ir.PortRange{}
+		addrOf := map[ir.Dir]*ir.Addr{}
+		var state *ir.State
+		addPorts := func(d ir.Dir, l []ir.PortRange) {
+			old, ok := portsOf[d]
+			if !ok {
+				portsOf[d] = l
+				return
+			}
+			var both []ir.PortRange
+			for _, a := range old {
+				for _, b := range l {
+					if lo, hi := max(a.Lo, b.Lo), min(a.Hi, b.Hi); lo <= hi {
+						both = append(both, ir.PortRange{Lo: lo, Hi: hi})
+					}
+				}
+			}
+			portsOf[d] = both
+		}
+		ports := func(d ir.Dir, p *ir.PortRange) {
+			if p != nil {
+				addPorts(d, []ir.PortRange{*p})
+			}
+		}
+		for _, m := range r.Matches {
+			switch m := m.(type) {
+			case *ir.Conntrack:
+				if m.State != nil && !m.State.Neg && (ir.Conntrack{At: m.At, State: m.State}) == *m {
+					if state == nil {
+						state = &ir.State{States: m.State.States}
+					} else {
+						state.States &= m.State.States
+					}
+					continue
+				}
+				add(m)
+			case *ir.State:
+				if m.Neg {
+					add(m)
+				} else if state == nil {
+					state = &ir.State{States: m.States}
+				} else {
+					state.States &= m.States
+				}
+			case *ir.Multiport:
+				if m.Neg || m.Dir == ir.Both {
+					add(m)
+				} else {
+					addPorts(m.Dir, m.Ports)
+				}
+			case *ir.TCP:
+				ports(ir.Src, m.SrcPorts)
+				ports(ir.Dst, m.DstPorts)
+				if m.Flags != nil || m.Option != nil {
+					add(&ir.TCP{Flags: m.Flags, Option: m.Option})
+				}
+			case *ir.UDP:
+				ports(ir.Src, m.SrcPorts)
+				ports(ir.Dst, m.DstPorts)
+			case *ir.SCTP:
+				ports(ir.Src, m.SrcPorts)
+				ports(ir.Dst, m.DstPorts)
+			case *ir.Addr:
+				c := *m
+				c.Host = ""
+				if o := addrOf[c.Dir]; o != nil && !c.Neg && !o.Neg && c.Net.Bits() < o.Net.Bits() {
+					continue // the narrower prefix stays
+				}
+				if !c.Neg {
+					addrOf[c.Dir] = &c
+					continue
+				}
+				add(&c)
+			case *ir.Owner:
+				c := *m
+				if c.UID != nil {
+					u := *c.UID
+					u.Name = ""
+					c.UID = &u
+				}
+				add(&c)
+			case *ir.Protocol:
+				if !m.All || m.Neg {
+					add(m)
+				}
+			case *ir.Comment:
+				comments = append(comments, m.Text)
+			default:
+				add(m)
+			}
+		}
+		for _, d := range []ir.Dir{ir.Src, ir.Dst} {
+			if l, ok := portsOf[d]; ok {
+				add(&ir.Multiport{Dir: d, Ports: l})
+			}
+			if a := addrOf[d]; a != nil {
+				add(a)
+			}
+		}
+		if state != nil {
+			add(state)
+		}
+		if comments != nil {
+			add(&ir.Comment{Text: strings.Join(comments, " ")})
+		}
+		sort.SliceStable(n.Matches, func(i, j int) bool { return matchKey(n.Matches[i]) < matchKey(n.Matches[j]) })
+		out = append(out, n)
+	}
+	return out
+}
+
+// matchKey orders matches by kind and value, ignoring positions.
+func matchKey(m ir.Match) string {
+	v := reflect.New(reflect.TypeOf(m).Elem())
+	v.Elem().Set(reflect.ValueOf(m).Elem())
+	c := v.Interface().(ir.Match)
+	c.SetPos(ir.Pos{})
+	return fmt.Sprintf("%T %+v", c, c)
+}
+
+func ruleText(r *ir.Rule) string {
+	var l []string
+	for _, m := range r.Matches {
+		l = append(l, matchKey(m))
+	}
+	return fmt.Sprintf("%v -> %T %+v", l, r.Target, r.Target)
+}
+
+// toPolicyGolden lists the testdata/topolicy cases.
+func toPolicyGolden(t *testing.T) []string {
+	files, _ := filepath.Glob("../../testdata/topolicy/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no topolicy golden cases")
+	}
+	return files
+}
+
+// TestToPolicyGolden runs every testdata/topolicy/*.txtar case (go test
+// -update rewrites them): scripts and dumps in, the policy (or the
+// errors) out with the diagnostics and exit status; and every policy
+// printed reads back to the planned rules.
+func TestToPolicyGolden(t *testing.T) {
+	for _, file := range toPolicyGolden(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			a, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			var c toPolicyCase
+			for _, f := range a.Files {
+				switch {
+				case f.Name == "args":
+					c.args = strings.Fields(strings.ReplaceAll(string(f.Data), "in/", dir+"/in/"))
+				case strings.HasPrefix(f.Name, "in/"):
+					p := filepath.Join(dir, f.Name)
+					os.MkdirAll(filepath.Dir(p), 0o755)
+					if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					if !strings.HasSuffix(f.Name, ".hosts") && !strings.Contains(f.Name, "/lib/") {
+						c.inputs = append(c.inputs, p)
+					}
+				}
+			}
+			stdout, stderr, code := c.run()
+			clean := func(s string) string { return strings.ReplaceAll(s, dir+"/", "") }
+			got := map[string]string{"policy": stdout, "diagnostics": fmt.Sprintf("exit %d\n%s", code, clean(stderr))}
+			compareGolden(t, file, a, got)
+			if code == 0 {
+				readBack(t, c, stdout)
+			}
+		})
+	}
+}
