@@ -13,6 +13,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	policyout "github.com/ruleshift/ruleshift/backends/policy"
+	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/hosts"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -243,6 +244,15 @@ func normRules(rules []*ir.Rule) []*ir.Rule {
 			add(&ir.Comment{Text: strings.Join(comments, " ")})
 		}
 		sort.SliceStable(n.Matches, func(i, j int) bool { return matchKey(n.Matches[i]) < matchKey(n.Matches[j]) })
+		// A test repeated (a rule and the chain it was inlined from
+		// both test -p tcp) is one test.
+		uniq := n.Matches[:0]
+		for i, m := range n.Matches {
+			if i == 0 || matchKey(m) != matchKey(n.Matches[i-1]) {
+				uniq = append(uniq, m)
+			}
+		}
+		n.Matches = uniq
 		out = append(out, n)
 	}
 	return out
@@ -310,5 +320,51 @@ func TestToPolicyGolden(t *testing.T) {
 				readBack(t, c, stdout)
 			}
 		})
+	}
+}
+
+// toPolicySources are the inputs of the round trips: every corpus dump
+// and every golden script (host names from examples/hosts).
+func toPolicySources(t *testing.T) []toPolicyCase {
+	var out []toPolicyCase
+	for _, f := range corpus.SaveDumps(t) {
+		out = append(out, toPolicyCase{inputs: []string{f}})
+	}
+	scripts, _ := filepath.Glob("../../testdata/scripts/*.sh")
+	for _, f := range scripts {
+		out = append(out, toPolicyCase{inputs: []string{f}, args: []string{"--hosts", "../../examples/hosts"}})
+	}
+	return out
+}
+
+// firstError is the first error line of a run's stderr without its
+// position, for the tally of reasons.
+func firstError(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if l == "" || strings.Contains(l, ": warning: ") || strings.HasPrefix(l, "ruleshift: ") {
+			continue
+		}
+		if _, msg, ok := strings.Cut(l, ": "); ok {
+			return msg
+		}
+		return l
+	}
+	return "?"
+}
+
+// TestToPolicyReadBackCorpus: every corpus dump and golden script that
+// converts reads back to the planned rules.
+func TestToPolicyReadBackCorpus(t *testing.T) {
+	n := 0
+	for _, c := range toPolicySources(t) {
+		stdout, _, code := c.run()
+		if code != 0 {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(c.inputs[0]), func(t *testing.T) { readBack(t, c, stdout) })
+	}
+	if n == 0 {
+		t.Fatal("no source converts")
 	}
 }
