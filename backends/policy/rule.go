@@ -315,6 +315,9 @@ func (c *conv) multiport(at ir.Pos, m *ir.Multiport) {
 	case m.Dir == ir.Both:
 		c.errorf(at, "-m multiport --ports: a policy has no key for a port on either side")
 		return
+	case len(m.Ports) == 0:
+		c.errorf(at, "-m multiport without ports")
+		return
 	}
 	key := "port"
 	if m.Dir == ir.Src {

@@ -284,6 +284,29 @@ func toPolicyGolden(t *testing.T) []string {
 	return files
 }
 
+// writeToPolicyCase writes a golden case's in/ files to dir: the inputs
+// are every file but hosts files (*.hosts), and "in/" in its args names
+// dir's.
+func writeToPolicyCase(t *testing.T, dir string, a *txtar.Archive) toPolicyCase {
+	var c toPolicyCase
+	for _, f := range a.Files {
+		switch {
+		case f.Name == "args":
+			c.args = strings.Fields(strings.ReplaceAll(string(f.Data), "in/", dir+"/in/"))
+		case strings.HasPrefix(f.Name, "in/"):
+			p := filepath.Join(dir, f.Name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(f.Name, ".hosts") {
+				c.inputs = append(c.inputs, p)
+			}
+		}
+	}
+	return c
+}
+
 // TestToPolicyGolden runs every testdata/topolicy/*.txtar case (go test
 // -update rewrites them): scripts and dumps in, the policy (or the
 // errors) out with the diagnostics and exit status; and every policy
@@ -296,22 +319,7 @@ func TestToPolicyGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			var c toPolicyCase
-			for _, f := range a.Files {
-				switch {
-				case f.Name == "args":
-					c.args = strings.Fields(strings.ReplaceAll(string(f.Data), "in/", dir+"/in/"))
-				case strings.HasPrefix(f.Name, "in/"):
-					p := filepath.Join(dir, f.Name)
-					os.MkdirAll(filepath.Dir(p), 0o755)
-					if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					if !strings.HasSuffix(f.Name, ".hosts") && !strings.Contains(f.Name, "/lib/") {
-						c.inputs = append(c.inputs, p)
-					}
-				}
-			}
+			c := writeToPolicyCase(t, dir, a)
 			stdout, stderr, code := c.run()
 			clean := func(s string) string { return strings.ReplaceAll(s, dir+"/", "") }
 			got := map[string]string{"policy": stdout, "diagnostics": fmt.Sprintf("exit %d\n%s", code, clean(stderr))}
@@ -323,10 +331,18 @@ func TestToPolicyGolden(t *testing.T) {
 	}
 }
 
-// toPolicySources are the inputs of the round trips: every corpus dump
-// and every golden script (host names from examples/hosts).
+// toPolicySources are the inputs of the round trips: the golden cases,
+// every corpus dump and every golden script (host names from
+// examples/hosts).
 func toPolicySources(t *testing.T) []toPolicyCase {
 	var out []toPolicyCase
+	for _, file := range toPolicyGolden(t) {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, writeToPolicyCase(t, t.TempDir(), a))
+	}
 	for _, f := range corpus.SaveDumps(t) {
 		out = append(out, toPolicyCase{inputs: []string{f}})
 	}
