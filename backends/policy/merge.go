@@ -16,6 +16,11 @@ const maxMergeCells = 4 << 20
 // with their family. The reader puts each family's rules back in their
 // order, since only the order within a family matters.
 func (p *Policy) merge() {
+	defer func() {
+		for _, dir := range dirs {
+			p.rules[dir.key] = squash(p.rules[dir.key])
+		}
+	}()
 	if len(p.Families) < 2 {
 		return
 	}
@@ -75,6 +80,73 @@ func mergeLists(a, b []*prule) []*prule {
 	}
 	out = append(out, a[i:]...)
 	return append(out, b[j:]...)
+}
+
+// listKeys are the keys whose array the reader expands into one rule per
+// element, in the array's order.
+var listKeys = []string{"proto", "from", "to", "in", "out"}
+
+// squash writes consecutive rules of the same families that differ in
+// one of listKeys only as one rule with an array: the reader expands it
+// into the same rules in the same order. Ports of tcp then udp need no
+// proto at all.
+func squash(rules []*prule) []*prule {
+	var out []*prule
+	for i := 0; i < len(rules); {
+		r := rules[i]
+		key, n := "", 1
+		for _, k := range listKeys {
+			m := 1
+			for i+m < len(rules) && differsIn(r, rules[i+m], k) {
+				m++
+			}
+			if m > n {
+				key, n = k, m
+			}
+		}
+		if n == 1 {
+			out = append(out, r)
+			i++
+			continue
+		}
+		c := *r
+		c.keys = map[string]string{}
+		for k, v := range r.keys {
+			c.keys[k] = v
+		}
+		var vals []string
+		for _, x := range rules[i : i+n] {
+			vals = append(vals, x.keys[key])
+		}
+		c.keys[key] = "[" + strings.Join(vals, ", ") + "]"
+		if key == "proto" && c.keys[key] == `["tcp", "udp"]` && (c.keys["port"] != "" || c.keys["sport"] != "") {
+			delete(c.keys, "proto")
+		}
+		out = append(out, &c)
+		i += n
+	}
+	return out
+}
+
+// differsIn reports whether b is a with another single value of key k.
+func differsIn(a, b *prule, k string) bool {
+	if a.fam != b.fam || a.only != b.only || len(a.keys) != len(b.keys) {
+		return false
+	}
+	for key, v := range a.keys {
+		w, ok := b.keys[key]
+		switch {
+		case !ok:
+			return false
+		case key == k:
+			if v == w || strings.HasPrefix(v, "[") || strings.HasPrefix(w, "[") {
+				return false
+			}
+		case v != w:
+			return false
+		}
+	}
+	return true
 }
 
 func texts(l []*prule) []string {
