@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/ruleshift/ruleshift/backends"
 	policyout "github.com/ruleshift/ruleshift/backends/policy"
 	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/translate"
@@ -70,11 +71,17 @@ func (c toPolicyCase) load(t *testing.T) *ir.Ruleset {
 // filter chains with user chains inlined, rule for rule.
 func readBack(t *testing.T, c toPolicyCase, text string) {
 	t.Helper()
-	rs := c.load(t)
 	var fams []ir.Family
 	if f := (&inputFlags{Family: familyArg(c.args)}).family(); f != 0 {
 		fams = []ir.Family{f}
 	}
+	readBackRules(t, c.load(t), fams, text)
+}
+
+// readBackRules checks that text, the policy of rs, reads back to the
+// rules the policy backend planned for rs.
+func readBackRules(t *testing.T, rs *ir.Ruleset, fams []ir.Family, text string) {
+	t.Helper()
 	plan, d := policyout.Plan(rs, fams)
 	if d.HasErrors() {
 		t.Fatalf("plan: %v", d.Err())
@@ -382,5 +389,41 @@ func TestToPolicyReadBackCorpus(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no source converts")
+	}
+}
+
+// TestToPolicyValues: every ICMP type and code the model can hold, and
+// the limit rates iptables makes of N/second to N/day, are written so
+// that they read back the same, or refused.
+func TestToPolicyValues(t *testing.T) {
+	accept := func() ir.Target { return &ir.Verdict{Kind: ir.Accept} }
+	for _, fam := range []ir.Family{ir.IPv4, ir.IPv6} {
+		num := uint8(1)
+		if fam == ir.IPv6 {
+			num = 58
+		}
+		var rules []*ir.Rule
+		for ty := 0; ty < 256; ty++ {
+			codes := [][2]uint8{{0, 255}, {0, 0}, {1, 1}, {3, 3}, {4, 9}}
+			for _, c := range codes {
+				rules = append(rules, &ir.Rule{Matches: []ir.Match{&ir.Protocol{Num: num}, &ir.ICMP{V6: fam == ir.IPv6, Type: uint8(ty), CodeMin: c[0], CodeMax: c[1]}}, Target: accept()})
+			}
+		}
+		if fam == ir.IPv4 {
+			rules = append(rules, &ir.Rule{Matches: []ir.Match{&ir.Protocol{Num: 1}, &ir.ICMP{Any: true, CodeMax: 255}}, Target: accept()})
+		}
+		for _, secs := range []uint64{1, 60, 3600, 86400} {
+			for n := uint64(1); n <= 10000; n = n*3 + 1 {
+				avg := uint32(secs * ir.LimitScale / n)
+				rules = append(rules, &ir.Rule{Matches: []ir.Match{&ir.Limit{Avg: avg, Burst: uint32(n%20 + 1)}}, Target: accept()})
+			}
+		}
+		rs := &ir.Ruleset{Tables: []*ir.Table{{Family: fam, Name: "filter", Chains: []*ir.Chain{
+			{Name: "INPUT", Base: &ir.BaseChain{Hook: ir.HookInput, Policy: ir.PolicyAccept}, Rules: rules}}}}}
+		files, d := backends.Lookup("policy").Render(rs, backends.RenderOptions{})
+		if d.HasErrors() {
+			t.Fatalf("%s: %v", fam, d.Err())
+		}
+		readBackRules(t, rs, nil, files[0].Text)
 	}
 }
