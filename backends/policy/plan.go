@@ -157,9 +157,8 @@ func flattenTable(d *diag.List, t *ir.Table) (map[string][]*ir.Rule, map[string]
 	}
 	for _, c := range t.Chains {
 		if c.Base == nil {
-			if calls[c.Name] == 0 && len(c.Rules) > 0 {
-				d.Report(diag.LeftOut, c.Src, "user chain %s is called from nowhere: its %d rules are left out", c.Name, len(c.Rules))
-			}
+			// Inlined where it is called; a chain called from nowhere
+			// decides nothing (the passes warn about it).
 			continue
 		}
 		dir := ""
