@@ -245,6 +245,26 @@ func Get(name string) (Backend, error) {
 	return nil, fmt.Errorf("unknown backend %q (known: %v)", name, Names())
 }
 
+// Printer is a Backend whose rendering is for the user to read and keep
+// (a TOML policy), not to load: apply, persist and verify do not offer it
+// for --backend, and its Apply, Snapshot and Restore return an error.
+type Printer interface {
+	Backend
+	PrintOnly()
+}
+
+// Loadable lists the registered backends that load rules, sorted: every
+// backend but the Printers.
+func Loadable() []string {
+	var out []string
+	for _, n := range Names() {
+		if _, ok := Lookup(n).(Printer); !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Loaders names the programs that load a backend's rendered rules, at
 // boot or by hand, in the order of its files: the first word of each
 // rules file's Loader for a ruleset of both families.

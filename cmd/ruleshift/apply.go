@@ -20,7 +20,7 @@ import (
 type applyCmd struct {
 	inputFlags
 	policyFlags
-	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${backends_text}." enum:"auto,${backends}" default:"auto"`
+	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${loaders_text}." enum:"auto,${loaders}" default:"auto"`
 	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
 	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
 	Enable   bool          `help:"--backend ufw: enable ufw (ufw --force enable) when it is not active; without it an inactive ufw's files are written only."`

@@ -13,19 +13,28 @@ import (
 	// there. A new backend is one more import line here.
 	_ "github.com/ruleshift/ruleshift/backends/iptables"
 	_ "github.com/ruleshift/ruleshift/backends/nftables"
+	_ "github.com/ruleshift/ruleshift/backends/policy"
 	_ "github.com/ruleshift/ruleshift/backends/ufw"
 )
 
 // backendVars fills the backend enums and help texts of the flags from
 // the registry: ${backends} is every registered backend, as an enum takes
-// them, and ${backends_text} the same as prose ("a, b or c").
+// them, and ${backends_text} the same as prose ("a, b or c");
+// ${loaders} and ${loaders_text} leave out the backends that only print
+// (backends.Printer), for the commands that load rules.
 func backendVars() kong.Vars {
 	names := backends.Names()
-	text := strings.Join(names, ", ")
+	load := backends.Loadable()
+	return kong.Vars{"backends": strings.Join(names, ","), "backends_text": prose(names),
+		"loaders": strings.Join(load, ","), "loaders_text": prose(load)}
+}
+
+// prose joins names as "a, b or c".
+func prose(names []string) string {
 	if n := len(names); n > 1 {
-		text = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+		return strings.Join(names[:n-1], ", ") + " or " + names[n-1]
 	}
-	return kong.Vars{"backends": strings.Join(names, ","), "backends_text": text}
+	return strings.Join(names, "")
 }
 
 // backend finds a registered backend; kong's enum has already refused any

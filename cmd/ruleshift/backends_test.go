@@ -16,6 +16,10 @@ import (
 // package cmd does not import is in no flag.
 func TestBackendEnums(t *testing.T) {
 	names := backends.Names()
+	load := backends.Loadable()
+	if slices.Contains(load, "policy") || !slices.Contains(names, "policy") {
+		t.Errorf("the policy backend must be offered by translate --to only: loadable %v", load)
+	}
 	for _, want := range []string{"nftables", "iptables-legacy", "iptables-nft"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("backend %s is not registered: %v", want, names)
@@ -27,10 +31,10 @@ func TestBackendEnums(t *testing.T) {
 	}
 	want := map[string][]string{
 		"translate --to":       names,
-		"apply --backend":      append([]string{"auto"}, names...),
-		"persist --backend":    append([]string{"auto", "iptables"}, names...),
-		"verify --old-backend": names,
-		"verify --new-backend": names,
+		"apply --backend":      append([]string{"auto"}, load...),
+		"persist --backend":    append([]string{"auto", "iptables"}, load...),
+		"verify --old-backend": load,
+		"verify --new-backend": load,
 	}
 	found := map[string]bool{}
 	for _, cmd := range parser.Model.Children {

@@ -21,7 +21,7 @@ type persistCmd struct {
 	rootFlag
 	Distro  string `help:"Distribution: auto (from DIR/etc/os-release) or ID[:VERSION], such as ubuntu:24.04, debian:12, rhel:9 or fedora." default:"auto"`
 	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables, systemd or ufw (ufw's own files; auto where ufw is active)." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd,ufw" default:"auto"`
-	Backend string `help:"What loads them: auto, iptables (the variant iptables runs there), ${backends_text}." enum:"auto,iptables,${backends}" default:"auto"`
+	Backend string `help:"What loads them: auto, iptables (the variant iptables runs there), ${loaders_text}." enum:"auto,iptables,${loaders}" default:"auto"`
 	DryRun  bool   `help:"Print the plan (a diff per file, each service change) and write nothing."`
 	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
 	Enable  bool   `help:"--method ufw: also enable ufw (ENABLED=yes in /etc/ufw/ufw.conf, ufw.service enabled); without it they stay as they are."`

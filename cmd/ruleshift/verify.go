@@ -17,8 +17,8 @@ import (
 type verifyCmd struct {
 	Probes     int    `help:"How many probes to generate; replies of flows both sides accept come on top." default:"2000"`
 	Seed       uint64 `help:"Seed of the probe generator: the same seed sends the same probes." default:"1"`
-	OldBackend string `help:"How OLD is loaded: ${backends_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${backends}" default:"iptables-legacy"`
-	NewBackend string `help:"How NEW is loaded: ${backends_text}, as ruleshift apply loads it." enum:"${backends}" default:"nftables"`
+	OldBackend string `help:"How OLD is loaded: ${loaders_text}. An iptables-save file loaded with an iptables backend is loaded as written." enum:"${loaders}" default:"iptables-legacy"`
+	NewBackend string `help:"How NEW is loaded: ${loaders_text}, as ruleshift apply loads it." enum:"${loaders}" default:"nftables"`
 	From       string `help:"Input format of both files: auto, nft (nft JSON; an nftables file with auto is loaded as written), policy (a TOML policy), save (iptables-save), script (shell script) or ufw (a directory; auto recognises one)." enum:"auto,nft,policy,save,script,ufw" default:"auto"`
 	Family     string `help:"Family of save files: auto (detect), ipv4 or ipv6." enum:"auto,ipv4,ipv6" default:"auto"`
 	Hosts      string `help:"Resolve host names in -s/-d from this hosts(5) file only, never the network." placeholder:"FILE" xor:"resolve"`
@@ -105,8 +105,10 @@ func (c *verifyCmd) side(e *env, name string, b verify.Backend) (*verify.Side, e
 	}
 	from := translate.Format(c.From)
 	// A policy's host names go into the sets nftables loads, as apply
-	// loads them; the other backends pin their addresses.
-	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun, HostSets: b == verify.NFTables})
+	// loads them; the other backends pin their addresses. AllowLockout:
+	// verify loads only into its scratch namespaces, where a policy
+	// without an ssh rule locks nobody out.
+	rs, diags := translate.Load([]translate.Input{in}, translate.Options{From: from, Family: flags.family(), Resolve: resolve, AsRun: flags.AsRun, AllowLockout: true, HostSets: b == verify.NFTables})
 	if !diags.HasErrors() {
 		diags.Add(runPasses(rs))
 		quietUFWChains(diags)

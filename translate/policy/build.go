@@ -11,8 +11,10 @@ import (
 
 // spec is one rule with its values checked, not yet split by family.
 type spec struct {
-	r       *Rule
-	action  string
+	r      *Rule
+	action string
+	// fams is the family key: the tables the rule goes to; nil is all.
+	fams    []ir.Family
 	protos  []proto
 	dports  []ir.PortRange
 	sports  []ir.PortRange
@@ -48,6 +50,9 @@ func (c *checker) check(p *Policy, dir string, r *Rule) *spec {
 		if !contains(actions, s.action) {
 			c.errorf(e.val.pos, "action: unknown action %q (accept, drop, reject, limit or log)", e.val.str)
 		}
+	}
+	if e := k["family"]; e != nil {
+		s.fams = c.ruleFamilies(p, e)
 	}
 	if e := k["proto"]; e != nil {
 		s.protos = c.protos(e)
@@ -160,6 +165,38 @@ func (c *checker) check(p *Policy, dir string, r *Rule) *spec {
 		s.comment = e.val.str
 	}
 	return s
+}
+
+// ruleFamilies reads a rule's family key: "ipv4", "ipv6" or both, each
+// one of the policy's families (a rule for no table is a mistake).
+func (c *checker) ruleFamilies(p *Policy, e *entry) []ir.Family {
+	var out []ir.Family
+	for _, v := range c.strs(e) {
+		f, ok := map[string]ir.Family{"ipv4": ir.IPv4, "ipv6": ir.IPv6}[v.str]
+		switch {
+		case !ok:
+			c.errorf(v.pos, "family: unknown family %q (ipv4 or ipv6)", v.str)
+		case !containsFam(p.Families, f):
+			c.errorf(v.pos, "family: %s is not one of the policy's families", v.str)
+		default:
+			out = appendFam(out, f)
+		}
+	}
+	if out == nil {
+		// Nothing valid: an error is reported; keep the rule out of
+		// every table rather than in all of them.
+		out = []ir.Family{}
+	}
+	return out
+}
+
+func containsFam(l []ir.Family, f ir.Family) bool {
+	for _, x := range l {
+		if x == f {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve pins the host names of a rule for each family.

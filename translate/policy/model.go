@@ -96,9 +96,12 @@ func (p *Policy) defaults(fam ir.Family, dir string, usesHosts bool) []*ir.Rule 
 
 // rules expands one policy rule for a family: one ir rule per protocol,
 // address, interface and group of at most 15 ports (what multiport takes).
-// A rule whose addresses or protocol all belong to the other family has
-// no rule in this one.
+// A rule whose addresses or protocol all belong to the other family, or
+// whose family key names the other, has no rule in this one.
 func (s *spec) rules(fam ir.Family) []*ir.Rule {
+	if s.fams != nil && !containsFam(s.fams, fam) {
+		return nil
+	}
 	var protos []*proto
 	for i := range s.protos {
 		pr := &s.protos[i]

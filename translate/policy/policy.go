@@ -22,7 +22,7 @@ var directions = []string{"input", "output", "forward"}
 // policy turns it off.
 var topKeys = []string{"families", "loopback", "established", "icmpv6", "dns", "refresh", "policy", "sets", "input", "output", "forward"}
 
-var ruleKeys = []string{"action", "proto", "port", "sport", "from", "to", "in", "out", "icmp", "state", "uid", "rate", "burst", "log_prefix", "comment"}
+var ruleKeys = []string{"action", "family", "proto", "port", "sport", "from", "to", "in", "out", "icmp", "state", "uid", "rate", "burst", "log_prefix", "comment"}
 
 var actions = []string{"accept", "drop", "reject", "limit", "log"}
 
