@@ -99,11 +99,11 @@ func (b *batch) compileTable(t *ir.Table, f ir.Family, noCounters bool, meters *
 			if cdiags.HasErrorsSince(nd) {
 				continue
 			}
-			fam := f
+			fam, shared := f, false
 			if f == ir.Inet {
-				fam = ruleFamily(r)
+				fam, shared = ruleFamily(r), !guarded(r)
 			}
-			b.encode(nt, fam, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
+			b.encode(nt, fam, shared, names[c.Name], origin{table: tbl, chain: names[c.Name], rule: r, index: i + 1}, sr, decls, nDecls, r.Src)
 		}
 		b.endChain()
 	}

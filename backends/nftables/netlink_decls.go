@@ -17,14 +17,14 @@ const objCtHelper = 3 // NFT_OBJECT_CT_HELPER
 
 // encode compiles one rendered rule and its new declarations into the
 // batch, or records why it cannot as the batch's first unencoded rule.
-func (b *batch) encode(nt *nlTable, fam ir.Family, chain string, o origin, sr *stmt.Rule, decls *Decls, nDecls int, pos ir.Pos) {
+func (b *batch) encode(nt *nlTable, fam ir.Family, shared bool, chain string, o origin, sr *stmt.Rule, decls *Decls, nDecls int, pos ir.Pos) {
 	if b.first != nil {
 		return
 	}
 	err := b.declare(nt, decls, nDecls, o)
 	var nr *nlRule
 	if err == nil {
-		nr, err = encodeRule(sr, fam, nt.fam == ir.Inet)
+		nr, err = encodeRule(sr, fam, shared)
 	}
 	if err == nil {
 		err = b.meterClash(nr)

@@ -72,13 +72,13 @@ type payEq struct {
 // encoder compiles one rule.
 type encoder struct {
 	fam ir.Family
-	// inet: the rule's table is an inet table.
-	inet  bool
-	stmts []nlStmt
-	sets  []*anonSet
-	udata []byte
-	devs  []devIndex
-	l4    uint8 // protocol known from an earlier equality, 0 if none
+	// shared: a rule of an inet table without a family match.
+	shared bool
+	stmts  []nlStmt
+	sets   []*anonSet
+	udata  []byte
+	devs   []devIndex
+	l4     uint8 // protocol known from an earlier equality, 0 if none
 	// linkDep: the rule has its "meta iiftype ether" dependency.
 	linkDep bool
 	err     error

@@ -13,10 +13,10 @@ import (
 
 // encodeRule compiles a lowered rule into nf_tables expressions, each
 // statement from its fields.
-// fam is the family the rule was lowered for; inet says its table is an
-// inet table.
-func encodeRule(r *stmt.Rule, fam ir.Family, inet bool) (*nlRule, error) {
-	e := &encoder{fam: fam, inet: inet}
+// fam is the family the rule was lowered for; shared says it is a rule
+// of an inet table that both families meet.
+func encodeRule(r *stmt.Rule, fam ir.Family, shared bool) (*nlRule, error) {
+	e := &encoder{fam: fam, shared: shared}
 	for i := 0; e.err == nil && i < len(r.Stmts); i++ {
 		e.typed(r.Stmts[i])
 	}
@@ -194,9 +194,10 @@ func beUint(b []byte) uint64 {
 func (e *encoder) typedReject(r *stmt.Reject) {
 	x := r.Reject
 	switch {
-	case e.inet && x.Type != unix.NFT_REJECT_TCP_RST && x.Code == stmt.RejectDefault(r.V6):
-		// A plain reject of an inet table, as nft sends it: the port
-		// unreachable of the packet's family.
+	case e.shared && x.Type != unix.NFT_REJECT_TCP_RST && x.Code == stmt.RejectDefault(r.V6):
+		// A plain reject that both families of an inet table meet, as
+		// nft sends it: the port unreachable of the packet's family.
+		// After "meta nfproto" nft sends the family's own code.
 		x.Type, x.Code = unix.NFT_REJECT_ICMPX_UNREACH, unix.NFT_REJECT_ICMPX_PORT_UNREACH
 	case x.Type == unix.NFT_REJECT_TCP_RST:
 		e.l4dep(protoTCP)

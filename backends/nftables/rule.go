@@ -119,10 +119,17 @@ func (w *rw) lower() {
 			w.proto = p
 		}
 	}
+	// The family of a rule of an inet table comes first, as the
+	// dependency nft puts before a match of one family.
+	for _, m := range r.Matches {
+		if nf, ok := m.(*ir.NFProto); ok {
+			w.match(nf)
+		}
+	}
 	w.header()
 	for _, m := range r.Matches {
 		switch m.(type) {
-		case *ir.Protocol, *ir.Addr, *ir.Iface, *ir.Fragment, *ir.Comment:
+		case *ir.Protocol, *ir.Addr, *ir.Iface, *ir.Fragment, *ir.Comment, *ir.NFProto:
 		default:
 			w.match(m)
 		}
@@ -380,10 +387,8 @@ func unmergeNeq(ss []stmt.Stmt) {
 // of its leading NFProto match, or IPv4 for a rule both families share
 // (SameInBoth: it lowers as its IPv6 twin does).
 func ruleFamily(r *ir.Rule) ir.Family {
-	if len(r.Matches) > 0 {
-		if f, ok := r.Matches[0].(*ir.NFProto); ok {
-			return f.Family
-		}
+	if guarded(r) {
+		return r.Matches[0].(*ir.NFProto).Family
 	}
 	return ir.IPv4
 }
@@ -419,4 +424,13 @@ func SameInBoth(r4, r6 *ir.Rule) bool {
 		}
 	}
 	return true
+}
+
+// guarded reports whether a rule starts with a family match.
+func guarded(r *ir.Rule) bool {
+	if len(r.Matches) > 0 {
+		_, ok := r.Matches[0].(*ir.NFProto)
+		return ok
+	}
+	return false
 }

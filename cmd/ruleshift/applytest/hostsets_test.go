@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ruleshift/ruleshift/internal/testenv"
+	"golang.org/x/tools/txtar"
 )
 
 // hostsPolicy uses a host-name set, a literal prefix beside a host name,
@@ -125,26 +126,46 @@ func TestHostSetsRefresh(t *testing.T) {
 	}
 }
 
-// TestHostSetsLoadLikeNft: the sets and lookups apply loads over netlink
-// list exactly as nft -f lists the translate output.
-func TestHostSetsLoadLikeNft(t *testing.T) {
+// TestPolicyLoadsLikeNft: for the host-name policy and every policy of
+// testdata/policy, the inet table and sets apply loads over netlink list
+// exactly as nft -f lists the translate output.
+func TestPolicyLoadsLikeNft(t *testing.T) {
 	need(t)
 	dir := t.TempDir()
-	pol := writeFile(t, "hosts.toml", hostsPolicy)
 	hosts := filepath.Join(dir, "hosts")
 	os.WriteFile(hosts, []byte(hostsV1+"198.51.100.8 cdn.example.org\n"), 0o644)
-	a, b := testenv.NewNetns(t, "hHa"), testenv.NewNetns(t, "hHb")
-	if r := rs(a, nil, "apply", "--backend", "nftables", "--hosts", hosts, "--root", dir, pol); r.code != 0 {
-		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	pols := []string{writeFile(t, "hosts.toml", hostsPolicy)}
+	cases, _ := filepath.Glob("../../../testdata/policy/*.txtar")
+	for _, c := range cases {
+		a, err := txtar.ParseFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range a.Files {
+			if strings.HasSuffix(f.Name, ".toml") {
+				pols = append(pols, writeFile(t, strings.TrimSuffix(filepath.Base(c), ".txtar")+".toml", string(f.Data)))
+			}
+		}
 	}
-	text, ok := translate("--hosts", hosts, pol)
-	if !ok {
-		t.Fatal("translate failed")
+	n := 0
+	for _, pol := range pols {
+		text, ok := translate("--hosts", hosts, "--allow-lockout", pol)
+		if !ok {
+			continue // an error case
+		}
+		n++
+		a, b := testenv.NewNetns(t, "hPa"), testenv.NewNetns(t, "hPb")
+		if r := rs(a, nil, "apply", "--backend", "nftables", "--hosts", hosts, "--allow-lockout", "--root", dir, pol); r.code != 0 {
+			t.Fatalf("%s: apply: exit %d\n%s", pol, r.code, r.stderr)
+		}
+		if out, err := b.Run([]byte(text), "nft", "-f", "-"); err != nil {
+			t.Fatalf("%s: nft -f: %v\n%s", pol, err, out)
+		}
+		if la, lb := listing(t, a, "nftables"), listing(t, b, "nftables"); la != lb {
+			t.Errorf("%s: netlink load:\n%s\nnft -f:\n%s", pol, la, lb)
+		}
 	}
-	if out, err := b.Run([]byte(text), "nft", "-f", "-"); err != nil {
-		t.Fatalf("nft -f: %v\n%s", err, out)
-	}
-	if la, lb := listing(t, a, "nftables"), listing(t, b, "nftables"); la != lb {
-		t.Errorf("netlink load:\n%s\nnft -f:\n%s", la, lb)
+	if n < 5 {
+		t.Errorf("only %d policies loaded", n)
 	}
 }
