@@ -12,7 +12,9 @@
 // The two families are kept in separate ip and ip6 tables rather than merged
 // into inet: policies and rule order in the two families are independent in
 // iptables, and one table per source table keeps every error and every
-// listing traceable to its source file.
+// listing traceable to its source file. A TOML policy, which states one
+// ruleset for both families, is the exception: passes.MergeInet gives it
+// one inet table, whose rules of one family start with "meta nfproto".
 package nftables
 
 import (

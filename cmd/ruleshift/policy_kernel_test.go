@@ -11,14 +11,14 @@ import (
 )
 
 // TestPolicyEgressVerified: examples/egress.toml, rendered for each
-// backend and loaded in scratch namespaces, treats every IPv4 probe as
+// backend (ufw too: its files loaded by ufw-init) and loaded in scratch namespaces, treats every IPv4 probe as
 // the how-to's script examples/egress.sh does (examples/hosts stands in
 // for DNS). The script leaves IPv6 open, the policy does not: for IPv6
 // the policy's renderings are compared with each other instead (the
 // nftables one is an inet table).
 func TestPolicyEgressVerified(t *testing.T) {
 	testenv.RequireRoot(t)
-	testenv.RequireBinary(t, "ip", "nft", "iptables-legacy-restore", "ip6tables-legacy-restore", "iptables-nft-restore")
+	testenv.RequireBinary(t, "ip", "nft", "iptables-legacy-restore", "ip6tables-legacy-restore", "iptables-nft-restore", "ufw")
 	var b [3]byte
 	rand.Read(b[:])
 	prefix := "--netns-prefix=pE-" + hex.EncodeToString(b[:])
@@ -27,6 +27,7 @@ func TestPolicyEgressVerified(t *testing.T) {
 		{"--family", "ipv4", "--new-backend", "nftables", script, policy},
 		{"--family", "ipv4", "--new-backend", "iptables-legacy", script, policy},
 		{"--family", "ipv4", "--new-backend", "iptables-nft", script, policy},
+		{"--family", "ipv4", "--new-backend", "ufw", script, policy},
 		// Both families: the policy pinned for iptables against its
 		// inet table with host-name sets.
 		{"--old-backend", "iptables-legacy", "--new-backend", "nftables", policy, policy},
