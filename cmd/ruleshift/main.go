@@ -41,21 +41,21 @@ func fail(code int, format string, args ...any) error {
 	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-var version = "dev"
-
 type cli struct {
-	Version   kong.VersionFlag `help:"Print the version and exit."`
-	Warn      []string         `help:"Turn errors of class CODE into warnings (only unsupported, whose rules are then left out, and kernel-check). Repeatable." placeholder:"CODE"`
-	Error     []string         `help:"Turn warnings of class CODE into errors (\"all\" for every warning). Repeatable." placeholder:"CODE"`
-	Translate translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to ${backends_text}."`
-	Apply     applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`
-	Confirm   confirmCmd       `cmd:"" help:"Keep the ruleset of an apply --confirm that is waiting in this network namespace."`
-	Watch     watchCmd         `cmd:"" name:"__watch" hidden:"" help:"Internal: the rollback watcher of apply --confirm."`
-	Detect    detectCmd        `cmd:"" help:"Show the distribution, iptables variant, firewall services and network setup, and the persistence method persist would choose."`
-	Persist   persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
-	Unpersist unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
-	Verify    verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
-	Refresh   refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`
+	Version    kong.VersionFlag `help:"Print the version and exit."`
+	Warn       []string         `help:"Turn errors of class CODE into warnings (only unsupported, whose rules are then left out, and kernel-check). Repeatable." placeholder:"CODE"`
+	Error      []string         `help:"Turn warnings of class CODE into errors (\"all\" for every warning). Repeatable." placeholder:"CODE"`
+	Translate  translateCmd     `cmd:"" help:"Convert rules from iptables-save files or iptables scripts to ${backends_text}."`
+	Apply      applyCmd         `cmd:"" help:"Load rules into the running kernel in one atomic step, optionally rolled back unless confirmed."`
+	Confirm    confirmCmd       `cmd:"" help:"Keep the ruleset of an apply --confirm that is waiting in this network namespace."`
+	Watch      watchCmd         `cmd:"" name:"__watch" hidden:"" help:"Internal: the rollback watcher of apply --confirm."`
+	Detect     detectCmd        `cmd:"" help:"Show the distribution, iptables variant, firewall services and network setup, and the persistence method persist would choose."`
+	Persist    persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
+	Unpersist  unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
+	Verify     verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
+	Refresh    refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`
+	Completion completionCmd    `cmd:"" help:"Print the shell completion script for bash, zsh or fish (the packages install them)."`
+	Man        manCmd           `cmd:"" name:"__man" hidden:"" help:"Internal: write the man pages into DIR (the package build)."`
 }
 
 // env is what commands write to; tests swap it.
@@ -77,7 +77,7 @@ func run(args []string, e *env) int {
 		kong.Name("ruleshift"),
 		kong.Description("Convert, apply and persist firewall rules across iptables, nftables and ufw."),
 		kong.UsageOnError(),
-		kong.Vars{"version": version},
+		kong.Vars{"version": versionText()},
 		backendVars(),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { exitCode = code }),
