@@ -1,0 +1,244 @@
+package pktset
+
+import (
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes"
+)
+
+// Table holds what the engine needs to know of one table: its packet
+// space and chain graph, and which chains may change a field a later rule
+// tests.
+type Table struct {
+	*Space
+	T     *ir.Table
+	Graph *passes.ChainGraph
+	// modifies holds the chains that hold, or lead to, a rule changing a
+	// modelled field of the packet (mark, conntrack state).
+	modifies map[string]bool
+	chains   map[*ir.Chain]*Chain
+}
+
+// NewTable prepares the analysis of one table.
+func NewTable(t *ir.Table) *Table {
+	g := passes.Graph(t)
+	return &Table{
+		Space:    NewSpace(t.Family == ir.IPv6),
+		T:        t,
+		Graph:    g,
+		modifies: g.Holding(func(r *ir.Rule) bool { return modifiesTarget(r.Target) }),
+		chains:   map[*ir.Chain]*Chain{},
+	}
+}
+
+// modifiesTarget reports whether a target changes a field the engine
+// models: the mark, or the conntrack state (CT, NOTRACK). Targets the
+// engine does not know are taken to.
+func modifiesTarget(t ir.Target) bool {
+	switch t := t.(type) {
+	case nil, *ir.Verdict, *ir.Jump, *ir.Reject, *ir.Log, *ir.NFLog, *ir.TCPMSS, *ir.Checksum,
+		*ir.TTL, *ir.HL, *ir.DSCP, *ir.TOS, *ir.Classify, *ir.Audit, *ir.Trace, *ir.SetTarget,
+		*ir.SNAT, *ir.DNAT, *ir.Masquerade, *ir.Redirect, *ir.Netmap, *ir.NFQueue, *ir.SynProxy, *ir.Tee:
+		return false
+	case *ir.ConnMarkTarget:
+		return t.Mode == ir.ConnMarkRestore
+	}
+	return true
+}
+
+// Rule is one rule as the engine sees it.
+type Rule struct {
+	R   *ir.Rule
+	Set Set
+	// Stops: no packet the rule matches goes on to the next rule of the
+	// chain (a verdict, RETURN, REJECT, a goto, a NAT target, a jump to
+	// a chain that never returns).
+	Stops bool
+	// Verdict names the fate the rule gives ("ACCEPT", "DROP",
+	// "REJECT icmp-port-unreachable", "RETURN"); "" when two rules'
+	// fates cannot be compared by name (jumps, NAT, queues).
+	Verdict string
+	// Modifies: the rule (or a chain it leads to) may change a field
+	// later rules test, so what earlier rules matched says nothing of
+	// what later ones see.
+	Modifies bool
+	// Effects: the rule does something besides deciding (logs, updates a
+	// rate limit, a recent list, a set), so its order matters.
+	Effects bool
+	// Jump is the chain a jump or goto leads to.
+	Jump string
+	Goto bool
+}
+
+// Chain is the analysis of one chain's rules.
+type Chain struct {
+	T     *Table
+	C     *ir.Chain
+	Rules []Rule
+}
+
+// Chain analyses a chain of the table (once; later calls return the same).
+func (t *Table) Chain(c *ir.Chain) *Chain {
+	if ch := t.chains[c]; ch != nil {
+		return ch
+	}
+	ch := &Chain{T: t, C: c, Rules: make([]Rule, len(c.Rules))}
+	for i, r := range c.Rules {
+		ch.Rules[i] = t.rule(r)
+	}
+	t.chains[c] = ch
+	return ch
+}
+
+func (t *Table) rule(r *ir.Rule) Rule {
+	x := Rule{R: r, Set: t.Of(r), Stops: passes.Terminal(r.Target), Modifies: modifiesTarget(r.Target)}
+	for _, m := range r.Matches {
+		switch m.(type) {
+		case *ir.Limit, *ir.Hashlimit, *ir.Recent, *ir.Quota, *ir.ConnLimit, *ir.Statistic, *ir.NFAcct, *ir.ConnLabel:
+			x.Effects = true
+		}
+	}
+	switch tg := r.Target.(type) {
+	case *ir.Verdict:
+		x.Verdict = string(tg.Kind)
+		x.Stops = true
+	case *ir.Reject:
+		x.Verdict = "REJECT " + string(tg.With)
+	case *ir.Log, *ir.NFLog, *ir.SetTarget, *ir.Audit, *ir.Trace, *ir.Tee:
+		x.Effects = true
+	case *ir.Jump:
+		x.Jump, x.Goto = tg.Chain, tg.Goto
+		x.Modifies = t.modifies[tg.Chain]
+		x.Effects = true // whatever the chain does, it does again
+		n := t.Graph.Node(tg.Chain)
+		x.Stops = tg.Goto || n != nil && !n.MayReturn
+	}
+	if !x.Stops && r.Target != nil && !x.Modifies {
+		if _, ok := r.Target.(*ir.Jump); !ok {
+			x.Effects = true // a non-terminal target changes the packet or logs it
+		}
+	}
+	return x
+}
+
+// reset returns the first rule whose matches still describe the packets
+// that reach rule i: the one after the last rule before i that may change
+// a modelled field.
+func (c *Chain) reset(i int) int {
+	for j := i - 1; j >= 0; j-- {
+		if c.Rules[j].Modifies {
+			return j + 1
+		}
+	}
+	return 0
+}
+
+// CoveredBy reports whether no packet that rule i matches reaches it:
+// earlier rules, one or several together, stop every such packet. It
+// returns their indexes.
+func (c *Chain) CoveredBy(i int) (bool, []int) {
+	return c.coveredSet(i, &c.Rules[i].Set)
+}
+
+func (c *Chain) coveredSet(i int, s *Set) (bool, []int) {
+	var sets []*Set
+	var idx []int
+	for j := c.reset(i); j < i; j++ {
+		e := &c.Rules[j]
+		if !e.Stops || !e.Set.Exact() || Overlap(&e.Set, s) == No {
+			continue
+		}
+		sets = append(sets, &e.Set)
+		idx = append(idx, j)
+	}
+	ok, used := c.T.Covers(sets, s)
+	if !ok {
+		return false, nil
+	}
+	out := make([]int, len(used))
+	for k, u := range used {
+		out[k] = idx[u]
+	}
+	return true, out
+}
+
+// CoveredIn is CoveredBy for the packets of rule i that are also in q:
+// whether earlier rules stop all of those.
+func (c *Chain) CoveredIn(i int, q Box) (bool, []int) {
+	s := Set{Boxes: nil}
+	for k := range c.Rules[i].Set.Boxes {
+		if x := c.Rules[i].Set.Boxes[k].Intersect(&q); !x.Empty() {
+			s.Boxes = append(s.Boxes, x)
+		}
+	}
+	if len(s.Boxes) == 0 {
+		return false, nil
+	}
+	return c.coveredSet(i, &s)
+}
+
+// Overlap tells whether a packet can match both rules i and j.
+func (c *Chain) Overlap(i, j int) Tri { return Overlap(&c.Rules[i].Set, &c.Rules[j].Set) }
+
+// Commute reports whether rules i and j may swap places without changing
+// any packet's fate or the effects seen: their matches are disjoint and
+// neither changes a field, or both stop with the same named verdict and
+// neither has effects.
+func (c *Chain) Commute(i, j int) bool {
+	a, b := &c.Rules[i], &c.Rules[j]
+	if a.Modifies || b.Modifies {
+		return false
+	}
+	if c.Overlap(i, j) == No {
+		return true
+	}
+	return a.Stops && b.Stops && a.Verdict != "" && a.Verdict == b.Verdict && !a.Effects && !b.Effects
+}
+
+// EndVerdict is the fate of a packet that passes every rule: the policy
+// of a base chain, RETURN for a user chain.
+func (c *Chain) EndVerdict() string {
+	switch c.C.PolicyOf() {
+	case ir.PolicyAccept:
+		return "ACCEPT"
+	case ir.PolicyDrop:
+		return "DROP"
+	}
+	return "RETURN"
+}
+
+// RedundantBelow reports whether rule i can go without changing any
+// packet's fate: it stops with a verdict, has no effects, and every packet
+// it matches would get the same verdict from the later rules it overlaps
+// (all stopping with that verdict) or from the chain's end. It returns
+// the later rules that explain it (none when the chain's end does).
+func (c *Chain) RedundantBelow(i int) (bool, []int) {
+	r := &c.Rules[i]
+	if !r.Stops || r.Verdict == "" || r.Effects || r.Modifies || !r.Set.Exact() {
+		return false, nil
+	}
+	var later []*Set
+	var idx []int
+	for j := i + 1; j < len(c.Rules); j++ {
+		o := &c.Rules[j]
+		if Overlap(&r.Set, &o.Set) == No {
+			continue
+		}
+		if !o.Stops || o.Verdict != r.Verdict || o.Effects || o.Modifies {
+			return false, nil
+		}
+		later = append(later, &o.Set)
+		idx = append(idx, j)
+	}
+	if c.EndVerdict() == r.Verdict {
+		return true, idx
+	}
+	ok, used := c.T.Covers(later, &r.Set)
+	if !ok {
+		return false, nil
+	}
+	out := make([]int, len(used))
+	for k, u := range used {
+		out[k] = idx[u]
+	}
+	return true, out
+}

@@ -1,0 +1,182 @@
+package pktset
+
+// Set is what a rule matches: the packets in any of Boxes for which every
+// Opaque condition also holds. An opaque condition is one the engine does
+// not model (a rate limit, a string search, an ipset's contents): it is
+// never assumed to hold or to fail, so a Set with opaque terms may cover
+// other rules only as the covered side, and its overlaps are only "maybe".
+type Set struct {
+	Boxes  []Box
+	Opaque []string
+}
+
+// Exact reports whether the set is exactly its boxes.
+func (s *Set) Exact() bool { return len(s.Opaque) == 0 }
+
+// Empty reports whether no packet can be in the set.
+func (s *Set) Empty() bool {
+	for i := range s.Boxes {
+		if !s.Boxes[i].Empty() {
+			return false
+		}
+	}
+	return true
+}
+
+// All is the set of every packet.
+func All() Set { return Set{Boxes: []Box{{}}} }
+
+// and intersects the set with a union of boxes.
+func (s *Set) and(bs []Box) {
+	if len(bs) == 1 && len(s.Boxes) == 1 {
+		s.Boxes[0] = s.Boxes[0].Intersect(&bs[0])
+		return
+	}
+	var out []Box
+	for i := range s.Boxes {
+		for j := range bs {
+			if x := s.Boxes[i].Intersect(&bs[j]); !x.Empty() {
+				out = append(out, x)
+			}
+		}
+	}
+	s.Boxes = out
+}
+
+// Tri is a three-valued answer.
+type Tri uint8
+
+const (
+	No Tri = iota
+	Maybe
+	Yes
+)
+
+func (t Tri) String() string { return [...]string{"no", "maybe", "yes"}[t] }
+
+// Overlap tells whether some packet is in both sets: Yes only when both
+// are exact.
+func Overlap(a, b *Set) Tri {
+	for i := range a.Boxes {
+		for j := range b.Boxes {
+			if a.Boxes[i].Overlaps(&b.Boxes[j]) {
+				if a.Exact() && b.Exact() {
+					return Yes
+				}
+				return Maybe
+			}
+		}
+	}
+	return No
+}
+
+// budget bounds the boxes a cover question may hold at once; past it the
+// answer is "not proven", which every caller treats conservatively.
+const budget = 4096
+
+// Covers reports whether every packet of later's boxes is in the union of
+// the exact sets among earlier (opaque terms of later only shrink it, so
+// they do not matter). It also returns the indexes into earlier of the
+// sets that took part, the first single one that covers alone if there
+// is one. A false answer means "not proven".
+func (sp *Space) Covers(earlier []*Set, later *Set) (bool, []int) {
+	if later.Empty() {
+		return true, nil
+	}
+	// One set alone is the common case and the clearest explanation.
+	for i, e := range earlier {
+		if e.Exact() && withinAll(later.Boxes, e.Boxes) {
+			return true, []int{i}
+		}
+	}
+	rem := make([]Box, 0, len(later.Boxes))
+	for i := range later.Boxes {
+		if !later.Boxes[i].Empty() {
+			rem = append(rem, later.Boxes[i])
+		}
+	}
+	var used []int
+	var next []Box
+	for i, e := range earlier {
+		if !e.Exact() {
+			continue
+		}
+		took := false
+		for j := range e.Boxes {
+			next = next[:0]
+			for k := range rem {
+				if rem[k].Overlaps(&e.Boxes[j]) {
+					took = true
+					next = sp.minus(&rem[k], &e.Boxes[j], next)
+				} else {
+					next = append(next, rem[k])
+				}
+			}
+			rem, next = next, rem
+			if len(rem) > budget {
+				return false, nil
+			}
+		}
+		if took {
+			used = append(used, i)
+		}
+		if len(rem) == 0 {
+			return true, used
+		}
+	}
+	return false, nil
+}
+
+// withinAll reports whether each box of bs is inside one box of os.
+func withinAll(bs, os []Box) bool {
+	for i := range bs {
+		if bs[i].Empty() {
+			continue
+		}
+		in := false
+		for j := range os {
+			if bs[i].Within(&os[j]) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	return true
+}
+
+// Minus returns the boxes of s outside every exact set of others, or
+// false when that takes more than the budget.
+func (sp *Space) Minus(s []Box, others ...*Set) ([]Box, bool) {
+	rem := append([]Box(nil), s...)
+	var next []Box
+	for _, o := range others {
+		if !o.Exact() {
+			continue
+		}
+		for j := range o.Boxes {
+			next = next[:0]
+			for k := range rem {
+				next = sp.minus(&rem[k], &o.Boxes[j], next)
+			}
+			rem, next = next, rem
+			if len(rem) > budget {
+				return nil, false
+			}
+		}
+	}
+	return rem, true
+}
+
+// Contains reports whether the packet is in the set's boxes (its opaque
+// terms aside).
+func (s *Set) Contains(p *Packet) bool {
+	for i := range s.Boxes {
+		if s.Boxes[i].Contains(p) {
+			return true
+		}
+	}
+	return false
+}
