@@ -55,6 +55,7 @@ type cli struct {
 	Persist   persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
 	Verify    verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
+	Lint      lintCmd          `cmd:"" help:"Find what is wrong with a ruleset: rules never reached or redundant, default-deny chains that break loopback, replies, IPv6 or ssh, and more. Exit 7 on a warning or worse."`
 }
 
 // env is what commands write to; tests swap it.

@@ -74,6 +74,10 @@ type Chain struct {
 	T     *Table
 	C     *ir.Chain
 	Rules []Rule
+	// dead[i] records that rule i is never reached (or matches nothing),
+	// for the first len(dead) rules: such a rule stops no packet, so it
+	// never explains why another is not reached.
+	dead []bool
 }
 
 // Chain analyses a chain of the table (once; later calls return the same).
@@ -134,17 +138,39 @@ func (c *Chain) reset(i int) int {
 
 // CoveredBy reports whether no packet that rule i matches reaches it:
 // earlier rules, one or several together, stop every such packet. It
-// returns their indexes.
+// returns their indexes: rules giving the same verdict as rule i when
+// they suffice, and no rule that is itself never reached.
 func (c *Chain) CoveredBy(i int) (bool, []int) {
+	c.settle(i)
 	return c.coveredSet(i, &c.Rules[i].Set)
 }
 
+// settle computes dead for the rules before i.
+func (c *Chain) settle(i int) {
+	for k := len(c.dead); k < i; k++ {
+		d := c.Rules[k].Set.Empty()
+		if !d {
+			d, _ = c.coveredSet(k, &c.Rules[k].Set)
+		}
+		c.dead = append(c.dead, d)
+	}
+}
+
 func (c *Chain) coveredSet(i int, s *Set) (bool, []int) {
+	if v := c.Rules[i].Verdict; v != "" {
+		if ok, by := c.coveredWith(i, s, func(e *Rule) bool { return e.Verdict == v }); ok {
+			return true, by
+		}
+	}
+	return c.coveredWith(i, s, func(*Rule) bool { return true })
+}
+
+func (c *Chain) coveredWith(i int, s *Set, keep func(*Rule) bool) (bool, []int) {
 	var sets []*Set
 	var idx []int
 	for j := c.reset(i); j < i; j++ {
 		e := &c.Rules[j]
-		if !e.Stops || !e.Set.Exact() || Overlap(&e.Set, s) == No {
+		if !e.Stops || !e.Set.Exact() || c.dead[j] || !keep(e) || Overlap(&e.Set, s) == No {
 			continue
 		}
 		sets = append(sets, &e.Set)
@@ -160,7 +186,6 @@ func (c *Chain) coveredSet(i int, s *Set) (bool, []int) {
 	}
 	return true, out
 }
-
 // CoveredIn is CoveredBy for the packets of rule i that are also in q:
 // whether earlier rules stop all of those.
 func (c *Chain) CoveredIn(i int, q Box) (bool, []int) {
@@ -173,6 +198,7 @@ func (c *Chain) CoveredIn(i int, q Box) (bool, []int) {
 	if len(s.Boxes) == 0 {
 		return false, nil
 	}
+	c.settle(i)
 	return c.coveredSet(i, &s)
 }
 

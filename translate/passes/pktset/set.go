@@ -121,7 +121,7 @@ func (sp *Space) Covers(earlier []*Set, later *Set) (bool, []int) {
 			used = append(used, i)
 		}
 		if len(rem) == 0 {
-			return true, used
+			return true, sp.prune(earlier, later, used)
 		}
 	}
 	return false, nil
@@ -179,4 +179,43 @@ func (s *Set) Contains(p *Packet) bool {
 		}
 	}
 	return false
+}
+
+// Universal reports whether the set is every packet: a rule without
+// conditions (comments aside).
+func (s *Set) Universal() bool {
+	for i := range s.Boxes {
+		if s.Boxes[i].has == 0 {
+			return s.Exact()
+		}
+	}
+	return false
+}
+
+// prune drops from used, one at a time, the sets the cover does not
+// need, so that an explanation names only rules that matter.
+func (sp *Space) prune(earlier []*Set, later *Set, used []int) []int {
+	if len(used) < 2 || len(used) > 12 {
+		return used
+	}
+	for k := 0; k < len(used) && len(used) > 1; {
+		var rest []*Set
+		for m, u := range used {
+			if m != k {
+				rest = append(rest, earlier[u])
+			}
+		}
+		var boxes []Box
+		for b := range later.Boxes {
+			if !later.Boxes[b].Empty() {
+				boxes = append(boxes, later.Boxes[b])
+			}
+		}
+		if left, ok := sp.Minus(boxes, rest...); ok && len(left) == 0 {
+			used = append(used[:k:k], used[k+1:]...)
+			continue
+		}
+		k++
+	}
+	return used
 }
