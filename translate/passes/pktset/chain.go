@@ -186,6 +186,7 @@ func (c *Chain) coveredWith(i int, s *Set, keep func(*Rule) bool) (bool, []int) 
 	}
 	return true, out
 }
+
 // CoveredIn is CoveredBy for the packets of rule i that are also in q:
 // whether earlier rules stop all of those.
 func (c *Chain) CoveredIn(i int, q Box) (bool, []int) {
