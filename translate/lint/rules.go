@@ -19,6 +19,7 @@ func (l *linter) table(t *ir.Table) {
 		for i := range ch.Rules {
 			l.rule(ch, i)
 		}
+		l.below(ch)
 	}
 	if t.Name == "filter" {
 		l.filter(pt)
@@ -110,13 +111,37 @@ func (l *linter) rule(ch *pktset.Chain, i int) {
 		}
 		return
 	}
-	// An ACCEPT the ACCEPT policy repeats is L12's finding, once per chain.
-	if ok, below := ch.RedundantBelow(i); ok && !(len(below) == 0 && x.Verdict == "ACCEPT" && c.PolicyOf() == ir.PolicyAccept) {
-		why := "the chain's end (" + ch.EndVerdict() + ") does the same"
-		if len(below) > 0 {
-			why = wheres(c, below) + " or the chain's end (" + ch.EndVerdict() + ") give the same verdict"
+}
+
+// below runs the redundancy check against later rules (L10) from the
+// last rule up, each rule found taken as removed for the rules above it,
+// so that every rule flagged can go at once (a REJECT and its twin
+// below are each redundant alone, not both).
+func (l *linter) below(ch *pktset.Chain) {
+	c := ch.C
+	gone := make([]bool, len(ch.Rules))
+	for i := range ch.Rules {
+		gone[i] = ch.Dead(i)
+	}
+	for i := len(ch.Rules) - 1; i >= 0; i-- {
+		if gone[i] {
+			continue
 		}
-		l.add("L10", r, r.Src, positions(c, below), "remove the rule",
+		ok, by := ch.RedundantBelow(i, func(j int) bool { return gone[j] })
+		if !ok {
+			continue
+		}
+		gone[i] = true
+		x := &ch.Rules[i]
+		// An ACCEPT the ACCEPT policy repeats is L12's finding, once per chain.
+		if len(by) == 0 && x.Verdict == "ACCEPT" && c.PolicyOf() == ir.PolicyAccept {
+			continue
+		}
+		why := "the chain's end (" + ch.EndVerdict() + ") does the same"
+		if len(by) > 0 {
+			why = wheres(c, by) + " or the chain's end (" + ch.EndVerdict() + ") give the same verdict"
+		}
+		l.add("L10", c.Rules[i], c.Rules[i].Src, positions(c, by), "remove the rule",
 			"redundant: without it, every packet it matches still gets %s: %s", x.Verdict, why)
 	}
 }

@@ -233,12 +233,23 @@ func (c *Chain) EndVerdict() string {
 	return "RETURN"
 }
 
+// Dead reports whether rule i is never reached or matches nothing.
+func (c *Chain) Dead(i int) bool {
+	c.settle(i + 1)
+	return c.dead[i]
+}
+
 // RedundantBelow reports whether rule i can go without changing any
 // packet's fate: it stops with a verdict, has no effects, and every packet
 // it matches would get the same verdict from the later rules it overlaps
-// (all stopping with that verdict) or from the chain's end. It returns
-// the later rules that explain it (none when the chain's end does).
-func (c *Chain) RedundantBelow(i int) (bool, []int) {
+// (all stopping with that verdict) or from the chain's end. Later rules
+// for which gone is true are taken as removed. It returns the later rules
+// that explain it (none when the chain's end does).
+//
+// Two rules can each be redundant because of the other (a REJECT and the
+// same REJECT again): gone keeps a set of removals sound together, see
+// Removable.
+func (c *Chain) RedundantBelow(i int, gone func(j int) bool) (bool, []int) {
 	r := &c.Rules[i]
 	if !r.Stops || r.Verdict == "" || r.Effects || r.Modifies || !r.Set.Exact() {
 		return false, nil
@@ -247,7 +258,7 @@ func (c *Chain) RedundantBelow(i int) (bool, []int) {
 	var idx []int
 	for j := i + 1; j < len(c.Rules); j++ {
 		o := &c.Rules[j]
-		if Overlap(&r.Set, &o.Set) == No {
+		if gone != nil && gone(j) || Overlap(&r.Set, &o.Set) == No {
 			continue
 		}
 		if !o.Stops || o.Verdict != r.Verdict || o.Effects || o.Modifies {
@@ -268,4 +279,21 @@ func (c *Chain) RedundantBelow(i int) (bool, []int) {
 		out[k] = idx[u]
 	}
 	return true, out
+}
+
+// Removable returns the rules that can all go at once without changing
+// any packet's fate: the dead ones (each explained by rules that are
+// not), then, from the last rule up, those RedundantBelow in the chain
+// without the rules already chosen.
+func (c *Chain) Removable() []bool {
+	out := make([]bool, len(c.Rules))
+	for i := range c.Rules {
+		out[i] = c.Dead(i)
+	}
+	for i := len(c.Rules) - 1; i >= 0; i-- {
+		if !out[i] {
+			out[i], _ = c.RedundantBelow(i, func(j int) bool { return out[j] })
+		}
+	}
+	return out
 }
