@@ -157,12 +157,18 @@ func (c *Chain) settle(i int) {
 }
 
 func (c *Chain) coveredSet(i int, s *Set) (bool, []int) {
+	ok, by := c.coveredWith(i, s, func(*Rule) bool { return true })
+	if !ok {
+		return false, nil
+	}
+	// Covered: rules of the same verdict alone, if they suffice, make the
+	// better explanation (redundant rather than shadowed).
 	if v := c.Rules[i].Verdict; v != "" {
-		if ok, by := c.coveredWith(i, s, func(e *Rule) bool { return e.Verdict == v }); ok {
-			return true, by
+		if ok, same := c.coveredWith(i, s, func(e *Rule) bool { return e.Verdict == v }); ok {
+			return true, same
 		}
 	}
-	return c.coveredWith(i, s, func(*Rule) bool { return true })
+	return true, by
 }
 
 func (c *Chain) coveredWith(i int, s *Set, keep func(*Rule) bool) (bool, []int) {

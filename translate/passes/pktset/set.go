@@ -97,9 +97,20 @@ func (sp *Space) Covers(earlier []*Set, later *Set) (bool, []int) {
 	}
 	var used []int
 	var next []Box
+	check := 0 // next size of rem at which to look for a witness
 	for i, e := range earlier {
 		if !e.Exact() {
 			continue
+		}
+		if len(rem) >= check {
+			// A corner of a piece left that no set still to come holds
+			// proves there is no cover: most rules that overlap many
+			// earlier ones without being covered stop here, before the
+			// pieces multiply.
+			if witness(rem, earlier[i:]) {
+				return false, nil
+			}
+			check = 2*len(rem) + 8
 		}
 		took := false
 		for j := range e.Boxes {
@@ -218,4 +229,34 @@ func (sp *Space) prune(earlier []*Set, later *Set, used []int) []int {
 		k++
 	}
 	return used
+}
+
+// corner is the lowest packet of a box.
+func (b *Box) corner() Packet {
+	var p Packet
+	for f := Field(0); f < NumFields; f++ {
+		if b.Has(f) && len(b.f[f]) > 0 {
+			p[f] = b.f[f][0].Lo
+		}
+	}
+	return p
+}
+
+// witness reports whether the corner of some box of rem is in none of
+// the exact sets: a packet of rem outside their union.
+func witness(rem []Box, sets []*Set) bool {
+	for k := range rem {
+		p := rem[k].corner()
+		in := false
+		for _, s := range sets {
+			if s.Exact() && s.Contains(&p) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return true
+		}
+	}
+	return false
 }
