@@ -142,10 +142,18 @@ func (l *linter) pt(t *ir.Table) *pktset.Table {
 }
 
 func (l *linter) add(code string, r *ir.Rule, pos ir.Pos, related []ir.Pos, fix, format string, args ...any) {
+	c, _ := Lookup(code)
+	l.addSeverity(code, c.Severity, r, pos, related, fix, format, args...)
+}
+
+// addSeverity is add with a severity other than the check's own, for a
+// finding the engine is less sure of.
+func (l *linter) addSeverity(code string, sev Severity, r *ir.Rule, pos ir.Pos, related []ir.Pos, fix, format string, args ...any) {
 	if l.o.Disable[code] {
 		return
 	}
 	c, _ := Lookup(code)
+	c.Severity = sev
 	l.out = append(l.out, Finding{Check: c, Pos: pos, Related: related, Msg: fmt.Sprintf(format, args...), Fix: fix, Rule: r})
 }
 

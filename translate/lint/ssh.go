@@ -60,7 +60,9 @@ func SSHDPort(data []byte) uint16 {
 // accepted by an INPUT chain (L8).
 func (l *linter) ssh(pt *pktset.Table, c *ir.Chain) {
 	s := l.o.SSH
-	base := box(pktset.Proto, val(6), pktset.Frag, val(0), pktset.DPort, val(uint64(s.Port)))
+	// The administrator's session does not come over loopback.
+	notLo := pt.Complement(pktset.InIf, pktset.Point(pktset.IfaceValue("lo")))
+	base := box(pktset.Proto, val(6), pktset.Frag, val(0), pktset.DPort, val(uint64(s.Port)), pktset.InIf, notLo)
 	v6 := pt.T.Family == ir.IPv6
 	if s.Client.IsValid() && s.Client.Is6() == v6 && s.Server.Is6() == v6 {
 		base.Constrain(pktset.SAddr, pktset.Point(pktset.AddrValue(s.Client)))
@@ -69,17 +71,34 @@ func (l *linter) ssh(pt *pktset.Table, c *ir.Chain) {
 		return // the session is of the other family
 	}
 	for _, st := range []struct {
-		v    uint64
-		name string
-	}{{pktset.CtNew, "new ssh connections"}, {pktset.CtEstablished, "the established ssh session"}} {
+		v     uint64
+		flags pktset.ISet
+		name  string
+	}{
+		// A new connection starts with a SYN, with or without ECN's flags.
+		{pktset.CtNew, pktset.Union(val(0x02), val(0xc2)), "new ssh connections"},
+		{pktset.CtEstablished, nil, "the established ssh session"},
+	} {
 		q := base
 		q.Constrain(pktset.Ct, val(st.v))
-		if fate := pt.Fate(c, q); fate.Denied {
-			pos, by := denial(c, fate)
-			l.add("L8", nil, pos, nil,
-				fmt.Sprintf("accept it before: -A %s -p tcp --dport %d -j ACCEPT (or --disable L8 if the lock-out is meant)", c.Name, s.Port),
-				"%s to port %d (%s) are dropped by %s: applying these rules locks you out", st.name, s.Port, s.From, by)
+		if st.flags != nil {
+			q.Constrain(pktset.Flags, st.flags)
+		}
+		fate := pt.Fate(c, q)
+		if !fate.Denied {
+			continue
+		}
+		pos, by := denial(c, fate)
+		fix := fmt.Sprintf("accept it before: -A %s -p tcp --dport %d -j ACCEPT (or --disable L8 if the lock-out is meant)", c.Name, s.Port)
+		if len(fate.Via) > 0 && !s.Client.IsValid() {
+			// Some interfaces or sources are accepted: whether the
+			// administrator's is among them is not known here.
+			l.addSeverity("L8", Warning, nil, pos, positions(c, fate.Via), fix,
+				"%s to port %d (%s) are accepted only by %s; from elsewhere they are dropped by %s: check that your session comes that way", st.name, s.Port, s.From, wheres(c, fate.Via), by)
 			return
 		}
+		l.add("L8", nil, pos, nil, fix,
+			"%s to port %d (%s) are dropped by %s: applying these rules locks you out", st.name, s.Port, s.From, by)
+		return
 	}
 }

@@ -99,7 +99,7 @@ func overlapsAny(a, b []Box) bool {
 }
 
 // accepted returns boxes of packets chain name surely accepts: those of
-// its exact ACCEPT rules (and of the chains it jumps to) before the first
+// its exact ACCEPT rules (and of the chains it jumps or goes to) before the first
 // rule that changes a field. It ignores the rules that drop some of them
 // first, so it can only make Fate find fewer denials, never more.
 func (t *Table) accepted(name string, depth int) []Box {
@@ -120,7 +120,7 @@ func (t *Table) accepted(name string, depth int) []Box {
 		switch {
 		case r.Verdict == "ACCEPT":
 			out = append(out, r.Set.Boxes...)
-		case r.Jump != "" && !r.Goto:
+		case r.Jump != "":
 			for _, a := range t.accepted(r.Jump, depth+1) {
 				for b := range r.Set.Boxes {
 					if x := r.Set.Boxes[b].Intersect(&a); !x.Empty() {
