@@ -137,7 +137,9 @@ func TestCorpus(t *testing.T) {
 	for k := range by {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) < len(keys[j]) || len(keys[i]) == len(keys[j]) && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return len(keys[i]) < len(keys[j]) || len(keys[i]) == len(keys[j]) && keys[i] < keys[j]
+	})
 	var s []string
 	for _, k := range keys {
 		s = append(s, fmt.Sprintf("%s %d", k, by[k]))

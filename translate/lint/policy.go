@@ -87,9 +87,6 @@ func (l *linter) filter(pt *pktset.Table) {
 		if h == ir.HookInput && l.o.SSH.Port != 0 {
 			l.ssh(pt, c)
 		}
-		if c.PolicyOf() == ir.PolicyAccept {
-			l.permissive(ch)
-		}
 	}
 }
 
@@ -140,26 +137,31 @@ func (l *linter) icmpv6(pt *pktset.Table, c *ir.Chain, h ir.Hook) {
 	}
 }
 
-// permissive checks an ACCEPT policy (L12): ACCEPT rules and no catch-all
-// means the ACCEPT rules change nothing.
-func (l *linter) permissive(ch *pktset.Chain) {
+// permissive checks an ACCEPT policy (L12): a chain that only accepts
+// (no DROP, REJECT, jump or catch-all) under an ACCEPT policy is an
+// allow list that allows everything. It reports whether it found that.
+func (l *linter) permissive(ch *pktset.Chain) bool {
 	c := ch.C
+	if c.Base == nil || c.PolicyOf() != ir.PolicyAccept || c.Base.Hook == ir.HookPrerouting || c.Base.Hook == ir.HookPostrouting {
+		return false
+	}
 	var accepts []int
 	for i := range ch.Rules {
 		r := &ch.Rules[i]
-		if r.Stops && r.Set.Universal() {
-			return // a catch-all decides what the policy would
-		}
-		if r.Verdict == "ACCEPT" && !r.Set.Universal() {
+		switch {
+		case r.Verdict == "ACCEPT" && !r.Set.Universal():
 			accepts = append(accepts, i)
+		case r.Stops || r.Jump != "" || r.Modifies:
+			return false // it decides something the policy would not
 		}
 	}
-	if len(accepts) == 0 || c.Base.Hook == ir.HookPrerouting || c.Base.Hook == ir.HookPostrouting {
-		return
+	if len(accepts) == 0 {
+		return false
 	}
 	l.add("L12", nil, c.Src, positions(c, accepts[:min(len(accepts), 3)]),
 		fmt.Sprintf("set the policy to DROP (-P %s DROP) or end the chain with -A %s -j DROP, after accepting loopback and replies", c.Name, c.Name),
-		"policy ACCEPT and no catch-all rule: every packet the ACCEPT rules (%s) accept is accepted anyway", wheres(c, accepts))
+		"policy ACCEPT and nothing dropped: every packet the ACCEPT rules (%s) accept is accepted anyway", wheres(c, accepts))
+	return true
 }
 
 // denies reports whether a filter chain is a default deny: policy DROP,

@@ -19,7 +19,8 @@ func (l *linter) table(t *ir.Table) {
 		for i := range ch.Rules {
 			l.rule(ch, i)
 		}
-		l.below(ch)
+		permissive := t.Name == "filter" && l.permissive(ch)
+		l.below(ch, permissive)
 	}
 	if t.Name == "filter" {
 		l.filter(pt)
@@ -117,7 +118,7 @@ func (l *linter) rule(ch *pktset.Chain, i int) {
 // last rule up, each rule found taken as removed for the rules above it,
 // so that every rule flagged can go at once (a REJECT and its twin
 // below are each redundant alone, not both).
-func (l *linter) below(ch *pktset.Chain) {
+func (l *linter) below(ch *pktset.Chain, permissive bool) {
 	c := ch.C
 	gone := make([]bool, len(ch.Rules))
 	for i := range ch.Rules {
@@ -134,7 +135,7 @@ func (l *linter) below(ch *pktset.Chain) {
 		gone[i] = true
 		x := &ch.Rules[i]
 		// An ACCEPT the ACCEPT policy repeats is L12's finding, once per chain.
-		if len(by) == 0 && x.Verdict == "ACCEPT" && c.PolicyOf() == ir.PolicyAccept {
+		if permissive && len(by) == 0 && x.Verdict == "ACCEPT" {
 			continue
 		}
 		why := "the chain's end (" + ch.EndVerdict() + ") does the same"
