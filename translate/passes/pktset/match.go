@@ -68,7 +68,7 @@ func (sp *Space) match(s *Set, m ir.Match) {
 		if m.Dir == ir.Dst {
 			f = DAddr
 		}
-		if m.Mask.IsValid() || m.Net.Addr().Is6() != sp.V6 {
+		if !m.Net.IsValid() || m.Mask.IsValid() || m.Net.Addr().Is6() != sp.V6 {
 			sp.opaque(s, m, "")
 			return
 		}
@@ -82,7 +82,7 @@ func (sp *Space) match(s *Set, m ir.Match) {
 			if x.r == nil {
 				continue
 			}
-			if x.r.From.Is6() != sp.V6 || x.r.To.Is6() != sp.V6 {
+			if !x.r.From.IsValid() || !x.r.To.IsValid() || x.r.From.Is6() != sp.V6 || x.r.To.Is6() != sp.V6 {
 				sp.opaque(s, m, "")
 				return
 			}
