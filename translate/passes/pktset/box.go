@@ -46,6 +46,9 @@ const (
 type Space struct {
 	max [NumFields]U128
 	V6  bool
+	// Inet: the table holds packets of both families, so conditions
+	// that imply a family (addresses, ICMP types) are opaque.
+	Inet bool
 }
 
 var ones128 = U128{^uint64(0), ^uint64(0)}

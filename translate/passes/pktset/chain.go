@@ -21,8 +21,10 @@ type Table struct {
 // NewTable prepares the analysis of one table.
 func NewTable(t *ir.Table) *Table {
 	g := passes.Graph(t)
+	sp := NewSpace(t.Family == ir.IPv6)
+	sp.Inet = t.Family == ir.Inet
 	return &Table{
-		Space:    NewSpace(t.Family == ir.IPv6),
+		Space:    sp,
 		T:        t,
 		Graph:    g,
 		modifies: g.Holding(func(r *ir.Rule) bool { return modifiesTarget(r.Target) }),

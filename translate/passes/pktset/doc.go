@@ -31,6 +31,11 @@
 // opaque terms: a rule holding one never helps cover another and overlaps
 // only "maybe", so no answer assumes such a match holds or fails.
 //
+// The family is not a field: a chain's packets are those of its table's
+// family (ip or ip6 tables, which is what iptables input gives), and the
+// space's address fields are 32 or 128 bits wide accordingly. In an inet
+// table, conditions that imply a family are opaque.
+//
 // Values of fields that a packet does not have (ports of an ICMP packet)
 // are free: a real packet is then many points of the space, all treated
 // alike by every rule, since a rule testing a port also tests the

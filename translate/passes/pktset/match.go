@@ -53,6 +53,13 @@ func (sp *Space) l4(s *Set, proto uint8) {
 func ports(r *ir.PortRange) ISet { return Range(U64(uint64(r.Lo)), U64(uint64(r.Hi))) }
 
 func (sp *Space) match(s *Set, m ir.Match) {
+	if sp.Inet {
+		switch m.(type) {
+		case *ir.Addr, *ir.IPRange, *ir.ICMP:
+			sp.opaque(s, m, "inet table")
+			return
+		}
+	}
 	switch m := m.(type) {
 	case *ir.Comment:
 	case *ir.Protocol:
