@@ -17,10 +17,6 @@ import (
 	"github.com/ruleshift/ruleshift/verify"
 )
 
-// removable are the checks whose rules can go without changing any
-// packet's fate: never reached (L5, L9), redundant (L10), impossible (L11).
-var removable = map[string]bool{"L5": true, "L9": true, "L10": true, "L11": true}
-
 // loadDump reads a corpus dump, or reports why it cannot.
 func loadDump(t testing.TB, path string) (*ir.Ruleset, bool) {
 	data, err := os.ReadFile(path)
@@ -37,11 +33,12 @@ func loadDump(t testing.TB, path string) (*ir.Ruleset, bool) {
 	return rs, true
 }
 
-// prune removes the rules lint flags as removable; it returns how many.
+// prune removes the rules lint flags as removable (never reached, L5 and
+// L9; redundant, L10; impossible, L11); it returns how many.
 func prune(rs *ir.Ruleset) int {
 	drop := map[*ir.Rule]bool{}
 	for _, f := range lint.Run(rs, lint.Options{}) {
-		if removable[f.Code] && f.Rule != nil {
+		if f.Removable && f.Rule != nil {
 			drop[f.Rule] = true
 		}
 	}

@@ -73,6 +73,9 @@ type Finding struct {
 	Fix     string
 	// Rule is the rule the finding is about, nil for a chain.
 	Rule *ir.Rule
+	// Removable: the rule can go without changing any packet's fate, and
+	// so can every other rule flagged removable, all at once.
+	Removable bool
 }
 
 func (f Finding) String() string {
@@ -130,6 +133,7 @@ type linter struct {
 	o      Options
 	tables map[*ir.Table]*pktset.Table
 	out    []Finding
+	added  bool // the last add appended a finding (its check is not disabled)
 }
 
 func (l *linter) pt(t *ir.Table) *pktset.Table {
@@ -149,7 +153,8 @@ func (l *linter) add(code string, r *ir.Rule, pos ir.Pos, related []ir.Pos, fix,
 // addSeverity is add with a severity other than the check's own, for a
 // finding the engine is less sure of.
 func (l *linter) addSeverity(code string, sev Severity, r *ir.Rule, pos ir.Pos, related []ir.Pos, fix, format string, args ...any) {
-	if l.o.Disable[code] {
+	l.added = !l.o.Disable[code]
+	if !l.added {
 		return
 	}
 	c, _ := Lookup(code)

@@ -72,8 +72,14 @@ func (l *linter) rule(ch *pktset.Chain, i int) {
 		}
 	}
 	if x.Set.Empty() {
-		l.add("L11", r, r.Src, nil, "remove the rule, or fix the condition that contradicts the others",
-			"no packet can match this rule: its conditions contradict each other")
+		if ch.Dead(i) {
+			l.add("L11", r, r.Src, nil, "remove the rule, or fix the condition that contradicts the others",
+				"no packet can match this rule: its conditions contradict each other")
+			l.removable(true)
+		} else {
+			l.add("L11", r, r.Src, nil, "fix the condition that contradicts the others (removing the rule also removes what its stateful match does)",
+				"no packet can match this rule: its conditions contradict each other (its stateful match still runs for packets that get that far)")
+		}
 		return
 	}
 	covered, by := ch.CoveredBy(i)
@@ -82,6 +88,7 @@ func (l *linter) rule(ch *pktset.Chain, i int) {
 		l.add("L5", r, r.Src, positions(c, by),
 			fmt.Sprintf("move the rule above %s (insert it with -I, or add it before the catch-all)", where(c, by[0])),
 			"never reached: the catch-all rule at %s decides every packet first", where(c, by[0]))
+		l.removable(ch.Dead(i))
 		return
 	case covered:
 		same := x.Verdict != ""
@@ -100,6 +107,7 @@ func (l *linter) rule(ch *pktset.Chain, i int) {
 				"move the rule above them, narrow them, or remove it",
 				"shadowed: never reached, the rules at %s%s decide every packet it matches first", wheres(c, by), together)
 		}
+		l.removable(ch.Dead(i))
 		return
 	}
 	if x.Jump != "" {
@@ -134,7 +142,8 @@ func (l *linter) below(ch *pktset.Chain, permissive bool) {
 		}
 		gone[i] = true
 		x := &ch.Rules[i]
-		// An ACCEPT the ACCEPT policy repeats is L12's finding, once per chain.
+		// An ACCEPT the ACCEPT policy repeats is L12's finding, once per
+		// chain (the rule stays removable in the model, not reported).
 		if permissive && len(by) == 0 && x.Verdict == "ACCEPT" {
 			continue
 		}
@@ -144,6 +153,7 @@ func (l *linter) below(ch *pktset.Chain, permissive bool) {
 		}
 		l.add("L10", c.Rules[i], c.Rules[i].Src, positions(c, by), "remove the rule",
 			"redundant: without it, every packet it matches still gets %s: %s", x.Verdict, why)
+		l.removable(true)
 	}
 }
 
@@ -159,4 +169,14 @@ func verdictWord(v string) string {
 		return "rejected"
 	}
 	return "decided"
+}
+
+// removable marks the last finding added as removable when ok (and a
+// finding was added: its check may be disabled). A rule never matched
+// may still run a stateful match (limit, recent) for the packets that
+// reach it: such a rule is reported, not removable.
+func (l *linter) removable(ok bool) {
+	if n := len(l.out); ok && n > 0 && l.added {
+		l.out[n-1].Removable = true
+	}
 }

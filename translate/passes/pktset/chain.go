@@ -66,6 +66,18 @@ type Rule struct {
 	// Effects: the rule does something besides deciding (logs, updates a
 	// rate limit, a recent list, a set), so its order matters.
 	Effects bool
+	// Stateful: a match of the rule changes state when it is evaluated
+	// (limit, recent, quota …), which happens to packets the rule does
+	// not match too: iptables evaluates matches in order and stops at
+	// the first that fails, so such a match may run before the one that
+	// fails. Which packets reach the rule therefore matters.
+	Stateful bool
+	// Pre is, for a Stateful rule, the packets that get as far as its
+	// first stateful match: those of the matches written before it (the
+	// model keeps the order they were written in; iptables checks -s,
+	// -d, -i, -o, -p and -f first wherever they are written, so this may
+	// hold more packets than reach it, never fewer).
+	Pre Set
 	// Jump is the chain a jump or goto leads to.
 	Jump string
 	Goto bool
@@ -97,10 +109,13 @@ func (t *Table) Chain(c *ir.Chain) *Chain {
 
 func (t *Table) rule(r *ir.Rule) Rule {
 	x := Rule{R: r, Set: t.Of(r), Stops: passes.Terminal(r.Target), Modifies: modifiesTarget(r.Target)}
-	for _, m := range r.Matches {
+	for k, m := range r.Matches {
 		switch m.(type) {
 		case *ir.Limit, *ir.Hashlimit, *ir.Recent, *ir.Quota, *ir.ConnLimit, *ir.Statistic, *ir.NFAcct, *ir.ConnLabel:
-			x.Effects = true
+			if !x.Stateful {
+				x.Pre = t.Of(&ir.Rule{Matches: r.Matches[:k]})
+			}
+			x.Effects, x.Stateful = true, true
 		}
 	}
 	switch tg := r.Target.(type) {
@@ -150,9 +165,17 @@ func (c *Chain) CoveredBy(i int) (bool, []int) {
 // settle computes dead for the rules before i.
 func (c *Chain) settle(i int) {
 	for k := len(c.dead); k < i; k++ {
-		d := c.Rules[k].Set.Empty()
+		r := &c.Rules[k]
+		// A rule runs its stateful matches for packets it does not
+		// match too (those of Pre): it can go only when none of those
+		// reach it.
+		s := &r.Set
+		if r.Stateful {
+			s = &r.Pre
+		}
+		d := s.Empty()
 		if !d {
-			d, _ = c.coveredSet(k, &c.Rules[k].Set)
+			d, _ = c.coveredSet(k, s)
 		}
 		c.dead = append(c.dead, d)
 	}
@@ -217,10 +240,16 @@ func (c *Chain) Overlap(i, j int) Tri { return Overlap(&c.Rules[i].Set, &c.Rules
 // Commute reports whether rules i and j may swap places without changing
 // any packet's fate or the effects seen: their matches are disjoint and
 // neither changes a field, or both stop with the same named verdict and
-// neither has effects.
+// neither has effects; and neither's stateful match would see packets of
+// the other it did not see before.
 func (c *Chain) Commute(i, j int) bool {
 	a, b := &c.Rules[i], &c.Rules[j]
 	if a.Modifies || b.Modifies {
+		return false
+	}
+	// Packets of one that reach the other's stateful match must still
+	// reach it after the swap: refuse when they could.
+	if a.Stateful && Overlap(&b.Set, &a.Pre) != No || b.Stateful && Overlap(&a.Set, &b.Pre) != No {
 		return false
 	}
 	if c.Overlap(i, j) == No {
@@ -241,7 +270,8 @@ func (c *Chain) EndVerdict() string {
 	return "RETURN"
 }
 
-// Dead reports whether rule i is never reached or matches nothing.
+// Dead reports whether rule i can go: no packet it matches reaches it
+// (or it matches none), and no packet reaches a stateful match of it.
 func (c *Chain) Dead(i int) bool {
 	c.settle(i + 1)
 	return c.dead[i]
@@ -266,7 +296,15 @@ func (c *Chain) RedundantBelow(i int, gone func(j int) bool) (bool, []int) {
 	var idx []int
 	for j := i + 1; j < len(c.Rules); j++ {
 		o := &c.Rules[j]
-		if gone != nil && gone(j) || Overlap(&r.Set, &o.Set) == No {
+		if gone != nil && gone(j) {
+			continue
+		}
+		if o.Stateful && Overlap(&r.Set, &o.Pre) != No {
+			// Without rule i its packets would reach o and could run
+			// o's stateful match, even when o does not match them.
+			return false, nil
+		}
+		if Overlap(&r.Set, &o.Set) == No {
 			continue
 		}
 		if !o.Stops || o.Verdict != r.Verdict || o.Effects || o.Modifies {

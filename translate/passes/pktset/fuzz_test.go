@@ -132,8 +132,15 @@ func (p *packet) concrete(m ir.Match) bool {
 	return p.opaque
 }
 
-func (p *packet) matches(r *ir.Rule) bool {
+func (p *packet) matches(r *ir.Rule) bool { return p.evaluate(r, nil) }
+
+// evaluate is matches counting in *limits the stateful matches it runs:
+// matches run in order up to the first that fails.
+func (p *packet) evaluate(r *ir.Rule, limits *int) bool {
 	for _, m := range r.Matches {
+		if _, ok := m.(*ir.Limit); ok && limits != nil {
+			*limits++
+		}
 		if !p.concrete(m) {
 			return false
 		}
@@ -352,12 +359,13 @@ func checkSeed(t *testing.T, seed int64) {
 	}
 }
 
-// fate walks a packet through rules as the kernel does: the verdict and
-// the number of log events.
+// fate walks a packet through rules as the kernel does: the verdict, the
+// number of log events and the number of rate-limit matches evaluated
+// (each takes a token, so each is an effect too).
 func fate(rules []*ir.Rule, p packet, policy string) string {
-	logs := 0
+	logs, limits := 0, 0
 	for _, rr := range rules {
-		if !p.matches(rr) {
+		if !p.evaluate(rr, &limits) {
 			continue
 		}
 		switch t := rr.Target.(type) {
@@ -366,12 +374,12 @@ func fate(rules []*ir.Rule, p packet, policy string) string {
 		case *ir.Log:
 			logs++
 		case *ir.Verdict:
-			return fmt.Sprintf("%s/%d", t.Kind, logs)
+			return fmt.Sprintf("%s/%d/%d", t.Kind, logs, limits)
 		case *ir.Reject:
-			return fmt.Sprintf("REJECT/%d", logs)
+			return fmt.Sprintf("REJECT/%d/%d", logs, limits)
 		}
 	}
-	return fmt.Sprintf("%s/%d", policy, logs)
+	return fmt.Sprintf("%s/%d/%d", policy, logs, limits)
 }
 
 // multiCovered counts the rules found covered by several earlier rules
