@@ -111,7 +111,7 @@ func (t *Table) rule(r *ir.Rule) Rule {
 	x := Rule{R: r, Set: t.Of(r), Stops: passes.Terminal(r.Target), Modifies: modifiesTarget(r.Target)}
 	for k, m := range r.Matches {
 		switch m.(type) {
-		case *ir.Limit, *ir.Hashlimit, *ir.Recent, *ir.Quota, *ir.ConnLimit, *ir.Statistic, *ir.NFAcct, *ir.ConnLabel:
+		case *ir.Limit, *ir.Hashlimit, *ir.Recent, *ir.Quota, *ir.ConnLimit, *ir.Statistic, *ir.NFAcct, *ir.ConnLabel, *ir.SetMatch:
 			if !x.Stateful {
 				x.Pre = t.Of(&ir.Rule{Matches: r.Matches[:k]})
 			}
