@@ -41,6 +41,9 @@ type jsonFinding struct {
 	Related  []jsonPos `json:"related"`
 	Message  string    `json:"message"`
 	Fix      string    `json:"fix"`
+	// Removable: the rule can go, together with every other rule
+	// flagged removable, without changing any packet's fate.
+	Removable bool `json:"removable"`
 }
 
 func toJSONPos(p ir.Pos) jsonPos { return jsonPos{File: p.File, Line: p.Line, Col: p.Col} }
@@ -71,7 +74,7 @@ func (c *lintCmd) Run(e *env) error {
 			Findings []jsonFinding `json:"findings"`
 		}{Version: lintJSONVersion, Findings: []jsonFinding{}}
 		for _, f := range fs {
-			j := jsonFinding{Code: f.Code, Name: f.Name, Severity: f.Severity.String(), Pos: toJSONPos(f.Pos), Related: []jsonPos{}, Message: f.Msg, Fix: f.Fix}
+			j := jsonFinding{Code: f.Code, Name: f.Name, Severity: f.Severity.String(), Pos: toJSONPos(f.Pos), Related: []jsonPos{}, Message: f.Msg, Fix: f.Fix, Removable: f.Removable}
 			for _, p := range f.Related {
 				j.Related = append(j.Related, toJSONPos(p))
 			}
