@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -145,4 +147,38 @@ func TestCorpus(t *testing.T) {
 		s = append(s, fmt.Sprintf("%s %d", k, by[k]))
 	}
 	t.Logf("%d dumps: %s", n, strings.Join(s, ", "))
+}
+
+// TestTranslateGoldenInputs lints the input of every translate golden
+// case, which between them use every match and target kind the model
+// has: no panic, every finding positioned.
+func TestTranslateGoldenInputs(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/translate/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no translate golden cases")
+	}
+	n := 0
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ins []translate.Input
+		for _, f := range a.Files {
+			if strings.HasPrefix(f.Name, "in/") {
+				ins = append(ins, translate.Input{Name: f.Name, Data: f.Data, Dir: t.TempDir()})
+			}
+		}
+		rs, d := translate.Load(ins, translate.Options{})
+		if d.HasErrors() {
+			continue
+		}
+		n++
+		for _, f := range lint.Run(rs, lint.Options{SSH: lint.SSH{Port: 22}}) {
+			if f.Pos.IsZero() {
+				t.Errorf("%s: a finding without a position: %s", filepath.Base(file), f)
+			}
+		}
+	}
+	t.Logf("%d of %d cases linted", n, len(files))
 }
