@@ -56,6 +56,7 @@ type cli struct {
 	Refresh    refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`
 	Completion completionCmd    `cmd:"" help:"Print the shell completion script for bash, zsh or fish (the packages install them)."`
 	Man        manCmd           `cmd:"" name:"__man" hidden:"" help:"Internal: write the man pages into DIR (the package build)."`
+	Lint       lintCmd          `cmd:"" help:"Find what is wrong with a ruleset: rules never reached or redundant, default-deny chains that break loopback, replies, IPv6 or ssh, and more. Exit 7 on a warning or worse."`
 }
 
 // env is what commands write to; tests swap it.
