@@ -54,6 +54,8 @@ type cli struct {
 	Detect    detectCmd        `cmd:"" help:"Show the distribution, iptables variant, firewall services and network setup, and the persistence method persist would choose."`
 	Persist   persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
+	Import    importCmd        `cmd:"" help:"Read what the machine runs (the kernel's tables, both iptables variants and nftables) or loads at boot into one ruleset, and say where each table came from."`
+	Drift     driftCmd         `cmd:"" help:"Compare what the kernel runs, what loads at boot and the given source files; exit 6 when they differ."`
 	Verify    verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
 }
 
