@@ -47,12 +47,12 @@ type Comparison struct {
 // ChainDrift is one chain's difference. A chain only one side has says
 // so in Only (the side's name).
 type ChainDrift struct {
-	Chain   string          `json:"chain"`
-	Only    string          `json:"only,omitempty"`
-	Policy  *PolicyChange   `json:"policy,omitempty"`
-	Added   []string        `json:"added,omitempty"`
-	Removed []string        `json:"removed,omitempty"`
-	Moved   []Move          `json:"moved,omitempty"`
+	Chain   string        `json:"chain"`
+	Only    string        `json:"only,omitempty"`
+	Policy  *PolicyChange `json:"policy,omitempty"`
+	Added   []string      `json:"added,omitempty"`
+	Removed []string      `json:"removed,omitempty"`
+	Moved   []Move        `json:"moved,omitempty"`
 }
 
 // Move is a rule both sides hold at another place: its rule number in

@@ -98,7 +98,7 @@ func AttachBoot(live, boot *State) {
 			if b.Key() != e.Key() {
 				continue
 			}
-			how := b.Boot
+			how := b.Boot + " from " + b.From
 			if b.Source != e.Source && !(b.Source == UFW && e.Source != Native) {
 				how += " as " + string(b.Source)
 			}

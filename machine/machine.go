@@ -85,6 +85,9 @@ type State struct {
 	// Notes say what was read and skipped, for the report.
 	Notes []string
 	Diags *diag.List
+	// root is set on what ReadRoot read: files that load one after the
+	// other, not tables that run side by side.
+	root bool
 }
 
 func newState() *State { return &State{Diags: &diag.List{}} }
@@ -149,23 +152,40 @@ func isDefault(t *ir.Table) bool {
 }
 
 // Ruleset joins the entries into one ruleset. Two entries of one family
-// and table name are an error: the kernel runs both (each packet must
-// pass both), which one table of the model cannot express.
+// and table name cannot both go in: from the kernel, both run (each packet
+// must pass both), which one table of the model cannot express; from a
+// root, the one loaded last replaces the other, and only when exactly one
+// of them loads at boot is it clear which. Anything else is an error.
 func (s *State) Ruleset() (*ir.Ruleset, error) {
 	rs := &ir.Ruleset{}
 	seen := map[string]*Entry{}
 	var clash []string
 	for _, e := range s.Entries {
 		k := e.Key()
-		if prev := seen[k]; prev != nil {
-			clash = append(clash, fmt.Sprintf("table %s is held by %s (%s) and by %s (%s)", k, prev.Source, prev.From, e.Source, e.From))
+		prev := seen[k]
+		switch {
+		case prev == nil:
+			seen[k] = e
+			rs.Tables = append(rs.Tables, e.Table)
+			continue
+		case s.root && prev.AtBoot != e.AtBoot && prev.Source == e.Source:
+			keep, drop := prev, e
+			if e.AtBoot {
+				keep, drop = e, prev
+				for i, t := range rs.Tables {
+					if t == prev.Table {
+						rs.Tables[i] = e.Table
+					}
+				}
+				seen[k] = e
+			}
+			s.notef("table %s: %s is left out: %s loads %s at boot instead", k, drop.From, keep.Boot, keep.From)
 			continue
 		}
-		seen[k] = e
-		rs.Tables = append(rs.Tables, e.Table)
+		clash = append(clash, fmt.Sprintf("table %s is held by %s (%s) and by %s (%s)", k, prev.Source, prev.From, e.Source, e.From))
 	}
 	if len(clash) > 0 {
-		return nil, fmt.Errorf("%s: the kernel runs both, which one ruleset cannot hold; choose one with --source", strings.Join(clash, "; "))
+		return nil, fmt.Errorf("%s: one ruleset cannot hold both (choose with --source where their sources differ)", strings.Join(clash, "; "))
 	}
 	return rs, nil
 }

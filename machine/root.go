@@ -33,6 +33,7 @@ type loader struct {
 // nft: it is loaded in a scratch network namespace and listed.
 func ReadRoot(root string, o Options) *State {
 	s := newState()
+	s.root = true
 	fsys := os.DirFS(root)
 	facts := distros.Detect(fsys, nil)
 	unit := func(name string) (string, bool) {
@@ -202,7 +203,7 @@ func (s *State) readLoads(root string, loads []loader, variant string, o Options
 			hows = append(hows, l.how)
 			on = on || l.on
 		}
-		boot := strings.Join(hows, "; ") + " (" + file + ")"
+		boot := strings.Join(hows, "; ")
 		var entries []*Entry
 		if ls[0].tool == "nft" {
 			entries = s.readNftFile(root, file, o)

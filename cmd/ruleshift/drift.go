@@ -28,7 +28,7 @@ func (c *driftCmd) Run(e *env) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	kernel := machine.ReadLive(ctx, machine.Local(c.Netns), o)
+	kernel := machine.ReadLive(ctx, liveRunner(c.Netns), o)
 	boot := machine.ReadRoot(c.Root, o).AtBootOnly()
 	sides := []machine.Side{{Name: "boot", State: boot}, {Name: "kernel", State: kernel}}
 	if len(c.Files) > 0 {

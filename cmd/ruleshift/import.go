@@ -44,13 +44,17 @@ func (f *machineFlags) options() (machine.Options, error) {
 	return o, nil
 }
 
+// liveRunner runs the listing tools of the kernel an import or drift
+// reads; the golden tests replace it with canned listings.
+var liveRunner = machine.Local
+
 // live reads the kernel, naming for each table what loads it at boot
 // from the files under --root. The boot files only name services here:
 // a problem reading them is a note, not an error of the import.
 func (f *machineFlags) live(o machine.Options) *machine.State {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	st := machine.ReadLive(ctx, machine.Local(f.Netns), o)
+	st := machine.ReadLive(ctx, liveRunner(f.Netns), o)
 	boot := machine.ReadRoot(f.Root, machine.Options{IncludeForeign: true})
 	machine.AttachBoot(st, boot)
 	if boot.Diags.HasErrors() {
@@ -78,13 +82,13 @@ func (c *importCmd) Run(e *env) error {
 		st = c.live(o)
 	}
 	st.SortEntries()
+	rs, rerr := st.Ruleset()
 	writeProvenance(e.stderr, c.From, st)
 	if err := report(e, st.Diags); err != nil {
 		return err
 	}
-	rs, err := st.Ruleset()
-	if err != nil {
-		return fail(exitRules, "%v", err)
+	if rerr != nil {
+		return fail(exitRules, "%v", rerr)
 	}
 	if len(rs.Tables) == 0 {
 		fmt.Fprintln(e.stderr, "import: no table to import")
