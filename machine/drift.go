@@ -175,14 +175,14 @@ func (c *Comparison) Summary() string {
 	}
 	var parts []string
 	if n := countOnly(c, c.New); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d chains only in %s", n, c.New))
+		parts = append(parts, fmt.Sprintf("%s only in %s", plural(n, "chain"), c.New))
 	}
 	if n := countOnly(c, c.Old); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d chains only in %s", n, c.Old))
+		parts = append(parts, fmt.Sprintf("%s only in %s", plural(n, "chain"), c.Old))
 	}
-	parts = append(parts, fmt.Sprintf("%d rules only in %s", c.Added, c.New),
+	parts = append(parts, fmt.Sprintf("%s only in %s", plural(c.Added, "rule"), c.New),
 		fmt.Sprintf("%d only in %s", c.Removed, c.Old),
-		fmt.Sprintf("%d moved", c.Moved), fmt.Sprintf("%d policies differ", c.Policy))
+		fmt.Sprintf("%d moved", c.Moved), fmt.Sprintf("%s differ", plural(c.Policy, "policy")))
 	return fmt.Sprintf("%s and %s differ: %s", c.New, c.Old, strings.Join(parts, ", "))
 }
 
@@ -222,4 +222,14 @@ func (c *Comparison) WriteText(b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, "# %s\n", c.Summary())
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, word[:len(word)-1])
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

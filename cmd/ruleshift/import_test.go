@@ -144,4 +144,3 @@ func TestImportGolden(t *testing.T) { runMachineGolden(t, "../../testdata/import
 // difference (added, removed, moved, policy, chains only on one side) and
 // the exit codes.
 func TestDriftGolden(t *testing.T) { runMachineGolden(t, "../../testdata/drift/*.txtar") }
-
