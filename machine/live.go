@@ -67,11 +67,7 @@ func ReadLive(ctx context.Context, run Runner, o Options) *State {
 			continue
 		}
 		if st.src == NFTCompat {
-			for _, l := range strings.Split(string(out), "\n") {
-				if strings.HasPrefix(l, "*") {
-					compat[st.fam.String()+" "+strings.TrimSpace(l[1:])] = true
-				}
-			}
+			markCompat(compat, st.fam, out, errb)
 		}
 		rs := &ir.Ruleset{}
 		s.Diags.Add(iptables.ParseSave(rs, st.tool, out, iptables.SaveOptions{Family: st.fam}))
@@ -87,6 +83,26 @@ func ReadLive(ctx context.Context, run Runner, o Options) *State {
 		s.readNftJSON("nft", out, "", compat, o)
 	}
 	return s
+}
+
+// markCompat records the tables iptables-nft-save lists as its own. A
+// table it calls incompatible ("# Table `nat' is incompatible, use 'nft'
+// tool.", or "contains incompatible base-chains", after which 1.8.9 still
+// prints the table with empty built-in chains) was made with nft and is
+// read from nft's JSON.
+func markCompat(compat map[string]bool, fam ir.Family, out, errb []byte) {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "*") {
+			compat[fam.String()+" "+strings.TrimSpace(l[1:])] = true
+		}
+	}
+	for _, l := range strings.Split(string(out)+"\n"+string(errb), "\n") {
+		if rest, ok := strings.CutPrefix(l, "# Table `"); ok && strings.Contains(l, "incompatible") {
+			if name, _, ok := strings.Cut(rest, "'"); ok {
+				compat[fam.String()+" "+name] = false
+			}
+		}
+	}
 }
 
 // AttachBoot names, on each entry of live, what loads a table of the same
