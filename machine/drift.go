@@ -182,7 +182,7 @@ func (c *Comparison) Summary() string {
 	}
 	parts = append(parts, fmt.Sprintf("%s only in %s", plural(c.Added, "rule"), c.New),
 		fmt.Sprintf("%d only in %s", c.Removed, c.Old),
-		fmt.Sprintf("%d moved", c.Moved), fmt.Sprintf("%s differ", plural(c.Policy, "policy")))
+		fmt.Sprintf("%d moved", c.Moved), fmt.Sprintf("%s changed", plural(c.Policy, "policy")))
 	return fmt.Sprintf("%s and %s differ: %s", c.New, c.Old, strings.Join(parts, ", "))
 }
 
