@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -144,3 +146,37 @@ func TestImportGolden(t *testing.T) { runMachineGolden(t, "../../testdata/import
 // difference (added, removed, moved, policy, chains only on one side) and
 // the exit codes.
 func TestDriftGolden(t *testing.T) { runMachineGolden(t, "../../testdata/drift/*.txtar") }
+
+// TestImportUFWRoot imports a root holding this machine's stock ufw
+// files with ufw enabled: ufw's configuration is read by the ufw
+// frontend and named as loaded by ufw.service.
+func TestImportUFWRoot(t *testing.T) {
+	if _, err := os.Stat("/etc/ufw/user.rules"); err != nil {
+		testenv.Missing(t, "ufw's files are not installed in /etc/ufw (apt-get install ufw)")
+	}
+	root := t.TempDir()
+	for _, d := range []string{"etc/default", "lib/systemd/system", "etc/systemd/system/multi-user.target.wants"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	if out, err := exec.Command("cp", "-r", "/etc/ufw", filepath.Join(root, "etc")).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	copyFile := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(root, to), data, 0o644)
+	}
+	copyFile("/etc/default/ufw", "etc/default/ufw")
+	conf, _ := os.ReadFile(filepath.Join(root, "etc/ufw/ufw.conf"))
+	conf = regexp.MustCompile(`(?m)^ENABLED=.*$`).ReplaceAll(conf, []byte("ENABLED=yes"))
+	os.WriteFile(filepath.Join(root, "etc/ufw/ufw.conf"), conf, 0o644)
+	os.WriteFile(filepath.Join(root, "lib/systemd/system/ufw.service"), []byte("[Install]\nWantedBy=multi-user.target\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/ufw.service"), nil, 0o644)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"import", "--from", "root", "--root", root, "-o", t.TempDir() + "/"}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+	if code != 0 || !strings.Contains(stderr.String(), "import: ipv4 filter: ufw, ") || !strings.Contains(stderr.String(), "loaded at boot by ufw.service") {
+		t.Errorf("exit %d\n%s", code, stderr.String())
+	}
+}
