@@ -11,10 +11,6 @@ import (
 	"github.com/ruleshift/ruleshift/translate/diag"
 )
 
-// exitDrift is drift's status when the sides differ (README "Errors and
-// exit codes").
-const exitDrift = 6
-
 type driftCmd struct {
 	machineFlags
 	inputFlags

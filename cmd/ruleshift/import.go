@@ -15,7 +15,7 @@ import (
 
 // machineFlags are the flags of the commands that read a machine.
 type machineFlags struct {
-	rootFlag
+	Root           string   `help:"The system whose boot files are read (the kernel read is always this one's): /etc/iptables, /etc/sysconfig, /etc/nftables.conf, /etc/network, ufw, ruleshift's unit under DIR." default:"/" type:"path" placeholder:"DIR"`
 	IncludeForeign bool     `name:"include-foreign" help:"Keep the tables and chains of Docker, Kubernetes, libvirt and fail2ban (left out by default, and listed)."`
 	Source         []string `help:"Read only tables of these sources: legacy, nft-compat, nftables (native), ufw. Repeatable or comma-separated." placeholder:"SOURCE"`
 	// Netns reads the kernel of a named network namespace (ip netns

@@ -27,6 +27,7 @@ const (
 	exitIO       = 3 // an input cannot be read or an output written
 	exitSystem   = 4 // the kernel or a system tool refused
 	exitMismatch = 5 // verify found differences
+	exitDrift    = 6 // drift found differences
 )
 
 // exitError carries an exit code up to main.
