@@ -30,6 +30,9 @@ type Drift struct {
 	Version     int          `json:"version"`
 	Agree       bool         `json:"agree"`
 	Comparisons []Comparison `json:"comparisons"`
+	// Notes say what could not be read (a tool not installed, a boot
+	// file whose service is off), prefixed with the side's name.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Comparison is the difference from Old to New, chain by chain: Added

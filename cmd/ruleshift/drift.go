@@ -46,11 +46,15 @@ func (c *driftCmd) Run(e *env) error {
 	if err := report(e, d); err != nil {
 		return err
 	}
+	var notes []string
+	for _, s := range sides {
+		for _, n := range s.State.Notes {
+			notes = append(notes, s.Name+": "+n)
+		}
+	}
 	if !c.JSON {
-		for _, s := range sides {
-			for _, n := range s.State.Notes {
-				fmt.Fprintf(e.stderr, "drift: note: %s: %s\n", s.Name, n)
-			}
+		for _, n := range notes {
+			fmt.Fprintf(e.stderr, "drift: note: %s\n", n)
 		}
 	}
 	// The boot files against the kernel, then each against the sources.
@@ -58,7 +62,7 @@ func (c *driftCmd) Run(e *env) error {
 	if len(c.Files) > 0 {
 		pairs = append(pairs, [2]string{"source", "kernel"}, [2]string{"source", "boot"})
 	}
-	dr := machine.Drift{Version: machine.DriftVersion, Agree: true}
+	dr := machine.Drift{Version: machine.DriftVersion, Agree: true, Notes: notes}
 	for _, p := range pairs {
 		cmp := machine.Compare(p[0], canon[p[0]], p[1], canon[p[1]])
 		if cmp.Chains == nil {
