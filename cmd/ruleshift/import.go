@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type machineFlags struct {
 
 func (f *machineFlags) options() (machine.Options, error) {
 	o := machine.Options{IncludeForeign: f.IncludeForeign}
+	if st, err := os.Stat(f.Root); err != nil || !st.IsDir() {
+		return o, fail(exitIO, "--root %s: not a directory", f.Root)
+	}
 	for _, list := range f.Source {
 		for _, s := range strings.Split(list, ",") {
 			switch s {
