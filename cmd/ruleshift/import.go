@@ -69,7 +69,9 @@ func (f *machineFlags) live(o machine.Options) *machine.State {
 
 type importCmd struct {
 	machineFlags
-	From   string `help:"Read the running kernel (live) or the files the system under --root loads at boot (root)." enum:"live,root" default:"live"`
+	// Where is --from: not an input format like the other commands'
+	// --from (TestFromEnum), but which side of the machine to read.
+	Where  string `name:"from" help:"Read the running kernel (live) or the files the system under --root loads at boot (root)." enum:"live,root" default:"live"`
 	To     string `help:"Output: save (iptables-save text, in the iptables variant the tables came from), ${backends_text}." enum:"save,${backends}" default:"save"`
 	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6)." placeholder:"FILE|DIR/"`
 }
@@ -80,14 +82,14 @@ func (c *importCmd) Run(e *env) error {
 		return err
 	}
 	var st *machine.State
-	if c.From == "root" {
+	if c.Where == "root" {
 		st = machine.ReadRoot(c.Root, o)
 	} else {
 		st = c.live(o)
 	}
 	st.SortEntries()
 	rs, rerr := st.Ruleset()
-	writeProvenance(e.stderr, c.From, st)
+	writeProvenance(e.stderr, c.Where, st)
 	if err := report(e, st.Diags); err != nil {
 		return err
 	}
