@@ -109,6 +109,9 @@ func (c *importCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	if err := iptablesNames(b.Name(), st); err != nil {
+		return err
+	}
 	toDir := strings.HasSuffix(c.Output, "/") || isDir(c.Output)
 	files, rd := b.Render(rs, backends.RenderOptions{Header: true, EveryFile: toDir})
 	if err := report(e, rd); err != nil {
@@ -152,6 +155,29 @@ func importBackend(to string, st *machine.State) string {
 		}
 	}
 	return "iptables-nft"
+}
+
+// iptablesTables are the tables iptables-restore knows.
+var iptablesTables = map[string]bool{"filter": true, "nat": true, "mangle": true, "raw": true, "security": true}
+
+// iptablesNames refuses, for an iptables output, a native nftables table
+// whose name is none of iptables' (translate/nft keeps such names, as
+// "inet mine" has no iptables table to become): iptables-restore would
+// refuse "*mine" at load time.
+func iptablesNames(backend string, st *machine.State) error {
+	if !strings.HasPrefix(backend, "iptables") {
+		return nil
+	}
+	var bad []string
+	for _, en := range st.Entries {
+		if !iptablesTables[en.Table.Name] {
+			bad = append(bad, fmt.Sprintf("%s (from %s)", en.Key(), en.From))
+		}
+	}
+	if len(bad) > 0 {
+		return fail(exitRules, "%s: no iptables table of that name, so %s cannot load it; import it with --to nftables, or leave it out with --source", strings.Join(bad, ", "), backend)
+	}
+	return nil
 }
 
 func fileNames(fs backends.Files) string {
