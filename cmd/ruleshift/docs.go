@@ -33,12 +33,13 @@ type manCmd struct {
 
 // exitCodes are the exit statuses the README documents, for the man pages.
 var exitCodes = [][2]string{
-	{"0", "success (warnings may have been printed); for lint: no finding of severity warning or worse"},
+	{"0", "success (warnings may have been printed); for lint: no finding of severity warning or worse; for drift: no difference"},
 	{"1", "the input has errors, or a rule cannot be rendered for the chosen output; nothing was written or loaded"},
 	{"2", "bad command line"},
 	{"3", "an input cannot be read or an output written"},
 	{"4", "the kernel or a system tool refused; the kernel was left as it was"},
 	{"5", "verify found packets the two rulesets treat differently"},
+	{"6", "drift found that the kernel, the boot files and the sources differ"},
 	{"7", "lint found something of severity warning or worse"},
 }
 

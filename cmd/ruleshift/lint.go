@@ -88,16 +88,9 @@ func (c *lintCmd) Run(e *env) error {
 		}
 	}
 	if w, ok := lint.Worst(fs); ok && w >= lint.Warning {
-		return fail(exitFindings, "%d finding%s", len(fs), plural(len(fs)))
+		return fail(exitFindings, "%s", plural(len(fs), "finding"))
 	}
 	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // sshPort finds the port the lock-out check keeps open: --ssh-port, the

@@ -27,6 +27,7 @@ const (
 	exitIO       = 3 // an input cannot be read or an output written
 	exitSystem   = 4 // the kernel or a system tool refused
 	exitMismatch = 5 // verify found differences
+	exitDrift    = 6 // drift found differences
 )
 
 // exitError carries an exit code up to main.
@@ -52,6 +53,8 @@ type cli struct {
 	Detect     detectCmd        `cmd:"" help:"Show the distribution, iptables variant, firewall services and network setup, and the persistence method persist would choose."`
 	Persist    persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist  unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
+	Import     importCmd        `cmd:"" help:"Read what the machine runs (the kernel's tables, both iptables variants and nftables) or loads at boot into one ruleset, and say where each table came from."`
+	Drift      driftCmd         `cmd:"" help:"Compare what the kernel runs, what loads at boot and the given source files; exit 6 when they differ."`
 	Verify     verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
 	Refresh    refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`
 	Completion completionCmd    `cmd:"" help:"Print the shell completion script for bash, zsh or fish (the packages install them)."`
