@@ -33,6 +33,9 @@ type Options struct {
 	// HostSets are the host-name sets of the rules, for nftables: their
 	// state, cache and refresh timer are installed with them.
 	HostSets *hostsets.State
+	// Result, when set, receives what Persist changed or, in a dry run,
+	// would change.
+	Result *Result
 }
 
 // Live reports whether Root is the running system.
@@ -117,6 +120,9 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 	res, err := o.system().Apply(p, o.DryRun)
 	if err != nil {
 		return d, p, diags, err
+	}
+	if o.Result != nil {
+		*o.Result = res
 	}
 	if res.Changed && !o.DryRun && o.Live() {
 		p.notef("the rules load at the next boot; persist does not load them now (start the service, or use ruleshift apply)")

@@ -23,6 +23,7 @@ type applyCmd struct {
 	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${loaders_text}." enum:"auto,${loaders}" default:"auto"`
 	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
 	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
+	JSON     bool          `name:"json" help:"With --dry-run: print the plan as one JSON object (schema/apply-dry-run.v1.json)."`
 	Enable   bool          `help:"--backend ufw: enable ufw (ufw --force enable) when it is not active; without it an inactive ufw's files are written only."`
 	StateDir string        `help:"Directory for the state of an apply waiting for confirmation." default:"/run/ruleshift" hidden:""`
 	Root     string        `help:"Read os-release, the iptables links and ufw.conf for --backend auto under DIR; --backend ufw writes ufw's files under DIR and runs no ufw command." default:"/" type:"path" placeholder:"DIR" hidden:""`
@@ -35,6 +36,9 @@ type confirmCmd struct {
 func (c *applyCmd) Run(e *env) error {
 	if err := c.refuseNft(); err != nil {
 		return err
+	}
+	if c.JSON && !c.DryRun {
+		return fail(exitUsage, "--json goes with --dry-run")
 	}
 	c.policyFlags.apply(&c.inputFlags)
 	name, why := c.Backend, "chosen with --backend"
@@ -78,7 +82,7 @@ func (c *applyCmd) Run(e *env) error {
 		rs = diag.LeaveOut(rs, d)
 	}
 	if c.DryRun {
-		return dryRun(e, rs, b)
+		return dryRun(e, rs, b, c.JSON)
 	}
 	if c.Confirm > 0 {
 		err = c.applyConfirmed(e, rs, b)

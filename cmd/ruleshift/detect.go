@@ -11,10 +11,14 @@ import (
 
 type detectCmd struct {
 	rootFlag
+	JSON bool `name:"json" help:"Print the findings as one JSON object (schema/detect.v1.json)."`
 }
 
 func (c *detectCmd) Run(e *env) error {
 	d, err := persist.Decide(persist.Options{Root: c.Root, Probe: liveProbe})
+	if c.JSON {
+		return writeJSON(e.stdout, detectToJSON(d, err))
+	}
 	w := e.stdout
 	f := d.Facts
 	if f.OSErr != nil {

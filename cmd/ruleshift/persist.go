@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os/exec"
 
 	"github.com/ruleshift/ruleshift/backends/nftables"
@@ -25,6 +26,7 @@ type persistCmd struct {
 	DryRun  bool   `help:"Print the plan (a diff per file, each service change) and write nothing."`
 	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
 	Enable  bool   `help:"--method ufw: also enable ufw (ENABLED=yes in /etc/ufw/ufw.conf, ufw.service enabled); without it they stay as they are."`
+	JSON    bool   `name:"json" help:"Print what was (with --dry-run: would be) changed as one JSON object (schema/persist.v1.json) instead of text."`
 }
 
 type unpersistCmd struct {
@@ -51,11 +53,19 @@ func (c *persistCmd) Run(e *env) error {
 	if c.hostSets {
 		o.HostSets = hostsets.FromRuleset(rs, nftables.TableName)
 	}
-	_, _, diags, err := persist.Persist(rs, o)
+	var res persist.Result
+	o.Result = &res
+	if c.JSON {
+		o.Out = io.Discard
+	}
+	d, p, diags, err := persist.Persist(rs, o)
 	if diags != nil {
 		if rerr := report(e, diags); rerr != nil {
 			return rerr
 		}
+	}
+	if err == nil && c.JSON && p != nil {
+		return writeJSON(e.stdout, persistToJSON(o, d, p, res))
 	}
 	return persistError(err)
 }

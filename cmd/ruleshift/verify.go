@@ -29,6 +29,7 @@ type verifyCmd struct {
 	NetnsPrefix string `name:"netns-prefix" hidden:"" help:"Prefix of the names of the namespaces verify creates."`
 	Old         string `arg:"" help:"The rules in use now: any input translate reads (a ufw directory such as /etc/ufw included)."`
 	New         string `arg:"" help:"The rules to compare with them: any input translate reads."`
+	JSON        bool   `name:"json" help:"Print the report as one JSON object (schema/verify.v1.json)."`
 }
 
 func (c *verifyCmd) Run(e *env) error {
@@ -64,7 +65,13 @@ func (c *verifyCmd) Run(e *env) error {
 	if err != nil {
 		return fail(exitSystem, "%v", err)
 	}
-	res.Write(e.stdout)
+	if c.JSON {
+		if err := writeJSON(e.stdout, verifyToJSON(res)); err != nil {
+			return err
+		}
+	} else {
+		res.Write(e.stdout)
+	}
 	if n := len(res.Diffs); n > 0 {
 		return fail(exitMismatch, "%d of %d probes differ between %s and %s", n, res.Originals+res.Replies, c.Old, c.New)
 	}

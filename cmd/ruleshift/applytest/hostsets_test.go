@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ruleshift/ruleshift/internal/testenv"
+	"github.com/ruleshift/ruleshift/schema"
 	"golang.org/x/tools/txtar"
 )
 
@@ -167,5 +168,34 @@ func TestPolicyLoadsLikeNft(t *testing.T) {
 	}
 	if n < 5 {
 		t.Errorf("only %d policies loaded", n)
+	}
+}
+
+// TestApplyDryRunJSON: apply --dry-run --json matches its schema before
+// and after the rules are loaded, and says whether anything would change.
+func TestApplyDryRunJSON(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	pol := writeFile(t, "hosts.toml", hostsPolicy)
+	hosts := filepath.Join(dir, "hosts")
+	os.WriteFile(hosts, []byte(hostsV1), 0o644)
+	ns := testenv.NewNetns(t, "hDj")
+	args := []string{"apply", "--dry-run", "--json", "--backend", "nftables", "--hosts", hosts, "--root", dir, pol}
+	for i, want := range []string{`"changed": true`, `"changed": false`} {
+		r := rs(ns, nil, args...)
+		if r.code != 0 {
+			t.Fatalf("apply --dry-run --json: exit %d\n%s", r.code, r.stderr)
+		}
+		if err := schema.Validate("apply-dry-run.v1.json", []byte(r.stdout)); err != nil {
+			t.Errorf("output does not match the schema: %v\n%s", err, r.stdout)
+		}
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("run %d: want %s:\n%s", i, want, r.stdout)
+		}
+		if i == 0 {
+			if r := rs(ns, nil, "apply", "--backend", "nftables", "--hosts", hosts, "--root", dir, pol); r.code != 0 {
+				t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+			}
+		}
 	}
 }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/ruleshift/ruleshift/persist"
+)
+
+// persistJSON is persist --json, with or without --dry-run
+// (schema/persist.v1.json).
+type persistJSON struct {
+	Version      int               `json:"version"`
+	DryRun       bool              `json:"dry_run"`
+	Root         string            `json:"root"`
+	Distribution string            `json:"distribution"`
+	Method       nameWhy           `json:"method"`
+	Backend      nameWhy           `json:"backend"`
+	Changed      bool              `json:"changed"`
+	Files        []persistFileJSON `json:"files"`
+	Services     []persistSvcJSON  `json:"services"`
+	Undone       []string          `json:"undone"`
+	Notes        []string          `json:"notes"`
+}
+
+type persistFileJSON struct {
+	Path    string `json:"path"`
+	Created bool   `json:"created"`
+	Mode    string `json:"mode"`
+	// Diff is a unified diff of the file, /dev/null for a new one.
+	Diff string `json:"diff"`
+}
+
+type persistSvcJSON struct {
+	Unit   string `json:"unit"`
+	Action string `json:"action"`
+	Links  string `json:"links"`
+}
+
+func persistToJSON(o persist.Options, d *persist.Decision, p *persist.Plan, r persist.Result) persistJSON {
+	out := persistJSON{Version: jsonVersion, DryRun: o.DryRun, Root: o.Root, Changed: r.Changed,
+		Files: []persistFileJSON{}, Services: []persistSvcJSON{}, Undone: orEmptyList(r.Undone), Notes: orEmptyList(p.Notes)}
+	if d.Profile != nil {
+		out.Distribution = d.Profile.Name
+	}
+	out.Method = nameWhy{p.Method, d.Choice.MethodWhy}
+	out.Backend = nameWhy{p.Backend, d.Choice.BackendWhy}
+	for _, f := range r.Files {
+		from := f.Path
+		if f.Created {
+			from = "/dev/null"
+		}
+		out.Files = append(out.Files, persistFileJSON{Path: f.Path, Created: f.Created, Mode: fmt.Sprintf("%04o", f.Mode), Diff: persist.UnifiedDiff(from, f.Path, f.Old, f.New)})
+	}
+	for _, s := range r.Services {
+		out.Services = append(out.Services, persistSvcJSON{s.Unit, string(s.Action), s.Links})
+	}
+	return out
+}
