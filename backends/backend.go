@@ -164,6 +164,9 @@ type ApplyOptions struct {
 	// ("enable": "true"), as RenderOptions.Params does; a backend ignores
 	// the keys it does not know.
 	Params map[string]string
+	// Progress, when set, hears how far a large load has come (rules
+	// compiled of the total); a backend may stay silent.
+	Progress func(stage string, done, total int)
 }
 
 // ApplyResult says what Apply did.

@@ -248,8 +248,9 @@ func (c Change) String() string {
 
 // Refresh resolves every host again. A lookup that fails keeps the
 // host's old addresses, with a warning; a set changes only when its
-// elements do. It returns one Change per set, in order.
-func (s *State) Refresh(resolve Resolver) (changes []Change, warnings []string) {
+// elements do. It returns one Change per set, in order. progress, when
+// not nil, hears of each set resolved.
+func (s *State) Refresh(resolve Resolver, progress func(stage string, done, total int)) (changes []Change, warnings []string) {
 	type key struct {
 		host string
 		fam  ir.Family
@@ -260,6 +261,9 @@ func (s *State) Refresh(resolve Resolver) (changes []Change, warnings []string) 
 	}
 	asked := map[key]answer{}
 	for i := range s.Sets {
+		if progress != nil {
+			progress("refresh: sets resolved", i, len(s.Sets))
+		}
 		set := &s.Sets[i]
 		before := elemStrings(set)
 		for j := range set.Hosts {

@@ -52,14 +52,14 @@ func TestRefresh(t *testing.T) {
 		}
 		return nil, errors.New("timeout")
 	}
-	ch, warn := st.Refresh(res)
+	ch, warn := st.Refresh(res, nil)
 	if len(ch) != 1 || strings.Join(ch[0].Added, ",") != "192.0.2.9" || strings.Join(ch[0].Removed, ",") != "192.0.2.1" {
 		t.Errorf("changes: %+v", ch)
 	}
 	if len(warn) != 1 || !strings.Contains(warn[0], "keeping 192.0.2.2") {
 		t.Errorf("warnings: %q", warn)
 	}
-	ch, _ = st.Refresh(res)
+	ch, _ = st.Refresh(res, nil)
 	if ch[0].String() != "set ip ruleshift_filter mirrors: unchanged" {
 		t.Errorf("second refresh: %s", ch[0])
 	}
@@ -79,7 +79,7 @@ func FuzzParse(f *testing.F) {
 		st, err := Parse("f", data)
 		if err == nil {
 			st.NftCache()
-			st.Refresh(func(string, ir.Family) ([]netip.Addr, error) { return nil, errors.New("no") })
+			st.Refresh(func(string, ir.Family) ([]netip.Addr, error) { return nil, errors.New("no") }, nil)
 		}
 	})
 }

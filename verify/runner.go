@@ -17,6 +17,8 @@ import (
 type runner struct {
 	plan  *Plan
 	sides [2]*side
+	// progress hears how many probes of the phase were sent.
+	progress func(done int)
 
 	mu       sync.RWMutex
 	probes   map[int]*Probe
@@ -276,6 +278,9 @@ func (r *runner) phase(ps []*Probe) {
 			}
 			if !r.barrier() {
 				r.lost.Add(1)
+			}
+			if r.progress != nil {
+				r.progress(min(len(ps), start+batchSize))
 			}
 		}
 	})

@@ -25,6 +25,8 @@ type Options struct {
 	Explain int
 	// KeepAll keeps every probe and its verdicts in Result.All.
 	KeepAll bool
+	// Progress, when set, hears of each stage and of the probes sent.
+	Progress func(stage string, done, total int)
 }
 
 // ErrNotRoot is returned when verify cannot create namespaces.
@@ -42,9 +44,15 @@ func Run(old, new *Side, o Options) (*Result, error) {
 		o.Explain = 20
 	}
 	start := time.Now()
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	progress("verify: generating probes", 0, 0)
 	plan := Generate([]*ir.Ruleset{old.Rules, new.Rules}, GenOptions{Probes: o.Probes, Seed: o.Seed})
 	r := newRunner(plan)
 	defer r.close()
+	progress("verify: loading both rulesets into scratch namespaces", 0, 0)
 	if err := r.openBoth(o.NSPrefix, old, new); err != nil {
 		return nil, err
 	}
@@ -56,8 +64,10 @@ func Run(old, new *Side, o Options) (*Result, error) {
 		Setup:     time.Since(start),
 	}
 	t0 := time.Now()
+	r.progress = func(done int) { progress("verify: probes sent", done, len(plan.Probes)) }
 	r.phase(plan.Probes)
 	replies := r.replies(plan.Probes, len(plan.Probes)+1)
+	r.progress = func(done int) { progress("verify: replies sent", done, len(replies)) }
 	r.phase(replies)
 	res.Probing = time.Since(t0)
 	res.Replies = len(replies)

@@ -60,7 +60,7 @@ func stopScript(rs *ir.Ruleset, fams []ir.Family) string {
 // Apply loads over netlink, without the nft binary. The renderer's
 // diagnostics come while it compiles, so Check is not run twice.
 func (nftablesBackend) Apply(_ context.Context, rs *ir.Ruleset, o backends.ApplyOptions) (*backends.ApplyResult, error) {
-	res, err := Apply(rs, ApplyOptions{NetNS: o.NetNS})
+	res, err := Apply(rs, ApplyOptions{NetNS: o.NetNS, Progress: o.Progress})
 	out := &backends.ApplyResult{Diags: &diag.List{}}
 	if res != nil {
 		out.Rules = res.Rules

@@ -20,6 +20,8 @@ type ApplyOptions struct {
 	Families []ir.Family
 	// NoCounters leaves out the counter statements, as in Options.
 	NoCounters bool
+	// Progress hears of the rules compiled and of the load.
+	Progress func(stage string, done, total int)
 }
 
 // ApplyResult says what Apply did.
@@ -77,7 +79,7 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 	if fams == nil {
 		fams = rs.Families()
 	}
-	b := &batch{ifindex: func(name string) (uint32, error) { return ifindexIn(o.NetNS, name) }}
+	b := &batch{ifindex: func(name string) (uint32, error) { return ifindexIn(o.NetNS, name) }, progress: o.Progress, total: rs.RuleCount()}
 	diags, unenc := b.compile(rs, fams, o.NoCounters)
 	res := &ApplyResult{Diags: diags, Rules: rs.RuleCount()}
 	if diags.HasErrors() {
@@ -100,6 +102,9 @@ func Apply(rs *ir.Ruleset, o ApplyOptions) (*ApplyResult, error) {
 		res.Added = append(res.Added, t.fam.String()+" "+t.name)
 	}
 	res.Method = "netlink"
+	if o.Progress != nil {
+		o.Progress("apply: loading into the kernel in one transaction", 0, 0)
+	}
 	// A batch carrying the generation it was built against is refused
 	// with ERESTART if another process changed the ruleset meanwhile:
 	// then the old tables are listed again.

@@ -12,6 +12,7 @@ import (
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/distros"
 	"github.com/ruleshift/ruleshift/internal/pending"
+	"github.com/ruleshift/ruleshift/internal/progress"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/diag"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -87,7 +88,11 @@ func (c *applyCmd) Run(e *env) error {
 	if c.Confirm > 0 {
 		err = c.applyConfirmed(e, rs, b)
 	} else {
-		err = load(e, rs, b, c.options())
+		o := c.options()
+		var bar *progress.Bar
+		o.Progress, bar = progress.For(e.stderr)
+		err = load(e, rs, b, o)
+		bar.Done()
 	}
 	if err == nil && c.hostSets {
 		err = recordHostSets(e, c.Root, rs)

@@ -10,6 +10,7 @@ import (
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/hostsets"
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
+	"github.com/ruleshift/ruleshift/internal/progress"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
@@ -40,7 +41,9 @@ func (c *refreshCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	changes, warnings := st.Refresh(resolve)
+	show, bar := progress.For(e.stderr)
+	changes, warnings := st.Refresh(resolve, show)
+	bar.Done()
 	for _, w := range warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/ruleshift/ruleshift/internal/progress"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/nft"
@@ -61,7 +62,9 @@ func (c *verifyCmd) Run(e *env) error {
 			os.Exit(130)
 		}
 	}()
-	res, err := verify.Run(old, new, verify.Options{Probes: c.Probes, Seed: c.Seed, NSPrefix: prefix})
+	show, bar := progress.For(e.stderr)
+	res, err := verify.Run(old, new, verify.Options{Probes: c.Probes, Seed: c.Seed, NSPrefix: prefix, Progress: show})
+	bar.Done()
 	if err != nil {
 		return fail(exitSystem, "%v", err)
 	}
