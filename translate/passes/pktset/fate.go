@@ -38,7 +38,7 @@ func (t *Table) Fate(c *ir.Chain, q Box) Fate {
 				continue
 			}
 			var ok bool
-			if rem, ok = t.Minus(rem, &r.Set); !ok {
+			if rem, ok = t.minusWithin(fateBudget, rem, &r.Set); !ok {
 				return Fate{}
 			}
 			f.Via = append(f.Via, i)
@@ -51,7 +51,7 @@ func (t *Table) Fate(c *ir.Chain, q Box) Fate {
 				return f
 			}
 			var ok bool
-			if rem, ok = t.Minus(rem, &r.Set); !ok {
+			if rem, ok = t.minusWithin(fateBudget, rem, &r.Set); !ok {
 				return Fate{}
 			}
 		case r.Jump != "" && !r.Goto && !r.Stops:
@@ -68,7 +68,7 @@ func (t *Table) Fate(c *ir.Chain, q Box) Fate {
 			}
 			if len(s.Boxes) > 0 && overlapsAny(rem, s.Boxes) {
 				var ok bool
-				if rem, ok = t.Minus(rem, &s); !ok {
+				if rem, ok = t.minusWithin(fateBudget, rem, &s); !ok {
 					return Fate{}
 				}
 				f.Via = append(f.Via, i)

@@ -74,6 +74,13 @@ func Overlap(a, b *Set) Tri {
 // answer is "not proven", which every caller treats conservatively.
 const budget = 4096
 
+// fateBudget bounds what is left of a packet set followed through a whole
+// chain (Table.Fate). Each rule on the way is tested against every box
+// left, so on a long chain the cost is rules × boxes: 4096 boxes made a
+// 10,000-rule chain take seconds; past 64 Fate says "not known", which
+// lint takes as no finding.
+const fateBudget = 64
+
 // Covers reports whether every packet of later's boxes is in the union of
 // the exact sets among earlier (opaque terms of later only shrink it, so
 // they do not matter). It also returns the indexes into earlier of the
@@ -161,22 +168,32 @@ func withinAll(bs, os []Box) bool {
 // Minus returns the boxes of s outside every exact set of others, or
 // false when that takes more than the budget.
 func (sp *Space) Minus(s []Box, others ...*Set) ([]Box, bool) {
-	rem := append([]Box(nil), s...)
-	var next []Box
+	return sp.minusWithin(budget, s, others...)
+}
+
+// minusWithin is Minus with a budget of n boxes. s is only read: the
+// result is built in two buffers of its own, used in turn.
+func (sp *Space) minusWithin(n int, s []Box, others ...*Set) ([]Box, bool) {
+	rem := s
+	var bufs [2][]Box
+	turn := 0
 	for _, o := range others {
 		if !o.Exact() {
 			continue
 		}
 		for j := range o.Boxes {
-			next = next[:0]
+			next := bufs[turn][:0]
 			for k := range rem {
 				next = sp.minus(&rem[k], &o.Boxes[j], next)
 			}
-			rem, next = next, rem
-			if len(rem) > budget {
+			bufs[turn], rem, turn = next, next, 1-turn
+			if len(rem) > n {
 				return nil, false
 			}
 		}
+	}
+	if len(rem) > 0 && &rem[0] == &s[0] {
+		rem = append([]Box(nil), rem...)
 	}
 	return rem, true
 }
