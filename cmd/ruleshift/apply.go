@@ -54,6 +54,7 @@ func (c *applyCmd) Run(e *env) error {
 	// current; the addresses cached by the last refresh stand in for a
 	// name that does not resolve now.
 	c.hostSets = name == "nftables"
+	c.lint = lintBlocking
 	if c.hostSets {
 		cachedResolver(e, c.Root, &c.inputFlags)
 	}

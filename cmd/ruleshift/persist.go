@@ -36,6 +36,7 @@ type unpersistCmd struct {
 
 func (c *persistCmd) Run(e *env) error {
 	c.policyFlags.apply(&c.inputFlags)
+	c.lint = lintBlocking
 	o := persist.Options{
 		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
 		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,

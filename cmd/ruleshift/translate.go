@@ -38,8 +38,10 @@ type inputFlags struct {
 	// addresses of a name that does not resolve now, reported by cache.
 	hostSets  bool
 	hostState *hostsets.State
-	cache     func(host string, fam ir.Family, n int)
-	AsRun     bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
+	// lint runs the lint checks on the way (lint_wire.go).
+	lint  lintMode
+	cache func(host string, fam ir.Family, n int)
+	AsRun bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 }
 
 // resolver builds the host name resolver the flags ask for; nil means
@@ -130,6 +132,9 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 		diags.Add(runPasses(rs))
 		quietUFWChains(diags)
 	}
+	if !diags.HasErrors() {
+		diags.Add(lintDiags(rs, f.lint, f.allowLockout))
+	}
 	if err := report(e, diags); err != nil {
 		return nil, err
 	}
@@ -183,6 +188,7 @@ func (c *translateCmd) Run(e *env) error {
 	}
 	c.policyFlags.apply(&c.inputFlags)
 	c.hostSets = c.To == "nftables"
+	c.lint = lintWarn
 	rs, err := c.load(e)
 	if err != nil {
 		return err

@@ -52,6 +52,10 @@ const (
 	LeftOut Code = "left-out"
 	// Unreachable: a user chain no rule jumps to.
 	Unreachable Code = "unreachable"
+	// Lint: a finding of the lint checks (ruleshift lint) in translate,
+	// apply and persist; the ssh lock-out is an error in apply and
+	// persist.
+	Lint Code = "lint"
 	// CodeWarning is every warning without a class of its own.
 	CodeWarning Code = "warning"
 )
@@ -79,6 +83,7 @@ var Codes = []CodeInfo{
 	{Family, Warning, false, "the address family was guessed, or the file name says another"},
 	{LeftOut, Warning, false, "part of the input this output does not include"},
 	{Unreachable, Warning, false, "a user chain no rule jumps to"},
+	{Lint, Warning, true, "a finding of `ruleshift lint` (the code, L1 to L13, ends the message); the ssh lock-out (L8) is an error in apply and persist unless --allow-lockout or --warn lint"},
 	{CodeWarning, Warning, false, "any other warning"},
 }
 
