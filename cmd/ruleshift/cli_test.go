@@ -8,6 +8,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	noSSH()
 	testscript.Main(m, map[string]func(){
 		"ruleshift": func() {
 			os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
@@ -22,4 +23,11 @@ func TestCLI(t *testing.T) {
 		Dir:           "../../testdata/cli",
 		UpdateScripts: *update,
 	})
+}
+
+// noSSH keeps the machine's own ssh session and sshd out of the lock-out
+// check: the tests load into namespaces, where nobody is locked out.
+func noSSH() {
+	os.Unsetenv("SSH_CONNECTION")
+	os.Setenv("RULESHIFT_SSHD_CONFIG", "/nonexistent")
 }

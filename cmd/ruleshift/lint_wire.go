@@ -63,13 +63,20 @@ func lintDiags(rs *ir.Ruleset, mode lintMode, allowLockout bool) *diag.List {
 }
 
 // liveSSH is the ssh port of this machine, as lint finds it without
-// flags: the session's own (SSH_CONNECTION), else sshd's configuration.
+// flags: the session's own (SSH_CONNECTION), else sshd's configuration
+// ($RULESHIFT_SSHD_CONFIG, default /etc/ssh/sshd_config: the tests point
+// it away from the machine's own, as they load into namespaces where no
+// session can be locked out).
 func liveSSH() lint.SSH {
 	if s, ok := lint.ParseSSHConnection(os.Getenv("SSH_CONNECTION")); ok {
 		return s
 	}
-	if data, err := os.ReadFile("/etc/ssh/sshd_config"); err == nil {
-		return lint.SSH{Port: lint.SSHDPort(data), From: "/etc/ssh/sshd_config"}
+	conf := os.Getenv("RULESHIFT_SSHD_CONFIG")
+	if conf == "" {
+		conf = "/etc/ssh/sshd_config"
+	}
+	if data, err := os.ReadFile(conf); err == nil {
+		return lint.SSH{Port: lint.SSHDPort(data), From: conf}
 	}
 	return lint.SSH{}
 }
