@@ -33,6 +33,9 @@ type Options struct {
 	// HostSets are the host-name sets of the rules, for nftables: their
 	// state, cache and refresh timer are installed with them.
 	HostSets *hostsets.State
+	// Report, when set, receives what persist or unpersist changed, or
+	// in a dry run would change.
+	Report *Report
 }
 
 // Live reports whether Root is the running system.
@@ -42,7 +45,7 @@ func (o *Options) Live() bool {
 }
 
 func (o *Options) system() *System {
-	return &System{Root: o.Root, Live: o.Live(), Systemctl: o.Systemctl, Out: o.Out}
+	return &System{Root: o.Root, Live: o.Live(), Systemctl: o.Systemctl, Out: o.Out, Report: o.Report}
 }
 
 // Decision is the detection and choice behind a persist, for the CLI to

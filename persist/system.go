@@ -27,6 +27,8 @@ type System struct {
 	// Systemctl runs systemctl on a live system; nil runs the real one.
 	Systemctl func(args ...string) error
 	Out       io.Writer
+	// Report, when set, receives what Apply or Undo changes (or would).
+	Report *Report
 }
 
 // fsys is the read-only view of the root the planners use too.
@@ -73,6 +75,7 @@ func (s *System) Apply(p *Plan, dryRun bool) (Result, error) {
 		s.printf("nothing to change: %s (%s) is already installed as planned under %s\n", p.Method, p.Backend, s.Root)
 		return Result{}, nil
 	}
+	s.report(files, stale)
 	if dryRun {
 		s.showPlan(files, svcOps, stale)
 		return Result{Changed: true}, nil
