@@ -55,6 +55,7 @@ type cli struct {
 	Persist   persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
 	Verify    verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
+	Ansible   ansibleCmd       `cmd:"" hidden:"" help:"Run as an Ansible module: read Ansible's JSON arguments file, print one JSON result (exit 0 even when it failed)."`
 	Refresh   refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`
 }
 
@@ -67,7 +68,7 @@ type env struct {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+	os.Exit(run(moduleArgs(os.Args[1:]), &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
 }
 
 func run(args []string, e *env) int {

@@ -25,11 +25,14 @@ type persistCmd struct {
 	DryRun  bool   `help:"Print the plan (a diff per file, each service change) and write nothing."`
 	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
 	Enable  bool   `help:"--method ufw: also enable ufw (ENABLED=yes in /etc/ufw/ufw.conf, ufw.service enabled); without it they stay as they are."`
+	// report receives what changed, for the Ansible module.
+	report *persist.Report
 }
 
 type unpersistCmd struct {
 	rootFlag
 	DryRun bool `help:"Print what would be removed and restored, and change nothing."`
+	report *persist.Report
 }
 
 func (c *persistCmd) Run(e *env) error {
@@ -37,6 +40,7 @@ func (c *persistCmd) Run(e *env) error {
 	o := persist.Options{
 		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
 		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
+		Report: c.report,
 	}
 	// The backend decides whether a policy's host names become sets
 	// that the refresh timer keeps current (nftables) or are pinned.
@@ -61,7 +65,7 @@ func (c *persistCmd) Run(e *env) error {
 }
 
 func (c *unpersistCmd) Run(e *env) error {
-	return persistError(persist.Unpersist(persist.Options{Root: c.Root, DryRun: c.DryRun, Out: e.stdout}))
+	return persistError(persist.Unpersist(persist.Options{Root: c.Root, DryRun: c.DryRun, Out: e.stdout, Report: c.report}))
 }
 
 // persistError maps errors to exit codes: a request that cannot work here
