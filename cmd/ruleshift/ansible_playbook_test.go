@@ -43,9 +43,9 @@ func collection(t *testing.T) string {
 
 // playResult is what the json callback says of the one task.
 type playResult struct {
-	Changed  bool             `json:"changed"`
-	Failed   bool             `json:"failed"`
-	Msg      string           `json:"msg"`
+	Changed  bool     `json:"changed"`
+	Failed   bool     `json:"failed"`
+	Msg      string   `json:"msg"`
 	Warnings []string `json:"warnings"`
 	// Output is all ansible-playbook printed: the diff callback's
 	// output is there, not in the result.
