@@ -41,7 +41,7 @@ func collection(t *testing.T) string {
 	return dir
 }
 
-// playResult is what the json callback says of the one task.
+// playResult is the result the minimal callback prints for the one task.
 type playResult struct {
 	Changed  bool     `json:"changed"`
 	Failed   bool     `json:"failed"`
