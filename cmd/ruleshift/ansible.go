@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,13 +49,44 @@ func runAnsible(e *env, argsFile string) (res *ansible.Result) {
 			*p, _ = filepath.Abs(*p)
 		}
 	}
-	if a.Confirm > 0 {
-		return ansible.Fail("confirm: the module does not load rules into the running kernel (it persists them; they load at the next boot): use ruleshift apply --confirm for a live load")
+	return runModule(e, a)
+}
+
+// runModule installs or removes the rules, and loads them on a live run.
+func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
+	var err error
+	liveRun := a.Live()
+	if a.Confirm > 0 && (!liveRun || a.State != "present") {
+		return ansible.Fail("confirm: goes with a live load (state present, apply true, the default when root is /): only a load into the running kernel can be rolled back")
+	}
+	res = &ansible.Result{}
+	var notes []string
+	if liveRun {
+		var confirmed bool
+		confirmed, err = confirmPending(a)
+		if err != nil {
+			return ansible.Fail(err.Error())
+		}
+		if confirmed {
+			res.Changed = true
+			notes = append(notes, "confirmed the apply an earlier run left waiting: its rules stay")
+		}
+	}
+	var l *live
+	if liveRun && a.State == "present" {
+		if d, derr := persist.Decide(decideOptions(a)); derr == nil {
+			// A failed decision fails persist below, with its message.
+			var stderr bytes.Buffer
+			// Warnings are persist's too, which reports them.
+			if l, err = prepareLive(&env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, policy: e.policy}, a, d.Choice.Backend); err != nil {
+				res.Failed, res.Msg = true, errorLines(res, stderr.String(), err)
+				return res
+			}
+		}
 	}
 	var stdout, stderr bytes.Buffer
 	inner := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, policy: e.policy}
 	rep := &persist.Report{}
-	res = &ansible.Result{}
 	switch a.State {
 	case "present":
 		pc := &persistCmd{
@@ -66,47 +96,76 @@ func runAnsible(e *env, argsFile string) (res *ansible.Result) {
 			Distro:      a.Distro, Method: a.Method, Backend: a.Backend,
 			DryRun: a.CheckMode, Force: a.Force, Enable: a.Enable, report: rep,
 		}
-		if d, derr := persist.Decide(persist.Options{Root: a.Root, Distro: a.Distro, Method: a.Method, Backend: a.Backend, Force: a.Force, Probe: liveProbe}); derr == nil {
+		if d, derr := persist.Decide(decideOptions(a)); derr == nil {
 			res.Method, res.Backend = d.Choice.Method, d.Choice.Backend
 		}
 		err = pc.Run(inner)
 	case "absent":
 		err = (&unpersistCmd{rootFlag: rootFlag{Root: a.Root}, DryRun: a.CheckMode, report: rep}).Run(inner)
 	}
-	res.SetStdout(stdout.String())
-	res.Changed = rep.Changed
-	errLines := res.AddDiagnostics(stderr.String())
+	res.Changed = res.Changed || rep.Changed
 	if a.Diff {
 		res.Diff = fileDiffs(a.Root, rep)
 	}
 	if err != nil {
-		res.Failed = true
-		var ee *exitError
-		if errors.As(err, &ee) {
-			errLines = append(errLines, ee.msg)
-		} else {
-			errLines = append(errLines, err.Error())
-		}
-		res.Msg = strings.Join(errLines, "\n")
+		res.SetStdout(stdout.String())
+		res.Failed, res.Msg = true, errorLines(res, stderr.String(), err)
 		return res
 	}
-	res.Msg = summary(a, rep)
+	res.AddDiagnostics(stderr.String())
+	loaded := false
+	if l != nil && (l.differs || (l.before == "" && l.after == "" && rep.Changed)) {
+		res.Changed, loaded = true, true
+		if a.Diff && (l.before != "" || l.after != "") {
+			res.Diff = append(res.Diff, l.rulesDiff())
+		}
+		if !a.CheckMode {
+			// What load prints on stderr is a summary, not an error.
+			if err := l.load(&env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stdout, policy: e.policy}, a); err != nil {
+				res.SetStdout(stdout.String())
+				res.Failed, res.Msg = true, errorLines(res, "", err)
+				return res
+			}
+		}
+	}
+	res.SetStdout(stdout.String())
+	res.Msg = strings.Join(append(notes, summary(a, rep, loaded)), "; ")
 	return res
 }
 
+func decideOptions(a *ansible.Args) persist.Options {
+	return persist.Options{Root: a.Root, Distro: a.Distro, Method: a.Method, Backend: a.Backend, Force: a.Force, Probe: liveProbe}
+}
+
 // summary is the msg of a run that worked.
-func summary(a *ansible.Args, rep *persist.Report) string {
+func summary(a *ansible.Args, rep *persist.Report, loaded bool) string {
 	what := "persist"
 	if a.State == "absent" {
 		what = "unpersist"
 	}
+	var msg string
 	switch {
 	case !rep.Changed:
-		return what + ": nothing to change under " + a.Root
+		msg = what + ": nothing to change under " + a.Root
 	case a.CheckMode:
-		return fmt.Sprintf("%s would change %d file(s) under %s (check mode: nothing written)", what, len(rep.Files), a.Root)
+		msg = fmt.Sprintf("%s would change %d file(s) under %s", what, len(rep.Files), a.Root)
+	default:
+		msg = fmt.Sprintf("%s changed %d file(s) under %s", what, len(rep.Files), a.Root)
 	}
-	return fmt.Sprintf("%s changed %d file(s) under %s", what, len(rep.Files), a.Root)
+	switch {
+	case loaded && a.CheckMode:
+		msg += "; the loaded rules differ and would be replaced"
+	case loaded && a.Confirm > 0:
+		msg += fmt.Sprintf("; loaded: they roll back in %s unless the next run of this module (or ruleshift confirm) confirms them", a.Confirm)
+	case loaded:
+		msg += "; loaded"
+	case a.Live() && a.State == "present":
+		msg += "; the loaded rules are already these"
+	}
+	if a.CheckMode {
+		msg += " (check mode: nothing changed)"
+	}
+	return msg
 }
 
 // fileDiffs turns the report into Ansible's diff list, one entry per file,

@@ -7,6 +7,7 @@ package ansible
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,14 +16,17 @@ import (
 
 // Args are the module's parameters.
 type Args struct {
-	Src          string
-	Root         string // "/" unless given
-	Backend      string // auto unless given
-	Method       string // auto unless given
-	Distro       string // auto unless given
-	State        string // present or absent
-	Hosts        string
-	Confirm      time.Duration
+	Src     string
+	Root    string // "/" unless given
+	Backend string // auto unless given
+	Method  string // auto unless given
+	Distro  string // auto unless given
+	State   string // present or absent
+	Hosts   string
+	Confirm time.Duration
+	// Apply: load into the running kernel too; nil is the default, yes
+	// on the running system (root /), no offline.
+	Apply        *bool
 	Force        bool
 	Enable       bool
 	AllowLockout bool
@@ -35,7 +39,7 @@ type Args struct {
 var params = map[string]string{
 	"src": "path", "root": "path", "backend": "str", "method": "str", "distro": "str",
 	"state": "str", "hosts": "path", "confirm": "duration", "force": "bool", "enable": "bool",
-	"allow_lockout": "bool",
+	"allow_lockout": "bool", "apply": "bool",
 }
 
 // Choices of the string parameters that take one of a list; the CLI's
@@ -105,6 +109,15 @@ func Parse(data []byte) (*Args, error) {
 	return a, nil
 }
 
+// Live reports whether the run loads rules into the running kernel:
+// apply as given, else whether root is the running system.
+func (a *Args) Live() bool {
+	if a.Apply != nil {
+		return *a.Apply
+	}
+	return filepath.Clean(a.Root) == "/"
+}
+
 func (a *Args) str(k string) string {
 	switch k {
 	case "state":
@@ -131,6 +144,8 @@ func (a *Args) set(k, kind string, v any) error {
 			a.Enable = b
 		case "allow_lockout":
 			a.AllowLockout = b
+		case "apply":
+			a.Apply = &b
 		}
 		return nil
 	case "duration":
