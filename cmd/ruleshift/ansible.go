@@ -73,15 +73,21 @@ func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
 		}
 	}
 	var l *live
-	if liveRun && a.State == "present" {
-		if d, derr := persist.Decide(decideOptions(a)); derr == nil {
-			// A failed decision fails persist below, with its message.
-			var stderr bytes.Buffer
-			// Warnings are persist's too, which reports them.
-			if l, err = prepareLive(&env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, policy: e.policy}, a, d.Choice.Backend); err != nil {
-				res.Failed, res.Msg = true, errorLines(res, stderr.String(), err)
-				return res
-			}
+	var d *persist.Decision
+	if a.State == "present" {
+		// A failed decision fails persist below, with its message.
+		if d, err = persist.Decide(decideOptions(a)); err != nil {
+			d = nil
+		} else {
+			res.Method, res.Backend = d.Choice.Method, d.Choice.Backend
+		}
+	}
+	if liveRun && d != nil {
+		// Warnings are persist's too, which reports them below.
+		var stderr bytes.Buffer
+		if l, err = prepareLive(&env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, policy: e.policy}, a, d.Choice.Backend); err != nil {
+			res.Failed, res.Msg = true, errorLines(res, stderr.String(), err)
+			return res
 		}
 	}
 	var stdout, stderr bytes.Buffer
@@ -95,9 +101,6 @@ func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
 			rootFlag:    rootFlag{Root: a.Root},
 			Distro:      a.Distro, Method: a.Method, Backend: a.Backend,
 			DryRun: a.CheckMode, Force: a.Force, Enable: a.Enable, report: rep,
-		}
-		if d, derr := persist.Decide(decideOptions(a)); derr == nil {
-			res.Method, res.Backend = d.Choice.Method, d.Choice.Backend
 		}
 		err = pc.Run(inner)
 	case "absent":
@@ -114,9 +117,9 @@ func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
 	}
 	res.AddDiagnostics(stderr.String())
 	loaded := false
-	if l != nil && (l.differs || (l.before == "" && l.after == "" && rep.Changed)) {
+	if l != nil && (l.differs || (!l.listed && rep.Changed)) {
 		res.Changed, loaded = true, true
-		if a.Diff && (l.before != "" || l.after != "") {
+		if a.Diff && l.listed {
 			res.Diff = append(res.Diff, l.rulesDiff())
 		}
 		if !a.CheckMode {

@@ -33,8 +33,9 @@ type live struct {
 	rs      *ir.Ruleset
 	b       backends.Backend
 	differs bool
-	// before and after are the listings of what is loaded now and what
-	// would be, in the backend tool's form; "" when it cannot list.
+	// listed: the backend listed what is loaded now (before) and what
+	// would be (after), in its tool's form; ufw cannot.
+	listed        bool
 	before, after string
 }
 
@@ -97,7 +98,7 @@ func prepareLive(e *env, a *ansible.Args, name string) (*live, error) {
 		return nil, fail(exitSystem, "%v", err)
 	}
 	l.differs = len(rulediff.Compare(old, new).Chains) > 0
-	l.before, l.after = listing(old), listing(new)
+	l.listed, l.before, l.after = true, listing(old), listing(new)
 	return l, nil
 }
 
