@@ -92,20 +92,21 @@ func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
 	}
 	var stdout, stderr bytes.Buffer
 	inner := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, policy: e.policy}
+	// A load with confirm writes no file: a rollback would leave the
+	// new rules to load at the next boot. The run that confirms writes
+	// them (it runs persist as any run does).
+	confirming := a.Confirm > 0 && l != nil
 	rep := &persist.Report{}
-	switch a.State {
-	case "present":
-		pc := &persistCmd{
-			inputFlags:  inputFlags{From: "auto", Family: "auto", Files: []string{a.Src}, Hosts: a.Hosts},
-			policyFlags: policyFlags{AllowLockout: a.AllowLockout},
-			rootFlag:    rootFlag{Root: a.Root},
-			Distro:      a.Distro, Method: a.Method, Backend: a.Backend,
-			DryRun: a.CheckMode, Force: a.Force, Enable: a.Enable, report: rep,
-		}
-		err = pc.Run(inner)
-	case "absent":
-		err = (&unpersistCmd{rootFlag: rootFlag{Root: a.Root}, DryRun: a.CheckMode, report: rep}).Run(inner)
+	err = persistStep(inner, a, rep, a.CheckMode || confirming)
+	needLoad := l != nil && (l.differs || (!l.listed && rep.Changed))
+	if err == nil && confirming && !needLoad && !a.CheckMode {
+		// Nothing to load, so nothing to confirm: write the files now.
+		stdout.Reset()
+		stderr.Reset()
+		rep = &persist.Report{}
+		err = persistStep(inner, a, rep, false)
 	}
+	deferred := confirming && needLoad && !a.CheckMode
 	res.Changed = res.Changed || rep.Changed
 	if a.Diff {
 		res.Diff = fileDiffs(a.Root, rep)
@@ -116,9 +117,8 @@ func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
 		return res
 	}
 	res.AddDiagnostics(stderr.String())
-	loaded := false
-	if l != nil && (l.differs || (!l.listed && rep.Changed)) {
-		res.Changed, loaded = true, true
+	if needLoad {
+		res.Changed = true
 		if a.Diff && l.listed {
 			res.Diff = append(res.Diff, l.rulesDiff())
 		}
@@ -132,8 +132,23 @@ func runModule(e *env, a *ansible.Args) (res *ansible.Result) {
 		}
 	}
 	res.SetStdout(stdout.String())
-	res.Msg = strings.Join(append(notes, summary(a, rep, loaded)), "; ")
+	res.Msg = strings.Join(append(notes, summary(a, rep, needLoad, deferred)), "; ")
 	return res
+}
+
+// persistStep runs persist (state present) or unpersist (absent).
+func persistStep(e *env, a *ansible.Args, rep *persist.Report, dryRun bool) error {
+	if a.State == "absent" {
+		return (&unpersistCmd{rootFlag: rootFlag{Root: a.Root}, DryRun: dryRun, report: rep}).Run(e)
+	}
+	pc := &persistCmd{
+		inputFlags:  inputFlags{From: "auto", Family: "auto", Files: []string{a.Src}, Hosts: a.Hosts},
+		policyFlags: policyFlags{AllowLockout: a.AllowLockout},
+		rootFlag:    rootFlag{Root: a.Root},
+		Distro:      a.Distro, Method: a.Method, Backend: a.Backend,
+		DryRun: dryRun, Force: a.Force, Enable: a.Enable, report: rep,
+	}
+	return pc.Run(e)
 }
 
 func decideOptions(a *ansible.Args) persist.Options {
@@ -141,7 +156,7 @@ func decideOptions(a *ansible.Args) persist.Options {
 }
 
 // summary is the msg of a run that worked.
-func summary(a *ansible.Args, rep *persist.Report, loaded bool) string {
+func summary(a *ansible.Args, rep *persist.Report, loaded, deferred bool) string {
 	what := "persist"
 	if a.State == "absent" {
 		what = "unpersist"
@@ -150,6 +165,8 @@ func summary(a *ansible.Args, rep *persist.Report, loaded bool) string {
 	switch {
 	case !rep.Changed:
 		msg = what + ": nothing to change under " + a.Root
+	case deferred:
+		msg = fmt.Sprintf("%s: %d file(s) under %s change when the load is confirmed (the next run)", what, len(rep.Files), a.Root)
 	case a.CheckMode:
 		msg = fmt.Sprintf("%s would change %d file(s) under %s", what, len(rep.Files), a.Root)
 	default:

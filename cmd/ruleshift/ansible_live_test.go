@@ -126,10 +126,16 @@ func TestAnsibleConfirm(t *testing.T) {
 	ns := testenv.NewNetns(t, "rsans")
 	root := t.TempDir()
 	seedRoot(t, root, debian12Seeds...)
+	stock := treeOf(t, root)
 	p := map[string]any{"src": egressV4, "root": root, "apply": true, "confirm": "60s"}
 	r := moduleIn(t, ns, bin, p)
-	if r.Failed || !r.Changed || !strings.Contains(r.Msg, "roll back in 1m0s unless") {
+	if r.Failed || !r.Changed || !strings.Contains(r.Msg, "roll back in 1m0s unless") || !strings.Contains(r.Msg, "change when the load is confirmed") {
 		t.Fatalf("first run: %+v", r)
+	}
+	// The files wait for the confirmation: a rollback must not leave
+	// the new rules to load at the next boot.
+	if !sameFiles(t, root, stock) {
+		t.Fatal("the run with confirm wrote files before the confirmation")
 	}
 	key := netnsKey(t, ns)
 	paths := pending.For(filepath.Join(root, "run/ruleshift"), key)
@@ -143,6 +149,9 @@ func TestAnsibleConfirm(t *testing.T) {
 	if _, err := os.Stat(paths.State); err == nil {
 		t.Fatal("still pending after the confirmation")
 	}
+	if sameFiles(t, root, stock) {
+		t.Fatal("the confirming run did not persist")
+	}
 	if r := moduleIn(t, ns, bin, p); r.Failed || r.Changed {
 		t.Fatalf("third run: %+v, want unchanged", r)
 	}
@@ -155,13 +164,30 @@ func TestAnsibleConfirm(t *testing.T) {
 	ns2 := testenv.NewNetns(t, "rsans")
 	root2 := t.TempDir()
 	seedRoot(t, root2, debian12Seeds...)
+	stock2 := treeOf(t, root2)
 	if r := moduleIn(t, ns2, bin, map[string]any{"src": egressV4, "root": root2, "apply": true, "confirm": "1s"}); r.Failed || !r.Changed {
 		t.Fatalf("run with confirm 1s: %+v", r)
 	}
 	waitFor(t, "the rollback", func() bool { return !holds(t, ns2, "iptables-nft") })
+	if !sameFiles(t, root2, stock2) {
+		t.Error("files written although the load was rolled back")
+	}
 	if r := moduleIn(t, ns, bin, map[string]any{"src": egressV4, "root": root, "confirm": "1m"}); !r.Failed || !strings.Contains(r.Msg, "live load") {
 		t.Errorf("confirm offline: %+v, want failed", r)
 	}
+}
+
+// sameFiles compares the root with a tree taken before, leaving out
+// run/, where the pending load's state lives as on a real system.
+func sameFiles(t *testing.T, root, before string) bool {
+	t.Helper()
+	var kept []string
+	for _, l := range strings.Split(treeOf(t, root), "\n") {
+		if !strings.HasPrefix(l, "run/") && !strings.HasPrefix(l, "run ") && l != "run/ 0700" {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n") == before
 }
 
 // netnsKey is pending.Key as seen inside ns.
