@@ -47,6 +47,8 @@ type playResult struct {
 	Failed   bool     `json:"failed"`
 	Msg      string   `json:"msg"`
 	Warnings []string `json:"warnings"`
+	Method   string   `json:"method"`
+	Backend  string   `json:"backend"`
 	// Output is all ansible-playbook printed: the diff callback's
 	// output is there, not in the result.
 	Output string `json:"-"`
