@@ -12,11 +12,11 @@ import (
 )
 
 // ansibleCmd is ruleshift as an Ansible binary module: Ansible copies the
-// binary and a JSON arguments file to the managed host and runs
-// "ruleshift ARGS_FILE"; the collection's wrapper (ansible/) adds the
-// command word. The result is one JSON object on standard output, and the
-// exit status is 0 even when the module failed, as Ansible expects: the
-// failure is in the object.
+// binary (the collection's module, ansible/) and a JSON arguments file to
+// the managed host and runs "ruleshift ARGS_FILE", which moduleArgs turns
+// into this command. The result is one JSON object on standard output,
+// and the exit status is 0 even when the module failed, as Ansible
+// expects: the failure is in the object.
 type ansibleCmd struct {
 	ArgsFile string `arg:"" help:"The JSON arguments file Ansible passes." placeholder:"ARGS_FILE"`
 }
