@@ -18,7 +18,7 @@ cd "$(dirname "$0")"
 # nsenter) and tar build and enter test roots; debootstrap,
 # systemd-container and systemd build Debian root filesystems and boot them
 # with systemd-nspawn --private-network; time is for the benchmark scripts.
-packages="iptables nftables iproute2 ufw util-linux tar debootstrap systemd systemd-container time nfacct rpm man-db git"
+packages="iptables nftables iproute2 ufw util-linux tar debootstrap systemd systemd-container time nfacct rpm man-db git ansible-core"
 
 if [ "$(id -u)" -eq 0 ]; then
 	mode=root

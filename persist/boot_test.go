@@ -1,18 +1,15 @@
 package persist_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/ruleshift/ruleshift/backends"
+	"github.com/ruleshift/ruleshift/internal/bootroot"
 	"github.com/ruleshift/ruleshift/internal/testenv"
 	"github.com/ruleshift/ruleshift/persist"
 )
@@ -22,9 +19,6 @@ import (
 // private network namespace, and compare what the kernel holds after boot
 // with the same rendered rules loaded by the same tools into a scratch
 // namespace. They run with RULESHIFT_BOOT_TESTS=1 or under CI=true.
-
-// bootTimeout bounds every boot; one takes about a second here.
-const bootTimeout = 3 * time.Minute
 
 type bootCase struct {
 	name       string
@@ -53,15 +47,7 @@ func bootCases(version string) []bootCase {
 
 func requireBoot(t *testing.T) {
 	t.Helper()
-	if os.Getenv("RULESHIFT_BOOT_TESTS") != "1" && !testenv.InCI() {
-		t.Skip("skipping boot tests: they build Debian root filesystems and boot them; set RULESHIFT_BOOT_TESTS=1 (CI=true runs them)")
-	}
-	testenv.RequireRoot(t)
-	for _, b := range []string{"debootstrap", "systemd-nspawn", "tar", "chroot", "unshare", "ip"} {
-		if _, err := exec.LookPath(b); err != nil {
-			testenv.Missing(t, "%s on PATH (apt-get install debootstrap systemd-container iproute2)", b)
-		}
-	}
+	bootroot.Require(t)
 }
 
 func TestBoot(t *testing.T) {
@@ -133,29 +119,6 @@ func persistCLI(t *testing.T, bin, root string, args, inputs []string) string {
 	return string(out)
 }
 
-// dumpScript prints what the kernel holds, one section per tool.
-const dumpScript = `#!/bin/sh
-for t in iptables-legacy-save ip6tables-legacy-save iptables-nft-save ip6tables-nft-save; do
-	echo "### $t"
-	$t 2>&1
-done
-echo "### nft"
-nft list ruleset 2>&1
-`
-
-// dumpUnit runs after every loader and powers the container off.
-const dumpUnit = `[Unit]
-Description=ruleshift boot test: dump the ruleset, then power off
-After=network.target networking.service ruleshift.service netfilter-persistent.service nftables.service
-
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c '/usr/local/sbin/rs-dump > /rs-dump.txt 2>&1; systemctl --failed --no-legend --plain > /rs-failed.txt 2>&1; journalctl -b --no-pager -o short-monotonic > /rs-journal.txt 2>&1; systemctl --no-block poweroff'
-
-[Install]
-WantedBy=multi-user.target
-`
-
 // interfaces is a d-i style file with a line of the admin's own.
 const interfaces = `# This file describes the network interfaces available on your system
 # and how to activate them. For more information, see interfaces(5).
@@ -178,25 +141,11 @@ func prepareRoot(t *testing.T, root string, c bootCase) {
 			t.Fatalf("update-alternatives: %v\n%s", err, out)
 		}
 	}
-	files := map[string]string{
-		"usr/local/sbin/rs-dump":             dumpScript,
-		"etc/systemd/system/rs-dump.service": dumpUnit,
-	}
+	bootroot.InstallDump(t, root)
 	if c.ifupdown {
-		files["etc/network/interfaces"] = interfaces
-	}
-	for name, text := range files {
-		mode := os.FileMode(0o644)
-		if strings.Contains(name, "/sbin/") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(filepath.Join(root, name), []byte(text), mode); err != nil {
+		if err := os.WriteFile(filepath.Join(root, "etc/network/interfaces"), []byte(interfaces), 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
-	link := filepath.Join(root, "etc/systemd/system/multi-user.target.wants/rs-dump.service")
-	if err := os.Symlink("/etc/systemd/system/rs-dump.service", link); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -227,58 +176,16 @@ func expectedDump(t *testing.T, root string, r backends.Files) string {
 	return out
 }
 
-// bootMu serialises boots. With --keep-unit and --register=no every
-// container's systemd builds its cgroup tree (system.slice/…) inside the
-// test's own cgroup, so two containers at once remove each other's unit
-// cgroups ("Failed to spawn executor: No such file or directory"). A boot
-// takes about a second; the rest of each case still runs in parallel.
-var bootMu sync.Mutex
-
 // checkBoot boots the root and compares the dump with want.
 func checkBoot(t *testing.T, root, want, backend string) {
 	t.Helper()
 	compareDumps(t, want, bootDump(t, root), backend)
 }
 
-// bootDump boots the root, checks that no unit failed, and returns what
-// the dump unit printed.
+// bootDump boots the root and returns what the dump unit printed.
 func bootDump(t *testing.T, root string) string {
 	t.Helper()
-	bootMu.Lock()
-	defer bootMu.Unlock()
-	os.Remove(filepath.Join(root, "rs-dump.txt"))
-	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "systemd-nspawn", "--boot", "--private-network", "--register=no", "--keep-unit", "--quiet", "-D", root)
-	// SIGTERM asks nspawn to shut the container down cleanly.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 20 * time.Second
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("boot timed out after %v:\n%s", bootTimeout, tail(out))
-	}
-	if err != nil {
-		t.Fatalf("systemd-nspawn: %v\n%s", err, tail(out))
-	}
-	t.Logf("booted in %v", time.Since(start).Round(time.Millisecond))
-	got, err := os.ReadFile(filepath.Join(root, "rs-dump.txt"))
-	if err != nil {
-		t.Fatalf("the dump unit did not run: %v\n%s", err, tail(out))
-	}
-	if failed, _ := os.ReadFile(filepath.Join(root, "rs-failed.txt")); strings.TrimSpace(string(failed)) != "" {
-		journal, _ := os.ReadFile(filepath.Join(root, "rs-journal.txt"))
-		t.Errorf("units failed at boot:\n%s\njournal:\n%s", failed, tail(journal))
-	}
-	return string(got)
-}
-
-func tail(b []byte) string {
-	s := string(b)
-	if len(s) > 4000 {
-		s = "…" + s[len(s)-4000:]
-	}
-	return s
+	return bootroot.Boot(t, root)
 }
 
 // compareDumps compares every iptables section, so rules in the wrong
@@ -304,18 +211,7 @@ func compareDumps(t *testing.T, want, got, backend string) {
 	}
 }
 
-func sections(dump string) map[string]string {
-	out := map[string]string{}
-	name := ""
-	for _, l := range strings.SplitAfter(dump, "\n") {
-		if n, ok := strings.CutPrefix(l, "### "); ok {
-			name = strings.TrimSpace(n)
-			continue
-		}
-		out[name] += l
-	}
-	return out
-}
+func sections(dump string) map[string]string { return bootroot.Sections(dump) }
 
 var counters = regexp.MustCompile(`counter packets \d+ bytes \d+`)
 

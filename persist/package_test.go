@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ruleshift/ruleshift/internal/bootroot"
 	"github.com/ruleshift/ruleshift/internal/testenv"
 )
 
@@ -70,7 +71,7 @@ func TestPackages(t *testing.T) {
 	if err := os.WriteFile(deb, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sh(t, "chroot", root, "dpkg", "-i", "/tmp/"+filepath.Base(deb))
+	bootroot.Sh(t, "chroot", root, "dpkg", "-i", "/tmp/"+filepath.Base(deb))
 	for _, p := range paths {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
 			t.Errorf("installed package lacks %s: %v", p, err)
@@ -94,7 +95,7 @@ COMP_WORDS=(ruleshift per); COMP_CWORD=1; _ruleshift; echo "${COMPREPLY[*]}"`
 	if err != nil || !strings.Contains(string(got), "nftables") || !strings.Contains(string(got), "persist") {
 		t.Errorf("completion: %v\n%s", err, got)
 	}
-	sh(t, "chroot", root, "dpkg", "-r", "ruleshift")
+	bootroot.Sh(t, "chroot", root, "dpkg", "-r", "ruleshift")
 	for _, p := range paths {
 		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
 			t.Errorf("dpkg -r left %s", p)

@@ -33,9 +33,9 @@ type Options struct {
 	// HostSets are the host-name sets of the rules, for nftables: their
 	// state, cache and refresh timer are installed with them.
 	HostSets *hostsets.State
-	// Result, when set, receives what Persist changed or, in a dry run,
-	// would change.
-	Result *Result
+	// Report, when set, receives what persist or unpersist changed, or
+	// in a dry run would change.
+	Report *Report
 }
 
 // Live reports whether Root is the running system.
@@ -45,7 +45,7 @@ func (o *Options) Live() bool {
 }
 
 func (o *Options) system() *System {
-	return &System{Root: o.Root, Live: o.Live(), Systemctl: o.Systemctl, Out: o.Out}
+	return &System{Root: o.Root, Live: o.Live(), Systemctl: o.Systemctl, Out: o.Out, Report: o.Report}
 }
 
 // Decision is the detection and choice behind a persist, for the CLI to
@@ -120,9 +120,6 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 	res, err := o.system().Apply(p, o.DryRun)
 	if err != nil {
 		return d, p, diags, err
-	}
-	if o.Result != nil {
-		*o.Result = res
 	}
 	if res.Changed && !o.DryRun && o.Live() {
 		p.notef("the rules load at the next boot; persist does not load them now (start the service, or use ruleshift apply)")

@@ -27,6 +27,8 @@ type System struct {
 	// Systemctl runs systemctl on a live system; nil runs the real one.
 	Systemctl func(args ...string) error
 	Out       io.Writer
+	// Report, when set, receives what Apply or Undo changes (or would).
+	Report *Report
 }
 
 // fsys is the read-only view of the root the planners use too.
@@ -47,53 +49,6 @@ type fileChange struct {
 // Result says what Apply did or, in a dry run, would do.
 type Result struct {
 	Changed bool
-	// Files and Services are the changes, in the order Apply makes
-	// them (for persist --dry-run --json and the Ansible module's diff).
-	Files    []FileChange
-	Services []ServiceChange
-	// Undone are the paths and units of an earlier persist that this
-	// plan no longer has, which Apply takes back.
-	Undone []string
-}
-
-// FileChange is one file a plan writes.
-type FileChange struct {
-	Path string
-	// Created: the file does not exist yet.
-	Created  bool
-	Old, New []byte
-	Mode     fs.FileMode
-}
-
-// ServiceChange is one service change and the links it makes or removes.
-type ServiceChange struct {
-	Unit   string
-	Action Action
-	Links  string
-}
-
-// result describes the changes.
-func result(files []fileChange, svcs []svcChange, st stale) Result {
-	r := Result{Changed: len(files)+len(svcs) > 0 || !st.empty()}
-	for _, c := range files {
-		r.Files = append(r.Files, FileChange{Path: c.f.Path, Created: !c.exists, Old: c.old, New: c.f.Data, Mode: c.f.Mode})
-	}
-	for _, c := range svcs {
-		r.Services = append(r.Services, ServiceChange{Unit: c.svc.Unit, Action: c.svc.Action, Links: describeLinks(c.links)})
-	}
-	for _, f := range st.files {
-		r.Undone = append(r.Undone, f.Path)
-	}
-	for _, l := range st.links {
-		r.Undone = append(r.Undone, l.Path)
-	}
-	for _, l := range st.removed {
-		r.Undone = append(r.Undone, l.Path)
-	}
-	for _, svc := range st.services {
-		r.Undone = append(r.Undone, svc.Unit)
-	}
-	return r
 }
 
 // Apply carries p out: every file that differs is backed up (the first time
@@ -120,10 +75,10 @@ func (s *System) Apply(p *Plan, dryRun bool) (Result, error) {
 		s.printf("nothing to change: %s (%s) is already installed as planned under %s\n", p.Method, p.Backend, s.Root)
 		return Result{}, nil
 	}
-	res := result(files, svcOps, stale)
+	s.report(files, svcOps, stale)
 	if dryRun {
 		s.showPlan(files, svcOps, stale)
-		return res, nil
+		return Result{Changed: true}, nil
 	}
 	m := s.nextManifest(old, p)
 	if err := s.undoEntries(stale, m); err != nil {
@@ -138,7 +93,7 @@ func (s *System) Apply(p *Plan, dryRun bool) (Result, error) {
 	if err := s.applyServices(svcOps, m); err != nil {
 		return Result{}, err
 	}
-	return res, s.saveManifest(m)
+	return Result{Changed: true}, s.saveManifest(m)
 }
 
 // fileChanges compares every planned file with the root.

@@ -255,6 +255,7 @@ func (s *System) Undo(dryRun bool) error {
 		return nil
 	}
 	st := stale{files: m.Files, links: m.Links, removed: m.Removed, services: m.Services}
+	s.report(nil, nil, st)
 	if dryRun {
 		s.showUndo(st)
 		s.printf("dry run: nothing changed\n")

@@ -60,6 +60,7 @@ type cli struct {
 	Completion completionCmd    `cmd:"" help:"Print the shell completion script for bash, zsh or fish (the packages install them)."`
 	Man        manCmd           `cmd:"" name:"__man" hidden:"" help:"Internal: write the man pages into DIR (the package build)."`
 	Lint       lintCmd          `cmd:"" help:"Find what is wrong with a ruleset: rules never reached or redundant, default-deny chains that break loopback, replies, IPv6 or ssh, and more. Exit 7 on a warning or worse."`
+	Ansible    ansibleCmd       `cmd:"" hidden:"" help:"Run as an Ansible module: read Ansible's JSON arguments file, print one JSON result (exit 0 even when it failed)."`
 }
 
 // env is what commands write to; tests swap it.
@@ -71,7 +72,7 @@ type env struct {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+	os.Exit(run(moduleArgs(os.Args[1:]), &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
 }
 
 func run(args []string, e *env) int {

@@ -27,11 +27,14 @@ type persistCmd struct {
 	Force   bool   `help:"Go on beside an active ufw, or disable and mask a conflicting firewalld."`
 	Enable  bool   `help:"--method ufw: also enable ufw (ENABLED=yes in /etc/ufw/ufw.conf, ufw.service enabled); without it they stay as they are."`
 	JSON    bool   `name:"json" help:"Print what was (with --dry-run: would be) changed as one JSON object (schema/persist.v1.json) instead of text."`
+	// report receives what changed, for the Ansible module.
+	report *persist.Report
 }
 
 type unpersistCmd struct {
 	rootFlag
 	DryRun bool `help:"Print what would be removed and restored, and change nothing."`
+	report *persist.Report
 }
 
 func (c *persistCmd) Run(e *env) error {
@@ -40,6 +43,7 @@ func (c *persistCmd) Run(e *env) error {
 	o := persist.Options{
 		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
 		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,
+		Report: c.report,
 	}
 	// The backend decides whether a policy's host names become sets
 	// that the refresh timer keeps current (nftables) or are pinned.
@@ -54,10 +58,11 @@ func (c *persistCmd) Run(e *env) error {
 	if c.hostSets {
 		o.HostSets = hostsets.FromRuleset(rs, nftables.TableName)
 	}
-	var res persist.Result
-	o.Result = &res
 	if c.JSON {
 		o.Out = io.Discard
+		if o.Report == nil {
+			o.Report = &persist.Report{}
+		}
 	}
 	d, p, diags, err := persist.Persist(rs, o)
 	if diags != nil {
@@ -66,13 +71,13 @@ func (c *persistCmd) Run(e *env) error {
 		}
 	}
 	if err == nil && c.JSON && p != nil {
-		return writeJSON(e.stdout, persistToJSON(o, d, p, res))
+		return writeJSON(e.stdout, persistToJSON(o, d, p, o.Report))
 	}
 	return persistError(err)
 }
 
 func (c *unpersistCmd) Run(e *env) error {
-	return persistError(persist.Unpersist(persist.Options{Root: c.Root, DryRun: c.DryRun, Out: e.stdout}))
+	return persistError(persist.Unpersist(persist.Options{Root: c.Root, DryRun: c.DryRun, Out: e.stdout, Report: c.report}))
 }
 
 // persistError maps errors to exit codes: a request that cannot work here

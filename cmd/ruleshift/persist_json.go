@@ -25,6 +25,8 @@ type persistJSON struct {
 type persistFileJSON struct {
 	Path    string `json:"path"`
 	Created bool   `json:"created"`
+	// Removed: an earlier persist's file this one takes away.
+	Removed bool   `json:"removed"`
 	Mode    string `json:"mode"`
 	// Diff is a unified diff of the file, /dev/null for a new one.
 	Diff string `json:"diff"`
@@ -36,7 +38,7 @@ type persistSvcJSON struct {
 	Links  string `json:"links"`
 }
 
-func persistToJSON(o persist.Options, d *persist.Decision, p *persist.Plan, r persist.Result) persistJSON {
+func persistToJSON(o persist.Options, d *persist.Decision, p *persist.Plan, r *persist.Report) persistJSON {
 	out := persistJSON{Version: jsonVersion, DryRun: o.DryRun, Root: o.Root, Changed: r.Changed,
 		Files: []persistFileJSON{}, Services: []persistSvcJSON{}, Undone: orEmptyList(r.Undone), Notes: orEmptyList(p.Notes)}
 	if d.Profile != nil {
@@ -45,11 +47,14 @@ func persistToJSON(o persist.Options, d *persist.Decision, p *persist.Plan, r pe
 	out.Method = nameWhy{p.Method, d.Choice.MethodWhy}
 	out.Backend = nameWhy{p.Backend, d.Choice.BackendWhy}
 	for _, f := range r.Files {
-		from := f.Path
-		if f.Created {
+		from, to := f.Path, f.Path
+		if !f.BeforeExists {
 			from = "/dev/null"
 		}
-		out.Files = append(out.Files, persistFileJSON{Path: f.Path, Created: f.Created, Mode: fmt.Sprintf("%04o", f.Mode), Diff: persist.UnifiedDiff(from, f.Path, f.Old, f.New)})
+		if !f.AfterExists {
+			to = "/dev/null"
+		}
+		out.Files = append(out.Files, persistFileJSON{Path: f.Path, Created: !f.BeforeExists, Removed: !f.AfterExists, Mode: fmt.Sprintf("%04o", f.AfterMode), Diff: persist.UnifiedDiff(from, to, f.Before, f.After)})
 	}
 	for _, s := range r.Services {
 		out.Services = append(out.Services, persistSvcJSON{s.Unit, string(s.Action), s.Links})
