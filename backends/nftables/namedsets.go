@@ -3,7 +3,6 @@ package nftables
 import (
 	"bytes"
 	"fmt"
-	"net/netip"
 	"sort"
 
 	"github.com/google/nftables/expr"
@@ -201,9 +200,6 @@ func (b *batch) addNamedSets(t *nlTable, sets []*ir.Set, o origin) {
 		b.place.handle++
 	}
 }
-
-// hostAddr makes a full-length prefix element of an address.
-func hostAddr(a netip.Addr) ir.SetElem { return ir.SetElem{Prefix: netip.PrefixFrom(a, a.BitLen())} }
 
 // SetUpdate is the new content of one named address set.
 type SetUpdate struct {

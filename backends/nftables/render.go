@@ -224,8 +224,4 @@ func SafeChainName(s string) string {
 	return n
 }
 
-// quote makes an nft string literal. nft 1.0.6 has no escapes inside
-// strings, so callers must make sure s holds no double quote.
-func quote(s string) string { return `"` + s + `"` }
-
 func sanitizeComment(s string) string { return strings.ReplaceAll(s, `"`, "'") }

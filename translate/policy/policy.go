@@ -58,8 +58,6 @@ type Rule struct {
 	Keys map[string]*entry
 }
 
-func (r *Rule) has(k string) bool { return r.Keys[k] != nil }
-
 // checker collects every error of a file.
 type checker struct {
 	file  string
