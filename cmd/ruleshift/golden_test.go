@@ -89,20 +89,9 @@ func goldenOutputs(t *testing.T, dir string, a *txtar.Archive) map[string]string
 // model dump, the nft script, the iptables-legacy and iptables-nft restore
 // files per family, and the diagnostics with the exit code.
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/translate/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no golden cases")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := goldenOutputs(t, t.TempDir(), a)
-			compareGolden(t, file, a, got)
-		})
-	}
+	eachCase(t, "../../testdata/translate/*.txtar", func(t *testing.T, file string, a *txtar.Archive) {
+		compareGolden(t, file, a, goldenOutputs(t, t.TempDir(), a))
+	})
 }
 
 // TestGoldenLoads loads every golden case's outputs into scratch network
@@ -164,6 +153,25 @@ func TestGoldenLoads(t *testing.T) {
 // compareGolden checks the sections a case produced (got) against those
 // of its golden file, or with -update rewrites the file: the inputs and
 // args (and the setup) kept, then every produced section by name.
+// eachCase runs f on every txtar case the pattern matches, each as a
+// subtest named after its file; no case at all is an error.
+func eachCase(t *testing.T, pattern string, f func(t *testing.T, file string, a *txtar.Archive)) {
+	t.Helper()
+	files, _ := filepath.Glob(pattern)
+	if len(files) == 0 {
+		t.Fatalf("no golden cases match %s", pattern)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			a, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, file, a)
+		})
+	}
+}
+
 func compareGolden(t *testing.T, file string, a *txtar.Archive, got map[string]string) {
 	t.Helper()
 	want := map[string]string{}

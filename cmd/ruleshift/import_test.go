@@ -121,21 +121,11 @@ func keepMachineInputs(a *txtar.Archive, got map[string]string) {
 }
 
 func runMachineGolden(t *testing.T, pattern string) {
-	files, _ := filepath.Glob(pattern)
-	if len(files) == 0 {
-		t.Fatal("no golden cases")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := runMachineCase(t, t.TempDir(), a)
-			keepMachineInputs(a, got)
-			compareGolden(t, file, a, got)
-		})
-	}
+	eachCase(t, pattern, func(t *testing.T, file string, a *txtar.Archive) {
+		got := runMachineCase(t, t.TempDir(), a)
+		keepMachineInputs(a, got)
+		compareGolden(t, file, a, got)
+	})
 }
 
 // TestImportGolden runs testdata/import/*.txtar: import of small fake

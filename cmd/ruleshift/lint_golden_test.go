@@ -19,44 +19,34 @@ import (
 // in args turns the lock-out check on.
 func TestLintGolden(t *testing.T) {
 	t.Setenv("SSH_CONNECTION", "")
-	files, _ := filepath.Glob("../../testdata/lint/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no lint golden cases")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			var inputs, args []string
-			for _, f := range a.Files {
-				switch {
-				case f.Name == "args":
-					for _, s := range strings.Fields(string(f.Data)) {
-						if strings.HasPrefix(s, "in/") {
-							s = filepath.Join(dir, s)
-						}
-						args = append(args, s)
+	eachCase(t, "../../testdata/lint/*.txtar", func(t *testing.T, file string, a *txtar.Archive) {
+		dir := t.TempDir()
+		var inputs, args []string
+		for _, f := range a.Files {
+			switch {
+			case f.Name == "args":
+				for _, s := range strings.Fields(string(f.Data)) {
+					if strings.HasPrefix(s, "in/") {
+						s = filepath.Join(dir, s)
 					}
-				case strings.HasPrefix(f.Name, "in/"):
-					p := filepath.Join(dir, f.Name)
-					os.MkdirAll(filepath.Dir(p), 0o755)
-					if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					if !strings.HasPrefix(f.Name, "in/aux/") {
-						inputs = append(inputs, p)
-					}
+					args = append(args, s)
+				}
+			case strings.HasPrefix(f.Name, "in/"):
+				p := filepath.Join(dir, f.Name)
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(f.Name, "in/aux/") {
+					inputs = append(inputs, p)
 				}
 			}
-			var stdout, stderr bytes.Buffer
-			cmd := append(append([]string{"lint", "--sshd-config", filepath.Join(dir, "no-sshd-config")}, args...), inputs...)
-			code := run(cmd, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
-			clean := func(s string) string { return strings.ReplaceAll(s, dir+"/", "") }
-			got := map[string]string{"findings": fmt.Sprintf("exit %d\n%s%s", code, clean(stdout.String()), clean(stderr.String()))}
-			compareGolden(t, file, a, got)
-		})
-	}
+		}
+		var stdout, stderr bytes.Buffer
+		cmd := append(append([]string{"lint", "--sshd-config", filepath.Join(dir, "no-sshd-config")}, args...), inputs...)
+		code := run(cmd, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+		clean := func(s string) string { return strings.ReplaceAll(s, dir+"/", "") }
+		got := map[string]string{"findings": fmt.Sprintf("exit %d\n%s%s", code, clean(stdout.String()), clean(stderr.String()))}
+		compareGolden(t, file, a, got)
+	})
 }

@@ -86,20 +86,9 @@ func policyOutputs(t *testing.T, dir string, a *txtar.Archive) map[string]string
 // -update rewrites them): a policy, its model dump, each backend's text
 // and the diagnostics with the exit status.
 func TestPolicyGolden(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/policy/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no policy golden cases")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := policyOutputs(t, t.TempDir(), a)
-			compareGolden(t, file, a, got)
-		})
-	}
+	eachCase(t, "../../testdata/policy/*.txtar", func(t *testing.T, file string, a *txtar.Archive) {
+		compareGolden(t, file, a, policyOutputs(t, t.TempDir(), a))
+	})
 }
 
 // TestPolicyGoldenLoads loads the rendered sections of every policy case
