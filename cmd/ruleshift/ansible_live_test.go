@@ -181,13 +181,18 @@ func TestAnsibleConfirm(t *testing.T) {
 // run/, where the pending load's state lives as on a real system.
 func sameFiles(t *testing.T, root, before string) bool {
 	t.Helper()
-	var kept []string
-	for _, l := range strings.Split(treeOf(t, root), "\n") {
-		if !strings.HasPrefix(l, "run/") && !strings.HasPrefix(l, "run ") && l != "run/ 0700" {
-			kept = append(kept, l)
+	var kept strings.Builder
+	skip := false
+	for _, l := range strings.SplitAfter(treeOf(t, root), "\n") {
+		if strings.HasPrefix(l, "-- ") && strings.HasSuffix(l, " --\n") {
+			// An entry of apply's pending state under run/ is left out.
+			skip = strings.HasPrefix(l, "-- run/")
+		}
+		if !skip {
+			kept.WriteString(l)
 		}
 	}
-	return strings.Join(kept, "\n") == before
+	return kept.String() == before
 }
 
 // netnsKey is pending.Key as seen inside ns.
