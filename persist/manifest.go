@@ -45,6 +45,8 @@ type ManFile struct {
 	Marker string `json:"marker,omitempty"`
 	// Volatile files are ruleshift's to change after persist (File.Volatile).
 	Volatile bool `json:"volatile,omitempty"`
+	// Removed files were moved aside to Backup (File.Remove).
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Link is a symlink, both paths absolute inside the root.

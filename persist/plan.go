@@ -27,6 +27,10 @@ type File struct {
 	// Volatile: ruleshift itself changes the file later (refresh writes
 	// the host-name cache), so unpersist removes it even when changed.
 	Volatile bool
+	// Remove: the file is moved aside (kept as its backup, which
+	// unpersist puts back) instead of written; Data and Mode are unused.
+	// migrate removes the rules files of the boot path it turns off.
+	Remove bool
 }
 
 // Action is a change to a service.

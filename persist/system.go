@@ -101,7 +101,7 @@ func (s *System) fileChanges(p *Plan) ([]fileChange, error) {
 		if err != nil {
 			return nil, err
 		}
-		if exists && bytes.Equal(data, f.Data) && mode == f.Mode {
+		if f.Remove && !exists || !f.Remove && exists && bytes.Equal(data, f.Data) && mode == f.Mode {
 			continue
 		}
 		out = append(out, fileChange{f: f, old: data, oldMod: mode, exists: exists})
@@ -154,7 +154,7 @@ func (s *System) nextManifest(old *Manifest, p *Plan) *Manifest {
 		m.Links, m.Removed, m.Services, m.Dirs = old.Links, old.Removed, old.Services, old.Dirs
 	}
 	for _, f := range p.Files {
-		mf := ManFile{Path: f.Path, SHA256: sum(f.Data), Mode: fmt.Sprintf("%04o", f.Mode), Marker: f.Marker, Volatile: f.Volatile}
+		mf := ManFile{Path: f.Path, SHA256: sum(f.Data), Mode: fmt.Sprintf("%04o", f.Mode), Marker: f.Marker, Volatile: f.Volatile, Removed: f.Remove}
 		if old != nil {
 			if prev := old.file(f.Path); prev != nil {
 				mf.Backup = prev.Backup
@@ -171,7 +171,7 @@ func (s *System) nextManifest(old *Manifest, p *Plan) *Manifest {
 // them as files ruleshift created.
 func (s *System) adopt(p *Plan, old *Manifest, m *Manifest) error {
 	for _, f := range p.Files {
-		if old != nil && old.file(f.Path) != nil {
+		if f.Remove || old != nil && old.file(f.Path) != nil {
 			continue
 		}
 		data, mode, exists, err := s.read(f.Path)
@@ -210,6 +210,13 @@ func (s *System) writeFiles(files []fileChange, m *Manifest) error {
 		return err
 	}
 	for _, c := range files {
+		if c.f.Remove {
+			if err := os.Remove(s.abs(c.f.Path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s: %v", s.abs(c.f.Path), unwrapPath(err))
+			}
+			s.printf("moved aside %s (kept as %s)\n", c.f.Path, m.file(c.f.Path).Backup)
+			continue
+		}
 		if err := s.mkdirs(m, path.Dir(c.f.Path), 0o755); err != nil {
 			return err
 		}
@@ -365,6 +372,10 @@ func (s *System) systemctl(args ...string) error {
 // changes and what an earlier persist left that this one removes.
 func (s *System) showPlan(files []fileChange, svcs []svcChange, st stale) {
 	for _, c := range files {
+		if c.f.Remove {
+			s.printf("%s", UnifiedDiff(c.f.Path, "/dev/null", c.old, nil))
+			continue
+		}
 		from := c.f.Path
 		if !c.exists {
 			from = "/dev/null"

@@ -98,6 +98,9 @@ func (s *System) planRevert(mf ManFile) (revert, error) {
 	r.cur, r.exists, r.mode = cur, exists, mode
 	changed := exists && sum(cur) != mf.SHA256
 	switch {
+	case mf.Removed && exists:
+		r.warning = mf.Path + " was created again since ruleshift moved it aside; left as it is"
+		return r, nil
 	case mf.Backup != "" && changed && mf.Marker != "":
 		r.data = removeMarked(cur, mf.Marker)
 		r.warning = mf.Path + " changed since ruleshift edited it: only ruleshift's lines are taken out"
