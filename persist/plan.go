@@ -31,6 +31,9 @@ type File struct {
 	// unpersist puts back) instead of written; Data and Mode are unused.
 	// migrate removes the rules files of the boot path it turns off.
 	Remove bool
+	// Retired: the file is part of a Retirement. A later persist keeps
+	// it as it is (moved aside, edited) and only unpersist puts it back.
+	Retired bool
 }
 
 // Action is a change to a service.
@@ -56,6 +59,9 @@ type Plan struct {
 	Files           []File
 	Services        []Service
 	Notes           []string
+	// Retired are the units a Retirement disabled; like Retired files,
+	// a later persist leaves them off.
+	Retired []string
 }
 
 func (p *Plan) file(path string, data string, mode fs.FileMode) {

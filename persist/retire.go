@@ -26,12 +26,14 @@ func (r *Retirement) join(p *Plan) {
 	}
 	for _, f := range r.Files {
 		if !writes[f.Path] {
+			f.Retired = true
 			p.Files = append(p.Files, f)
 		}
 	}
 	for _, s := range r.Services {
 		if !enables[s.Unit] {
 			p.Services = append(p.Services, s)
+			p.Retired = append(p.Retired, s.Unit)
 		}
 	}
 	p.Notes = append(p.Notes, r.Notes...)

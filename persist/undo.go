@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -40,10 +41,11 @@ func (s *System) staleEntries(old *Manifest, p *Plan) stale {
 		planned[f.Path] = true
 	}
 	for _, f := range old.Files {
-		if !planned[f.Path] {
+		if !planned[f.Path] && !f.Retired {
 			st.files = append(st.files, f)
 		}
 	}
+	retired := func(unit string) bool { return slices.Contains(old.Retired, unit) }
 	wants := func(unit string, a Action) bool {
 		for _, svc := range p.Services {
 			if svc.Unit == unit && svc.Action == a {
@@ -62,12 +64,15 @@ func (s *System) staleEntries(old *Manifest, p *Plan) stale {
 		}
 	}
 	for _, l := range old.Removed {
+		if retired(linkUnit(l)) {
+			continue
+		}
 		if !wants(linkUnit(l), Disable) && !wants(linkUnit(l), Enable) && !wants(linkUnit(l), Mask) {
 			st.removed = append(st.removed, l)
 		}
 	}
 	for _, svc := range old.Services {
-		if !wants(svc.Unit, svc.Action) {
+		if !wants(svc.Unit, svc.Action) && !(svc.Action == Disable && retired(svc.Unit)) {
 			st.services = append(st.services, svc)
 		}
 	}

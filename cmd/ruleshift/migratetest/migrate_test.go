@@ -163,6 +163,22 @@ func lineDiff(a, b string) string {
 	return out.String()
 }
 
+// withoutOwn drops the entries of a tree that hold the new rules
+// (ruleshift's files, the include in nftables.conf, its state).
+func withoutOwn(tree string) string {
+	var b strings.Builder
+	skip := false
+	for _, l := range strings.SplitAfter(tree, "\n") {
+		if strings.HasPrefix(l, "-- ") {
+			skip = strings.HasPrefix(l, "-- etc/ruleshift/") || strings.HasPrefix(l, "-- etc/nftables.conf ") || strings.HasPrefix(l, "-- var/lib/ruleshift/")
+		}
+		if !skip {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
 var debian12 = []string{"os-debian-12", "usrmerge", "xtables"}
 
 // offlineCases are migrate --root runs on seeded roots.
@@ -208,7 +224,22 @@ func TestOffline(t *testing.T) {
 			if again := rs(nil, args...); again.code != 1 || !strings.Contains(again.stderr, "no iptables or ufw table to migrate") {
 				t.Errorf("second migrate: exit %d: %s", again.code, again.stderr)
 			}
-			if u := rs(nil, "unpersist", "--root", root); u.code != 0 {
+			// A later persist replaces the new rules but leaves the old
+			// boot path off.
+			migrated := dumpTree(t, root)
+			other := filepath.Join(t.TempDir(), "other.v4")
+			os.WriteFile(other, []byte("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 8080 -j DROP\nCOMMIT\n"), 0o644)
+			p := rs(nil, "persist", "--root", root, "--backend", "nftables", other)
+			t.Logf("persist: %s", p.stdout)
+			if p.code != 0 {
+				t.Fatalf("persist after migrate: exit %d: %s", p.code, p.stderr)
+			}
+			if a, b := withoutOwn(migrated), withoutOwn(dumpTree(t, root)); a != b {
+				t.Errorf("persist after migrate changed the old boot path:\n%s", lineDiff(a, b))
+			}
+			u := rs(nil, "unpersist", "--root", root)
+			t.Logf("unpersist: %s", u.stdout)
+			if u.code != 0 {
 				t.Fatalf("unpersist: exit %d: %s", u.code, u.stderr)
 			}
 			if got := dumpTree(t, root); got != before {
