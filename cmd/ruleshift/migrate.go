@@ -53,6 +53,10 @@ func (c *migrateCmd) Run(e *env) error {
 	if err := c.verifyStep(e, w, plan, rs); err != nil {
 		return err
 	}
+	po, err := c.persistOptions(e)
+	if err != nil {
+		return err
+	}
 	var confirmed func() error
 	if c.Root == "" {
 		if confirmed, err = c.kernelStep(e, w, plan, rs, b); err != nil {
@@ -65,7 +69,7 @@ func (c *migrateCmd) Run(e *env) error {
 			return err
 		}
 	}
-	return c.persistStep(e, w, rs)
+	return c.persistStep(e, w, rs, po)
 }
 
 // stepWriter prints the numbered steps.
@@ -175,21 +179,17 @@ func (c *migrateCmd) verifyStep(e *env, w *stepWriter, plan *migrate.Plan, rs *i
 	return nil
 }
 
-// persistStep makes the new rules load at boot and turns off what loaded
-// the old ones, recording both in persist's manifest.
-func (c *migrateCmd) persistStep(e *env, w *stepWriter, rs *ir.Ruleset) error {
+// persistOptions decides how the new rules will load at boot and what
+// turns the old ones off, before anything changes: a machine persist
+// cannot handle stops the migration while the kernel is as it was.
+func (c *migrateCmd) persistOptions(e *env) (persist.Options, error) {
 	root := c.Root
 	if root == "" {
 		root = c.BootRoot
 	}
-	why := "load the new rules at boot the way the distribution does, and turn off what loaded the old ones; ruleshift unpersist puts the old boot path back"
-	if c.KeepOld {
-		why += " (--keep-old: the old files stay, their loaders off)"
-	}
-	w.step("persist", why)
 	ret, err := migrate.Retire(root, machine.BootLoaders(root), c.KeepOld)
 	if err != nil {
-		return fail(exitIO, "%v", err)
+		return persist.Options{}, fail(exitIO, "%v", err)
 	}
 	o := persist.Options{Root: root, Backend: c.To, DryRun: c.DryRun, Out: e.stdout, Policy: e.policy, Retire: ret}
 	for _, s := range ret.Services {
@@ -199,6 +199,20 @@ func (c *migrateCmd) persistStep(e *env, w *stepWriter, rs *ir.Ruleset) error {
 	if o.Live() {
 		o.Probe = liveProbe
 	}
+	if _, err := persist.Decide(o); err != nil {
+		return o, persistError(fmt.Errorf("%w; nothing was changed", err))
+	}
+	return o, nil
+}
+
+// persistStep makes the new rules load at boot and turns off what loaded
+// the old ones, recording both in persist's manifest.
+func (c *migrateCmd) persistStep(e *env, w *stepWriter, rs *ir.Ruleset, o persist.Options) error {
+	why := "load the new rules at boot the way the distribution does, and turn off what loaded the old ones; ruleshift unpersist puts the old boot path back"
+	if c.KeepOld {
+		why += " (--keep-old: the old files stay, their loaders off)"
+	}
+	w.step("persist", why)
 	_, _, diags, err := persist.Persist(rs, o)
 	if diags != nil {
 		if rerr := report(e, diags); rerr != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ruleshift/ruleshift/backends"
 	"github.com/ruleshift/ruleshift/internal/pending"
+	"github.com/ruleshift/ruleshift/internal/rulediff"
 	"github.com/ruleshift/ruleshift/migrate"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -20,8 +22,11 @@ import (
 func (c *migrateCmd) kernelStep(e *env, w *stepWriter, plan *migrate.Plan, rs *ir.Ruleset, b backends.Backend) (func() error, error) {
 	w.step("apply", fmt.Sprintf("load the new rules into %s in one transaction, beside the old ones", c.To))
 	if c.DryRun {
-		if err := dryRun(e, rs, b); err != nil {
-			return nil, err
+		old, new, err := rulediff.Sides(context.Background(), b, rs)
+		if err != nil {
+			w.printf("no difference shown: %v", err)
+		} else {
+			rulediff.Compare(old, new).Write(e.stdout)
 		}
 	}
 	var wait func() error
@@ -43,6 +48,10 @@ func (c *migrateCmd) kernelStep(e *env, w *stepWriter, plan *migrate.Plan, rs *i
 	w.step("remove", "take the old tables out of the kernel now that the new ones hold the same rules")
 	for _, r := range plan.Removals {
 		w.printf("%s", r.Describe())
+		if c.DryRun {
+			name, args, stdin := r.Command()
+			fmt.Fprintf(e.stdout, "# %s %s <<EOF\n%sEOF\n", name, strings.Join(args, " "), stdin)
+		}
 	}
 	if len(plan.Removals) == 0 {
 		w.printf("no old table to remove: the apply replaced them")
