@@ -24,7 +24,7 @@ const Marker = "# disabled by ruleshift migrate: "
 // are not old paths (persist takes care of its own files), nor is a
 // loader that is off already.
 func Retire(root string, loaders []machine.Loader, keepOld bool) (*persist.Retirement, error) {
-	r := &persist.Retirement{}
+	r := &persist.Retirement{Why: map[string]string{}}
 	units := map[string]bool{}
 	edits := map[string]*edit{}
 	var order []string
@@ -53,7 +53,7 @@ func Retire(root string, loaders []machine.Loader, keepOld bool) (*persist.Retir
 		}
 		moved[file] = true
 		r.Files = append(r.Files, persist.File{Path: file, Remove: true})
-		r.Notes = append(r.Notes, fmt.Sprintf("%s moved aside: %s (--keep-old keeps it)", file, why))
+		r.Why[file] = fmt.Sprintf("%s moved aside: %s (--keep-old keeps it)", file, why)
 	}
 	for _, l := range loaders {
 		switch {
@@ -71,12 +71,12 @@ func Retire(root string, loaders []machine.Loader, keepOld bool) (*persist.Retir
 				units["ufw.service"] = true
 				r.Services = append(r.Services, persist.Service{Unit: "ufw.service", Action: persist.Disable})
 			}
-			r.Notes = append(r.Notes, "ufw is disabled (ENABLED=no, ufw.service disabled); its files in /etc/ufw stay as they are")
+			r.Why["ufw.service"] = "ufw is disabled (ENABLED=no, ufw.service disabled); its files in /etc/ufw stay as they are"
 		case l.Unit != "":
 			if !units[l.Unit] {
 				units[l.Unit] = true
 				r.Services = append(r.Services, persist.Service{Unit: l.Unit, Action: persist.Disable})
-				r.Notes = append(r.Notes, fmt.Sprintf("%s loaded the old rules: disabled", l.Unit))
+				r.Why[l.Unit] = fmt.Sprintf("%s loaded the old rules: disabled", l.Unit)
 			}
 			moveAside(l.File, l.Unit+" loaded it")
 		case strings.HasPrefix(l.In, "/etc/network/if-pre-up.d/"):
@@ -85,7 +85,7 @@ func Retire(root string, loaders []machine.Loader, keepOld bool) (*persist.Retir
 				return nil, err
 			}
 			e.mode &^= 0o111
-			r.Notes = append(r.Notes, fmt.Sprintf("%s restored the old rules: no longer executable, so ifupdown skips it", l.In))
+			r.Why[l.In] = fmt.Sprintf("%s restored the old rules: no longer executable, so ifupdown skips it", l.In)
 			moveAside(l.File, l.In+" loaded it")
 		case l.In != "":
 			e, err := editOf(l.In)
@@ -93,7 +93,7 @@ func Retire(root string, loaders []machine.Loader, keepOld bool) (*persist.Retir
 				return nil, err
 			}
 			e.data = commentOut(e.data, l.Line)
-			r.Notes = append(r.Notes, fmt.Sprintf("%s: %q commented out", l.In, l.Line))
+			r.Why[l.In] = joinWhy(r.Why[l.In], fmt.Sprintf("%s: %q commented out", l.In, l.Line))
 			moveAside(l.File, l.How+" loaded it")
 		}
 	}
@@ -123,4 +123,11 @@ func commentOut(data, line string) string {
 		lines[i] = indent + Marker + strings.TrimLeft(l, " \t")
 	}
 	return strings.Join(lines, "")
+}
+
+func joinWhy(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }

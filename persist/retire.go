@@ -6,7 +6,9 @@ package persist
 type Retirement struct {
 	Files    []File
 	Services []Service
-	Notes    []string
+	// Why says why a file (by path) or a unit changes, as a note of the
+	// plan when the change joins it.
+	Why map[string]string
 }
 
 // join adds r to p, leaving out what p itself writes or enables: a
@@ -28,13 +30,20 @@ func (r *Retirement) join(p *Plan) {
 		if !writes[f.Path] {
 			f.Retired = true
 			p.Files = append(p.Files, f)
+			r.note(p, f.Path)
 		}
 	}
 	for _, s := range r.Services {
 		if !enables[s.Unit] {
 			p.Services = append(p.Services, s)
 			p.Retired = append(p.Retired, s.Unit)
+			r.note(p, s.Unit)
 		}
 	}
-	p.Notes = append(p.Notes, r.Notes...)
+}
+
+func (r *Retirement) note(p *Plan, key string) {
+	if why := r.Why[key]; why != "" {
+		p.notef("%s", why)
+	}
 }

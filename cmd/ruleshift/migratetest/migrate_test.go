@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -455,4 +456,37 @@ func TestLiveConfirmKilled(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLiveToIPTablesNFT: from iptables-legacy to iptables-nft the rules
+// stay iptables rules: iptables-nft-save then lists what
+// iptables-legacy-save listed, and the legacy tables are empty.
+func TestLiveToIPTablesNFT(t *testing.T) {
+	need(t)
+	ns := testenv.NewNetns(t, "rsMig")
+	before := loadOld(t, ns, "legacy")
+	root := bootRoot(t, "nft")
+	r := rs(ns, "migrate", "--to", "iptables-nft", "--boot-root", root, "--probes", "300", "--state-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := listing(t, ns, "nft"); sortTables(got) != sortTables(before) {
+		t.Errorf("iptables-nft holds\n%s\nwant what legacy held:\n%s", got, before)
+	}
+	if got := listing(t, ns, "legacy"); strings.Contains(got, "-A ") || strings.Contains(got, "DROP") {
+		t.Errorf("old legacy rules left in the kernel:\n%s", got)
+	}
+	rules, err := os.ReadFile(filepath.Join(root, "etc/iptables/rules.v4"))
+	if err != nil || !strings.Contains(string(rules), "-A SSH -s 192.0.2.0/24 -j ACCEPT") {
+		t.Errorf("netfilter-persistent's rules.v4 does not hold the rules (%v):\n%s", err, rules)
+	}
+	t.Log(r.stdout)
+}
+
+// sortTables orders the tables of a save listing, which the two
+// variants list in different orders.
+func sortTables(s string) string {
+	blocks := strings.SplitAfter(s, "COMMIT\n")
+	sort.Strings(blocks)
+	return strings.Join(blocks, "")
 }
