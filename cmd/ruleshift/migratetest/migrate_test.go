@@ -490,3 +490,55 @@ func sortTables(s string) string {
 	sort.Strings(blocks)
 	return strings.Join(blocks, "")
 }
+
+// TestLiveConfirmKeeps: ruleshift confirm from another process keeps the
+// migration; only then are the boot files changed.
+func TestLiveConfirmKeeps(t *testing.T) {
+	need(t)
+	ns := testenv.NewNetns(t, "rsMig")
+	loadOld(t, ns, "legacy")
+	root := bootRoot(t, "legacy")
+	state := t.TempDir()
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, bin, "migrate", "--to", "nftables", "--boot-root", root,
+		"--probes", "300", "--confirm", "20s", "--state-dir", state)
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(outp)
+	var out strings.Builder
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "migrate: old tables removed") {
+			break
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "etc/iptables/rules.v4")); err != nil {
+		t.Errorf("the boot files changed before the confirmation: %v", err)
+	}
+	if r := rs(ns, "confirm", "--state-dir", state); r.code != 0 {
+		t.Fatalf("confirm: exit %d: %s", r.code, r.stderr)
+	}
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("migrate: %v\n%s%s", err, out.String(), stderr.String())
+	}
+	if _, err := os.Lstat(filepath.Join(root, "etc/iptables/rules.v4")); err == nil {
+		t.Errorf("confirmed, but the old boot file is still in place:\n%s", out.String())
+	}
+	if got := listing(t, ns, "legacy"); strings.Contains(got, "-A ") {
+		t.Errorf("confirmed, but the old rules are back:\n%s", got)
+	}
+	for _, tb := range nftTables(t, ns) {
+		if !strings.Contains(tb, " ruleshift_") {
+			t.Errorf("table %s in the kernel", tb)
+		}
+	}
+}
