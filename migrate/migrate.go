@@ -17,6 +17,10 @@ import (
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
 
+// OwnPrefix starts the names of the nftables backend's tables
+// (backends/nftables.TablePrefix; TestOwnPrefix checks).
+const OwnPrefix = "ruleshift_"
+
 // Targets are the backends migrate moves a machine to.
 var Targets = []string{"nftables", "iptables-nft"}
 
@@ -63,6 +67,17 @@ func Select(st *machine.State, target string) (*Plan, error) {
 	}
 	if err := foreignInside(st, p.Moved); err != nil {
 		return nil, err
+	}
+	if target == "nftables" {
+		var own []string
+		for _, e := range p.Kept {
+			if strings.Contains(e.From, " "+OwnPrefix) {
+				own = append(own, strings.TrimPrefix(e.From, "nft table "))
+			}
+		}
+		if len(own) > 0 {
+			return nil, fmt.Errorf("ruleshift's own nftables tables are there already (%s): the migrated rules would replace them; merge their rules into the iptables ones first, or remove them", strings.Join(own, "; "))
+		}
 	}
 	moved := map[*machine.Entry]bool{}
 	for _, e := range p.Moved {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/machine"
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -131,5 +132,16 @@ func TestRetire(t *testing.T) {
 		if f.Remove {
 			t.Errorf("--keep-old removes %s", f.Path)
 		}
+	}
+}
+
+func TestOwnTables(t *testing.T) {
+	if OwnPrefix != nftables.TablePrefix {
+		t.Errorf("OwnPrefix %q, the nftables backend's %q", OwnPrefix, nftables.TablePrefix)
+	}
+	leg := &machine.Entry{Table: table(ir.IPv4, "filter", 1), Source: machine.Legacy, From: "iptables-legacy-save"}
+	own := &machine.Entry{Table: table(ir.IPv4, "filter", 1), Source: machine.Native, From: "nft table ip ruleshift_filter"}
+	if _, err := Select(state(leg, own), "nftables"); err == nil || !strings.Contains(err.Error(), "ip ruleshift_filter") {
+		t.Errorf("ruleshift's own tables beside legacy ones: %v", err)
 	}
 }
