@@ -210,10 +210,22 @@ func FromRuleset(rs *ir.Ruleset, src Source, from string, o Options) *State {
 	return s
 }
 
+// Only returns the entries of s that keep accepts, in a State of the
+// same kind (kernel or root), with s's notes and left-out parts.
+func (s *State) Only(keep func(*Entry) bool) *State {
+	out := &State{Left: s.Left, Notes: s.Notes, Diags: s.Diags, root: s.root}
+	for _, e := range s.Entries {
+		if keep(e) {
+			out.Entries = append(out.Entries, e)
+		}
+	}
+	return out
+}
+
 // AtBootOnly returns the entries of a root's State that load at boot,
 // with a note for each one whose loader is off.
 func (s *State) AtBootOnly() *State {
-	out := &State{Left: s.Left, Notes: append([]string(nil), s.Notes...), Diags: s.Diags}
+	out := &State{Left: s.Left, Notes: append([]string(nil), s.Notes...), Diags: s.Diags, root: s.root}
 	for _, e := range s.Entries {
 		if e.AtBoot {
 			out.Entries = append(out.Entries, e)

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -21,6 +22,91 @@ type loader struct {
 	file string // absolute inside the root
 	how  string // "netfilter-persistent.service"
 	on   bool   // enabled
+	unit string // the service that loads it, "" for ifupdown
+	in   string // the file holding the line that loads it, "" for a service's own file
+	line string // that line, as written
+}
+
+// Loader is one way a file is loaded at boot, for migrate to turn off.
+type Loader struct {
+	// Tool loads File: iptables-restore, ip6tables-legacy-restore, nft.
+	Tool, File string
+	// How names it for messages: "netfilter-persistent.service",
+	// "ifupdown (pre-up in /etc/network/interfaces)".
+	How string
+	// On: it loads at the next boot.
+	On bool
+	// Unit is the service that loads File ("" for ifupdown).
+	Unit string
+	// In is the file holding the line that loads File (an interfaces
+	// file, an if-pre-up.d script, a unit), Line that line; both "" when
+	// the service reads File by a fixed name.
+	In, Line string
+}
+
+// BootLoaders lists the ways the machine under root loads rules files at
+// boot, the ones ReadRoot reads, with ufw.service for ufw's files.
+func BootLoaders(root string) []Loader {
+	fsys := os.DirFS(root)
+	facts := distros.Detect(fsys, nil)
+	var out []Loader
+	for _, l := range rootLoads(root, fsys, facts) {
+		out = append(out, Loader{Tool: l.tool, File: l.file, How: l.how, On: l.on, Unit: l.unit, In: l.in, Line: l.line})
+	}
+	if st, err := os.Stat(filepath.Join(root, "etc/ufw/user.rules")); err == nil && !st.IsDir() {
+		how, on := unitState(fsys, facts, "ufw.service")
+		if !facts.UFWActive && on {
+			how, on = "ufw.service (ENABLED=no in /etc/ufw/ufw.conf)", false
+		}
+		out = append(out, Loader{Tool: "ufw", File: "/etc/ufw", How: how, On: on, Unit: "ufw.service"})
+	}
+	return out
+}
+
+// unitState names a unit with its state, and whether it is enabled.
+func unitState(fsys fs.FS, facts *distros.Facts, name string) (string, bool) {
+	u := facts.Units[name]
+	if u.Name == "" {
+		u = distros.Unit(fsys, name)
+	}
+	switch {
+	case u.Masked:
+		return name + ", masked", false
+	case u.Path == "":
+		return name + ", not installed", false
+	case !u.Enabled:
+		return name + ", disabled", false
+	}
+	return name, true
+}
+
+// rootLoads finds every loader of a rules file under root.
+func rootLoads(root string, fsys fs.FS, facts *distros.Facts) []loader {
+	var loads []loader
+	exists := func(p string) bool {
+		st, err := os.Stat(filepath.Join(root, p))
+		return err == nil && !st.IsDir()
+	}
+	add := func(tool, file, svc string) {
+		if exists(file) {
+			how, on := unitState(fsys, facts, svc)
+			loads = append(loads, loader{tool: tool, file: file, how: how, on: on, unit: svc})
+		}
+	}
+	add("iptables-restore", "/etc/iptables/rules.v4", "netfilter-persistent.service")
+	add("ip6tables-restore", "/etc/iptables/rules.v6", "netfilter-persistent.service")
+	add("iptables-restore", "/etc/sysconfig/iptables", "iptables.service")
+	add("ip6tables-restore", "/etc/sysconfig/ip6tables", "ip6tables.service")
+	add("nft", nftablesConf(root, facts), "nftables.service")
+	loads = append(loads, ifupdownLoads(root, facts)...)
+	if u := distros.Unit(fsys, "ruleshift.service"); u.Path != "" {
+		how, on := unitState(fsys, facts, "ruleshift.service")
+		for _, l := range loaderLines(root, u.Path, "ExecStart=") {
+			l.how, l.on, l.unit = how, on, "ruleshift.service"
+			loads = append(loads, l)
+		}
+	}
+	return loads
 }
 
 // ReadRoot reads the files the machine under root loads at boot: the
@@ -36,48 +122,10 @@ func ReadRoot(root string, o Options) *State {
 	s.root = true
 	fsys := os.DirFS(root)
 	facts := distros.Detect(fsys, nil)
-	unit := func(name string) (string, bool) {
-		u := facts.Units[name]
-		if u.Name == "" {
-			u = distros.Unit(fsys, name)
-		}
-		switch {
-		case u.Masked:
-			return name + ", masked", false
-		case u.Path == "":
-			return name + ", not installed", false
-		case !u.Enabled:
-			return name + ", disabled", false
-		}
-		return name, true
-	}
-	var loads []loader
-	exists := func(p string) bool {
-		st, err := os.Stat(filepath.Join(root, p))
-		return err == nil && !st.IsDir()
-	}
-	add := func(tool, file, svc string) {
-		if exists(file) {
-			how, on := unit(svc)
-			loads = append(loads, loader{tool, file, how, on})
-		}
-	}
-	add("iptables-restore", "/etc/iptables/rules.v4", "netfilter-persistent.service")
-	add("ip6tables-restore", "/etc/iptables/rules.v6", "netfilter-persistent.service")
-	add("iptables-restore", "/etc/sysconfig/iptables", "iptables.service")
-	add("ip6tables-restore", "/etc/sysconfig/ip6tables", "ip6tables.service")
-	add("nft", nftablesConf(root, facts), "nftables.service")
-	loads = append(loads, ifupdownLoads(root, facts)...)
-	if u := distros.Unit(fsys, "ruleshift.service"); u.Path != "" {
-		how, on := unit("ruleshift.service")
-		for _, l := range loaderLines(root, u.Path, "ExecStart=") {
-			l.how, l.on = how, on
-			loads = append(loads, l)
-		}
-	}
+	loads := rootLoads(root, fsys, facts)
 	s.readLoads(root, loads, facts.Variant, o)
-	if exists("/etc/ufw/user.rules") {
-		how, on := unit("ufw.service")
+	if st, err := os.Stat(filepath.Join(root, "etc/ufw/user.rules")); err == nil && !st.IsDir() {
+		how, on := unitState(fsys, facts, "ufw.service")
 		if !facts.UFWActive && on {
 			how, on = "ufw.service (ENABLED=no in /etc/ufw/ufw.conf)", false
 		}
@@ -155,6 +203,7 @@ func loaderLines(root, file, prefix string) []loader {
 			continue
 		}
 		if l, ok := parseLoad(rest); ok {
+			l.in, l.line = file, line
 			out = append(out, l)
 		}
 	}

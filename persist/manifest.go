@@ -30,6 +30,8 @@ type Manifest struct {
 	Removed []Link `json:"removed,omitempty"`
 	// Services changed with systemctl on a live system, in order.
 	Services []Service `json:"services,omitempty"`
+	// Retired are the units migrate turned off (Plan.Retired).
+	Retired []string `json:"retired,omitempty"`
 	// Dirs ruleshift created, parents first.
 	Dirs []string `json:"dirs,omitempty"`
 }
@@ -45,6 +47,10 @@ type ManFile struct {
 	Marker string `json:"marker,omitempty"`
 	// Volatile files are ruleshift's to change after persist (File.Volatile).
 	Volatile bool `json:"volatile,omitempty"`
+	// Removed files were moved aside to Backup (File.Remove).
+	Removed bool `json:"removed,omitempty"`
+	// Retired files are kept by later persists (File.Retired).
+	Retired bool `json:"retired,omitempty"`
 }
 
 // Link is a symlink, both paths absolute inside the root.

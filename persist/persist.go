@@ -36,6 +36,10 @@ type Options struct {
 	// Report, when set, receives what persist or unpersist changed, or
 	// in a dry run would change.
 	Report *Report
+	// Retire turns off the boot path of the rules being replaced
+	// (migrate): its changes join the plan, so the manifest records them
+	// and unpersist reverses them with the rest.
+	Retire *Retirement
 }
 
 // Live reports whether Root is the running system.
@@ -115,6 +119,7 @@ func Persist(rs *ir.Ruleset, o Options) (d *Decision, p *Plan, diags *diag.List,
 	if hs != nil {
 		planHostSets(p, hs)
 	}
+	o.Retire.join(p)
 	fmt.Fprintf(o.Out, "distribution: %s (%s)\nmethod: %s: %s\nbackend: %s: %s\n",
 		d.Profile.Name, d.How, p.Method, d.Choice.MethodWhy, p.Backend, d.Choice.BackendWhy)
 	res, err := o.system().Apply(p, o.DryRun)

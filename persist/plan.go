@@ -27,6 +27,13 @@ type File struct {
 	// Volatile: ruleshift itself changes the file later (refresh writes
 	// the host-name cache), so unpersist removes it even when changed.
 	Volatile bool
+	// Remove: the file is moved aside (kept as its backup, which
+	// unpersist puts back) instead of written; Data and Mode are unused.
+	// migrate removes the rules files of the boot path it turns off.
+	Remove bool
+	// Retired: the file is part of a Retirement. A later persist keeps
+	// it as it is (moved aside, edited) and only unpersist puts it back.
+	Retired bool
 }
 
 // Action is a change to a service.
@@ -52,6 +59,9 @@ type Plan struct {
 	Files           []File
 	Services        []Service
 	Notes           []string
+	// Retired are the units a Retirement disabled; like Retired files,
+	// a later persist leaves them off.
+	Retired []string
 }
 
 func (p *Plan) file(path string, data string, mode fs.FileMode) {

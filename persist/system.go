@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/internal/atomicfile"
@@ -87,7 +88,7 @@ func (s *System) Apply(p *Plan, dryRun bool) (Result, error) {
 	if err := s.adopt(p, old, m); err != nil {
 		return Result{}, err
 	}
-	if err := s.writeFiles(files, m); err != nil {
+	if err := s.writeFiles(files, old, m); err != nil {
 		return Result{}, err
 	}
 	if err := s.applyServices(svcOps, m); err != nil {
@@ -104,7 +105,7 @@ func (s *System) fileChanges(p *Plan) ([]fileChange, error) {
 		if err != nil {
 			return nil, err
 		}
-		if exists && bytes.Equal(data, f.Data) && mode == f.Mode {
+		if f.Remove && !exists || !f.Remove && exists && bytes.Equal(data, f.Data) && mode == f.Mode {
 			continue
 		}
 		out = append(out, fileChange{f: f, old: data, oldMod: mode, exists: exists})
@@ -157,13 +158,29 @@ func (s *System) nextManifest(old *Manifest, p *Plan) *Manifest {
 		m.Links, m.Removed, m.Services, m.Dirs = old.Links, old.Removed, old.Services, old.Dirs
 	}
 	for _, f := range p.Files {
-		mf := ManFile{Path: f.Path, SHA256: sum(f.Data), Mode: fmt.Sprintf("%04o", f.Mode), Marker: f.Marker, Volatile: f.Volatile}
+		mf := ManFile{Path: f.Path, SHA256: sum(f.Data), Mode: fmt.Sprintf("%04o", f.Mode), Marker: f.Marker, Volatile: f.Volatile, Removed: f.Remove, Retired: f.Retired}
 		if old != nil {
 			if prev := old.file(f.Path); prev != nil {
 				mf.Backup = prev.Backup
 			}
 		}
 		m.Files = append(m.Files, mf)
+	}
+	// What an earlier migrate turned off stays off, and listed, until
+	// unpersist: a persist after a migration must not bring back the
+	// old boot path.
+	m.Retired = append(m.Retired, p.Retired...)
+	if old != nil {
+		for _, u := range old.Retired {
+			if !slices.Contains(m.Retired, u) {
+				m.Retired = append(m.Retired, u)
+			}
+		}
+		for _, f := range old.Files {
+			if f.Retired && m.file(f.Path) == nil {
+				m.Files = append(m.Files, f)
+			}
+		}
 	}
 	return m
 }
@@ -174,7 +191,7 @@ func (s *System) nextManifest(old *Manifest, p *Plan) *Manifest {
 // them as files ruleshift created.
 func (s *System) adopt(p *Plan, old *Manifest, m *Manifest) error {
 	for _, f := range p.Files {
-		if old != nil && old.file(f.Path) != nil {
+		if f.Remove || old != nil && old.file(f.Path) != nil {
 			continue
 		}
 		data, mode, exists, err := s.read(f.Path)
@@ -195,10 +212,12 @@ func (s *System) adopt(p *Plan, old *Manifest, m *Manifest) error {
 
 // writeFiles backs up what is replaced, records the manifest first (so an
 // interrupted run can still be undone), then writes each file atomically.
-func (s *System) writeFiles(files []fileChange, m *Manifest) error {
+func (s *System) writeFiles(files []fileChange, old, m *Manifest) error {
 	for _, c := range files {
 		mf := m.file(c.f.Path)
-		if !c.exists || mf.Backup != "" {
+		// A file an earlier persist created is ruleshift's: replacing it
+		// keeps no backup, or unpersist would put it back.
+		if !c.exists || mf.Backup != "" || old != nil && old.file(c.f.Path) != nil {
 			continue
 		}
 		mf.Backup = path.Join(backupDir, c.f.Path)
@@ -213,6 +232,13 @@ func (s *System) writeFiles(files []fileChange, m *Manifest) error {
 		return err
 	}
 	for _, c := range files {
+		if c.f.Remove {
+			if err := os.Remove(s.abs(c.f.Path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s: %v", s.abs(c.f.Path), unwrapPath(err))
+			}
+			s.printf("moved aside %s (kept as %s)\n", c.f.Path, m.file(c.f.Path).Backup)
+			continue
+		}
 		if err := s.mkdirs(m, path.Dir(c.f.Path), 0o755); err != nil {
 			return err
 		}
@@ -368,6 +394,10 @@ func (s *System) systemctl(args ...string) error {
 // changes and what an earlier persist left that this one removes.
 func (s *System) showPlan(files []fileChange, svcs []svcChange, st stale) {
 	for _, c := range files {
+		if c.f.Remove {
+			s.printf("%s", UnifiedDiff(c.f.Path, "/dev/null", c.old, nil))
+			continue
+		}
 		from := c.f.Path
 		if !c.exists {
 			from = "/dev/null"

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -40,10 +41,11 @@ func (s *System) staleEntries(old *Manifest, p *Plan) stale {
 		planned[f.Path] = true
 	}
 	for _, f := range old.Files {
-		if !planned[f.Path] {
+		if !planned[f.Path] && !f.Retired {
 			st.files = append(st.files, f)
 		}
 	}
+	retired := func(unit string) bool { return slices.Contains(old.Retired, unit) }
 	wants := func(unit string, a Action) bool {
 		for _, svc := range p.Services {
 			if svc.Unit == unit && svc.Action == a {
@@ -62,12 +64,15 @@ func (s *System) staleEntries(old *Manifest, p *Plan) stale {
 		}
 	}
 	for _, l := range old.Removed {
+		if retired(linkUnit(l)) {
+			continue
+		}
 		if !wants(linkUnit(l), Disable) && !wants(linkUnit(l), Enable) && !wants(linkUnit(l), Mask) {
 			st.removed = append(st.removed, l)
 		}
 	}
 	for _, svc := range old.Services {
-		if !wants(svc.Unit, svc.Action) {
+		if !wants(svc.Unit, svc.Action) && !(svc.Action == Disable && retired(svc.Unit)) {
 			st.services = append(st.services, svc)
 		}
 	}
@@ -98,6 +103,9 @@ func (s *System) planRevert(mf ManFile) (revert, error) {
 	r.cur, r.exists, r.mode = cur, exists, mode
 	changed := exists && sum(cur) != mf.SHA256
 	switch {
+	case mf.Removed && exists:
+		r.warning = mf.Path + " was created again since ruleshift moved it aside; left as it is"
+		return r, nil
 	case mf.Backup != "" && changed && mf.Marker != "":
 		r.data = removeMarked(cur, mf.Marker)
 		r.warning = mf.Path + " changed since ruleshift edited it: only ruleshift's lines are taken out"

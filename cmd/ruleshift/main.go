@@ -54,6 +54,7 @@ type cli struct {
 	Persist    persistCmd       `cmd:"" help:"Install rules so that they load at boot, the way the distribution expects."`
 	Unpersist  unpersistCmd     `cmd:"" help:"Remove what persist installed and restore the files it replaced."`
 	Import     importCmd        `cmd:"" help:"Read what the machine runs (the kernel's tables, both iptables variants and nftables) or loads at boot into one ruleset, and say where each table came from."`
+	Migrate    migrateCmd       `cmd:"" help:"Move the machine's firewall to nftables (or iptables-nft) in one step: import, translate, verify on real packets, apply, remove the old tables, persist and turn off the old boot path."`
 	Drift      driftCmd         `cmd:"" help:"Compare what the kernel runs, what loads at boot and the given source files; exit 6 when they differ."`
 	Verify     verifyCmd        `cmd:"" help:"Load OLD and NEW into throwaway network namespaces, send the same packets through both and report every packet treated differently."`
 	Refresh    refreshCmd       `cmd:"" help:"Resolve the host names of a loaded policy again and replace the addresses in their nftables sets (rules untouched); persist runs it from a timer."`

@@ -39,16 +39,24 @@ type State struct {
 	Snapshot *backends.Snapshot `json:"snapshot"`
 	// ApplyPID is the apply process, for messages.
 	ApplyPID int `json:"apply_pid"`
+	// Extra are more snapshots to put back, each with the backend named
+	// in it, before Snapshot: migrate saves the old iptables tables it
+	// removes, so that a rollback brings back both sides.
+	Extra []*backends.Snapshot `json:"extra,omitempty"`
 	// WatcherPID is set by the watcher when it starts.
 	WatcherPID int `json:"watcher_pid,omitempty"`
 }
 
 // Tables names what was saved, for messages.
 func (s *State) Tables() []string {
-	if s.Snapshot == nil {
-		return nil
+	var out []string
+	for _, x := range s.Extra {
+		out = append(out, x.Tables...)
 	}
-	return s.Snapshot.Tables
+	if s.Snapshot != nil {
+		out = append(out, s.Snapshot.Tables...)
+	}
+	return out
 }
 
 // Rollback puts the saved state back with the backend that saved it, in
@@ -61,7 +69,22 @@ func Rollback(ctx context.Context, s *State) error {
 	if s.Snapshot == nil {
 		return fmt.Errorf("the state of the %s apply holds no snapshot", s.Backend)
 	}
-	return b.Restore(ctx, s.Snapshot, backends.ApplyOptions{})
+	// The old tables come back first: until the new ones go, packets
+	// meet both, and nothing passes that either denies.
+	var errs []error
+	for _, x := range s.Extra {
+		xb, err := backends.Get(x.Backend)
+		if err == nil {
+			err = xb.Restore(ctx, x, backends.ApplyOptions{})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", x.Backend, err))
+		}
+	}
+	if err := b.Restore(ctx, s.Snapshot, backends.ApplyOptions{}); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Key names the network namespace this process runs in.
