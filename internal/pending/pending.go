@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -89,8 +90,14 @@ func Rollback(ctx context.Context, s *State) error {
 
 // Key names the network namespace this process runs in.
 func Key() (string, error) {
+	// The calling thread's namespace, not /proc/self's: /proc/self is the
+	// main thread, which stays in a scratch namespace for good when a
+	// goroutine that switched it (verify, snapshots) ends locked to it,
+	// as Go cannot end the main thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var st syscall.Stat_t
-	if err := syscall.Stat("/proc/self/ns/net", &st); err != nil {
+	if err := syscall.Stat("/proc/thread-self/ns/net", &st); err != nil {
 		return "", fmt.Errorf("find the network namespace: %w", err)
 	}
 	return fmt.Sprintf("netns-%d", st.Ino), nil
