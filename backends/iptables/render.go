@@ -139,7 +139,16 @@ type writer struct {
 	lines []Line
 }
 
+// iptablesTables are the tables iptables has; an nftables table of
+// another name (firewalld's, a hand-written "inet mine") has no
+// counterpart that iptables-restore would load.
+var iptablesTables = map[string]bool{"filter": true, "nat": true, "mangle": true, "raw": true, "security": true}
+
 func (w *writer) table(t *ir.Table) {
+	if !iptablesTables[t.Name] {
+		w.diags.Report(diag.Unsupported, t.Src, "table %s %s cannot be written for iptables, which has only the tables filter, nat, mangle, raw and security: translate it to nftables, or move its chains into one of those", t.Family, t.Name)
+		return
+	}
 	at := Line{Pos: t.Src, Table: t.Name}
 	w.line("*"+t.Name, at)
 	if w.v.OmitsEmptyTables && untouched(t) {

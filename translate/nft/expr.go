@@ -408,12 +408,11 @@ func (rc *ruleConv) protoMatch(neg bool, right any) {
 			rc.fail("protocol %s", show("right", e))
 			return nil
 		}
-		switch n {
-		case 1:
-			rc.need(ir.IPv4)
-		case 58:
-			rc.need(ir.IPv6)
-		}
+		// A protocol number belongs to no family: an IPv6 packet may
+		// carry protocol 1 and an IPv4 one 58, and iptables and
+		// ip6tables take both (-p icmp, -p ipv6-icmp). An inet rule on
+		// "meta l4proto { icmp, ipv6-icmp }" (firewalld's) is therefore
+		// one rule in each family's table, not an error.
 		return &ir.Protocol{Neg: neg, Num: uint8(n)}
 	})
 }
