@@ -39,7 +39,10 @@ type inputFlags struct {
 	hostSets  bool
 	hostState *hostsets.State
 	cache     func(host string, fam ir.Family, n int)
-	AsRun     bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
+	// opt is --optimize and --explain of the commands that take them
+	// (optimizeFlags).
+	opt   optimizeFlags
+	AsRun bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 }
 
 // resolver builds the host name resolver the flags ask for; nil means
@@ -67,6 +70,7 @@ type translateCmd struct {
 	ufwInputFlags
 	ufwFlags
 	policyFlags
+	optimizeFlags
 	To     string `help:"Output: ${backends_text}." enum:"${backends}" default:"nftables"`
 	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6 for iptables)." placeholder:"FILE"`
 }
@@ -136,7 +140,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	if f.hostSets {
 		rs = policyInet(rs, inputs, translate.Format(f.From))
 	}
-	return rs, nil
+	return f.optimized(e, rs), nil
 }
 
 // policyInet gives nftables a policy's two families as one inet table
@@ -182,6 +186,9 @@ func (c *translateCmd) Run(e *env) error {
 		return err
 	}
 	c.policyFlags.apply(&c.inputFlags)
+	if err := c.optimizeFlags.apply(&c.inputFlags); err != nil {
+		return err
+	}
 	c.hostSets = c.To == "nftables"
 	rs, err := c.load(e)
 	if err != nil {
