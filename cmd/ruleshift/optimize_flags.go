@@ -39,12 +39,15 @@ func (f *inputFlags) optimized(e *env, rs *ir.Ruleset) *ir.Ruleset {
 		return rs
 	}
 	out, rep := optimize.Ruleset(rs)
+	n := len(out.Tables)
 	out = passes.MergeInet(out, nftables.SameInBoth)
 	if f.opt.Explain {
 		for _, l := range rep.Lines() {
 			fmt.Fprintln(e.stderr, l)
 		}
-		fmt.Fprintf(e.stderr, "optimize: %d tables after merging IPv4 and IPv6 into inet where both hold the same chains\n", len(out.Tables))
+		if m := n - len(out.Tables); m > 0 {
+			fmt.Fprintf(e.stderr, "optimize: %d IPv4 and IPv6 table pairs merged into inet tables (rules the same for both families kept once)\n", m)
+		}
 	}
 	return out
 }
