@@ -195,7 +195,17 @@ func union(f field, vs []value) value {
 			}
 			return a.Bits() - b.Bits()
 		})
-		out.addrs = slices.Compact(out.addrs)
+		// Prefixes are nested or disjoint: keep the outermost of each
+		// nest (a set declaration refuses overlapping elements; the
+		// lookup means the same).
+		kept := out.addrs[:0]
+		for _, a := range out.addrs {
+			if n := len(kept); n > 0 && kept[n-1].Bits() <= a.Bits() && kept[n-1].Contains(a.Addr()) {
+				continue
+			}
+			kept = append(kept, a)
+		}
+		out.addrs = kept
 		return out
 	}
 	for _, v := range vs {

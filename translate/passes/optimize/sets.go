@@ -82,14 +82,15 @@ func (g *registry) declare(t *ir.Table) int {
 			}
 		}
 		rename[old] = name
-		set := &ir.Set{Name: name, Key: ir.SetKeyIPv4, Flags: ir.SetConstant}
+		// Always an interval set: nft refuses nothing it holds, a lookup
+		// costs the same few steps at any size (an rbtree), and its
+		// elements list in one order (a hash set's order depends on a
+		// seed the kernel draws per set).
+		set := &ir.Set{Name: name, Key: ir.SetKeyIPv4, Flags: ir.SetConstant | ir.SetInterval}
 		if s.v6 {
 			set.Key = ir.SetKeyIPv6
 		}
 		for _, a := range s.addrs {
-			if !a.IsSingleIP() {
-				set.Flags |= ir.SetInterval
-			}
 			set.Elements = append(set.Elements, ir.SetElem{Prefix: a})
 		}
 		t.Sets = append(t.Sets, set)
