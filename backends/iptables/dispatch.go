@@ -164,6 +164,10 @@ func (w *writer) target(t ir.Target) {
 		w.setTarget(t)
 	case *ir.Checksum, *ir.TTL, *ir.HL, *ir.DSCP, *ir.TOS, *ir.Classify, *ir.Audit, *ir.Trace:
 		w.simpleTarget(t)
+	case *ir.VerdictMap:
+		// Only the optimiser makes it, for nftables; iptables has one
+		// verdict per rule.
+		w.errorf("a verdict map is nftables' (made by --optimize); iptables has one verdict per rule")
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for target %T", t)

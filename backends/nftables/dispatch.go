@@ -165,6 +165,8 @@ func (w *rw) target(t ir.Target) {
 		w.connMarkTarget(t)
 	case *ir.CtTarget:
 		w.ctTarget(t)
+	case *ir.VerdictMap:
+		w.verdictMap(t)
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for target %T", t)

@@ -161,24 +161,40 @@ func protoKnown(r *ir.Rule, f field) bool {
 
 // shapeKey is the key of everything but field f of the rule: rules with
 // equal keys differ only in f (and in comments, which never decide).
-func shapeKey(r *ir.Rule, f field, h hole) string {
+// Without target, the target is left out too (verdict maps).
+func shapeKey(r *ir.Rule, f field, h hole, target bool) string {
 	b := []byte{byte(f)}
 	for i, m := range r.Matches {
-		if _, ok := m.(*ir.Comment); ok {
+		if _, ok := m.(*ir.Comment); ok || emptyL4(m) {
 			continue
 		}
 		if i == h.idx {
 			b = append(b, 0xfe)
-			if !h.empty {
+			if h.rest != nil && !h.empty {
 				b = appendKey(b, h.rest)
 			}
 			continue
 		}
 		b = appendKey(b, m)
 	}
-	b = append(b, 0xfd)
-	b = appendKey(b, r.Target)
+	if target {
+		b = append(b, 0xfd)
+		b = appendKey(b, r.Target)
+	}
 	return string(b)
+}
+
+// emptyL4 reports whether m is a tcp or udp match that tests nothing
+// (what a merge leaves of one, so that nft writes "tcp dport"): such a
+// match does not make a shape.
+func emptyL4(m ir.Match) bool {
+	switch m := m.(type) {
+	case *ir.TCP:
+		return m.SrcPorts == nil && m.DstPorts == nil && m.Flags == nil && m.Option == nil
+	case *ir.UDP:
+		return m.SrcPorts == nil && m.DstPorts == nil
+	}
+	return false
 }
 
 // union merges the values of a group, sorted, duplicates gone; port

@@ -123,6 +123,7 @@ func table(t *ir.Table, rep *Report) *ir.Table {
 				break
 			}
 		}
+		items = mapRound(pt, &nt, c, items, reg, rep)
 		nc.Rules = make([]*ir.Rule, len(items))
 		for i, it := range items {
 			nc.Rules[i] = it.cur
@@ -175,7 +176,7 @@ func mergeRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *
 			if !ok {
 				continue
 			}
-			k := shapeKey(it.cur, f, h)
+			k := shapeKey(it.cur, f, h, true)
 			ex[i][f] = cand{h, v, k, true}
 			buckets[k] = append(buckets[k], i)
 		}
