@@ -19,6 +19,8 @@ func (w *rw) match(m ir.Match) {
 		w.sctp(m)
 	case *ir.ICMP:
 		w.icmp(m)
+	case *ir.Tuples:
+		w.tuples(m)
 	case *ir.Multiport:
 		w.multiport(m)
 	case *ir.Limit:

@@ -1,6 +1,7 @@
 package nftables_test
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestNetlinkMatchesNftOptimized(t *testing.T) {
 		for _, args := range [][]string{{"list", "ruleset"}, {"--debug=netlink", "list", "ruleset"}} {
 			want, _ := ref.Run(nil, "nft", args...)
 			got, _ := ns.Run(nil, "nft", args...)
-			want, got = withoutHandles(want), withoutHandles(got)
+			want, got = elemsSorted(withoutHandles(want)), elemsSorted(withoutHandles(got))
 			if got != want {
 				t.Errorf("%s: nft %s differs after a netlink load:\n%s", in.name, strings.Join(args, " "), lineDiff(want, got))
 				break
@@ -53,4 +54,32 @@ func TestNetlinkMatchesNftOptimized(t *testing.T) {
 	if loaded == 0 {
 		t.Error("no optimised input was loaded")
 	}
+}
+
+// elemsSorted sorts the elements of each set in nft --debug=netlink's
+// listing: a hash set (a concatenation of single values is one) lists
+// them in the order of a hash whose seed the kernel draws per set, so
+// two loads of the same set list them in different orders.
+func elemsSorted(listing string) string {
+	lines := strings.Split(listing, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "\telement ") {
+			parts := strings.Split(strings.TrimPrefix(l, "\t"), "\t")
+			sort.Strings(parts)
+			lines[i] = "\t" + strings.Join(parts, "\t")
+		}
+	}
+	for i := 0; i < len(lines); {
+		j := i
+		for j < len(lines) && strings.HasPrefix(lines[j], "\telement ") {
+			j++
+		}
+		if j > i {
+			sort.Strings(lines[i:j])
+			i = j
+			continue
+		}
+		i++
+	}
+	return strings.Join(lines, "\n")
 }

@@ -144,3 +144,46 @@ func (m *msgBuf) appendVerdictData(k expr.VerdictKind) {
 	m.nestEnd(v)
 	m.nestEnd(d)
 }
+
+// tuples lowers a lookup of several fields together (ir.Tuples) to a
+// concatenation: "ip saddr . tcp dport { 10.0.0.1 . 22, … }".
+func (w *rw) tuples(m *ir.Tuples) {
+	c := &stmt.Concat{}
+	for _, f := range m.Fields {
+		if f.IsAddr() {
+			c.Fields = append(c.Fields, w.addrField(f.Dir() == ir.Dst))
+			continue
+		}
+		p := stmt.AnyPort(w.l4(), f.Dir() == ir.Dst)
+		if p == nil {
+			w.errorf("internal error: a concatenation of ports without -p tcp or udp")
+			return
+		}
+		c.Fields = append(c.Fields, p)
+	}
+	for _, el := range m.Elems {
+		row := make([]stmt.Elem, len(m.Fields))
+		for i, f := range m.Fields {
+			v := el[i]
+			if f.IsAddr() {
+				p := v.Prefix.Masked()
+				if p.Addr().Is4() == w.v6() {
+					w.errorf("internal error: a concatenation element %s in an %s rule", p, w.ctx.Family)
+					return
+				}
+				r, _ := elemRange(ir.SetElem{Prefix: p})
+				row[i].From = r.lo
+				if !p.IsSingleIP() {
+					row[i].To = r.hi
+				}
+				continue
+			}
+			row[i].From = be16(v.Ports.Lo)
+			if !v.Ports.Single() {
+				row[i].To = be16(v.Ports.Hi)
+			}
+		}
+		c.Elems = append(c.Elems, row)
+	}
+	w.emit(c)
+}

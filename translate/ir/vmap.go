@@ -47,3 +47,24 @@ func (*VerdictMap) isTarget() {}
 
 // Name is "vmap": no iptables target has it.
 func (*VerdictMap) Name() string { return "vmap" }
+
+// Tuples is a match no iptables input has: the optimiser makes it of
+// rules that differed in several of the fields a MapField names. The
+// packet's fields, taken together, must be one of Elems (each element
+// one value per field, in the order of Fields): nft's concatenation,
+// "ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 80 }". The rule's
+// matches hold the protocol a port field needs.
+type Tuples struct {
+	At
+	Fields []MapField
+	Elems  [][]TupleValue
+}
+
+// TupleValue is one field's value in an element: an address prefix or a
+// port range.
+type TupleValue struct {
+	Prefix netip.Prefix
+	Ports  PortRange
+}
+
+func (*Tuples) isMatch() {}

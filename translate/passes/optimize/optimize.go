@@ -123,6 +123,7 @@ func table(t *ir.Table, rep *Report) *ir.Table {
 				break
 			}
 		}
+		items = concatRound(pt, &nt, c, items, reg, rep)
 		items = mapRound(pt, &nt, c, items, reg, rep)
 		nc.Rules = make([]*ir.Rule, len(items))
 		for i, it := range items {
