@@ -82,15 +82,17 @@ func (g *registry) declare(t *ir.Table) int {
 			}
 		}
 		rename[old] = name
-		// Always an interval set: nft refuses nothing it holds, a lookup
-		// costs the same few steps at any size (an rbtree), and its
-		// elements list in one order (a hash set's order depends on a
-		// seed the kernel draws per set).
-		set := &ir.Set{Name: name, Key: ir.SetKeyIPv4, Flags: ir.SetConstant | ir.SetInterval}
+		// A hash set when every element is one address: a lookup is one
+		// hash, whatever the size (an interval set walks an rbtree).
+		// Prefixes need an interval set; nested ones were joined (union).
+		set := &ir.Set{Name: name, Key: ir.SetKeyIPv4, Flags: ir.SetConstant}
 		if s.v6 {
 			set.Key = ir.SetKeyIPv6
 		}
 		for _, a := range s.addrs {
+			if !a.IsSingleIP() {
+				set.Flags |= ir.SetInterval
+			}
 			set.Elements = append(set.Elements, ir.SetElem{Prefix: a})
 		}
 		t.Sets = append(t.Sets, set)
