@@ -11,6 +11,7 @@ var probeNeutral = map[string]string{
 	"Fragment": "probes are whole packets; verify sends no fragments",
 	"Comment":  "never affects a verdict",
 	"NFProto":  "the probe's own family decides; probes of both families meet an inet table",
+	"Tuples":   "made by --optimize of rules whose own addresses and ports the probes already sit on",
 
 	"Mark":      "the packet mark is set by rules, not by the probe; probes start unmarked",
 	"ConnMark":  "the connection mark is set by rules; probes' flows start unmarked",

@@ -111,6 +111,9 @@ func (w *writer) match(m ir.Match) {
 		w.errorf("a lookup in the ruleset's set %q cannot be written for iptables: iptables-restore cannot create the ipset it needs", m.Name)
 	case *ir.NFAcct:
 		w.module("nfacct", "--nfacct-name", Quote(m.Name))
+	case *ir.Tuples:
+		// Only the optimiser makes it, for nftables.
+		w.errorf("a lookup of several fields together is nftables' (made by --optimize); iptables cannot write it")
 	// MATCH CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for match %T", m)
@@ -164,6 +167,10 @@ func (w *writer) target(t ir.Target) {
 		w.setTarget(t)
 	case *ir.Checksum, *ir.TTL, *ir.HL, *ir.DSCP, *ir.TOS, *ir.Classify, *ir.Audit, *ir.Trace:
 		w.simpleTarget(t)
+	case *ir.VerdictMap:
+		// Only the optimiser makes it, for nftables; iptables has one
+		// verdict per rule.
+		w.errorf("a verdict map is nftables' (made by --optimize); iptables has one verdict per rule")
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for target %T", t)

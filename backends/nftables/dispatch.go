@@ -19,6 +19,8 @@ func (w *rw) match(m ir.Match) {
 		w.sctp(m)
 	case *ir.ICMP:
 		w.icmp(m)
+	case *ir.Tuples:
+		w.tuples(m)
 	case *ir.Multiport:
 		w.multiport(m)
 	case *ir.Limit:
@@ -165,6 +167,8 @@ func (w *rw) target(t ir.Target) {
 		w.connMarkTarget(t)
 	case *ir.CtTarget:
 		w.ctTarget(t)
+	case *ir.VerdictMap:
+		w.verdictMap(t)
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for target %T", t)

@@ -136,6 +136,8 @@ type batch struct {
 	setID     uint32
 	// tableSets numbers the anonymous sets of the table being written.
 	tableSets int
+	// tableMaps numbers its anonymous verdict maps.
+	tableMaps int
 	// meters are the meter names of the table being written, named the
 	// ids of its declared sets of shared hashlimit names.
 	meters map[string]bool
@@ -184,7 +186,7 @@ func (b *batch) addTable(t *nlTable) {
 	h.m.str(unix.NFTA_TABLE_NAME, t.name)
 	h.m.u32(unix.NFTA_TABLE_FLAGS, 0)
 	h.m.end()
-	b.tableSets, b.meters, b.named = 0, map[string]bool{}, map[string]uint32{}
+	b.tableSets, b.tableMaps, b.meters, b.named = 0, 0, map[string]bool{}, map[string]uint32{}
 	b.place.newTable()
 }
 
@@ -256,6 +258,9 @@ func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 	h.m.u32(unix.NFTA_SET_FLAGS, s.flags)
 	h.m.u32(unix.NFTA_SET_KEY_TYPE, s.keyType)
 	h.m.u32(unix.NFTA_SET_KEY_LEN, s.keyLen)
+	if s.isMap {
+		h.m.u32(unix.NFTA_SET_DATA_TYPE, nftDataVerdict)
+	}
 	h.m.u32(unix.NFTA_SET_ID, b.setID)
 	// nft gives an anonymous set its size; a named set declared without
 	// "size" has none.
@@ -302,6 +307,9 @@ func (m *msgBuf) setElems(elems []setElem) {
 			k := m.nest(nftaSetElemKeyEnd)
 			m.attr(unix.NFTA_DATA_VALUE, el.keyEnd)
 			m.nestEnd(k)
+		}
+		if el.hasData {
+			m.appendVerdictData(el.verdict)
 		}
 		if el.udata != nil {
 			m.attr(unix.NFTA_SET_ELEM_USERDATA, el.udata)

@@ -1,6 +1,7 @@
 package nftables
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/google/nftables/expr"
@@ -28,7 +29,8 @@ const (
 
 // concatField is one field of a concatenation.
 type concatField struct {
-	off, len uint32 // in the transport header
+	base     expr.PayloadBase
+	off, len uint32 // in the header of base
 	dtype    uint32 // nft datatype id
 	desc     uint32 // typeof: proto_desc id
 	field    uint32 // typeof: header field number
@@ -36,15 +38,30 @@ type concatField struct {
 
 // portField is "PROTO sport|dport" of a protocol of portDesc.
 func portField(proto uint8, off uint32) concatField {
-	return concatField{off: off, len: 2, dtype: typeInetService, desc: portDesc[proto], field: 1 + off/2}
+	return concatField{base: transport, off: off, len: 2, dtype: typeInetService, desc: portDesc[proto], field: 1 + off/2}
+}
+
+// nft's proto_desc ids and header field numbers of the address fields
+// (nftables' proto.h: PROTO_DESC_IP, IPHDR_SADDR …).
+const (
+	protoDescIP  = 12
+	protoDescIP6 = 13
+)
+
+// addrField is "ip saddr|daddr" or "ip6 saddr|daddr" (by length).
+func addrField(f *stmt.Payload) concatField {
+	if f.Bytes == 16 {
+		return concatField{base: expr.PayloadBaseNetworkHeader, off: f.Offset, len: 16, dtype: typeIPv6Addr, desc: protoDescIP6, field: 8 + (f.Offset-8)/16}
+	}
+	return concatField{base: expr.PayloadBaseNetworkHeader, off: f.Offset, len: 4, dtype: typeIPv4Addr, desc: protoDescIP, field: 11 + (f.Offset-12)/4}
 }
 
 // icmpField is "icmp type|code".
 func icmpField(code bool) concatField {
 	if code {
-		return concatField{off: 1, len: 1, dtype: typeICMPCode, desc: protoDescIC, field: 2}
+		return concatField{base: transport, off: 1, len: 1, dtype: typeICMPCode, desc: protoDescIC, field: 2}
 	}
-	return concatField{off: 0, len: 1, dtype: typeICMPType, desc: protoDescIC, field: 1}
+	return concatField{base: transport, off: 0, len: 1, dtype: typeICMPType, desc: protoDescIC, field: 1}
 }
 
 // concatReg is the register nft gives to 32-bit slot k: NFT_REG_1.. for
@@ -61,8 +78,12 @@ func concatReg(k uint32) uint32 {
 // each field loaded into its slot, and the lookup in the anonymous set.
 func (e *encoder) concatLookup(c *stmt.Concat) {
 	fields := make([]concatField, len(c.Fields))
+	proto := uint8(0)
 	for i, f := range c.Fields {
 		switch {
+		case f.Base == expr.PayloadBaseNetworkHeader && (f.Dt == stmt.IPv4Addr || f.Dt == stmt.IPv6Addr):
+			fields[i] = addrField(f)
+			continue
 		case portDesc[f.Proto] != 0:
 			fields[i] = portField(f.Proto, f.Offset)
 		case f.Proto == protoICMP:
@@ -73,21 +94,24 @@ func (e *encoder) concatLookup(c *stmt.Concat) {
 			e.err = fmt.Errorf("a concatenation with %s: %w", f.Text, errUnencodable)
 			return
 		}
-		if f.Proto != c.Fields[0].Proto {
+		if proto != 0 && f.Proto != proto {
 			e.err = fmt.Errorf("a concatenation of two protocols: %w", errUnencodable)
 			return
 		}
+		proto = f.Proto
 	}
 	if len(c.Elems) == 0 {
 		e.err = fmt.Errorf("a lookup in an empty set: %w", errUnencodable)
 		return
 	}
-	e.l4dep(c.Fields[0].Proto)
+	if proto != 0 {
+		e.l4dep(proto)
+	}
 	set := concatSet(fields, c.Elems)
 	x := make([]any, 0, len(fields)+1)
 	slot := uint32(0)
 	for _, f := range fields {
-		ld := load(transport, f.off, f.len)
+		ld := load(f.base, f.off, f.len)
 		ld.DestRegister = concatReg(slot)
 		x = append(x, ld)
 		slot += (f.len + 3) / 4
@@ -105,14 +129,13 @@ func concatSet(fields []concatField, elems [][]stmt.Elem) *anonSet {
 	interval := false
 	for _, el := range elems {
 		var l, h []byte
-		for i, f := range fields {
-			a := beUint(el[i].From)
-			b := a
-			if el[i].To != nil {
-				b = beUint(el[i].To)
+		for i := range fields {
+			a, b := el[i].From, el[i].To
+			if b == nil {
+				b = a
 			}
-			interval = interval || a != b
-			l, h = appendPadded(l, a, f.len), appendPadded(h, b, f.len)
+			interval = interval || !bytes.Equal(a, b)
+			l, h = appendPaddedBytes(l, a), appendPaddedBytes(h, b)
 		}
 		lo, hi = append(lo, l), append(hi, h)
 	}
@@ -140,12 +163,10 @@ func concatSet(fields []concatField, elems [][]stmt.Elem) *anonSet {
 	return s
 }
 
-// appendPadded appends v as n big-endian bytes padded to 4.
-func appendPadded(b []byte, v uint64, n uint32) []byte {
-	for i := int(n) - 1; i >= 0; i-- {
-		b = append(b, byte(v>>(8*i)))
-	}
-	for i := n; i%4 != 0; i++ {
+// appendPaddedBytes appends a big-endian value padded to 4 bytes.
+func appendPaddedBytes(b, v []byte) []byte {
+	b = append(b, v...)
+	for i := len(v); i%4 != 0; i++ {
 		b = append(b, 0)
 	}
 	return b

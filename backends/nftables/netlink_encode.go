@@ -44,6 +44,8 @@ type anonSet struct {
 	elems     []setElem
 	udata     []byte
 	lookup    *expr.Lookup // gets the set id when the batch is written
+	// isMap: a verdict map (named __map%d, data type verdict).
+	isMap bool
 }
 
 type setElem struct {
@@ -51,6 +53,9 @@ type setElem struct {
 	keyEnd []byte // the end of an element of a concatenated interval set
 	flags  uint32 // NFT_SET_ELEM_INTERVAL_END
 	udata  []byte
+	// hasData: the element of a verdict map carries verdict.
+	hasData bool
+	verdict expr.VerdictKind
 }
 
 // stmt is one nft statement: its expressions, and for a payload equality

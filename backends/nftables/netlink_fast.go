@@ -69,6 +69,10 @@ func (m *msgBuf) writeExpr(x expr.Any) bool {
 			m.u32(unix.NFTA_LOOKUP_FLAGS, 1) // NFT_LOOKUP_F_INV
 		}
 		m.str(unix.NFTA_LOOKUP_SET, x.SetName)
+		if x.IsDestRegSet {
+			// A verdict map's result, into the verdict register.
+			m.u32(unix.NFTA_LOOKUP_DREG, x.DestRegister)
+		}
 		if x.SetID != 0 {
 			// A named set of the table is found by its name.
 			m.u32(unix.NFTA_LOOKUP_SET_ID, x.SetID)

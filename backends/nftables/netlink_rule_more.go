@@ -331,9 +331,9 @@ func ifindexIn(ns, name string) (uint32, error) {
 // icmp6Field is "icmpv6 type|code".
 func icmp6Field(code bool) concatField {
 	if code {
-		return concatField{off: 1, len: 1, dtype: typeICMP6Code, desc: protoDescIC6, field: 2}
+		return concatField{base: transport, off: 1, len: 1, dtype: typeICMP6Code, desc: protoDescIC6, field: 2}
 	}
-	return concatField{off: 0, len: 1, dtype: typeICMP6Type, desc: protoDescIC6, field: 1}
+	return concatField{base: transport, off: 0, len: 1, dtype: typeICMP6Type, desc: protoDescIC6, field: 1}
 }
 
 // predeclare writes, before any other set of the table, the connlimit sets

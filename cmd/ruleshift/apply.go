@@ -21,6 +21,7 @@ import (
 type applyCmd struct {
 	inputFlags
 	policyFlags
+	optimizeFlags
 	Backend  string        `help:"Where to load: auto (the backend that holds rules, else the distribution's default), ${loaders_text}." enum:"auto,${loaders}" default:"auto"`
 	Confirm  time.Duration `help:"Roll back unless confirmed within DURATION (type yes, or run ruleshift confirm from another session)." placeholder:"DURATION"`
 	DryRun   bool          `help:"Print what would be loaded and how it differs from what is loaded now; change nothing."`
@@ -42,6 +43,9 @@ func (c *applyCmd) Run(e *env) error {
 		return fail(exitUsage, "--json goes with --dry-run")
 	}
 	c.policyFlags.apply(&c.inputFlags)
+	if err := c.optimizeFlags.apply(&c.inputFlags); err != nil {
+		return err
+	}
 	name, why := c.Backend, "chosen with --backend"
 	if name == "auto" {
 		name, why = distros.ApplyBackend(os.DirFS(c.Root), liveProbe, kernelTables)

@@ -19,6 +19,7 @@ type rootFlag struct {
 type persistCmd struct {
 	inputFlags
 	policyFlags
+	optimizeFlags
 	rootFlag
 	Distro  string `help:"Distribution: auto (from DIR/etc/os-release) or ID[:VERSION], such as ubuntu:24.04, debian:12, rhel:9 or fedora." default:"auto"`
 	Method  string `help:"How the rules load at boot: auto, ifupdown, netfilter-persistent, iptables-services, nftables, systemd or ufw (ufw's own files; auto where ufw is active)." enum:"auto,ifupdown,netfilter-persistent,iptables-services,nftables,systemd,ufw" default:"auto"`
@@ -40,6 +41,9 @@ type unpersistCmd struct {
 func (c *persistCmd) Run(e *env) error {
 	c.policyFlags.apply(&c.inputFlags)
 	c.lint = lintBlocking
+	if err := c.optimizeFlags.apply(&c.inputFlags); err != nil {
+		return err
+	}
 	o := persist.Options{
 		Root: c.Root, Distro: c.Distro, Method: c.Method, Backend: c.Backend,
 		Force: c.Force, DryRun: c.DryRun, Enable: c.Enable, Probe: liveProbe, Out: e.stdout, Policy: e.policy,

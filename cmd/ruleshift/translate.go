@@ -41,6 +41,9 @@ type inputFlags struct {
 	// lint runs the lint checks on the way (lint_wire.go).
 	lint  lintMode
 	cache func(host string, fam ir.Family, n int)
+	// opt is --optimize and --explain of the commands that take them
+	// (optimizeFlags).
+	opt   optimizeFlags
 	AsRun bool `name:"as-run" help:"Scripts: a command iptables would refuse, where the script does not check its status, is a warning instead of an error, and the result is what running the script leaves, failures included."`
 }
 
@@ -69,6 +72,7 @@ type translateCmd struct {
 	ufwInputFlags
 	ufwFlags
 	policyFlags
+	optimizeFlags
 	To     string `help:"Output: ${backends_text}." enum:"${backends}" default:"nftables"`
 	Output string `short:"o" help:"Write to FILE instead of standard output; a directory (ending in /) gets every file of the output (rules.v4 and rules.v6 for iptables)." placeholder:"FILE"`
 }
@@ -141,7 +145,7 @@ func (f *inputFlags) load(e *env) (*ir.Ruleset, error) {
 	if f.hostSets {
 		rs = policyInet(rs, inputs, translate.Format(f.From))
 	}
-	return rs, nil
+	return f.optimized(e, rs), nil
 }
 
 // policyInet gives nftables a policy's two families as one inet table
@@ -187,6 +191,9 @@ func (c *translateCmd) Run(e *env) error {
 		return err
 	}
 	c.policyFlags.apply(&c.inputFlags)
+	if err := c.optimizeFlags.apply(&c.inputFlags); err != nil {
+		return err
+	}
 	c.hostSets = c.To == "nftables"
 	c.lint = lintWarn
 	rs, err := c.load(e)

@@ -2,6 +2,7 @@ package stmt
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -270,6 +271,10 @@ func appendConcat(dst []byte, c *Concat) []byte {
 			if j > 0 {
 				dst = append(dst, " . "...)
 			}
+			if p, ok := prefixOf(c.Fields[j].Dt, v); ok {
+				dst = p.AppendTo(dst)
+				continue
+			}
 			dst = appendValue(dst, c.Fields[j].Dt, v.From, false)
 			if v.To != nil {
 				dst = append(dst, '-')
@@ -278,6 +283,33 @@ func appendConcat(dst []byte, c *Concat) []byte {
 		}
 	}
 	return append(dst, " }"...)
+}
+
+// prefixOf returns an address range that is a prefix as the prefix, as
+// nft writes it.
+func prefixOf(dt Datatype, v Elem) (netip.Prefix, bool) {
+	if (dt != IPv4Addr && dt != IPv6Addr) || v.To == nil {
+		return netip.Prefix{}, false
+	}
+	from, ok1 := netip.AddrFromSlice(v.From)
+	to, ok2 := netip.AddrFromSlice(v.To)
+	if !ok1 || !ok2 {
+		return netip.Prefix{}, false
+	}
+	for bits := from.BitLen(); bits >= 0; bits-- {
+		p := netip.PrefixFrom(from, bits)
+		if p.Masked().Addr() != from {
+			return netip.Prefix{}, false
+		}
+		last := from.AsSlice()
+		for i := bits; i < len(last)*8; i++ {
+			last[i/8] |= 0x80 >> (i % 8)
+		}
+		if l, _ := netip.AddrFromSlice(last); l == to {
+			return p, true
+		}
+	}
+	return netip.Prefix{}, false
 }
 
 // DCCPPort is "dccp sport" or "dccp dport".

@@ -65,6 +65,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendPresent(dst, s)
 	case *Concat:
 		return appendConcat(dst, s)
+	case *VMap:
+		return appendVMap(dst, s)
 	case *TCPBit:
 		return appendTCPBit(dst, s)
 	case *TrafficClass, *SocketCgroup, *SocketMarkRestore, *JHash, *PktTypeHost, *DCCPTypes, *TProxyMark:

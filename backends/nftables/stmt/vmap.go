@@ -1,0 +1,52 @@
+package stmt
+
+import "github.com/google/nftables/expr"
+
+// VMap looks a payload field up in an anonymous verdict map: "ip saddr
+// vmap { 10.0.0.1 : drop, 10.0.0.0/24 : accept }". A packet whose value
+// is in no element goes on to the next statement's rule.
+type VMap struct {
+	Field *Payload
+	Elems []VMapElem
+	// Interval: an element is a prefix or a range.
+	Interval bool
+}
+
+// VMapElem is one key and its verdict (accept, drop or return).
+type VMapElem struct {
+	// Text is the key as nft writes it: an address, a prefix, a port or
+	// a range.
+	Text string
+	// From and To are the first and last value of the key.
+	From, To []byte
+	Verdict  expr.VerdictKind
+}
+
+func (*VMap) stmt() {}
+
+// VerdictName is nft's word for a verdict of a map element.
+func VerdictName(k expr.VerdictKind) string {
+	switch k {
+	case expr.VerdictAccept:
+		return "accept"
+	case expr.VerdictDrop:
+		return "drop"
+	case expr.VerdictReturn:
+		return "return"
+	}
+	return "continue"
+}
+
+func appendVMap(dst []byte, m *VMap) []byte {
+	dst = append(dst, m.Field.Text...)
+	dst = append(dst, " vmap { "...)
+	for i, e := range m.Elems {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		dst = append(dst, e.Text...)
+		dst = append(dst, " : "...)
+		dst = append(dst, VerdictName(e.Verdict)...)
+	}
+	return append(dst, " }"...)
+}

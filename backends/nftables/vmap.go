@@ -1,0 +1,189 @@
+package nftables
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"github.com/ruleshift/ruleshift/backends/nftables/stmt"
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"golang.org/x/sys/unix"
+)
+
+// Verdict maps (ir.VerdictMap, made by the optimiser): "ip saddr vmap {
+// 10.0.0.1 : drop, 192.0.2.0/24 : accept }", sent as nft 1.0.6 sends
+// them: an anonymous, constant map "__map%d" from the field's type to
+// verdicts, each element's verdict in its data, and a lookup whose
+// result goes to the verdict register.
+
+const (
+	setMap         = 0x8        // NFT_SET_MAP
+	nftDataVerdict = 0xffffff00 // NFT_DATA_VERDICT
+)
+
+var verdictKinds = map[ir.VerdictKind]expr.VerdictKind{ir.Accept: expr.VerdictAccept, ir.Drop: expr.VerdictDrop, ir.Return: expr.VerdictReturn}
+
+// verdictMap lowers a verdict map.
+func (w *rw) verdictMap(t *ir.VerdictMap) {
+	var f *stmt.Payload
+	if t.Field.IsAddr() {
+		f = w.addrField(t.Field.Dir() == ir.Dst)
+	} else if f = stmt.AnyPort(w.l4(), t.Field.Dir() == ir.Dst); f == nil {
+		w.errorf("internal error: a verdict map of ports without -p tcp or udp")
+		return
+	}
+	m := &stmt.VMap{Field: f}
+	for _, e := range t.Elems {
+		k, ok := verdictKinds[e.Verdict]
+		if !ok {
+			w.errorf("internal error: a verdict map to %s", e.Verdict)
+			return
+		}
+		el := stmt.VMapElem{Verdict: k}
+		if t.Field.IsAddr() {
+			p := e.Prefix.Masked()
+			if p.Addr().Is4() == w.v6() {
+				w.errorf("internal error: a verdict map element %s in an %s rule", p, w.ctx.Family)
+				return
+			}
+			r, _ := elemRange(ir.SetElem{Prefix: p})
+			el.From, el.Text = r.lo, p.Addr().String()
+			if !p.IsSingleIP() {
+				el.To, el.Text, m.Interval = r.hi, p.String(), true
+			}
+		} else {
+			el.From, el.Text = be16(e.Ports.Lo), fmt.Sprint(e.Ports.Lo)
+			if !e.Ports.Single() {
+				el.To, el.Text, m.Interval = be16(e.Ports.Hi), fmt.Sprintf("%d-%d", e.Ports.Lo, e.Ports.Hi), true
+			}
+		}
+		m.Elems = append(m.Elems, el)
+	}
+	w.emit(m)
+}
+
+// verdictMap encodes the lookup of a verdict map and its anonymous map.
+func (e *encoder) verdictMap(m *stmt.VMap) {
+	f := m.Field
+	if len(m.Elems) == 0 {
+		e.err = fmt.Errorf("a verdict map without elements: %w", errUnencodable)
+		return
+	}
+	if f.Proto != 0 {
+		e.l4dep(f.Proto)
+	}
+	s := &anonSet{keyLen: f.Bytes, flags: setAnonymous | setConstant | setMap, isMap: true}
+	switch f.Dt {
+	case stmt.IPv4Addr:
+		s.keyType = typeIPv4Addr
+	case stmt.IPv6Addr:
+		s.keyType = typeIPv6Addr
+	case stmt.InetService:
+		s.keyType = typeInetService
+	default:
+		e.err = fmt.Errorf("a verdict map on %s: %w", f.Text, errUnencodable)
+		return
+	}
+	s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig)
+	if m.Interval {
+		s.flags |= setInterval
+	}
+	s.elems = vmapElems(m)
+	lk := &expr.Lookup{SourceRegister: reg1, DestRegister: 0, IsDestRegSet: true, SetName: "__map%d"}
+	s.lookup = lk
+	e.sets = append(e.sets, s)
+	e.add(load(f.Base, f.Offset, f.Bytes), lk)
+}
+
+// vmapElems are the elements of a verdict map: one key each, or for an
+// interval map the ranges in order, each a start carrying the verdict
+// and an end one past it unless the next range starts there, after an
+// end at zero when the first range does not start there; a range that
+// reaches the last value has no end.
+func vmapElems(m *stmt.VMap) []setElem {
+	els := append([]stmt.VMapElem(nil), m.Elems...)
+	sort.Slice(els, func(i, j int) bool { return bytes.Compare(els[i].From, els[j].From) < 0 })
+	var out []setElem
+	if !m.Interval {
+		for _, el := range els {
+			out = append(out, setElem{key: el.From, verdict: el.Verdict, hasData: true})
+		}
+		return out
+	}
+	if !isZero(els[0].From) {
+		out = append(out, setElem{key: make([]byte, len(els[0].From)), flags: setElemIntervalEnd})
+	}
+	for i, el := range els {
+		to := el.To
+		if to == nil {
+			to = el.From
+		}
+		end, ok := addOne(to)
+		start := setElem{key: el.From, verdict: el.Verdict, hasData: true}
+		if !ok {
+			start.udata = userdata.AppendUint32(nil, udataElemFlags, elemFlagIntervalOpen)
+			out = append(out, start)
+			continue
+		}
+		out = append(out, start)
+		if i+1 < len(els) && bytes.Equal(els[i+1].From, end) {
+			continue
+		}
+		out = append(out, setElem{key: end, flags: setElemIntervalEnd})
+	}
+	return out
+}
+
+// appendVerdictData writes an element's verdict (NFTA_SET_ELEM_DATA).
+func (m *msgBuf) appendVerdictData(k expr.VerdictKind) {
+	d := m.nest(unix.NFTA_SET_ELEM_DATA)
+	v := m.nest(unix.NFTA_DATA_VERDICT)
+	m.u32(unix.NFTA_VERDICT_CODE, uint32(int32(k)))
+	m.nestEnd(v)
+	m.nestEnd(d)
+}
+
+// tuples lowers a lookup of several fields together (ir.Tuples) to a
+// concatenation: "ip saddr . tcp dport { 10.0.0.1 . 22, … }".
+func (w *rw) tuples(m *ir.Tuples) {
+	c := &stmt.Concat{}
+	for _, f := range m.Fields {
+		if f.IsAddr() {
+			c.Fields = append(c.Fields, w.addrField(f.Dir() == ir.Dst))
+			continue
+		}
+		p := stmt.AnyPort(w.l4(), f.Dir() == ir.Dst)
+		if p == nil {
+			w.errorf("internal error: a concatenation of ports without -p tcp or udp")
+			return
+		}
+		c.Fields = append(c.Fields, p)
+	}
+	for _, el := range m.Elems {
+		row := make([]stmt.Elem, len(m.Fields))
+		for i, f := range m.Fields {
+			v := el[i]
+			if f.IsAddr() {
+				p := v.Prefix.Masked()
+				if p.Addr().Is4() == w.v6() {
+					w.errorf("internal error: a concatenation element %s in an %s rule", p, w.ctx.Family)
+					return
+				}
+				r, _ := elemRange(ir.SetElem{Prefix: p})
+				row[i].From = r.lo
+				if !p.IsSingleIP() {
+					row[i].To = r.hi
+				}
+				continue
+			}
+			row[i].From = be16(v.Ports.Lo)
+			if !v.Ports.Single() {
+				row[i].To = be16(v.Ports.Hi)
+			}
+		}
+		c.Elems = append(c.Elems, row)
+	}
+	w.emit(c)
+}

@@ -1,0 +1,70 @@
+package ir
+
+import "net/netip"
+
+// VerdictMap is a target no iptables input has: the optimiser
+// (translate/passes/optimize) makes it of rules that differed only in one
+// field and their verdict. The packet's field is looked up among Elems;
+// a packet whose value is in an element gets its verdict, any other goes
+// on to the next rule, as if the rule had not matched. Elements never
+// overlap. The rule's matches hold the protocol a port field needs.
+type VerdictMap struct {
+	At
+	Field MapField
+	Elems []MapElem
+}
+
+// MapField is the packet field a VerdictMap looks up.
+type MapField uint8
+
+const (
+	MapSaddr MapField = iota + 1
+	MapDaddr
+	MapSport
+	MapDport
+)
+
+// IsAddr reports whether the field is an address.
+func (f MapField) IsAddr() bool { return f == MapSaddr || f == MapDaddr }
+
+// Dir is the side of the packet the field is on.
+func (f MapField) Dir() Dir {
+	if f == MapSaddr || f == MapSport {
+		return Src
+	}
+	return Dst
+}
+
+// MapElem is one element: an address prefix (address fields) or a port
+// range (port fields), and the verdict: ACCEPT, DROP or RETURN.
+type MapElem struct {
+	Prefix  netip.Prefix
+	Ports   PortRange
+	Verdict VerdictKind
+}
+
+func (*VerdictMap) isTarget() {}
+
+// Name is "vmap": no iptables target has it.
+func (*VerdictMap) Name() string { return "vmap" }
+
+// Tuples is a match no iptables input has: the optimiser makes it of
+// rules that differed in several of the fields a MapField names. The
+// packet's fields, taken together, must be one of Elems (each element
+// one value per field, in the order of Fields): nft's concatenation,
+// "ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 80 }". The rule's
+// matches hold the protocol a port field needs.
+type Tuples struct {
+	At
+	Fields []MapField
+	Elems  [][]TupleValue
+}
+
+// TupleValue is one field's value in an element: an address prefix or a
+// port range.
+type TupleValue struct {
+	Prefix netip.Prefix
+	Ports  PortRange
+}
+
+func (*Tuples) isMatch() {}

@@ -1,0 +1,329 @@
+package optimize
+
+import (
+	"fmt"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes/pktset"
+)
+
+// Concatenations: after the set merges, rules with the same target that
+// differ in two or more fields (not only as every combination of their
+// values, which the set rounds already made one rule) become one rule
+// looking the fields up together: "ip saddr . ip daddr { a . b, c . d }".
+// Moves and refusals are those of a set merge; a packet matches the
+// merged rule exactly when it matched one of the rules.
+
+// maxTuples bounds the elements of one concatenation (a merged rule's
+// values expand to every combination).
+const maxTuples = 4096
+
+// holes finds the rule's tests of every field it has; ok is false when
+// two fields sit in one match (sport and dport of one tcp match), which
+// a concatenation does not take apart.
+func holes(r *ir.Rule, reg *registry) (fs []field, hs []hole, vs []value, ok bool) {
+	used := map[int]bool{}
+	for f := field(0); f < numFields; f++ {
+		h, v, found := extract(r, f, reg)
+		if !found {
+			continue
+		}
+		if used[h.idx] {
+			return nil, nil, nil, false
+		}
+		used[h.idx] = true
+		fs, hs, vs = append(fs, f), append(hs, h), append(vs, v)
+	}
+	return fs, hs, vs, len(fs) >= 2
+}
+
+// multiKey is shapeKey with every field of fs taken out.
+func multiKey(r *ir.Rule, fs []field, hs []hole) string {
+	b := []byte{0xfc}
+	for _, f := range fs {
+		b = append(b, byte(f))
+	}
+	at := map[int]hole{}
+	for _, h := range hs {
+		at[h.idx] = h
+	}
+	for i, m := range r.Matches {
+		if _, ok := m.(*ir.Comment); ok || emptyL4(m) {
+			continue
+		}
+		if h, ok := at[i]; ok {
+			b = append(b, 0xfe)
+			if h.rest != nil && !h.empty {
+				b = appendKey(b, h.rest)
+			}
+			continue
+		}
+		b = appendKey(b, m)
+	}
+	b = append(b, 0xfd)
+	b = appendKey(b, r.Target)
+	return string(b)
+}
+
+type tuple struct {
+	fs []field
+	hs []hole
+	vs []value
+}
+
+// concatRound merges the items of a chain into concatenations.
+func concatRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) []*item {
+	n := len(items)
+	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, n)}
+	for i, it := range items {
+		tmp.Rules[i] = it.srcs[0]
+	}
+	ch := pt.Chain(tmp)
+	for i, it := range items {
+		ch.Rules[i].Set = it.set
+	}
+	tu := make([]*tuple, n)
+	keys := make([]string, n)
+	buckets := map[string][]int{}
+	for i, it := range items {
+		if ch.Rules[i].Stateful {
+			continue
+		}
+		fs, hs, vs, ok := holes(it.cur, reg)
+		if !ok {
+			continue
+		}
+		tu[i] = &tuple{fs, hs, vs}
+		keys[i] = multiKey(it.cur, fs, hs)
+		buckets[keys[i]] = append(buckets[keys[i]], i)
+	}
+	consumed := make([]bool, n)
+	for i := 0; i < n; i++ {
+		if consumed[i] || tu[i] == nil {
+			continue
+		}
+		g := growConcat(ch, items, tu, buckets[keys[i]], consumed, i)
+		vary := varying(tu, g.members)
+		if len(g.members) < 2 || len(vary) < 2 || combos(tu, g.members, vary) > maxTuples {
+			continue
+		}
+		rep.refuse(g.refused)
+		m := Merge{Table: t.Name, Chain: c.Name, Family: t.Family, Moves: g.moves}
+		for k, x := range vary {
+			if k > 0 {
+				m.Field += " . "
+			}
+			m.Field += tu[i].fs[x].String()
+		}
+		items[i] = combineConcat(items, tu, g.members, vary)
+		m.Elements = len(items[i].cur.Matches[tuplesAt(items[i].cur)].(*ir.Tuples).Elems)
+		for _, j := range g.members[1:] {
+			consumed[j] = true
+		}
+		for _, r := range items[i].srcs {
+			m.Sources = append(m.Sources, r.Src)
+		}
+		rep.Merges = append(rep.Merges, m)
+	}
+	out := items[:0]
+	for i, it := range items {
+		if !consumed[i] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func tuplesAt(r *ir.Rule) int {
+	for i, m := range r.Matches {
+		if _, ok := m.(*ir.Tuples); ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// growConcat is grow over a tuple of fields.
+func growConcat(ch *pktset.Chain, items []*item, tu []*tuple, bucket []int, consumed []bool, i int) *group {
+	g := &group{members: []int{i}}
+	anchor := &ch.Rules[i]
+	in := map[int]bool{i: true}
+	stopsOnly := anchor.Stops && !anchor.Effects && !anchor.Modifies
+	for _, j := range bucket {
+		if j <= i || consumed[j] {
+			continue
+		}
+		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: "concatenation"}
+		if !stopsOnly {
+			clash := false
+			for _, m := range g.members {
+				if tuplesOverlap(tu[m], tu[j]) {
+					clash = true
+				}
+			}
+			if clash {
+				ref.Why = "the values overlap and the rule does not stop the packet: a packet matching both would get its target once instead of twice"
+				g.refused = append(g.refused, ref)
+				continue
+			}
+		}
+		var past []Past
+		blocked := -1
+		for k := i + 1; k < j; k++ {
+			if consumed[k] || in[k] {
+				continue
+			}
+			if !ch.Commute(k, j) {
+				blocked = k
+				break
+			}
+			why := "disjoint"
+			if ch.Overlap(k, j) != pktset.No {
+				why = "both " + ch.Rules[j].Verdict
+			}
+			past = append(past, Past{Rule: items[k].srcs[0].Src, Why: why})
+		}
+		if blocked >= 0 {
+			ref.Why = fmt.Sprintf("%s between them: %s", items[blocked].srcs[0].Src, blockReason(ch, blocked, j))
+			g.refused = append(g.refused, ref)
+			continue
+		}
+		g.members = append(g.members, j)
+		in[j] = true
+		if len(past) > 0 {
+			g.moves = append(g.moves, Move{Rule: items[j].srcs[0].Src, Past: past})
+		}
+	}
+	return g
+}
+
+// tuplesOverlap: some packet has a value of each field in both.
+func tuplesOverlap(a, b *tuple) bool {
+	for k := range a.fs {
+		if disjoint(a.vs[k], b.vs[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// varying lists the fields (indexes into the tuple) whose values are not
+// the same in every member.
+func varying(tu []*tuple, members []int) []int {
+	var out []int
+	first := tu[members[0]]
+	for k := range first.fs {
+		key := valueKey(first.vs[k])
+		for _, j := range members[1:] {
+			if valueKey(tu[j].vs[k]) != key {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func valueKey(v value) string {
+	return string(appendKey(nil, v.addrs)) + "|" + string(appendKey(nil, v.ports))
+}
+
+// combos counts the elements the group's tuples expand to.
+func combos(tu []*tuple, members, vary []int) int {
+	total := 0
+	for _, j := range members {
+		p := 1
+		for _, k := range vary {
+			p *= max(1, len(tu[j].vs[k].addrs)+len(tu[j].vs[k].ports))
+		}
+		total += p
+	}
+	return total
+}
+
+// combineConcat makes the merged rule: the first rule with the varying
+// fields' tests taken out and one Tuples match where the first was.
+func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
+	i := members[0]
+	a := tu[i]
+	tm := &ir.Tuples{}
+	for _, k := range vary {
+		tm.Fields = append(tm.Fields, [numFields]ir.MapField{fSaddr: ir.MapSaddr, fDaddr: ir.MapDaddr, fSport: ir.MapSport, fDport: ir.MapDport}[a.fs[k]])
+	}
+	seen := map[string]bool{}
+	comment := items[i].cur.Comment()
+	sameComment := true
+	var srcs []*ir.Rule
+	set := pktset.Set{Opaque: items[i].set.Opaque}
+	var cnt *ir.Counters
+	for _, j := range members {
+		// Every combination of the member's values was a rule of it.
+		rows := [][]ir.TupleValue{nil}
+		for _, k := range vary {
+			var next [][]ir.TupleValue
+			v := tu[j].vs[k]
+			for _, r := range rows {
+				for _, p := range v.addrs {
+					next = append(next, append(append([]ir.TupleValue(nil), r...), ir.TupleValue{Prefix: p}))
+				}
+				for _, p := range v.ports {
+					next = append(next, append(append([]ir.TupleValue(nil), r...), ir.TupleValue{Ports: p}))
+				}
+			}
+			rows = next
+		}
+		for _, r := range rows {
+			k := string(appendKey(nil, r))
+			if !seen[k] {
+				seen[k] = true
+				tm.Elems = append(tm.Elems, r)
+			}
+		}
+		if items[j].cur.Comment() != comment {
+			sameComment = false
+		}
+		srcs = append(srcs, items[j].srcs...)
+		set.Boxes = append(set.Boxes, items[j].set.Boxes...)
+		if c := items[j].cur.Counters; c != nil {
+			if cnt == nil {
+				cnt = &ir.Counters{}
+			}
+			cnt.Packets += c.Packets
+			cnt.Bytes += c.Bytes
+		}
+	}
+	out := map[int]bool{}
+	for _, k := range vary {
+		out[a.hs[k].idx] = true
+	}
+	// The lookup goes where the last field's test was: after the
+	// protocol match a port field needs.
+	last := -1
+	for _, k := range vary {
+		last = max(last, a.hs[k].idx)
+	}
+	r := *items[i].cur
+	r.Matches = nil
+	for idx, m := range items[i].cur.Matches {
+		if _, ok := m.(*ir.Comment); ok && !sameComment {
+			continue
+		}
+		if !out[idx] {
+			r.Matches = append(r.Matches, m)
+			continue
+		}
+		for _, k := range vary {
+			if h := a.hs[k]; h.idx == idx && h.rest != nil {
+				r.Matches = append(r.Matches, h.rest)
+			}
+		}
+		if idx == last {
+			if p, ok := m.(interface{ Pos() ir.Pos }); ok {
+				tm.Src = p.Pos()
+			}
+			r.Matches = append(r.Matches, tm)
+		}
+	}
+	r.Counters = cnt
+	return &item{cur: &r, srcs: srcs, set: set}
+}

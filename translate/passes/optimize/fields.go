@@ -1,0 +1,294 @@
+package optimize
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+)
+
+// field is a part of a packet that rules which differ in it alone may
+// merge over: the rules' values become one set of them.
+type field uint8
+
+const (
+	fSaddr field = iota
+	fDaddr
+	fSport
+	fDport
+	numFields
+)
+
+var fieldNames = [numFields]string{"saddr", "daddr", "sport", "dport"}
+
+func (f field) String() string { return fieldNames[f] }
+
+func (f field) dir() ir.Dir {
+	if f == fSaddr || f == fSport {
+		return ir.Src
+	}
+	return ir.Dst
+}
+
+func (f field) isAddr() bool { return f == fSaddr || f == fDaddr }
+
+// value is what one rule, or one merged rule, tests a field for: any of
+// a list of address prefixes, or of port ranges.
+type value struct {
+	addrs []netip.Prefix
+	ports []ir.PortRange
+}
+
+// hole is where the field's test sits in a rule: the match index, and
+// what is left of that match once the field is taken out of it (a tcp
+// match keeps its flags when its port goes; an empty tcp match stays
+// too, so that nft writes "tcp dport" without a separate protocol
+// test). empty: the rest tests nothing, and the shape is that of a rule
+// without it (-p tcp -m multiport).
+type hole struct {
+	idx   int
+	rest  ir.Match
+	empty bool
+}
+
+// extract finds the rule's test of field f: exactly one positive match
+// of it, of a kind the merged rule can express. sets holds the sets the
+// optimiser made, whose lookups are values too.
+func extract(r *ir.Rule, f field, sets *registry) (hole, value, bool) {
+	h, v, n := hole{idx: -1}, value{}, 0
+	for i, m := range r.Matches {
+		switch m := m.(type) {
+		case *ir.Addr:
+			if !f.isAddr() || m.Dir != f.dir() {
+				continue
+			}
+			n++
+			if m.Neg || m.Mask.IsValid() {
+				return h, v, false
+			}
+			h.idx, v.addrs = i, []netip.Prefix{m.Net.Masked()}
+		case *ir.SetRef:
+			if m.Dir != f.dir() {
+				continue
+			}
+			s := sets.byName[m.Name]
+			if s == nil {
+				// A set of the input: a lookup in it may be of this
+				// field; leave the rule alone.
+				if f.isAddr() {
+					return h, v, false
+				}
+				continue
+			}
+			if !f.isAddr() {
+				continue
+			}
+			n++
+			if m.Neg {
+				return h, v, false
+			}
+			h.idx, v.addrs = i, s.addrs
+		case *ir.TCP:
+			p, neg := m.DstPorts, m.NegDst
+			if f == fSport {
+				p, neg = m.SrcPorts, m.NegSrc
+			}
+			if f.isAddr() || p == nil {
+				continue
+			}
+			n++
+			if neg {
+				return h, v, false
+			}
+			c := *m
+			if f == fSport {
+				c.SrcPorts = nil
+			} else {
+				c.DstPorts = nil
+			}
+			h.idx, h.rest, v.ports = i, &c, []ir.PortRange{*p}
+			h.empty = c.SrcPorts == nil && c.DstPorts == nil && c.Flags == nil && c.Option == nil
+		case *ir.UDP:
+			p, neg := m.DstPorts, m.NegDst
+			if f == fSport {
+				p, neg = m.SrcPorts, m.NegSrc
+			}
+			if f.isAddr() || p == nil {
+				continue
+			}
+			n++
+			if neg {
+				return h, v, false
+			}
+			c := *m
+			if f == fSport {
+				c.SrcPorts = nil
+			} else {
+				c.DstPorts = nil
+			}
+			h.idx, h.rest, v.ports = i, &c, []ir.PortRange{*p}
+			h.empty = c.SrcPorts == nil && c.DstPorts == nil
+		case *ir.Multiport:
+			if f.isAddr() || m.Dir != f.dir() && m.Dir != ir.Both {
+				continue
+			}
+			n++
+			if m.Neg || m.Dir == ir.Both {
+				return h, v, false
+			}
+			h.idx, v.ports = i, m.Ports
+		}
+	}
+	if n != 1 || !protoKnown(r, f) {
+		return h, v, false
+	}
+	return h, v, true
+}
+
+// protoKnown: a merged port list becomes a multiport-style lookup, which
+// the backends render from the rule's -p tcp or -p udp.
+func protoKnown(r *ir.Rule, f field) bool {
+	if f.isAddr() {
+		return true
+	}
+	for _, m := range r.Matches {
+		if p, ok := m.(*ir.Protocol); ok && !p.Neg && (p.Num == 6 || p.Num == 17) {
+			return true
+		}
+	}
+	return false
+}
+
+// shapeKey is the key of everything but field f of the rule: rules with
+// equal keys differ only in f (and in comments, which never decide).
+// Without target, the target is left out too (verdict maps).
+func shapeKey(r *ir.Rule, f field, h hole, target bool) string {
+	b := []byte{byte(f)}
+	for i, m := range r.Matches {
+		if _, ok := m.(*ir.Comment); ok || emptyL4(m) {
+			continue
+		}
+		if i == h.idx {
+			b = append(b, 0xfe)
+			if h.rest != nil && !h.empty {
+				b = appendKey(b, h.rest)
+			}
+			continue
+		}
+		b = appendKey(b, m)
+	}
+	if target {
+		b = append(b, 0xfd)
+		b = appendKey(b, r.Target)
+	}
+	return string(b)
+}
+
+// emptyL4 reports whether m is a tcp or udp match that tests nothing
+// (what a merge leaves of one, so that nft writes "tcp dport"): such a
+// match does not make a shape.
+func emptyL4(m ir.Match) bool {
+	switch m := m.(type) {
+	case *ir.TCP:
+		return m.SrcPorts == nil && m.DstPorts == nil && m.Flags == nil && m.Option == nil
+	case *ir.UDP:
+		return m.SrcPorts == nil && m.DstPorts == nil
+	}
+	return false
+}
+
+// union merges the values of a group, sorted, duplicates gone; port
+// ranges that overlap or touch are joined.
+func union(f field, vs []value) value {
+	var out value
+	if f.isAddr() {
+		for _, v := range vs {
+			out.addrs = append(out.addrs, v.addrs...)
+		}
+		slices.SortFunc(out.addrs, func(a, b netip.Prefix) int {
+			if c := a.Addr().Compare(b.Addr()); c != 0 {
+				return c
+			}
+			return a.Bits() - b.Bits()
+		})
+		// Prefixes are nested or disjoint: keep the outermost of each
+		// nest (a set declaration refuses overlapping elements; the
+		// lookup means the same).
+		kept := out.addrs[:0]
+		for _, a := range out.addrs {
+			if n := len(kept); n > 0 && kept[n-1].Bits() <= a.Bits() && kept[n-1].Contains(a.Addr()) {
+				continue
+			}
+			kept = append(kept, a)
+		}
+		out.addrs = kept
+		return out
+	}
+	for _, v := range vs {
+		out.ports = append(out.ports, v.ports...)
+	}
+	slices.SortFunc(out.ports, func(a, b ir.PortRange) int { return int(a.Lo) - int(b.Lo) })
+	merged := out.ports[:0]
+	for _, r := range out.ports {
+		if n := len(merged); n > 0 && int(r.Lo) <= int(merged[n-1].Hi)+1 {
+			merged[n-1].Hi = max(merged[n-1].Hi, r.Hi)
+			continue
+		}
+		merged = append(merged, r)
+	}
+	out.ports = merged
+	return out
+}
+
+// disjoint reports whether no address or port is in both values.
+func disjoint(a, b value) bool {
+	for _, x := range a.addrs {
+		for _, y := range b.addrs {
+			if x.Overlaps(y) {
+				return false
+			}
+		}
+	}
+	for _, x := range a.ports {
+		for _, y := range b.ports {
+			if x.Lo <= y.Hi && y.Lo <= x.Hi {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// build returns the anchor rule with field f testing v instead: one
+// address stays an -s/-d, several become a lookup in a set of the
+// table; ports become a multiport-style list after the rest of their
+// tcp or udp match.
+func build(r *ir.Rule, f field, h hole, v value, sets *registry, comments bool) *ir.Rule {
+	c := *r
+	c.Matches = nil
+	at := ir.At{}
+	if p, ok := r.Matches[h.idx].(interface{ Pos() ir.Pos }); ok {
+		at.Src = p.Pos()
+	}
+	for i, m := range r.Matches {
+		if _, ok := m.(*ir.Comment); ok && !comments {
+			continue
+		}
+		if i != h.idx {
+			c.Matches = append(c.Matches, m)
+			continue
+		}
+		switch {
+		case f.isAddr() && len(v.addrs) == 1:
+			c.Matches = append(c.Matches, &ir.Addr{At: at, Dir: f.dir(), Net: v.addrs[0]})
+		case f.isAddr():
+			c.Matches = append(c.Matches, &ir.SetRef{At: at, Dir: f.dir(), Name: sets.name(v.addrs)})
+		default:
+			if h.rest != nil {
+				c.Matches = append(c.Matches, h.rest)
+			}
+			c.Matches = append(c.Matches, &ir.Multiport{At: at, Dir: f.dir(), Ports: v.ports})
+		}
+	}
+	return &c
+}

@@ -1,0 +1,380 @@
+// Package optimize makes a ruleset smaller for nftables without changing
+// any packet's fate: rules that differ in one field (source or
+// destination address, source or destination port) become one rule that
+// looks the field up in a set, also when other rules stand between them,
+// as long as the packet-set engine (translate/passes/pktset) proves that
+// moving a rule past each of those changes nothing (Chain.Commute: the
+// two match no common packet, or both stop with the same verdict and
+// have no side effects).
+//
+// What it never does, and why:
+//   - merge rules whose matches keep state (limit, recent, quota …): a
+//     token bucket or list per rule would become one for all;
+//   - merge rules that do not stop the packet (LOG, MARK, a jump that
+//     returns) unless their values are disjoint: a packet matching two
+//     of them acts twice, the merged rule once;
+//   - move a rule past one that changes a field a rule tests (MARK,
+//     CONNMARK, CT, NOTRACK) or that overlaps it with another fate or
+//     with side effects (a LOG would log other packets);
+//   - touch a flag test, a negation or any other match: rules merge only
+//     when everything but the one field is the same.
+//
+// A merged rule keeps the first source rule's place; counters of the
+// source rules are summed into it. Rounds repeat so that rules merged on
+// one field merge again on another (addresses, then ports: the
+// cartesian product of the two lists, exact only because every pair was
+// a rule).
+package optimize
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes/pktset"
+)
+
+// Report is what the optimiser did and did not do, for --explain.
+type Report struct {
+	Merges  []Merge
+	Refused []Refusal
+	// Before and After count the rules of the ruleset; Sets is the
+	// number of address sets made.
+	Before, After, Sets int
+	seen                map[Refusal]bool
+}
+
+// refuse records refusals, each once (rounds meet them again).
+func (r *Report) refuse(fs []Refusal) {
+	for _, f := range fs {
+		if !r.seen[f] {
+			r.seen[f] = true
+			r.Refused = append(r.Refused, f)
+		}
+	}
+}
+
+// Merge is one group of rules made into one.
+type Merge struct {
+	Table, Chain string
+	Family       ir.Family
+	Field        string
+	Elements     int
+	Sources      []ir.Pos
+	// Moves lists the source rules that moved up to the first one, with
+	// the rules they passed and why that is safe.
+	Moves []Move
+}
+
+// Move is a source rule and the rules it moved past.
+type Move struct {
+	Rule ir.Pos
+	Past []Past
+}
+
+// Past is a rule a moved rule passed, and why no packet's fate changes.
+type Past struct {
+	Rule ir.Pos
+	Why  string
+}
+
+// Refusal is a rule of the same shape as another that did not merge with it.
+type Refusal struct {
+	Rule, Into ir.Pos
+	Field      string
+	Why        string
+}
+
+// maxRounds bounds the rounds of merging.
+const maxRounds = 3
+
+// Ruleset returns the optimised ruleset; rs is not changed.
+func Ruleset(rs *ir.Ruleset) (*ir.Ruleset, *Report) {
+	rep := &Report{Before: rs.RuleCount(), seen: map[Refusal]bool{}}
+	out := &ir.Ruleset{}
+	for _, t := range rs.Tables {
+		out.Tables = append(out.Tables, table(t, rep))
+	}
+	rep.After = out.RuleCount()
+	return out, rep
+}
+
+func table(t *ir.Table, rep *Report) *ir.Table {
+	nt := *t
+	nt.Sets = append([]*ir.Set(nil), t.Sets...)
+	nt.Chains = make([]*ir.Chain, len(t.Chains))
+	reg := newRegistry(&nt)
+	pt := pktset.NewTable(t)
+	for ci, c := range t.Chains {
+		nc := *c
+		if c.MirrorOf != "" {
+			// A mirror repeats its raw chain's rules one for one.
+			nt.Chains[ci] = &nc
+			continue
+		}
+		items := make([]*item, len(c.Rules))
+		for i, r := range c.Rules {
+			items[i] = &item{cur: r, srcs: []*ir.Rule{r}, set: pt.Of(r)}
+		}
+		for round := 0; round < maxRounds; round++ {
+			var merged bool
+			items, merged = mergeRound(pt, &nt, c, items, reg, rep)
+			if !merged {
+				break
+			}
+		}
+		items = concatRound(pt, &nt, c, items, reg, rep)
+		items = mapRound(pt, &nt, c, items, reg, rep)
+		nc.Rules = make([]*ir.Rule, len(items))
+		for i, it := range items {
+			nc.Rules[i] = it.cur
+		}
+		nt.Chains[ci] = &nc
+	}
+	rep.Sets += reg.declare(&nt)
+	return &nt
+}
+
+// item is a rule of the chain being optimised: as it stands now, the
+// source rules it was made of, and the packets it matches.
+type item struct {
+	cur  *ir.Rule
+	srcs []*ir.Rule
+	set  pktset.Set
+}
+
+type cand struct {
+	h   hole
+	v   value
+	key string
+	ok  bool
+}
+
+type group struct {
+	f       field
+	members []int
+	moves   []Move
+	refused []Refusal
+}
+
+func mergeRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) ([]*item, bool) {
+	n := len(items)
+	// The engine sees each item as its first source rule (same target,
+	// same matches but the merged field) with the packets of all.
+	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, n)}
+	for i, it := range items {
+		tmp.Rules[i] = it.srcs[0]
+	}
+	ch := pt.Chain(tmp)
+	for i, it := range items {
+		ch.Rules[i].Set = it.set
+	}
+	ex := make([][numFields]cand, n)
+	buckets := map[string][]int{}
+	for i, it := range items {
+		for f := field(0); f < numFields; f++ {
+			h, v, ok := extract(it.cur, f, reg)
+			if !ok {
+				continue
+			}
+			k := shapeKey(it.cur, f, h, true)
+			ex[i][f] = cand{h, v, k, true}
+			buckets[k] = append(buckets[k], i)
+		}
+	}
+	consumed := make([]bool, n)
+	merged := false
+	for i := 0; i < n; i++ {
+		if consumed[i] {
+			continue
+		}
+		var best *group
+		var refused []Refusal
+		for f := field(0); f < numFields; f++ {
+			if !ex[i][f].ok {
+				continue
+			}
+			g := grow(ch, items, ex, buckets[ex[i][f].key], consumed, i, f)
+			refused = append(refused, g.refused...)
+			if len(g.members) > 1 && (best == nil || len(g.members) > len(best.members)) {
+				best = g
+			}
+		}
+		if best == nil {
+			rep.refuse(refused)
+			continue
+		}
+		rep.refuse(best.refused)
+		merged = true
+		items[i] = combine(items, ex, best, reg)
+		for _, j := range best.members[1:] {
+			consumed[j] = true
+		}
+		m := Merge{Table: t.Name, Chain: c.Name, Family: t.Family, Field: best.f.String(), Moves: best.moves}
+		v := union(best.f, values(ex, best))
+		m.Elements = len(v.addrs) + len(v.ports)
+		for _, r := range items[i].srcs {
+			m.Sources = append(m.Sources, r.Src)
+		}
+		rep.Merges = append(rep.Merges, m)
+	}
+	out := items[:0]
+	for i, it := range items {
+		if !consumed[i] {
+			out = append(out, it)
+		}
+	}
+	return out, merged
+}
+
+func values(ex [][numFields]cand, g *group) []value {
+	vs := make([]value, len(g.members))
+	for k, j := range g.members {
+		vs[k] = ex[j][g.f].v
+	}
+	return vs
+}
+
+// grow finds the rules after i of the same shape but field f that can
+// join i's rule: each must move up to i past the rules between that
+// stay, and, for a rule that does not simply stop packets, match none of
+// the packets of the others.
+func grow(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, consumed []bool, i int, f field) *group {
+	g := &group{f: f, members: []int{i}}
+	anchor := &ch.Rules[i]
+	in := map[int]bool{i: true}
+	stopsOnly := anchor.Stops && !anchor.Effects && !anchor.Modifies
+	for _, j := range bucket {
+		if j <= i || consumed[j] {
+			continue
+		}
+		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: f.String()}
+		if anchor.Stateful {
+			ref.Why = "a stateful match (limit, recent, quota …) keeps its state per rule"
+			g.refused = append(g.refused, ref)
+			continue
+		}
+		if !stopsOnly && !disjointFrom(ex, g.members, j, f) {
+			ref.Why = "the values overlap and the rule does not stop the packet: a packet matching both would get its target once instead of twice"
+			g.refused = append(g.refused, ref)
+			continue
+		}
+		var past []Past
+		blocked := -1
+		for k := i + 1; k < j; k++ {
+			if consumed[k] || in[k] {
+				continue
+			}
+			if !ch.Commute(k, j) {
+				blocked = k
+				break
+			}
+			why := "disjoint"
+			if ch.Overlap(k, j) != pktset.No {
+				why = "both " + ch.Rules[j].Verdict
+			}
+			past = append(past, Past{Rule: items[k].srcs[0].Src, Why: why})
+		}
+		if blocked >= 0 {
+			ref.Why = fmt.Sprintf("%s between them: %s", items[blocked].srcs[0].Src, blockReason(ch, blocked, j))
+			g.refused = append(g.refused, ref)
+			continue
+		}
+		g.members = append(g.members, j)
+		in[j] = true
+		if len(past) > 0 {
+			g.moves = append(g.moves, Move{Rule: items[j].srcs[0].Src, Past: past})
+		}
+	}
+	return g
+}
+
+func disjointFrom(ex [][numFields]cand, members []int, j int, f field) bool {
+	for _, m := range members {
+		if !disjoint(ex[m][f].v, ex[j][f].v) {
+			return false
+		}
+	}
+	return true
+}
+
+// blockReason says why rule j may not move past rule k.
+func blockReason(ch *pktset.Chain, k, j int) string {
+	a, b := &ch.Rules[k], &ch.Rules[j]
+	switch {
+	case a.Modifies:
+		return "it may change a field the rules test (mark, conntrack state)"
+	case b.Modifies:
+		return "the later rule changes a field the rules test (mark, conntrack state)"
+	case a.Stateful || b.Stateful:
+		return "a stateful match (limit, recent, quota …) would see other packets"
+	case a.Effects:
+		return "it overlaps and has side effects (log, jump, a target that goes on)"
+	case b.Effects:
+		return "it overlaps, and the later rule has side effects"
+	case a.Verdict == "" || b.Verdict == "":
+		return "it may overlap, and the two fates cannot be compared"
+	case a.Verdict != b.Verdict:
+		return fmt.Sprintf("it overlaps and decides otherwise (%s, not %s)", a.Verdict, b.Verdict)
+	}
+	return "it may overlap"
+}
+
+// combine makes the merged item of a group.
+func combine(items []*item, ex [][numFields]cand, g *group, reg *registry) *item {
+	i := g.members[0]
+	v := union(g.f, values(ex, g))
+	comment := items[i].cur.Comment()
+	sameComment := true
+	var srcs []*ir.Rule
+	set := pktset.Set{Opaque: items[i].set.Opaque}
+	var cnt *ir.Counters
+	for _, j := range g.members {
+		if items[j].cur.Comment() != comment {
+			sameComment = false
+		}
+		srcs = append(srcs, items[j].srcs...)
+		set.Boxes = append(set.Boxes, items[j].set.Boxes...)
+		if c := items[j].cur.Counters; c != nil {
+			if cnt == nil {
+				cnt = &ir.Counters{}
+			}
+			cnt.Packets += c.Packets
+			cnt.Bytes += c.Bytes
+		}
+	}
+	r := build(items[i].cur, g.f, ex[i][g.f].h, v, reg, sameComment)
+	r.Counters = cnt
+	return &item{cur: r, srcs: srcs, set: set}
+}
+
+// Lines is the report as --explain prints it: one line per merge, then
+// one per refused candidate.
+func (r *Report) Lines() []string {
+	var out []string
+	for _, m := range r.Merges {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: merged %d rules of %s %s %s into one (%s: %d elements):", m.Sources[0], len(m.Sources), m.Family, m.Table, m.Chain, m.Field, m.Elements)
+		for k, s := range m.Sources {
+			if k > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, " %s", s)
+		}
+		for _, mv := range m.Moves {
+			fmt.Fprintf(&b, "; %s moved up past", mv.Rule)
+			for k, p := range mv.Past {
+				if k > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, " %s (%s)", p.Rule, p.Why)
+			}
+		}
+		out = append(out, b.String())
+	}
+	for _, f := range r.Refused {
+		out = append(out, fmt.Sprintf("%s: not merged with %s (%s): %s", f.Rule, f.Into, f.Field, f.Why))
+	}
+	out = append(out, fmt.Sprintf("optimize: %d rules before, %d after, %d merges, %d address sets", r.Before, r.After, len(r.Merges), r.Sets))
+	return out
+}

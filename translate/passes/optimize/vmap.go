@@ -1,0 +1,215 @@
+package optimize
+
+import (
+	"fmt"
+
+	"github.com/ruleshift/ruleshift/translate/ir"
+	"github.com/ruleshift/ruleshift/translate/passes/pktset"
+)
+
+// Verdict maps: after the set merges, rules that differ in one field and
+// in their verdict (ACCEPT, DROP, RETURN; nothing else, so no LOG, no
+// REJECT, no jump) become one rule looking the field up in a map from
+// values to verdicts. A packet meets the first rule whose value holds it;
+// in a map, the element that holds it. The two agree when no value of
+// one verdict overlaps a value of another, which the merge requires
+// (values of the same verdict may overlap: they join). As for sets, a
+// rule moves up to the first only past rules it commutes with.
+
+// mapRound merges the items of a chain into verdict maps.
+func mapRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) []*item {
+	n := len(items)
+	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, n)}
+	for i, it := range items {
+		tmp.Rules[i] = it.srcs[0]
+	}
+	ch := pt.Chain(tmp)
+	for i, it := range items {
+		ch.Rules[i].Set = it.set
+	}
+	ex := make([][numFields]cand, n)
+	buckets := map[string][]int{}
+	for i, it := range items {
+		if !mappable(it.cur, &ch.Rules[i]) {
+			continue
+		}
+		for f := field(0); f < numFields; f++ {
+			h, v, ok := extract(it.cur, f, reg)
+			if !ok {
+				continue
+			}
+			k := shapeKey(it.cur, f, h, false)
+			ex[i][f] = cand{h, v, k, true}
+			buckets[k] = append(buckets[k], i)
+		}
+	}
+	consumed := make([]bool, n)
+	for i := 0; i < n; i++ {
+		if consumed[i] {
+			continue
+		}
+		var best *group
+		for f := field(0); f < numFields; f++ {
+			if !ex[i][f].ok {
+				continue
+			}
+			g := growMap(ch, items, ex, buckets[ex[i][f].key], consumed, i, f)
+			if verdicts(items, g) > 1 && (best == nil || len(g.members) > len(best.members)) {
+				best = g
+			}
+		}
+		if best == nil {
+			continue
+		}
+		rep.refuse(best.refused)
+		items[i] = combineMap(items, ex, best)
+		for _, j := range best.members[1:] {
+			consumed[j] = true
+		}
+		m := Merge{Table: t.Name, Chain: c.Name, Family: t.Family, Field: best.f.String() + " verdict map", Moves: best.moves}
+		m.Elements = len(items[i].cur.Target.(*ir.VerdictMap).Elems)
+		for _, r := range items[i].srcs {
+			m.Sources = append(m.Sources, r.Src)
+		}
+		rep.Merges = append(rep.Merges, m)
+	}
+	out := items[:0]
+	for i, it := range items {
+		if !consumed[i] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// mappable: the rule ends in a plain verdict, and nothing else happens.
+func mappable(r *ir.Rule, e *pktset.Rule) bool {
+	v, ok := r.Target.(*ir.Verdict)
+	return ok && (v.Kind == ir.Accept || v.Kind == ir.Drop || v.Kind == ir.Return) && e.Stops && !e.Effects && !e.Stateful && !e.Modifies
+}
+
+func verdicts(items []*item, g *group) int {
+	seen := map[ir.VerdictKind]bool{}
+	for _, j := range g.members {
+		seen[items[j].cur.Target.(*ir.Verdict).Kind] = true
+	}
+	return len(seen)
+}
+
+// growMap is grow for a verdict map: a later rule joins when it moves up
+// to i past the rules between that stay, and its value overlaps no value
+// of a member with another verdict.
+func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, consumed []bool, i int, f field) *group {
+	g := &group{f: f, members: []int{i}}
+	in := map[int]bool{i: true}
+	for _, j := range bucket {
+		if j <= i || consumed[j] {
+			continue
+		}
+		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: f.String() + " verdict map"}
+		vj := items[j].cur.Target.(*ir.Verdict).Kind
+		clash := -1
+		for _, m := range g.members {
+			if items[m].cur.Target.(*ir.Verdict).Kind != vj && !disjoint(ex[m][f].v, ex[j][f].v) {
+				clash = m
+				break
+			}
+		}
+		if clash >= 0 {
+			ref.Why = fmt.Sprintf("its values overlap those of %s, which decides otherwise", items[clash].srcs[0].Src)
+			g.refused = append(g.refused, ref)
+			continue
+		}
+		var past []Past
+		blocked := -1
+		for k := i + 1; k < j; k++ {
+			if consumed[k] || in[k] {
+				continue
+			}
+			if !ch.Commute(k, j) {
+				blocked = k
+				break
+			}
+			why := "disjoint"
+			if ch.Overlap(k, j) != pktset.No {
+				why = "both " + ch.Rules[j].Verdict
+			}
+			past = append(past, Past{Rule: items[k].srcs[0].Src, Why: why})
+		}
+		if blocked >= 0 {
+			ref.Why = fmt.Sprintf("%s between them: %s", items[blocked].srcs[0].Src, blockReason(ch, blocked, j))
+			g.refused = append(g.refused, ref)
+			continue
+		}
+		g.members = append(g.members, j)
+		in[j] = true
+		if len(past) > 0 {
+			g.moves = append(g.moves, Move{Rule: items[j].srcs[0].Src, Past: past})
+		}
+	}
+	return g
+}
+
+// combineMap makes the verdict-map rule of a group: the first rule
+// without its test of the field, and a map of each verdict's values.
+func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
+	i := g.members[0]
+	byVerdict := map[ir.VerdictKind][]value{}
+	var order []ir.VerdictKind
+	comment := items[i].cur.Comment()
+	sameComment := true
+	var srcs []*ir.Rule
+	set := pktset.Set{Opaque: items[i].set.Opaque}
+	var cnt *ir.Counters
+	for _, j := range g.members {
+		k := items[j].cur.Target.(*ir.Verdict).Kind
+		if byVerdict[k] == nil {
+			order = append(order, k)
+		}
+		byVerdict[k] = append(byVerdict[k], ex[j][g.f].v)
+		if items[j].cur.Comment() != comment {
+			sameComment = false
+		}
+		srcs = append(srcs, items[j].srcs...)
+		set.Boxes = append(set.Boxes, items[j].set.Boxes...)
+		if c := items[j].cur.Counters; c != nil {
+			if cnt == nil {
+				cnt = &ir.Counters{}
+			}
+			cnt.Packets += c.Packets
+			cnt.Bytes += c.Bytes
+		}
+	}
+	mf := [numFields]ir.MapField{fSaddr: ir.MapSaddr, fDaddr: ir.MapDaddr, fSport: ir.MapSport, fDport: ir.MapDport}[g.f]
+	vm := &ir.VerdictMap{Field: mf}
+	if p, ok := items[i].cur.Target.(interface{ Pos() ir.Pos }); ok {
+		vm.Src = p.Pos()
+	}
+	for _, k := range order {
+		u := union(g.f, byVerdict[k])
+		for _, a := range u.addrs {
+			vm.Elems = append(vm.Elems, ir.MapElem{Prefix: a, Verdict: k})
+		}
+		for _, p := range u.ports {
+			vm.Elems = append(vm.Elems, ir.MapElem{Ports: p, Verdict: k})
+		}
+	}
+	r := *items[i].cur
+	r.Matches = nil
+	h := ex[i][g.f].h
+	for k, m := range items[i].cur.Matches {
+		if _, ok := m.(*ir.Comment); ok && !sameComment {
+			continue
+		}
+		if k == h.idx {
+			if h.rest != nil {
+				r.Matches = append(r.Matches, h.rest)
+			}
+			continue
+		}
+		r.Matches = append(r.Matches, m)
+	}
+	r.Target = vm
+	r.Counters = cnt
+	return &item{cur: &r, srcs: srcs, set: set}
+}
