@@ -35,7 +35,9 @@ func (t *Table) Fate(c *ir.Chain, q Box) Fate {
 			return Fate{}
 		case r.Verdict == "ACCEPT":
 			if !r.Set.Exact() {
-				continue
+				// It may accept what is left (ufw's neighbour discovery
+				// at hop limit 255): nothing is known.
+				return Fate{}
 			}
 			var ok bool
 			if rem, ok = t.minusWithin(fateBudget, rem, &r.Set); !ok {
@@ -56,7 +58,12 @@ func (t *Table) Fate(c *ir.Chain, q Box) Fate {
 			}
 		case r.Jump != "" && !r.Goto && !r.Stops:
 			if !r.Set.Exact() {
-				continue
+				return Fate{}
+			}
+			if t.mayAccept(r.Jump, rem, 0) {
+				// The chain may accept some of what is left by a rule
+				// the engine cannot follow: nothing is known.
+				return Fate{}
 			}
 			var s Set
 			for _, a := range t.accepted(r.Jump, 0) {
@@ -134,4 +141,32 @@ func (t *Table) accepted(name string, depth int) []Box {
 		}
 	}
 	return out
+}
+
+// mayAccept reports whether chain name, or a chain it jumps to, has a
+// rule the engine cannot follow (an opaque match, a field change) that
+// could accept or decide packets of q: accepted leaves those out, so Fate
+// must not take the packets they see as denied.
+func (t *Table) mayAccept(name string, q []Box, depth int) bool {
+	c := t.T.Chain(name)
+	if c == nil || depth > 8 {
+		return true
+	}
+	ch := t.Chain(c)
+	for i := range ch.Rules {
+		r := &ch.Rules[i]
+		if !overlapsAny(q, r.Set.Boxes) {
+			continue
+		}
+		if r.Modifies || r.Goto {
+			return true
+		}
+		if !r.Set.Exact() && (r.Verdict == "ACCEPT" || r.Jump != "") {
+			return true
+		}
+		if r.Jump != "" && t.mayAccept(r.Jump, q, depth+1) {
+			return true
+		}
+	}
+	return false
 }
