@@ -155,7 +155,12 @@ func policyInet(rs *ir.Ruleset, inputs []translate.Input, from translate.Format)
 	for _, in := range inputs {
 		f := from
 		if f == translate.Auto {
-			f = translate.DetectFormat(in)
+			// The policy frontend's own claim is enough, and cheap: a
+			// 100,000-rule save file is refused at its first line, where
+			// asking every frontend again cost a tenth of translate.
+			if c, _ := translate.Lookup(string(translate.Policy)).Detect(in); c > translate.Fallback {
+				f = translate.Policy
+			}
 		}
 		if f != translate.Policy {
 			return rs
