@@ -1,8 +1,6 @@
 package optimize
 
 import (
-	"fmt"
-
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/passes/pktset"
 )
@@ -167,32 +165,7 @@ func growConcat(ch *pktset.Chain, items []*item, tu []*tuple, bucket []int, cons
 				continue
 			}
 		}
-		var past []Past
-		blocked := -1
-		for k := i + 1; k < j; k++ {
-			if consumed[k] || in[k] {
-				continue
-			}
-			if !ch.Commute(k, j) {
-				blocked = k
-				break
-			}
-			why := "disjoint"
-			if ch.Overlap(k, j) != pktset.No {
-				why = "both " + ch.Rules[j].Verdict
-			}
-			past = append(past, Past{Rule: items[k].srcs[0].Src, Why: why})
-		}
-		if blocked >= 0 {
-			ref.Why = fmt.Sprintf("%s between them: %s", items[blocked].srcs[0].Src, blockReason(ch, blocked, j))
-			g.refused = append(g.refused, ref)
-			continue
-		}
-		g.members = append(g.members, j)
-		in[j] = true
-		if len(past) > 0 {
-			g.moves = append(g.moves, Move{Rule: items[j].srcs[0].Src, Past: past})
-		}
+		g.admit(ch, items, consumed, in, i, j, ref)
 	}
 	return g
 }

@@ -259,34 +259,37 @@ func grow(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, c
 			g.refused = append(g.refused, ref)
 			continue
 		}
-		var past []Past
-		blocked := -1
-		for k := i + 1; k < j; k++ {
-			if consumed[k] || in[k] {
-				continue
-			}
-			if !ch.Commute(k, j) {
-				blocked = k
-				break
-			}
-			why := "disjoint"
-			if ch.Overlap(k, j) != pktset.No {
-				why = "both " + ch.Rules[j].Verdict
-			}
-			past = append(past, Past{Rule: items[k].srcs[0].Src, Why: why})
-		}
-		if blocked >= 0 {
-			ref.Why = fmt.Sprintf("%s between them: %s", items[blocked].srcs[0].Src, blockReason(ch, blocked, j))
-			g.refused = append(g.refused, ref)
-			continue
-		}
-		g.members = append(g.members, j)
-		in[j] = true
-		if len(past) > 0 {
-			g.moves = append(g.moves, Move{Rule: items[j].srcs[0].Src, Past: past})
-		}
+		g.admit(ch, items, consumed, in, i, j, ref)
 	}
 	return g
+}
+
+// admit adds rule j to the group of rule i when j can move up past every
+// rule between them not already taken (the engine proves each pair
+// commutes), recording the move; otherwise it records, in ref, the rule
+// in the way and why.
+func (g *group) admit(ch *pktset.Chain, items []*item, consumed []bool, in map[int]bool, i, j int, ref Refusal) {
+	var past []Past
+	for k := i + 1; k < j; k++ {
+		if consumed[k] || in[k] {
+			continue
+		}
+		if !ch.Commute(k, j) {
+			ref.Why = fmt.Sprintf("%s between them: %s", items[k].srcs[0].Src, blockReason(ch, k, j))
+			g.refused = append(g.refused, ref)
+			return
+		}
+		why := "disjoint"
+		if ch.Overlap(k, j) != pktset.No {
+			why = "both " + ch.Rules[j].Verdict
+		}
+		past = append(past, Past{Rule: items[k].srcs[0].Src, Why: why})
+	}
+	g.members = append(g.members, j)
+	in[j] = true
+	if len(past) > 0 {
+		g.moves = append(g.moves, Move{Rule: items[j].srcs[0].Src, Past: past})
+	}
 }
 
 func disjointFrom(ex [][numFields]cand, members []int, j int, f field) bool {
