@@ -14,6 +14,7 @@ import (
 	_ "github.com/ruleshift/ruleshift/backends/iptables"
 	_ "github.com/ruleshift/ruleshift/backends/nftables"
 	_ "github.com/ruleshift/ruleshift/backends/ufw"
+	"github.com/ruleshift/ruleshift/internal/testenv"
 	"github.com/ruleshift/ruleshift/persist"
 	"github.com/ruleshift/ruleshift/translate"
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -225,21 +226,7 @@ func comment(s string) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join(testdata, "golden", name+".tree")
-	if *update {
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./persist -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (go test ./persist -update rewrites it):\n%s", p, lineDiff(string(want), got))
-	}
+	testenv.CheckGolden(t, filepath.Join(testdata, "golden", name+".tree"), got, *update, "go test ./persist -update")
 }
 
 func lineDiff(a, b string) string {

@@ -122,47 +122,10 @@ func stable(out, root string) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join(testdata, "golden", name+".tree")
-	if *update {
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/ruleshift/migratetest -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (-update rewrites it):\n%s", p, lineDiff(string(want), got))
-	}
+	testenv.CheckGolden(t, filepath.Join(testdata, "golden", name+".tree"), got, *update, "go test ./cmd/ruleshift/migratetest -update")
 }
 
-// lineDiff lists the lines only one side has, in order.
-func lineDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	in := func(l string, list []string) bool {
-		for _, x := range list {
-			if x == l {
-				return true
-			}
-		}
-		return false
-	}
-	var out strings.Builder
-	for _, l := range al {
-		if !in(l, bl) {
-			out.WriteString("-" + l + "\n")
-		}
-	}
-	for _, l := range bl {
-		if !in(l, al) {
-			out.WriteString("+" + l + "\n")
-		}
-	}
-	return out.String()
-}
+func lineDiff(a, b string) string { return testenv.LineDiff(a, b) }
 
 // withoutOwn drops the entries of a tree that hold the new rules
 // (ruleshift's files, the include in nftables.conf, its state).
