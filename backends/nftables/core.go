@@ -203,7 +203,7 @@ func (w *rw) icmp(m *ir.ICMP) {
 		if m.CodeMax != m.CodeMin {
 			c.To = []byte{m.CodeMax}
 		}
-		w.emit(&stmt.Concat{Fields: []*stmt.Payload{typ, code}, Neg: true, Elems: [][]stmt.Elem{{{From: []byte{m.Type}}, c}}})
+		w.emit(&stmt.Concat{Fields: []stmt.Field{typ, code}, Neg: true, Elems: [][]stmt.Elem{{{From: []byte{m.Type}}, c}}})
 	}
 }
 
@@ -215,7 +215,7 @@ func (w *rw) multiport(m *ir.Multiport) {
 	}
 	if m.Dir == ir.Both {
 		full := stmt.Elem{From: be16(0), To: be16(65535)}
-		c := &stmt.Concat{Fields: []*stmt.Payload{sp, dp}, Neg: m.Neg}
+		c := &stmt.Concat{Fields: []stmt.Field{sp, dp}, Neg: m.Neg}
 		for _, p := range m.Ports {
 			e := stmt.Elem{From: be16(p.Lo)}
 			if !p.Single() {

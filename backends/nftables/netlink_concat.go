@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/google/nftables/expr"
@@ -19,21 +20,94 @@ import (
 
 // nft datatype ids of the fields and its concat expression type.
 const (
-	typeICMPType = 14
-	typeICMPCode = 32
-	exprConcat   = 13
-	exprPayload  = 7
-	setConcat    = 0x80 // NFT_SET_CONCAT
-	protoDescIC  = 4    // PROTO_DESC_ICMP
+	typeICMPType   = 14
+	typeICMPCode   = 32
+	typeIfname     = 41
+	typeCtState    = 26
+	typeInetProto  = 12
+	typeEtherAddr  = 9
+	exprConcat     = 13
+	exprPayload    = 7
+	exprCt         = 12
+	protoDescEther = 17
+	setConcat      = 0x80 // NFT_SET_CONCAT
+	protoDescIC    = 4    // PROTO_DESC_ICMP
 )
 
-// concatField is one field of a concatenation.
+// concatField is one field of a concatenation: a payload field (base,
+// off, len) or, with meta or ct set, a meta or ct key of len bytes.
 type concatField struct {
 	base     expr.PayloadBase
 	off, len uint32 // in the header of base
 	dtype    uint32 // nft datatype id
 	desc     uint32 // typeof: proto_desc id
 	field    uint32 // typeof: header field number
+	meta     *expr.MetaKey
+	ct       *expr.CtKey
+	linkDep  bool // a link layer field: nft's "meta iiftype ether" first
+	// hostInt: a 32-bit value in host byte order (ct state), which an
+	// interval set holds in network order, converted after the load.
+	hostInt bool
+}
+
+// typeofExpr is the field's part of the set's "typeof" user data.
+func (f concatField) typeofExpr() []byte {
+	var kind uint32
+	var inner []byte
+	switch {
+	case f.meta != nil:
+		kind, inner = exprMeta, userdata.AppendUint32(nil, 0, uint32(*f.meta))
+	case f.ct != nil:
+		// ct's key and direction (none: -1 as nft stores it).
+		kind = exprCt
+		inner = userdata.AppendUint32(userdata.AppendUint32(nil, 0, uint32(*f.ct)), 1, 0xffffffff)
+	default:
+		kind = exprPayload
+		inner = userdata.AppendUint32(userdata.AppendUint32(nil, 0, f.desc), 1, f.field)
+	}
+	sub := userdata.AppendUint32(nil, 0, kind)
+	return userdata.Append(sub, 1, inner)
+}
+
+// loadInto loads the field into register reg.
+func (f concatField) loadInto(reg uint32) any {
+	switch {
+	case f.meta != nil:
+		return &expr.Meta{Key: *f.meta, Register: reg}
+	case f.ct != nil:
+		return &expr.Ct{Key: *f.ct, Register: reg}
+	}
+	ld := load(f.base, f.off, f.len)
+	ld.DestRegister = reg
+	return ld
+}
+
+// keyField is the concatenation field of a meta or ct key, or of a
+// network or link layer header field other than an address.
+func keyField(f stmt.Field) (concatField, bool) {
+	switch f := f.(type) {
+	case *stmt.Meta:
+		k := f.Key
+		switch k {
+		case expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME:
+			return concatField{len: f.Bytes, dtype: typeIfname, meta: &k}, true
+		case expr.MetaKeyL4PROTO:
+			return concatField{len: 1, dtype: typeInetProto, meta: &k}, true
+		}
+	case *stmt.Ct:
+		if f.Key == expr.CtKeySTATE {
+			k := f.Key
+			return concatField{len: 4, dtype: typeCtState, ct: &k, hostInt: true}, true
+		}
+	case *stmt.Payload:
+		switch f {
+		case stmt.IPProtocol:
+			return concatField{base: expr.PayloadBaseNetworkHeader, off: 9, len: 1, dtype: typeInetProto, desc: protoDescIP, field: 9}, true
+		case stmt.EtherSaddr:
+			return concatField{base: expr.PayloadBaseLLHeader, off: 6, len: 6, dtype: typeEtherAddr, desc: protoDescEther, field: 2, linkDep: true}, true
+		}
+	}
+	return concatField{}, false
 }
 
 // portField is "PROTO sport|dport" of a protocol of portDesc.
@@ -79,41 +153,62 @@ func concatReg(k uint32) uint32 {
 func (e *encoder) concatLookup(c *stmt.Concat) {
 	fields := make([]concatField, len(c.Fields))
 	proto := uint8(0)
+	link := false
 	for i, f := range c.Fields {
-		switch {
-		case f.Base == expr.PayloadBaseNetworkHeader && (f.Dt == stmt.IPv4Addr || f.Dt == stmt.IPv6Addr):
-			fields[i] = addrField(f)
+		if k, ok := keyField(f); ok {
+			fields[i] = k
+			link = link || k.linkDep
 			continue
-		case portDesc[f.Proto] != 0:
-			fields[i] = portField(f.Proto, f.Offset)
-		case f.Proto == protoICMP:
-			fields[i] = icmpField(f.Offset == 1)
-		case f.Proto == protoICMPv6:
-			fields[i] = icmp6Field(f.Offset == 1)
+		}
+		p, ok := f.(*stmt.Payload)
+		switch {
+		case !ok:
+			e.err = fmt.Errorf("a concatenation with %s: %w", f.Name(), errUnencodable)
+			return
+		case p.Base == expr.PayloadBaseNetworkHeader && (p.Dt == stmt.IPv4Addr || p.Dt == stmt.IPv6Addr):
+			fields[i] = addrField(p)
+			continue
+		case portDesc[p.Proto] != 0:
+			fields[i] = portField(p.Proto, p.Offset)
+		case p.Proto == protoICMP:
+			fields[i] = icmpField(p.Offset == 1)
+		case p.Proto == protoICMPv6:
+			fields[i] = icmp6Field(p.Offset == 1)
 		default:
-			e.err = fmt.Errorf("a concatenation with %s: %w", f.Text, errUnencodable)
+			e.err = fmt.Errorf("a concatenation with %s: %w", p.Text, errUnencodable)
 			return
 		}
-		if proto != 0 && f.Proto != proto {
+		if proto != 0 && p.Proto != proto {
 			e.err = fmt.Errorf("a concatenation of two protocols: %w", errUnencodable)
 			return
 		}
-		proto = f.Proto
+		proto = p.Proto
 	}
 	if len(c.Elems) == 0 {
 		e.err = fmt.Errorf("a lookup in an empty set: %w", errUnencodable)
 		return
 	}
+	if link && !e.linkDep {
+		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
+		e.linkDep = true
+	}
 	if proto != 0 {
 		e.l4dep(proto)
 	}
-	set := concatSet(fields, c.Elems)
+	elems := c.Elems
+	interval := isInterval(elems)
+	if interval {
+		elems = networkOrder(fields, elems)
+	}
+	set := concatSet(fields, elems)
 	x := make([]any, 0, len(fields)+1)
 	slot := uint32(0)
 	for _, f := range fields {
-		ld := load(f.base, f.off, f.len)
-		ld.DestRegister = concatReg(slot)
-		x = append(x, ld)
+		r := concatReg(slot)
+		x = append(x, f.loadInto(r))
+		if interval && f.hostInt {
+			x = append(x, &expr.Byteorder{SourceRegister: r, DestRegister: r, Op: expr.ByteorderHton, Len: f.len, Size: f.len})
+		}
 		slot += (f.len + 3) / 4
 	}
 	lk := &expr.Lookup{SourceRegister: reg1, SetName: "__set%d", Invert: c.Neg}
@@ -176,13 +271,99 @@ func appendPaddedBytes(b, v []byte) []byte {
 func concatTypeof(fields []concatField) []byte {
 	var subs []byte
 	for i, f := range fields {
-		inner := userdata.AppendUint32(nil, 0, f.desc)
-		inner = userdata.AppendUint32(inner, 1, f.field)
-		sub := userdata.AppendUint32(nil, 0, exprPayload)
-		sub = userdata.Append(sub, 1, inner)
-		subs = userdata.Append(subs, userdata.Type(i), sub)
+		subs = userdata.Append(subs, userdata.Type(i), f.typeofExpr())
 	}
 	v := userdata.AppendUint32(nil, 0, exprConcat)
 	v = userdata.Append(v, 1, subs)
 	return userdata.Append(nil, udataSetKeyTypeof, v)
+}
+
+// valueLookup encodes a lookup of one field of exact values in an
+// anonymous set, what the optimiser makes of rules that differed in it
+// alone: "iifname { "eth0", "eth1" }", "icmp type { 0, 8 }". It reports
+// false for fields it does not take, which go the ways they always went.
+func (e *encoder) valueLookup(c *stmt.Cmp) bool {
+	if c.Set == nil || c.Set.Name != "" || c.Mask != nil || c.Prefix || c.To != nil {
+		return false
+	}
+	f, ok := keyField(c.Field)
+	if !ok {
+		switch c.Field {
+		case stmt.ICMPType:
+			f, ok = icmpField(false), true
+		case stmt.ICMPv6Type:
+			f, ok = icmp6Field(false), true
+		}
+	}
+	if !ok {
+		return false
+	}
+	if len(c.Set.Elems) == 0 {
+		e.err = fmt.Errorf("a lookup in an empty set: %w", errUnencodable)
+		return true
+	}
+	order := uint32(byteorderBig)
+	if f.meta != nil || f.ct != nil {
+		order = byteorderHost
+	}
+	set := &anonSet{keyType: f.dtype, keyLen: f.len, flags: setAnonymous | setConstant}
+	set.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
+	set.udata = userdata.Append(set.udata, udataSetKeyTypeof, f.typeofExpr())
+	for _, el := range c.Set.Elems {
+		if uint32(len(el.From)) != f.len || el.To != nil {
+			e.err = fmt.Errorf("internal error: %s: a set element of %d bytes", c.Field.Name(), len(el.From))
+			return true
+		}
+		set.elems = append(set.elems, setElem{key: el.From})
+	}
+	switch {
+	case f.linkDep && !e.linkDep:
+		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
+		e.linkDep = true
+	case f.base == transport && f.meta == nil && f.ct == nil:
+		if p, ok := c.Field.(*stmt.Payload); ok && p.Proto != 0 {
+			e.l4dep(p.Proto)
+		}
+	}
+	e.lookupIn(set, f.loadInto(reg1), c.Neg)
+	return true
+}
+
+// isInterval reports whether an element holds a range.
+func isInterval(elems [][]stmt.Elem) bool {
+	for _, el := range elems {
+		for _, v := range el {
+			if v.To != nil && !bytes.Equal(v.From, v.To) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// networkOrder returns the elements with the values of host-order fields
+// in network order, as an interval set keeps them.
+func networkOrder(fields []concatField, elems [][]stmt.Elem) [][]stmt.Elem {
+	out := make([][]stmt.Elem, len(elems))
+	for i, el := range elems {
+		out[i] = append([]stmt.Elem(nil), el...)
+		for k, f := range fields {
+			if !f.hostInt {
+				continue
+			}
+			v := &out[i][k]
+			v.From = hostToNet(v.From)
+			if v.To != nil {
+				v.To = hostToNet(v.To)
+			}
+		}
+	}
+	return out
+}
+
+func hostToNet(b []byte) []byte {
+	if len(b) != 4 {
+		return b
+	}
+	return binary.BigEndian.AppendUint32(nil, binary.NativeEndian.Uint32(b))
 }

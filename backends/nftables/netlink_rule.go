@@ -80,7 +80,7 @@ func (e *encoder) typed(s stmt.Stmt) {
 // fields stay mergeable, a byte-aligned prefix is loaded short, another
 // prefix or a mask goes through a bitwise, a range is two comparisons.
 func (e *encoder) cmp(c *stmt.Cmp) {
-	if e.pktCmp(c) {
+	if e.valueLookup(c) || e.pktCmp(c) {
 		return
 	}
 	f := c.Field

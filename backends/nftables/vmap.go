@@ -3,6 +3,7 @@ package nftables
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"sort"
 
 	"github.com/google/nftables/expr"
@@ -146,44 +147,102 @@ func (m *msgBuf) appendVerdictData(k expr.VerdictKind) {
 }
 
 // tuples lowers a lookup of several fields together (ir.Tuples) to a
-// concatenation: "ip saddr . tcp dport { 10.0.0.1 . 22, … }".
+// concatenation: "ip saddr . tcp dport { 10.0.0.1 . 22, … }"; a lookup
+// of one field is a plain set: "iifname { "eth0", "eth1" }".
 func (w *rw) tuples(m *ir.Tuples) {
-	c := &stmt.Concat{}
-	for _, f := range m.Fields {
-		if f.IsAddr() {
-			c.Fields = append(c.Fields, w.addrField(f.Dir() == ir.Dst))
-			continue
-		}
-		p := stmt.AnyPort(w.l4(), f.Dir() == ir.Dst)
-		if p == nil {
-			w.errorf("internal error: a concatenation of ports without -p tcp or udp")
+	fields := make([]stmt.Field, len(m.Fields))
+	for i, f := range m.Fields {
+		if fields[i] = w.mapField(f); fields[i] == nil {
 			return
 		}
-		c.Fields = append(c.Fields, p)
 	}
+	rows := make([][]stmt.Elem, 0, len(m.Elems))
 	for _, el := range m.Elems {
 		row := make([]stmt.Elem, len(m.Fields))
 		for i, f := range m.Fields {
-			v := el[i]
-			if f.IsAddr() {
-				p := v.Prefix.Masked()
-				if p.Addr().Is4() == w.v6() {
-					w.errorf("internal error: a concatenation element %s in an %s rule", p, w.ctx.Family)
-					return
-				}
-				r, _ := elemRange(ir.SetElem{Prefix: p})
-				row[i].From = r.lo
-				if !p.IsSingleIP() {
-					row[i].To = r.hi
-				}
-				continue
+			e, ok := w.mapValue(f, el[i].Prefix, el[i].Ports, el[i].Value)
+			if !ok {
+				return
 			}
-			row[i].From = be16(v.Ports.Lo)
-			if !v.Ports.Single() {
-				row[i].To = be16(v.Ports.Hi)
-			}
+			row[i] = e
 		}
-		c.Elems = append(c.Elems, row)
+		rows = append(rows, row)
 	}
-	w.emit(c)
+	if len(fields) == 1 {
+		set := &stmt.Set{Key: fields[0].Type(), KeyLen: fields[0].Len()}
+		for _, r := range rows {
+			set.Elems = append(set.Elems, r[0])
+			set.Interval = set.Interval || r[0].To != nil
+		}
+		w.emit(&stmt.Cmp{Field: fields[0], Set: set})
+		return
+	}
+	w.emit(&stmt.Concat{Fields: fields, Elems: rows})
+}
+
+// mapField is the field of a lookup (ir.Tuples, ir.VerdictMap) in the
+// rule's family.
+func (w *rw) mapField(f ir.MapField) stmt.Field {
+	switch f {
+	case ir.MapSaddr, ir.MapDaddr:
+		return w.addrField(f.Dir() == ir.Dst)
+	case ir.MapSport, ir.MapDport:
+		if p := stmt.AnyPort(w.l4(), f.Dir() == ir.Dst); p != nil {
+			return p
+		}
+		w.errorf("internal error: a lookup of ports without -p tcp or udp")
+		return nil
+	case ir.MapIif:
+		return stmt.IifName
+	case ir.MapOif:
+		return stmt.OifName
+	case ir.MapProto:
+		if w.v6() {
+			return stmt.MetaL4Proto
+		}
+		return stmt.IPProtocol
+	case ir.MapICMPType:
+		if w.v6() {
+			return stmt.ICMPv6Type
+		}
+		return stmt.ICMPType
+	case ir.MapCtState:
+		return stmt.CtState
+	case ir.MapEtherSaddr:
+		return stmt.EtherSaddr
+	}
+	w.errorf("internal error: a lookup of field %d", f)
+	return nil
+}
+
+// mapValue is one field's value of a lookup element.
+func (w *rw) mapValue(f ir.MapField, p netip.Prefix, ports ir.PortRange, v ir.Value) (stmt.Elem, bool) {
+	var e stmt.Elem
+	switch f {
+	case ir.MapSaddr, ir.MapDaddr:
+		p = p.Masked()
+		if p.Addr().Is4() == w.v6() {
+			w.errorf("internal error: a lookup element %s in an %s rule", p, w.ctx.Family)
+			return e, false
+		}
+		r, _ := elemRange(ir.SetElem{Prefix: p})
+		e.From = r.lo
+		if !p.IsSingleIP() {
+			e.To = r.hi
+		}
+	case ir.MapSport, ir.MapDport:
+		e.From = be16(ports.Lo)
+		if !ports.Single() {
+			e.To = be16(ports.Hi)
+		}
+	case ir.MapIif, ir.MapOif:
+		e.From = padName(v.Name)
+	case ir.MapProto, ir.MapICMPType:
+		e.From = []byte{v.Num}
+	case ir.MapCtState:
+		e.From = stmt.Host32(stmt.FlagBit(stmt.CtStateDt, ctStateNft[v.State]))
+	case ir.MapEtherSaddr:
+		e.From = append([]byte(nil), v.MAC[:]...)
+	}
+	return e, true
 }

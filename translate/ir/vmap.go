@@ -22,6 +22,15 @@ const (
 	MapDaddr
 	MapSport
 	MapDport
+	// The fields of exact values: interface names (never a wildcard),
+	// the layer 4 protocol, the ICMP or ICMPv6 type (any code), one
+	// conntrack state, the Ethernet source address.
+	MapIif
+	MapOif
+	MapProto
+	MapICMPType
+	MapCtState
+	MapEtherSaddr
 )
 
 // IsAddr reports whether the field is an address.
@@ -35,12 +44,26 @@ func (f MapField) Dir() Dir {
 	return Dst
 }
 
-// MapElem is one element: an address prefix (address fields) or a port
-// range (port fields), and the verdict: ACCEPT, DROP or RETURN.
+// MapElem is one element: its value (Prefix of an address field, Ports of
+// a port field, the Value of the others) and the verdict: ACCEPT, DROP or
+// RETURN, or with Chain set a jump (or goto) to it.
 type MapElem struct {
 	Prefix  netip.Prefix
 	Ports   PortRange
+	Value   Value
 	Verdict VerdictKind
+	Chain   string
+	Goto    bool
+}
+
+// Value is the value of a field of exact values: Name of an interface,
+// Num of a protocol or an ICMP type, State of a conntrack state (one
+// bit), MAC of an Ethernet address.
+type Value struct {
+	Name  string
+	Num   uint8
+	State CtState
+	MAC   [6]byte
 }
 
 func (*VerdictMap) isTarget() {}
@@ -60,11 +83,13 @@ type Tuples struct {
 	Elems  [][]TupleValue
 }
 
-// TupleValue is one field's value in an element: an address prefix or a
-// port range.
+// TupleValue is one field's value in an element: an address prefix, a
+// port range, or the Value of a field of exact values. A Tuples of one
+// field is a plain set lookup: "iifname { "eth0", "eth1" }".
 type TupleValue struct {
 	Prefix netip.Prefix
 	Ports  PortRange
+	Value  Value
 }
 
 func (*Tuples) isMatch() {}

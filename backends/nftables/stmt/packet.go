@@ -244,7 +244,7 @@ func Shifted(v []byte, shift uint, n uint32) []byte {
 // anonymous set: "F1 . F2 [!=] { a . b-c, … }". Each element has one
 // value or range per field.
 type Concat struct {
-	Fields []*Payload
+	Fields []Field
 	Neg    bool
 	Elems  [][]Elem
 }
@@ -256,7 +256,7 @@ func appendConcat(dst []byte, c *Concat) []byte {
 		if i > 0 {
 			dst = append(dst, " . "...)
 		}
-		dst = append(dst, f.Text...)
+		dst = append(dst, f.Name()...)
 	}
 	dst = append(dst, ' ')
 	if c.Neg {
@@ -271,14 +271,14 @@ func appendConcat(dst []byte, c *Concat) []byte {
 			if j > 0 {
 				dst = append(dst, " . "...)
 			}
-			if p, ok := prefixOf(c.Fields[j].Dt, v); ok {
+			if p, ok := prefixOf(c.Fields[j].Type(), v); ok {
 				dst = p.AppendTo(dst)
 				continue
 			}
-			dst = appendValue(dst, c.Fields[j].Dt, v.From, false)
+			dst = appendValue(dst, c.Fields[j].Type(), v.From, false)
 			if v.To != nil {
 				dst = append(dst, '-')
-				dst = appendValue(dst, c.Fields[j].Dt, v.To, false)
+				dst = appendValue(dst, c.Fields[j].Type(), v.To, false)
 			}
 		}
 	}

@@ -27,7 +27,7 @@ func TestAppendPacket(t *testing.T) {
 		{&Cmp{Field: SocketWildcard, Op: expr.CmpOpLte, Value: []byte{1}}, "socket wildcard le 1"},
 		{&Present{Text: "exthdr frag", Missing: true}, "exthdr frag missing"},
 		{&TCPBit{Name: "cwr", Bit: 0x80, Clear: true}, "tcp flags & cwr == 0"},
-		{&Concat{Fields: []*Payload{Port(6, false), Port(6, true)}, Neg: true, Elems: [][]Elem{{{From: []byte{0, 0}, To: []byte{255, 255}}, {From: []byte{0, 25}}}}}, "tcp sport . tcp dport != { 0-65535 . 25 }"},
+		{&Concat{Fields: []Field{Port(6, false), Port(6, true)}, Neg: true, Elems: [][]Elem{{{From: []byte{0, 0}, To: []byte{255, 255}}, {From: []byte{0, 25}}}}}, "tcp sport . tcp dport != { 0-65535 . 25 }"},
 		{&PayloadSet{Text: "ip ecn", Dt: ECNDt, Value: 2}, "ip ecn set ect0"},
 		{&MSSSet{ClampPMTU: true}, "tcp option maxseg size set rt mtu"},
 		{&Priority{Major: 0x10, Minor: 0xff}, "meta priority set 10:ff"},

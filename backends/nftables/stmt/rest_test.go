@@ -6,7 +6,7 @@ import "testing"
 // renderer wrote for them before they had types, which nft 1.0.6 loads.
 func TestAppendRest(t *testing.T) {
 	ports := &Cmp{Field: AnyPort(136, true), Neg: true, Set: &Set{Key: InetService, Elems: []Elem{{From: []byte{0, 5}}, {From: []byte{0, 7}, To: []byte{0, 9}}}}}
-	both := &Concat{Fields: []*Payload{AnyPort(33, false), AnyPort(33, true)}, Elems: [][]Elem{{{From: []byte{0, 0}, To: []byte{255, 255}}, {From: []byte{0, 5}}}}}
+	both := &Concat{Fields: []Field{AnyPort(33, false), AnyPort(33, true)}, Elems: [][]Elem{{{From: []byte{0, 0}, To: []byte{255, 255}}, {From: []byte{0, 5}}}}}
 	cases := []struct {
 		s    Stmt
 		want string

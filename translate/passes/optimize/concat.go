@@ -102,7 +102,7 @@ func concatRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg 
 		}
 		g := growConcat(ch, items, tu, buckets[keys[i]], consumed, i)
 		vary := varying(tu, g.members)
-		if len(g.members) < 2 || len(vary) < 2 || combos(tu, g.members, vary) > maxTuples {
+		if len(g.members) < 2 || len(vary) < 2 || combos(tu, g.members, vary) > maxTuples || stateWithRange(tu, g.members, vary) {
 			continue
 		}
 		rep.refuse(g.refused)
@@ -198,7 +198,30 @@ func varying(tu []*tuple, members []int) []int {
 }
 
 func valueKey(v value) string {
-	return string(appendKey(nil, v.addrs)) + "|" + string(appendKey(nil, v.ports))
+	return string(appendKey(nil, v.addrs)) + "|" + string(appendKey(nil, v.ports)) + "|" + string(appendKey(nil, v.vals))
+}
+
+// stateWithRange reports whether a concatenation would hold a conntrack
+// state beside a range or prefix: nft 1.0.6 keeps such a set in network
+// order and then lists the states as hex numbers (0x2000000 for
+// established), which no reader should meet.
+func stateWithRange(tu []*tuple, members, vary []int) bool {
+	state, ranges := false, false
+	for _, k := range vary {
+		for _, j := range members {
+			v := tu[j].vs[k]
+			if tu[j].fs[k] == fState {
+				state = true
+			}
+			for _, p := range v.ports {
+				ranges = ranges || !p.Single()
+			}
+			for _, a := range v.addrs {
+				ranges = ranges || !a.IsSingleIP()
+			}
+		}
+	}
+	return state && ranges
 }
 
 // combos counts the elements the group's tuples expand to.
@@ -207,7 +230,7 @@ func combos(tu []*tuple, members, vary []int) int {
 	for _, j := range members {
 		p := 1
 		for _, k := range vary {
-			p *= max(1, len(tu[j].vs[k].addrs)+len(tu[j].vs[k].ports))
+			p *= max(1, tu[j].vs[k].size())
 		}
 		total += p
 	}
@@ -221,7 +244,7 @@ func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 	a := tu[i]
 	tm := &ir.Tuples{}
 	for _, k := range vary {
-		tm.Fields = append(tm.Fields, [numFields]ir.MapField{fSaddr: ir.MapSaddr, fDaddr: ir.MapDaddr, fSport: ir.MapSport, fDport: ir.MapDport}[a.fs[k]])
+		tm.Fields = append(tm.Fields, mapFields[a.fs[k]])
 	}
 	seen := map[string]bool{}
 	comment := items[i].cur.Comment()
@@ -241,6 +264,9 @@ func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 				}
 				for _, p := range v.ports {
 					next = append(next, append(append([]ir.TupleValue(nil), r...), ir.TupleValue{Ports: p}))
+				}
+				for _, x := range v.vals {
+					next = append(next, append(append([]ir.TupleValue(nil), r...), ir.TupleValue{Value: x}))
 				}
 			}
 			rows = next

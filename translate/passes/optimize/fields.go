@@ -1,8 +1,10 @@
 package optimize
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
 )
@@ -16,10 +18,24 @@ const (
 	fDaddr
 	fSport
 	fDport
+	fIif
+	fOif
+	fProto
+	fICMP
+	fState
+	fMAC
 	numFields
 )
 
-var fieldNames = [numFields]string{"saddr", "daddr", "sport", "dport"}
+var fieldNames = [numFields]string{"saddr", "daddr", "sport", "dport", "iifname", "oifname", "protocol", "icmp type", "ct state", "ether saddr"}
+
+// mapFields names each field in the model's lookups (ir.Tuples,
+// ir.VerdictMap).
+var mapFields = [numFields]ir.MapField{ir.MapSaddr, ir.MapDaddr, ir.MapSport, ir.MapDport, ir.MapIif, ir.MapOif, ir.MapProto, ir.MapICMPType, ir.MapCtState, ir.MapEtherSaddr}
+
+// exact reports whether the field's values are exact values (ir.Value):
+// two of them match a common packet only when they are equal.
+func (f field) exact() bool { return f >= fIif }
 
 func (f field) String() string { return fieldNames[f] }
 
@@ -33,10 +49,116 @@ func (f field) dir() ir.Dir {
 func (f field) isAddr() bool { return f == fSaddr || f == fDaddr }
 
 // value is what one rule, or one merged rule, tests a field for: any of
-// a list of address prefixes, or of port ranges.
+// a list of address prefixes, of port ranges, or of exact values.
 type value struct {
 	addrs []netip.Prefix
 	ports []ir.PortRange
+	vals  []ir.Value
+}
+
+// size is the number of elements of the value.
+func (v value) size() int { return len(v.addrs) + len(v.ports) + len(v.vals) }
+
+// mergeableStates are the conntrack states a packet has exactly one of,
+// so that a rule testing several is the rules testing each (SNAT and
+// DNAT are conntrack's virtual states, not the packet's).
+const mergeableStates = ir.CtInvalid | ir.CtEstablished | ir.CtRelated | ir.CtNew | ir.CtUntracked
+
+// stateValues lists the states of s one per value, or false when s
+// holds one that is not a packet's state.
+func stateValues(s ir.CtState) ([]ir.Value, bool) {
+	if s == 0 || s&^mergeableStates != 0 {
+		return nil, false
+	}
+	var out []ir.Value
+	for _, o := range ir.CtStateOrder {
+		if s&o.Bit != 0 {
+			out = append(out, ir.Value{State: o.Bit})
+		}
+	}
+	return out, true
+}
+
+// exactOf returns the test of an exact-value field that m makes, if m
+// is of that field: found says m is of the field, ok that it is a
+// positive test of values a merge can hold.
+func exactOf(m ir.Match, f field) (vals []ir.Value, found, ok bool) {
+	switch m := m.(type) {
+	case *ir.Iface:
+		if (f == fIif) != (m.Dir == ir.Src) || f != fIif && f != fOif {
+			return nil, false, false
+		}
+		// A wildcard ("eth+") is a prefix, not a value of a set.
+		if m.Neg || m.Name == "" || strings.HasSuffix(m.Name, "+") {
+			return nil, true, false
+		}
+		return []ir.Value{{Name: m.Name}}, true, true
+	case *ir.Protocol:
+		if f != fProto {
+			return nil, false, false
+		}
+		if m.Neg || m.All || m.Num == 0 {
+			return nil, true, false
+		}
+		return []ir.Value{{Num: m.Num}}, true, true
+	case *ir.ICMP:
+		if f != fICMP {
+			return nil, false, false
+		}
+		if m.Neg || m.Any || !m.AnyCode() {
+			return nil, true, false
+		}
+		return []ir.Value{{Num: m.Type}}, true, true
+	case *ir.State:
+		if f != fState {
+			return nil, false, false
+		}
+		if m.Neg {
+			return nil, true, false
+		}
+		vs, ok := stateValues(m.States)
+		return vs, true, ok
+	case *ir.Conntrack:
+		if f != fState || m.State == nil {
+			return nil, false, false
+		}
+		c := *m
+		c.At, c.State = ir.At{}, nil
+		if m.State.Neg || !ir.Equal(&c, &ir.Conntrack{}) {
+			return nil, true, false
+		}
+		vs, ok := stateValues(m.State.States)
+		return vs, true, ok
+	case *ir.MAC:
+		if f != fMAC {
+			return nil, false, false
+		}
+		if m.Neg || len(m.Addr) != 6 {
+			return nil, true, false
+		}
+		var v ir.Value
+		copy(v.MAC[:], m.Addr)
+		return []ir.Value{v}, true, true
+	}
+	return nil, false, false
+}
+
+// protoFree reports whether nothing of the rule but its -p depends on
+// the protocol, so that rules differing in it alone may merge over it:
+// the other matches are of addresses, interfaces, states, MACs.
+func protoFree(r *ir.Rule) bool {
+	for _, m := range r.Matches {
+		switch m.(type) {
+		case *ir.Protocol, *ir.Addr, *ir.Iface, *ir.State, *ir.Conntrack, *ir.MAC, *ir.Comment, *ir.SetRef:
+		default:
+			return false
+		}
+	}
+	switch r.Target.(type) {
+	case *ir.Verdict, *ir.Jump:
+		return true
+	}
+	return false
 }
 
 // hole is where the field's test sits in a rule: the match index, and
@@ -56,6 +178,23 @@ type hole struct {
 // optimiser made, whose lookups are values too.
 func extract(r *ir.Rule, f field, sets *registry) (hole, value, bool) {
 	h, v, n := hole{idx: -1}, value{}, 0
+	if f.exact() {
+		for i, m := range r.Matches {
+			vals, found, ok := exactOf(m, f)
+			if !found {
+				continue
+			}
+			n++
+			if !ok {
+				return h, v, false
+			}
+			h.idx, v.vals = i, vals
+		}
+		if n != 1 || f == fProto && !protoFree(r) {
+			return h, v, false
+		}
+		return h, v, true
+	}
 	for i, m := range r.Matches {
 		switch m := m.(type) {
 		case *ir.Addr:
@@ -201,6 +340,19 @@ func emptyL4(m ir.Match) bool {
 // ranges that overlap or touch are joined.
 func union(f field, vs []value) value {
 	var out value
+	if f.exact() {
+		seen := map[ir.Value]bool{}
+		for _, v := range vs {
+			for _, x := range v.vals {
+				if !seen[x] {
+					seen[x] = true
+					out.vals = append(out.vals, x)
+				}
+			}
+		}
+		slices.SortFunc(out.vals, compareValues)
+		return out
+	}
 	if f.isAddr() {
 		for _, v := range vs {
 			out.addrs = append(out.addrs, v.addrs...)
@@ -240,8 +392,27 @@ func union(f field, vs []value) value {
 	return out
 }
 
-// disjoint reports whether no address or port is in both values.
+// compareValues orders exact values.
+func compareValues(a, b ir.Value) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := int(a.Num) - int(b.Num); c != 0 {
+		return c
+	}
+	if c := int(a.State) - int(b.State); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.MAC[:], b.MAC[:])
+}
+
+// disjoint reports whether no address, port or value is in both values.
 func disjoint(a, b value) bool {
+	for _, x := range a.vals {
+		if slices.Contains(b.vals, x) {
+			return false
+		}
+	}
 	for _, x := range a.addrs {
 		for _, y := range b.addrs {
 			if x.Overlaps(y) {
@@ -279,6 +450,8 @@ func build(r *ir.Rule, f field, h hole, v value, sets *registry, comments bool) 
 			continue
 		}
 		switch {
+		case f.exact():
+			c.Matches = append(c.Matches, exactMatch(r.Matches[h.idx], f, v, at))
 		case f.isAddr() && len(v.addrs) == 1:
 			c.Matches = append(c.Matches, &ir.Addr{At: at, Dir: f.dir(), Net: v.addrs[0]})
 		case f.isAddr():
@@ -291,4 +464,30 @@ func build(r *ir.Rule, f field, h hole, v value, sets *registry, comments bool) 
 		}
 	}
 	return &c
+}
+
+// exactMatch is the test of an exact-value field for the values v, in
+// place of m, the anchor rule's test: states join in one state match;
+// one other value keeps m's own kind; several become a lookup.
+func exactMatch(m ir.Match, f field, v value, at ir.At) ir.Match {
+	if f == fState {
+		var bits ir.CtState
+		for _, x := range v.vals {
+			bits |= x.State
+		}
+		if c, ok := m.(*ir.Conntrack); ok {
+			n := *c
+			n.State = &ir.State{States: bits}
+			return &n
+		}
+		return &ir.State{At: at, States: bits}
+	}
+	if len(v.vals) == 1 {
+		return m
+	}
+	t := &ir.Tuples{At: at, Fields: []ir.MapField{mapFields[f]}}
+	for _, x := range v.vals {
+		t.Elems = append(t.Elems, []ir.TupleValue{{Value: x}})
+	}
+	return t
 }

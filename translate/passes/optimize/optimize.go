@@ -212,7 +212,7 @@ func mergeRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *
 		}
 		m := Merge{Table: t.Name, Chain: c.Name, Family: t.Family, Field: best.f.String(), Moves: best.moves}
 		v := union(best.f, values(ex, best))
-		m.Elements = len(v.addrs) + len(v.ports)
+		m.Elements = v.size()
 		for _, r := range items[i].srcs {
 			m.Sources = append(m.Sources, r.Src)
 		}
