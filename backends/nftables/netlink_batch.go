@@ -309,7 +309,7 @@ func (m *msgBuf) setElems(elems []setElem) {
 			m.nestEnd(k)
 		}
 		if el.hasData {
-			m.appendVerdictData(el.verdict)
+			m.appendVerdictData(el.verdict, el.chain)
 		}
 		if el.udata != nil {
 			m.attr(unix.NFTA_SET_ELEM_USERDATA, el.udata)

@@ -56,6 +56,7 @@ type setElem struct {
 	// hasData: the element of a verdict map carries verdict.
 	hasData bool
 	verdict expr.VerdictKind
+	chain   string // of a jump or goto
 }
 
 // stmt is one nft statement: its expressions, and for a payload equality

@@ -28,37 +28,43 @@ var verdictKinds = map[ir.VerdictKind]expr.VerdictKind{ir.Accept: expr.VerdictAc
 
 // verdictMap lowers a verdict map.
 func (w *rw) verdictMap(t *ir.VerdictMap) {
-	var f *stmt.Payload
-	if t.Field.IsAddr() {
-		f = w.addrField(t.Field.Dir() == ir.Dst)
-	} else if f = stmt.AnyPort(w.l4(), t.Field.Dir() == ir.Dst); f == nil {
-		w.errorf("internal error: a verdict map of ports without -p tcp or udp")
+	f := w.mapField(t.Field)
+	if f == nil {
 		return
 	}
 	m := &stmt.VMap{Field: f}
 	for _, e := range t.Elems {
-		k, ok := verdictKinds[e.Verdict]
-		if !ok {
+		el := stmt.VMapElem{}
+		if e.Chain != "" {
+			el.Verdict, el.Chain = expr.VerdictJump, w.chain(e.Chain)
+			if e.Goto {
+				el.Verdict = expr.VerdictGoto
+			}
+		} else if k, ok := verdictKinds[e.Verdict]; ok {
+			el.Verdict = k
+		} else {
 			w.errorf("internal error: a verdict map to %s", e.Verdict)
 			return
 		}
-		el := stmt.VMapElem{Verdict: k}
-		if t.Field.IsAddr() {
+		v, ok := w.mapValue(t.Field, e.Prefix, e.Ports, e.Value)
+		if !ok {
+			return
+		}
+		el.From, el.To = v.From, v.To
+		switch {
+		case t.Field.IsAddr():
 			p := e.Prefix.Masked()
-			if p.Addr().Is4() == w.v6() {
-				w.errorf("internal error: a verdict map element %s in an %s rule", p, w.ctx.Family)
-				return
-			}
-			r, _ := elemRange(ir.SetElem{Prefix: p})
-			el.From, el.Text = r.lo, p.Addr().String()
+			el.Text = p.Addr().String()
 			if !p.IsSingleIP() {
-				el.To, el.Text, m.Interval = r.hi, p.String(), true
+				el.Text, m.Interval = p.String(), true
 			}
-		} else {
-			el.From, el.Text = be16(e.Ports.Lo), fmt.Sprint(e.Ports.Lo)
+		case t.Field == ir.MapSport || t.Field == ir.MapDport:
+			el.Text = fmt.Sprint(e.Ports.Lo)
 			if !e.Ports.Single() {
-				el.To, el.Text, m.Interval = be16(e.Ports.Hi), fmt.Sprintf("%d-%d", e.Ports.Lo, e.Ports.Hi), true
+				el.Text, m.Interval = fmt.Sprintf("%d-%d", e.Ports.Lo, e.Ports.Hi), true
 			}
+		default:
+			el.Text = string(stmt.AppendValue(nil, f.Type(), v.From))
 		}
 		m.Elems = append(m.Elems, el)
 	}
@@ -67,9 +73,13 @@ func (w *rw) verdictMap(t *ir.VerdictMap) {
 
 // verdictMap encodes the lookup of a verdict map and its anonymous map.
 func (e *encoder) verdictMap(m *stmt.VMap) {
-	f := m.Field
 	if len(m.Elems) == 0 {
 		e.err = fmt.Errorf("a verdict map without elements: %w", errUnencodable)
+		return
+	}
+	f, ok := m.Field.(*stmt.Payload)
+	if !ok || f == stmt.IPProtocol || f == stmt.EtherSaddr || f == stmt.ICMPType || f == stmt.ICMPv6Type {
+		e.valueMap(m)
 		return
 	}
 	if f.Proto != 0 {
@@ -109,7 +119,7 @@ func vmapElems(m *stmt.VMap) []setElem {
 	var out []setElem
 	if !m.Interval {
 		for _, el := range els {
-			out = append(out, setElem{key: el.From, verdict: el.Verdict, hasData: true})
+			out = append(out, setElem{key: el.From, verdict: el.Verdict, chain: el.Chain, hasData: true})
 		}
 		return out
 	}
@@ -122,7 +132,7 @@ func vmapElems(m *stmt.VMap) []setElem {
 			to = el.From
 		}
 		end, ok := addOne(to)
-		start := setElem{key: el.From, verdict: el.Verdict, hasData: true}
+		start := setElem{key: el.From, verdict: el.Verdict, chain: el.Chain, hasData: true}
 		if !ok {
 			start.udata = userdata.AppendUint32(nil, udataElemFlags, elemFlagIntervalOpen)
 			out = append(out, start)
@@ -137,11 +147,15 @@ func vmapElems(m *stmt.VMap) []setElem {
 	return out
 }
 
-// appendVerdictData writes an element's verdict (NFTA_SET_ELEM_DATA).
-func (m *msgBuf) appendVerdictData(k expr.VerdictKind) {
+// appendVerdictData writes an element's verdict (NFTA_SET_ELEM_DATA),
+// with the chain of a jump or goto.
+func (m *msgBuf) appendVerdictData(k expr.VerdictKind, chain string) {
 	d := m.nest(unix.NFTA_SET_ELEM_DATA)
 	v := m.nest(unix.NFTA_DATA_VERDICT)
 	m.u32(unix.NFTA_VERDICT_CODE, uint32(int32(k)))
+	if chain != "" {
+		m.str(unix.NFTA_VERDICT_CHAIN, chain)
+	}
 	m.nestEnd(v)
 	m.nestEnd(d)
 }
@@ -245,4 +259,44 @@ func (w *rw) mapValue(f ir.MapField, p netip.Prefix, ports ir.PortRange, v ir.Va
 		e.From = append([]byte(nil), v.MAC[:]...)
 	}
 	return e, true
+}
+
+// valueMap encodes a verdict map on a field of exact values (an
+// interface name, a conntrack state, the protocol, an ICMP type):
+// "ct state vmap { invalid : drop, established : accept }".
+func (e *encoder) valueMap(m *stmt.VMap) {
+	f, ok := keyField(m.Field)
+	if !ok {
+		switch m.Field {
+		case stmt.ICMPType:
+			f, ok = icmpField(false), true
+		case stmt.ICMPv6Type:
+			f, ok = icmp6Field(false), true
+		}
+	}
+	if !ok {
+		e.err = fmt.Errorf("a verdict map on %s: %w", m.Field.Name(), errUnencodable)
+		return
+	}
+	order := uint32(byteorderBig)
+	if f.meta != nil || f.ct != nil {
+		order = byteorderHost
+	}
+	s := &anonSet{keyType: f.dtype, keyLen: f.len, flags: setAnonymous | setConstant | setMap, isMap: true}
+	s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
+	s.udata = userdata.Append(s.udata, udataSetKeyTypeof, f.typeofExpr())
+	s.elems = vmapElems(m)
+	switch {
+	case f.linkDep && !e.linkDep:
+		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
+		e.linkDep = true
+	case f.base == transport && f.meta == nil && f.ct == nil:
+		if p, ok := m.Field.(*stmt.Payload); ok && p.Proto != 0 {
+			e.l4dep(p.Proto)
+		}
+	}
+	lk := &expr.Lookup{SourceRegister: reg1, DestRegister: 0, IsDestRegSet: true, SetName: "__map%d"}
+	s.lookup = lk
+	e.sets = append(e.sets, s)
+	e.add(f.loadInto(reg1), lk)
 }

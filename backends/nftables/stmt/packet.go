@@ -275,6 +275,10 @@ func appendConcat(dst []byte, c *Concat) []byte {
 				dst = p.AppendTo(dst)
 				continue
 			}
+			if v.To == nil {
+				dst = AppendValue(dst, c.Fields[j].Type(), v.From)
+				continue
+			}
 			dst = appendValue(dst, c.Fields[j].Type(), v.From, false)
 			if v.To != nil {
 				dst = append(dst, '-')

@@ -343,3 +343,17 @@ func AppendChainHeader(dst []byte, c *Chain) []byte {
 	}
 	return dst
 }
+
+// AppendValue writes a value of the datatype as nft text does; a value of
+// a flag type (one conntrack state) by its name.
+func AppendValue(dst []byte, dt Datatype, v []byte) []byte {
+	if names, ok := flagNames[dt]; ok && len(v) == 4 {
+		bit := binary.NativeEndian.Uint32(v)
+		for _, f := range names {
+			if f.bit == bit {
+				return append(dst, f.name...)
+			}
+		}
+	}
+	return appendValue(dst, dt, v, false)
+}

@@ -6,7 +6,7 @@ import "github.com/google/nftables/expr"
 // vmap { 10.0.0.1 : drop, 10.0.0.0/24 : accept }". A packet whose value
 // is in no element goes on to the next statement's rule.
 type VMap struct {
-	Field *Payload
+	Field Field
 	Elems []VMapElem
 	// Interval: an element is a prefix or a range.
 	Interval bool
@@ -20,6 +20,8 @@ type VMapElem struct {
 	// From and To are the first and last value of the key.
 	From, To []byte
 	Verdict  expr.VerdictKind
+	// Chain is the chain of a jump or goto.
+	Chain string
 }
 
 func (*VMap) stmt() {}
@@ -33,12 +35,16 @@ func VerdictName(k expr.VerdictKind) string {
 		return "drop"
 	case expr.VerdictReturn:
 		return "return"
+	case expr.VerdictJump:
+		return "jump"
+	case expr.VerdictGoto:
+		return "goto"
 	}
 	return "continue"
 }
 
 func appendVMap(dst []byte, m *VMap) []byte {
-	dst = append(dst, m.Field.Text...)
+	dst = append(dst, m.Field.Name()...)
 	dst = append(dst, " vmap { "...)
 	for i, e := range m.Elems {
 		if i > 0 {
@@ -47,6 +53,9 @@ func appendVMap(dst []byte, m *VMap) []byte {
 		dst = append(dst, e.Text...)
 		dst = append(dst, " : "...)
 		dst = append(dst, VerdictName(e.Verdict)...)
+		if e.Chain != "" {
+			dst = append(append(dst, ' '), e.Chain...)
+		}
 	}
 	return append(dst, " }"...)
 }

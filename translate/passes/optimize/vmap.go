@@ -2,6 +2,7 @@ package optimize
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/passes/pktset"
@@ -82,16 +83,34 @@ func mapRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *re
 	return out
 }
 
-// mappable: the rule ends in a plain verdict, and nothing else happens.
+// mappable: the rule ends in a plain verdict, and nothing else happens,
+// or in a jump or goto with no other effect of its own.
 func mappable(r *ir.Rule, e *pktset.Rule) bool {
+	if _, ok := r.Target.(*ir.Jump); ok {
+		return !e.Stateful && !e.Modifies
+	}
 	v, ok := r.Target.(*ir.Verdict)
 	return ok && (v.Kind == ir.Accept || v.Kind == ir.Drop || v.Kind == ir.Return) && e.Stops && !e.Effects && !e.Stateful && !e.Modifies
 }
 
+// vkey is a rule's verdict as a map element holds it.
+type vkey struct {
+	kind  ir.VerdictKind
+	chain string
+	goto_ bool
+}
+
+func verdictOf(r *ir.Rule) vkey {
+	if j, ok := r.Target.(*ir.Jump); ok {
+		return vkey{chain: j.Chain, goto_: j.Goto}
+	}
+	return vkey{kind: r.Target.(*ir.Verdict).Kind}
+}
+
 func verdicts(items []*item, g *group) int {
-	seen := map[ir.VerdictKind]bool{}
+	seen := map[vkey]bool{}
 	for _, j := range g.members {
-		seen[items[j].cur.Target.(*ir.Verdict).Kind] = true
+		seen[verdictOf(items[j].cur)] = true
 	}
 	return len(seen)
 }
@@ -107,10 +126,13 @@ func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int
 			continue
 		}
 		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: f.String() + " verdict map"}
-		vj := items[j].cur.Target.(*ir.Verdict).Kind
+		vj := verdictOf(items[j].cur)
 		clash := -1
 		for _, m := range g.members {
-			if items[m].cur.Target.(*ir.Verdict).Kind != vj && !disjoint(ex[m][f].v, ex[j][f].v) {
+			// A jump's values must not overlap even those of another
+			// jump to the same chain: a packet in both jumped twice.
+			vm := verdictOf(items[m].cur)
+			if (vm != vj || vj.chain != "") && !disjoint(ex[m][f].v, ex[j][f].v) {
 				clash = m
 				break
 			}
@@ -129,15 +151,15 @@ func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int
 // without its test of the field, and a map of each verdict's values.
 func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 	i := g.members[0]
-	byVerdict := map[ir.VerdictKind][]value{}
-	var order []ir.VerdictKind
+	byVerdict := map[vkey][]value{}
+	var order []vkey
 	comment := items[i].cur.Comment()
 	sameComment := true
 	var srcs []*ir.Rule
 	set := pktset.Set{Opaque: items[i].set.Opaque}
 	var cnt *ir.Counters
 	for _, j := range g.members {
-		k := items[j].cur.Target.(*ir.Verdict).Kind
+		k := verdictOf(items[j].cur)
 		if byVerdict[k] == nil {
 			order = append(order, k)
 		}
@@ -155,18 +177,26 @@ func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 			cnt.Bytes += c.Bytes
 		}
 	}
-	mf := [numFields]ir.MapField{fSaddr: ir.MapSaddr, fDaddr: ir.MapDaddr, fSport: ir.MapSport, fDport: ir.MapDport}[g.f]
-	vm := &ir.VerdictMap{Field: mf}
+	vm := &ir.VerdictMap{Field: mapFields[g.f]}
 	if p, ok := items[i].cur.Target.(interface{ Pos() ir.Pos }); ok {
 		vm.Src = p.Pos()
 	}
 	for _, k := range order {
 		u := union(g.f, byVerdict[k])
+		el := ir.MapElem{Verdict: k.kind, Chain: k.chain, Goto: k.goto_}
 		for _, a := range u.addrs {
-			vm.Elems = append(vm.Elems, ir.MapElem{Prefix: a, Verdict: k})
+			el.Prefix = a
+			vm.Elems = append(vm.Elems, el)
 		}
+		el.Prefix = netip.Prefix{}
 		for _, p := range u.ports {
-			vm.Elems = append(vm.Elems, ir.MapElem{Ports: p, Verdict: k})
+			el.Ports = p
+			vm.Elems = append(vm.Elems, el)
+		}
+		el.Ports = ir.PortRange{}
+		for _, x := range u.vals {
+			el.Value = x
+			vm.Elems = append(vm.Elems, el)
 		}
 	}
 	r := *items[i].cur
