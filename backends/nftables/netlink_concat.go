@@ -103,6 +103,10 @@ func keyField(f stmt.Field) (concatField, bool) {
 		switch f {
 		case stmt.IPProtocol:
 			return concatField{base: expr.PayloadBaseNetworkHeader, off: 9, len: 1, dtype: typeInetProto, desc: protoDescIP, field: 9}, true
+		case stmt.IPTTL:
+			return concatField{base: expr.PayloadBaseNetworkHeader, off: 8, len: 1, dtype: typeInteger, desc: protoDescIP, field: 8}, true
+		case stmt.IP6HopLimit:
+			return concatField{base: expr.PayloadBaseNetworkHeader, off: 7, len: 1, dtype: typeInteger, desc: protoDescIP6, field: 7}, true
 		case stmt.EtherSaddr:
 			return concatField{base: expr.PayloadBaseLLHeader, off: 6, len: 6, dtype: typeEtherAddr, desc: protoDescEther, field: 2, linkDep: true}, true
 		}

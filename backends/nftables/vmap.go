@@ -224,6 +224,11 @@ func (w *rw) mapField(f ir.MapField) stmt.Field {
 		return stmt.CtState
 	case ir.MapEtherSaddr:
 		return stmt.EtherSaddr
+	case ir.MapHopLimit:
+		if w.v6() {
+			return stmt.IP6HopLimit
+		}
+		return stmt.IPTTL
 	}
 	w.errorf("internal error: a lookup of field %d", f)
 	return nil
@@ -251,7 +256,7 @@ func (w *rw) mapValue(f ir.MapField, p netip.Prefix, ports ir.PortRange, v ir.Va
 		}
 	case ir.MapIif, ir.MapOif:
 		e.From = padName(v.Name)
-	case ir.MapProto, ir.MapICMPType:
+	case ir.MapProto, ir.MapICMPType, ir.MapHopLimit:
 		e.From = []byte{v.Num}
 	case ir.MapCtState:
 		e.From = stmt.Host32(stmt.FlagBit(stmt.CtStateDt, ctStateNft[v.State]))

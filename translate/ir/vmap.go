@@ -31,6 +31,7 @@ const (
 	MapICMPType
 	MapCtState
 	MapEtherSaddr
+	MapHopLimit // the IPv4 TTL or IPv6 hop limit, by the table's family
 )
 
 // IsAddr reports whether the field is an address.

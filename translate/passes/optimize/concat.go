@@ -1,6 +1,8 @@
 package optimize
 
 import (
+	"slices"
+
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/passes/pktset"
 )
@@ -16,23 +18,66 @@ import (
 // values expand to every combination).
 const maxTuples = 4096
 
-// holes finds the rule's tests of every field it has; ok is false when
-// two fields sit in one match (sport and dport of one tcp match), which
-// a concatenation does not take apart.
+// holes finds the rule's tests of every field it has. Two fields may sit
+// in one match only as sport and dport of one tcp or udp match: both then
+// leave what is left of it without either, and they vary together.
 func holes(r *ir.Rule, reg *registry) (fs []field, hs []hole, vs []value, ok bool) {
-	used := map[int]bool{}
+	used := map[int]int{}
 	for f := field(0); f < numFields; f++ {
 		h, v, found := extract(r, f, reg)
 		if !found {
 			continue
 		}
-		if used[h.idx] {
-			return nil, nil, nil, false
+		if k, dup := used[h.idx]; dup {
+			rest, empty, ok := withoutPorts(r.Matches[h.idx])
+			if !ok {
+				return nil, nil, nil, false
+			}
+			hs[k].rest, hs[k].empty = rest, empty
+			h.rest, h.empty = rest, empty
 		}
-		used[h.idx] = true
+		used[h.idx] = len(fs)
 		fs, hs, vs = append(fs, f), append(hs, h), append(vs, v)
 	}
 	return fs, hs, vs, len(fs) >= 2
+}
+
+// withoutPorts is a tcp or udp match without its ports.
+func withoutPorts(m ir.Match) (ir.Match, bool, bool) {
+	switch m := m.(type) {
+	case *ir.TCP:
+		c := *m
+		c.SrcPorts, c.DstPorts = nil, nil
+		return &c, c.Flags == nil && c.Option == nil, true
+	case *ir.UDP:
+		c := *m
+		c.SrcPorts, c.DstPorts = nil, nil
+		return &c, true, true
+	}
+	return nil, false, false
+}
+
+// sharing adds to vary the fields whose test sits in the match of a
+// varying field: the merged rule takes that match out whole.
+func sharing(t *tuple, vary []int) []int {
+	in := map[int]bool{}
+	for _, k := range vary {
+		in[k] = true
+	}
+	out := append([]int(nil), vary...)
+	for k := range t.fs {
+		if in[k] {
+			continue
+		}
+		for _, x := range vary {
+			if t.hs[k].idx == t.hs[x].idx {
+				out, in[k] = append(out, k), true
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // multiKey is shapeKey with every field of fs taken out.
@@ -101,7 +146,7 @@ func concatRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg 
 			continue
 		}
 		g := growConcat(ch, items, tu, buckets[keys[i]], consumed, i)
-		vary := varying(tu, g.members)
+		vary := sharing(tu[i], varying(tu, g.members))
 		if len(g.members) < 2 || len(vary) < 2 || combos(tu, g.members, vary) > maxTuples || stateWithRange(tu, g.members, vary) {
 			continue
 		}
@@ -314,6 +359,7 @@ func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 		for _, k := range vary {
 			if h := a.hs[k]; h.idx == idx && h.rest != nil {
 				r.Matches = append(r.Matches, h.rest)
+				break
 			}
 		}
 		if idx == last {

@@ -24,14 +24,15 @@ const (
 	fICMP
 	fState
 	fMAC
+	fHop
 	numFields
 )
 
-var fieldNames = [numFields]string{"saddr", "daddr", "sport", "dport", "iifname", "oifname", "protocol", "icmp type", "ct state", "ether saddr"}
+var fieldNames = [numFields]string{"saddr", "daddr", "sport", "dport", "iifname", "oifname", "protocol", "icmp type", "ct state", "ether saddr", "hop limit"}
 
 // mapFields names each field in the model's lookups (ir.Tuples,
 // ir.VerdictMap).
-var mapFields = [numFields]ir.MapField{ir.MapSaddr, ir.MapDaddr, ir.MapSport, ir.MapDport, ir.MapIif, ir.MapOif, ir.MapProto, ir.MapICMPType, ir.MapCtState, ir.MapEtherSaddr}
+var mapFields = [numFields]ir.MapField{ir.MapSaddr, ir.MapDaddr, ir.MapSport, ir.MapDport, ir.MapIif, ir.MapOif, ir.MapProto, ir.MapICMPType, ir.MapCtState, ir.MapEtherSaddr, ir.MapHopLimit}
 
 // exact reports whether the field's values are exact values (ir.Value):
 // two of them match a common packet only when they are equal.
@@ -129,6 +130,23 @@ func exactOf(m ir.Match, f field) (vals []ir.Value, found, ok bool) {
 		}
 		vs, ok := stateValues(m.State.States)
 		return vs, true, ok
+	case *ir.Tuples:
+		// A lookup of one field an earlier round made.
+		if len(m.Fields) != 1 || m.Fields[0] != mapFields[f] {
+			return nil, false, false
+		}
+		for _, el := range m.Elems {
+			vals = append(vals, el[0].Value)
+		}
+		return vals, true, true
+	case *ir.HopLimit:
+		if f != fHop {
+			return nil, false, false
+		}
+		if m.Neg || m.Op != ir.CmpEq {
+			return nil, true, false
+		}
+		return []ir.Value{{Num: m.Value}}, true, true
 	case *ir.MAC:
 		if f != fMAC {
 			return nil, false, false
