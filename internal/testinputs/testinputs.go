@@ -46,8 +46,10 @@ func All(t testing.TB, root string) []Input {
 		}
 		out = append(out, Input{name, rs})
 	}
+	// The optimiser's cases too: what each of them makes must load.
 	cases, _ := filepath.Glob(filepath.Join(root, "testdata/translate/*.txtar"))
-	for _, c := range cases {
+	optimize, _ := filepath.Glob(filepath.Join(root, "testdata/optimize/*.txtar"))
+	for _, c := range append(cases, optimize...) {
 		a, err := txtar.ParseFile(c)
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +60,11 @@ func All(t testing.TB, root string) []Input {
 				ins = append(ins, translate.Input{Name: f.Name, Data: f.Data, Dir: "."})
 			}
 		}
-		add(filepath.Base(c), ins)
+		name := filepath.Base(c)
+		if filepath.Base(filepath.Dir(c)) == "optimize" {
+			name = "optimize/" + name
+		}
+		add(name, ins)
 	}
 	scripts, _ := filepath.Glob(filepath.Join(root, "testdata/scripts/*.sh"))
 	examples, _ := filepath.Glob(filepath.Join(root, "examples/*"))

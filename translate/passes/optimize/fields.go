@@ -167,7 +167,7 @@ func exactOf(m ir.Match, f field) (vals []ir.Value, found, ok bool) {
 func protoFree(r *ir.Rule) bool {
 	for _, m := range r.Matches {
 		switch m.(type) {
-		case *ir.Protocol, *ir.Addr, *ir.Iface, *ir.State, *ir.Conntrack, *ir.MAC, *ir.Comment, *ir.SetRef:
+		case *ir.Protocol, *ir.Addr, *ir.Iface, *ir.State, *ir.Conntrack, *ir.MAC, *ir.Comment, *ir.SetRef, *ir.HopLimit:
 		default:
 			return false
 		}
