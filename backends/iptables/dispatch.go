@@ -171,6 +171,8 @@ func (w *writer) target(t ir.Target) {
 		// Only the optimiser makes it, for nftables; iptables has one
 		// verdict per rule.
 		w.errorf("a verdict map is nftables' (made by --optimize); iptables has one verdict per rule")
+	case *ir.NATMap:
+		w.errorf("a NAT map is nftables' (made by --optimize); iptables has one address per rule")
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no iptables rendering for target %T", t)

@@ -169,6 +169,8 @@ func (w *rw) target(t ir.Target) {
 		w.ctTarget(t)
 	case *ir.VerdictMap:
 		w.verdictMap(t)
+	case *ir.NATMap:
+		w.natMap(t)
 	// TARGET CASES (keep this marker: new kinds are added above it)
 	default:
 		w.errorf("internal error: no nftables rendering for target %T", t)

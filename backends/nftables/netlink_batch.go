@@ -261,6 +261,10 @@ func (b *batch) addSet(t *nlTable, s *anonSet, o origin) {
 	if s.isMap {
 		h.m.u32(unix.NFTA_SET_DATA_TYPE, nftDataVerdict)
 	}
+	if s.dataLen != 0 {
+		h.m.u32(unix.NFTA_SET_DATA_TYPE, s.dataType)
+		h.m.u32(unix.NFTA_SET_DATA_LEN, s.dataLen)
+	}
 	h.m.u32(unix.NFTA_SET_ID, b.setID)
 	// nft gives an anonymous set its size; a named set declared without
 	// "size" has none.
@@ -310,6 +314,11 @@ func (m *msgBuf) setElems(elems []setElem) {
 		}
 		if el.hasData {
 			m.appendVerdictData(el.verdict, el.chain)
+		}
+		if el.data != nil {
+			d := m.nest(unix.NFTA_SET_ELEM_DATA)
+			m.attr(unix.NFTA_DATA_VALUE, el.data)
+			m.nestEnd(d)
 		}
 		if el.udata != nil {
 			m.attr(unix.NFTA_SET_ELEM_USERDATA, el.udata)

@@ -46,6 +46,8 @@ type anonSet struct {
 	lookup    *expr.Lookup // gets the set id when the batch is written
 	// isMap: a verdict map (named __map%d, data type verdict).
 	isMap bool
+	// dataType and dataLen: a map to values (named __map%d too).
+	dataType, dataLen uint32
 }
 
 type setElem struct {
@@ -57,6 +59,7 @@ type setElem struct {
 	hasData bool
 	verdict expr.VerdictKind
 	chain   string // of a jump or goto
+	data    []byte // the value of a map to values
 }
 
 // stmt is one nft statement: its expressions, and for a payload equality

@@ -84,7 +84,7 @@ func (b *batch) addRule(t *nlTable, chain string, o origin, r *nlRule) {
 		// them, but the kernel then finds each set by scanning the whole
 		// transaction for its id, which is quadratic. Naming them
 		// __set0, __set1, … in order gives the same names directly.
-		if s.isMap {
+		if s.isMap || s.dataLen != 0 {
 			// Maps are numbered apart, as nft's "__map%d".
 			s.lookup.SetName = fmt.Sprintf("__map%d", b.tableMaps)
 			b.tableMaps++

@@ -65,6 +65,8 @@ func (e *encoder) typed(s stmt.Stmt) {
 		e.concatLookup(s)
 	case *stmt.VMap:
 		e.verdictMap(s)
+	case *stmt.NATMap:
+		e.natMap(s)
 	case *stmt.TCPBit:
 		e.tcpBit(s)
 	case *stmt.TrafficClass, *stmt.SocketCgroup, *stmt.SocketMarkRestore, *stmt.JHash, *stmt.PktTypeHost, *stmt.DCCPTypes, *stmt.TProxyMark:

@@ -46,27 +46,69 @@ func (w *rw) verdictMap(t *ir.VerdictMap) {
 			w.errorf("internal error: a verdict map to %s", e.Verdict)
 			return
 		}
-		v, ok := w.mapValue(t.Field, e.Prefix, e.Ports, e.Value)
+		k, ok := w.mapKey(t.Field, f, e.Prefix, e.Ports, e.Value)
 		if !ok {
 			return
 		}
-		el.From, el.To = v.From, v.To
-		switch {
-		case t.Field.IsAddr():
-			p := e.Prefix.Masked()
-			el.Text = p.Addr().String()
-			if !p.IsSingleIP() {
-				el.Text, m.Interval = p.String(), true
-			}
-		case t.Field == ir.MapSport || t.Field == ir.MapDport:
-			el.Text = fmt.Sprint(e.Ports.Lo)
-			if !e.Ports.Single() {
-				el.Text, m.Interval = fmt.Sprintf("%d-%d", e.Ports.Lo, e.Ports.Hi), true
-			}
-		default:
-			el.Text = string(stmt.AppendValue(nil, f.Type(), v.From))
-		}
+		el.Text, el.From, el.To = k.text, k.from, k.to
+		m.Interval = m.Interval || k.to != nil
 		m.Elems = append(m.Elems, el)
+	}
+	w.emit(m)
+}
+
+// mapKey is a map element's key: its text and its first and last value
+// (last nil for one value).
+type mapKey struct {
+	text     string
+	from, to []byte
+}
+
+func (w *rw) mapKey(mf ir.MapField, f stmt.Field, p netip.Prefix, ports ir.PortRange, val ir.Value) (mapKey, bool) {
+	v, ok := w.mapValue(mf, p, ports, val)
+	if !ok {
+		return mapKey{}, false
+	}
+	k := mapKey{from: v.From, to: v.To}
+	switch {
+	case mf.IsAddr():
+		p = p.Masked()
+		k.text = p.Addr().String()
+		if !p.IsSingleIP() {
+			k.text = p.String()
+		}
+	case mf == ir.MapSport || mf == ir.MapDport:
+		k.text = fmt.Sprint(ports.Lo)
+		if !ports.Single() {
+			k.text = fmt.Sprintf("%d-%d", ports.Lo, ports.Hi)
+		}
+	default:
+		k.text = string(stmt.AppendValue(nil, f.Type(), v.From))
+	}
+	return k, true
+}
+
+// natMap lowers a NAT map.
+func (w *rw) natMap(t *ir.NATMap) {
+	f := w.mapField(t.Field)
+	if f == nil {
+		return
+	}
+	if w.v6() {
+		w.errorf("internal error: a NAT map in an IPv6 rule")
+		return
+	}
+	m := &stmt.NATMap{Kind: stmt.DNAT, Field: f, Ports: t.Ports}
+	if t.SNAT {
+		m.Kind = stmt.SNAT
+	}
+	for _, e := range t.Elems {
+		k, ok := w.mapKey(t.Field, f, e.Prefix, e.Ports, e.Value)
+		if !ok {
+			return
+		}
+		m.Interval = m.Interval || k.to != nil
+		m.Elems = append(m.Elems, stmt.NATMapElem{Text: k.text, From: k.from, To: k.to, Addr: e.Addr, Port: e.Port})
 	}
 	w.emit(m)
 }
@@ -77,69 +119,151 @@ func (e *encoder) verdictMap(m *stmt.VMap) {
 		e.err = fmt.Errorf("a verdict map without elements: %w", errUnencodable)
 		return
 	}
-	f, ok := m.Field.(*stmt.Payload)
-	if !ok || f == stmt.IPProtocol || f == stmt.EtherSaddr || f == stmt.ICMPType || f == stmt.ICMPv6Type {
-		e.valueMap(m)
-		return
-	}
-	if f.Proto != 0 {
-		e.l4dep(f.Proto)
-	}
-	s := &anonSet{keyLen: f.Bytes, flags: setAnonymous | setConstant | setMap, isMap: true}
-	switch f.Dt {
-	case stmt.IPv4Addr:
-		s.keyType = typeIPv4Addr
-	case stmt.IPv6Addr:
-		s.keyType = typeIPv6Addr
-	case stmt.InetService:
-		s.keyType = typeInetService
-	default:
-		e.err = fmt.Errorf("a verdict map on %s: %w", f.Text, errUnencodable)
-		return
-	}
-	s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig)
+	s := &anonSet{flags: setAnonymous | setConstant | setMap, isMap: true}
 	if m.Interval {
 		s.flags |= setInterval
 	}
-	s.elems = vmapElems(m)
-	lk := &expr.Lookup{SourceRegister: reg1, DestRegister: 0, IsDestRegSet: true, SetName: "__map%d"}
-	s.lookup = lk
-	e.sets = append(e.sets, s)
-	e.add(load(f.Base, f.Offset, f.Bytes), lk)
+	entries := make([]mapEntry, len(m.Elems))
+	for i, el := range m.Elems {
+		entries[i] = mapEntry{el.From, el.To, setElem{verdict: el.Verdict, chain: el.Chain, hasData: true}}
+	}
+	s.elems = mapElems(entries, m.Interval)
+	e.mapLookup(m.Field, s, 0)
 }
 
-// vmapElems are the elements of a verdict map: one key each, or for an
-// interval map the ranges in order, each a start carrying the verdict
-// and an end one past it unless the next range starts there, after an
-// end at zero when the first range does not start there; a range that
-// reaches the last value has no end.
-func vmapElems(m *stmt.VMap) []setElem {
-	els := append([]stmt.VMapElem(nil), m.Elems...)
-	sort.Slice(els, func(i, j int) bool { return bytes.Compare(els[i].From, els[j].From) < 0 })
+// natMap encodes a NAT map: the lookup puts the address (and port) in
+// register 1 (and 9, the 32-bit register after it), which the nat
+// expression reads, as nft 1.0.6 does.
+func (e *encoder) natMap(m *stmt.NATMap) {
+	if len(m.Elems) == 0 {
+		e.err = fmt.Errorf("a NAT map without elements: %w", errUnencodable)
+		return
+	}
+	s := &anonSet{flags: setAnonymous | setConstant | setMap, dataType: typeIPv4Addr, dataLen: 4}
+	if m.Ports {
+		s.dataType, s.dataLen = typeIPv4Addr<<6|typeInetService, 8
+	}
+	if m.Interval {
+		s.flags |= setInterval
+	}
+	entries := make([]mapEntry, len(m.Elems))
+	for i, el := range m.Elems {
+		data := el.Addr.AsSlice()
+		if m.Ports {
+			data = appendPaddedBytes(data, be16(el.Port))
+		}
+		entries[i] = mapEntry{el.From, el.To, setElem{data: data}}
+	}
+	s.elems = mapElems(entries, m.Interval)
+	e.mapLookup(m.Field, s, reg1)
+	if e.err != nil {
+		return
+	}
+	x := &expr.NAT{Type: expr.NATTypeDestNAT, Family: uint32(nfproto(e.fam)), RegAddrMin: reg1, RegAddrMax: reg1}
+	if m.Kind == stmt.SNAT {
+		x.Type = expr.NATTypeSourceNAT
+	}
+	if m.Ports {
+		x.RegProtoMin, x.RegProtoMax, x.Specified = concatReg(1), concatReg(1), true
+	}
+	e.brk(x)
+}
+
+// mapLookup loads the field and looks it up in the anonymous map s (its
+// flags, data and elements set), the result going to register dreg
+// (0: the verdict).
+func (e *encoder) mapLookup(fld stmt.Field, s *anonSet, dreg uint32) {
+	var ld any
+	p, ok := fld.(*stmt.Payload)
+	switch {
+	case ok && (p.Dt == stmt.IPv4Addr || p.Dt == stmt.IPv6Addr || p.Dt == stmt.InetService):
+		if p.Proto != 0 {
+			e.l4dep(p.Proto)
+		}
+		s.keyType = map[stmt.Datatype]uint32{stmt.IPv4Addr: typeIPv4Addr, stmt.IPv6Addr: typeIPv6Addr, stmt.InetService: typeInetService}[p.Dt]
+		s.keyLen = p.Bytes
+		s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig)
+		ld = load(p.Base, p.Offset, p.Bytes)
+	default:
+		f, ok := keyField(fld)
+		if !ok {
+			switch fld {
+			case stmt.ICMPType:
+				f, ok = icmpField(false), true
+			case stmt.ICMPv6Type:
+				f, ok = icmp6Field(false), true
+			}
+		}
+		if !ok {
+			e.err = fmt.Errorf("a map on %s: %w", fld.Name(), errUnencodable)
+			return
+		}
+		order := uint32(byteorderBig)
+		if f.meta != nil || f.ct != nil {
+			order = byteorderHost
+		}
+		s.keyType, s.keyLen = f.dtype, f.len
+		s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
+		s.udata = userdata.Append(s.udata, udataSetKeyTypeof, f.typeofExpr())
+		switch {
+		case f.linkDep && !e.linkDep:
+			e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
+			e.linkDep = true
+		case f.base == transport && f.meta == nil && f.ct == nil && ok:
+			if p != nil && p.Proto != 0 {
+				e.l4dep(p.Proto)
+			}
+		}
+		ld = f.loadInto(reg1)
+	}
+	lk := &expr.Lookup{SourceRegister: reg1, DestRegister: dreg, IsDestRegSet: true, SetName: "__map%d"}
+	s.lookup = lk
+	e.sets = append(e.sets, s)
+	e.add(ld, lk)
+}
+
+// mapEntry is a map element before encoding: its first and last key (to
+// nil for one key) and what it carries.
+type mapEntry struct {
+	from, to []byte
+	el       setElem
+}
+
+// mapElems are the elements of a map: one key each, or for an interval
+// map the ranges in order, each a start carrying the data and an end one
+// past it unless the next range starts there, after an end at zero when
+// the first range does not start there; a range that reaches the last
+// value has no end.
+func mapElems(entries []mapEntry, interval bool) []setElem {
+	els := append([]mapEntry(nil), entries...)
+	sort.Slice(els, func(i, j int) bool { return bytes.Compare(els[i].from, els[j].from) < 0 })
 	var out []setElem
-	if !m.Interval {
-		for _, el := range els {
-			out = append(out, setElem{key: el.From, verdict: el.Verdict, chain: el.Chain, hasData: true})
+	if !interval {
+		for _, en := range els {
+			el := en.el
+			el.key = en.from
+			out = append(out, el)
 		}
 		return out
 	}
-	if !isZero(els[0].From) {
-		out = append(out, setElem{key: make([]byte, len(els[0].From)), flags: setElemIntervalEnd})
+	if !isZero(els[0].from) {
+		out = append(out, setElem{key: make([]byte, len(els[0].from)), flags: setElemIntervalEnd})
 	}
-	for i, el := range els {
-		to := el.To
+	for i, en := range els {
+		to := en.to
 		if to == nil {
-			to = el.From
+			to = en.from
 		}
 		end, ok := addOne(to)
-		start := setElem{key: el.From, verdict: el.Verdict, chain: el.Chain, hasData: true}
+		start := en.el
+		start.key = en.from
 		if !ok {
 			start.udata = userdata.AppendUint32(nil, udataElemFlags, elemFlagIntervalOpen)
 			out = append(out, start)
 			continue
 		}
 		out = append(out, start)
-		if i+1 < len(els) && bytes.Equal(els[i+1].From, end) {
+		if i+1 < len(els) && bytes.Equal(els[i+1].from, end) {
 			continue
 		}
 		out = append(out, setElem{key: end, flags: setElemIntervalEnd})
@@ -264,44 +388,4 @@ func (w *rw) mapValue(f ir.MapField, p netip.Prefix, ports ir.PortRange, v ir.Va
 		e.From = append([]byte(nil), v.MAC[:]...)
 	}
 	return e, true
-}
-
-// valueMap encodes a verdict map on a field of exact values (an
-// interface name, a conntrack state, the protocol, an ICMP type):
-// "ct state vmap { invalid : drop, established : accept }".
-func (e *encoder) valueMap(m *stmt.VMap) {
-	f, ok := keyField(m.Field)
-	if !ok {
-		switch m.Field {
-		case stmt.ICMPType:
-			f, ok = icmpField(false), true
-		case stmt.ICMPv6Type:
-			f, ok = icmp6Field(false), true
-		}
-	}
-	if !ok {
-		e.err = fmt.Errorf("a verdict map on %s: %w", m.Field.Name(), errUnencodable)
-		return
-	}
-	order := uint32(byteorderBig)
-	if f.meta != nil || f.ct != nil {
-		order = byteorderHost
-	}
-	s := &anonSet{keyType: f.dtype, keyLen: f.len, flags: setAnonymous | setConstant | setMap, isMap: true}
-	s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
-	s.udata = userdata.Append(s.udata, udataSetKeyTypeof, f.typeofExpr())
-	s.elems = vmapElems(m)
-	switch {
-	case f.linkDep && !e.linkDep:
-		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
-		e.linkDep = true
-	case f.base == transport && f.meta == nil && f.ct == nil:
-		if p, ok := m.Field.(*stmt.Payload); ok && p.Proto != 0 {
-			e.l4dep(p.Proto)
-		}
-	}
-	lk := &expr.Lookup{SourceRegister: reg1, DestRegister: 0, IsDestRegSet: true, SetName: "__map%d"}
-	s.lookup = lk
-	e.sets = append(e.sets, s)
-	e.add(f.loadInto(reg1), lk)
 }

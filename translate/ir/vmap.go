@@ -94,3 +94,38 @@ type TupleValue struct {
 }
 
 func (*Tuples) isMatch() {}
+
+// NATMap is a target no iptables input has: the optimiser makes it of
+// DNAT (or SNAT) rules that differed only in one field and in the one
+// address, and port, they translate to: "dnat to tcp dport map { 80 :
+// 192.168.1.2, 25 : 192.168.1.3 }". A packet whose value is in no
+// element goes on to the next rule, as if the rule had not matched.
+// Elements never overlap. IPv4 only.
+type NATMap struct {
+	At
+	SNAT  bool
+	Field MapField
+	// Ports: every element translates the port too.
+	Ports bool
+	Elems []NATMapElem
+}
+
+// NATMapElem is one element: its key as a MapElem's, and the address
+// and port it translates to.
+type NATMapElem struct {
+	Prefix netip.Prefix
+	Ports  PortRange
+	Value  Value
+	Addr   netip.Addr
+	Port   uint16
+}
+
+func (*NATMap) isTarget() {}
+
+// Name is the iptables target the map stands for.
+func (t *NATMap) Name() string {
+	if t.SNAT {
+		return "SNAT"
+	}
+	return "DNAT"
+}

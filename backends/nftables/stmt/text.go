@@ -67,6 +67,8 @@ func appendStmt(dst []byte, s Stmt) []byte {
 		return appendConcat(dst, s)
 	case *VMap:
 		return appendVMap(dst, s)
+	case *NATMap:
+		return appendNATMap(dst, s)
 	case *TCPBit:
 		return appendTCPBit(dst, s)
 	case *TrafficClass, *SocketCgroup, *SocketMarkRestore, *JHash, *PktTypeHost, *DCCPTypes, *TProxyMark:

@@ -3,6 +3,7 @@ package optimize
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/passes/pktset"
@@ -39,7 +40,7 @@ func mapRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *re
 			if !ok {
 				continue
 			}
-			k := shapeKey(it.cur, f, h, false)
+			k := shapeKey(it.cur, f, h, false) + category(it.cur)
 			ex[i][f] = cand{h, v, k, true}
 			buckets[k] = append(buckets[k], i)
 		}
@@ -68,7 +69,12 @@ func mapRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *re
 			consumed[j] = true
 		}
 		m := Merge{Table: t.Name, Chain: c.Name, Family: t.Family, Field: best.f.String() + " verdict map", Moves: best.moves}
-		m.Elements = len(items[i].cur.Target.(*ir.VerdictMap).Elems)
+		switch x := items[i].cur.Target.(type) {
+		case *ir.VerdictMap:
+			m.Elements = len(x.Elems)
+		case *ir.NATMap:
+			m.Field, m.Elements = best.f.String()+" "+strings.ToLower(x.Name())+" map", len(x.Elems)
+		}
 		for _, r := range items[i].srcs {
 			m.Sources = append(m.Sources, r.Src)
 		}
@@ -86,25 +92,67 @@ func mapRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *re
 // mappable: the rule ends in a plain verdict, and nothing else happens,
 // or in a jump or goto with no other effect of its own.
 func mappable(r *ir.Rule, e *pktset.Rule) bool {
-	if _, ok := r.Target.(*ir.Jump); ok {
+	switch t := r.Target.(type) {
+	case *ir.Jump:
 		return !e.Stateful && !e.Modifies
+	case *ir.DNAT:
+		return simpleNAT(t.To, t.Random || t.Persistent) && !e.Stateful && !e.Modifies
+	case *ir.SNAT:
+		return simpleNAT(t.To, t.Random || t.Persistent || t.RandomFully) && !e.Stateful && !e.Modifies
 	}
 	v, ok := r.Target.(*ir.Verdict)
 	return ok && (v.Kind == ir.Accept || v.Kind == ir.Drop || v.Kind == ir.Return) && e.Stops && !e.Effects && !e.Stateful && !e.Modifies
 }
 
-// vkey is a rule's verdict as a map element holds it.
+// simpleNAT: one IPv4 address, at most one port, no flags; what a NAT
+// map's element holds.
+func simpleNAT(r ir.NATRange, flags bool) bool {
+	return !flags && r.HasAddr() && r.MinAddr == r.MaxAddr && r.MinAddr.Is4() && r.BasePort == 0 && (r.Ports == nil || r.Ports.Single())
+}
+
+// vkey is a rule's verdict as a map element holds it: a verdict, a jump
+// or goto, or the address and port of a DNAT or SNAT.
 type vkey struct {
 	kind  ir.VerdictKind
 	chain string
 	goto_ bool
+	nat   natData
+}
+
+type natData struct {
+	snat, hasPort bool
+	addr          netip.Addr
+	port          uint16
 }
 
 func verdictOf(r *ir.Rule) vkey {
-	if j, ok := r.Target.(*ir.Jump); ok {
-		return vkey{chain: j.Chain, goto_: j.Goto}
+	switch t := r.Target.(type) {
+	case *ir.Jump:
+		return vkey{chain: t.Chain, goto_: t.Goto}
+	case *ir.DNAT:
+		return vkey{kind: "DNAT", nat: natOf(t.To, false)}
+	case *ir.SNAT:
+		return vkey{kind: "SNAT", nat: natOf(t.To, true)}
 	}
 	return vkey{kind: r.Target.(*ir.Verdict).Kind}
+}
+
+func natOf(r ir.NATRange, snat bool) natData {
+	d := natData{snat: snat, addr: r.MinAddr}
+	if r.Ports != nil {
+		d.hasPort, d.port = true, r.Ports.Lo
+	}
+	return d
+}
+
+// category keeps apart the rules one map cannot hold together: verdicts
+// and jumps, DNATs, SNATs, and those with a port from those without.
+func category(r *ir.Rule) string {
+	switch k := verdictOf(r); {
+	case k.kind == "DNAT" || k.kind == "SNAT":
+		return fmt.Sprintf("%s/%v", k.kind, k.nat.hasPort)
+	}
+	return "verdict"
 }
 
 func verdicts(items []*item, g *group) int {
@@ -131,8 +179,9 @@ func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int
 		for _, m := range g.members {
 			// A jump's values must not overlap even those of another
 			// jump to the same chain: a packet in both jumped twice.
+			// NAT maps' elements never overlap either.
 			vm := verdictOf(items[m].cur)
-			if (vm != vj || vj.chain != "") && !disjoint(ex[m][f].v, ex[j][f].v) {
+			if (vm != vj || vj.chain != "" || vj.nat.addr.IsValid()) && !disjoint(ex[m][f].v, ex[j][f].v) {
 				clash = m
 				break
 			}
@@ -181,6 +230,10 @@ func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 	if p, ok := items[i].cur.Target.(interface{ Pos() ir.Pos }); ok {
 		vm.Src = p.Pos()
 	}
+	var nm *ir.NATMap
+	if order[0].nat.addr.IsValid() {
+		nm = &ir.NATMap{At: vm.At, SNAT: order[0].nat.snat, Field: vm.Field, Ports: order[0].nat.hasPort}
+	}
 	for _, k := range order {
 		u := union(g.f, byVerdict[k])
 		el := ir.MapElem{Verdict: k.kind, Chain: k.chain, Goto: k.goto_}
@@ -199,6 +252,21 @@ func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 			vm.Elems = append(vm.Elems, el)
 		}
 	}
+	var target ir.Target = vm
+	if nm != nil {
+		// The elements in the order the verdicts came, each verdict's
+		// values together: the same order as vm's.
+		n := 0
+		for _, k := range order {
+			u := union(g.f, byVerdict[k])
+			for range u.size() {
+				e := vm.Elems[n]
+				nm.Elems = append(nm.Elems, ir.NATMapElem{Prefix: e.Prefix, Ports: e.Ports, Value: e.Value, Addr: k.nat.addr, Port: k.nat.port})
+				n++
+			}
+		}
+		target = nm
+	}
 	r := *items[i].cur
 	r.Matches = nil
 	h := ex[i][g.f].h
@@ -214,7 +282,7 @@ func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 		}
 		r.Matches = append(r.Matches, m)
 	}
-	r.Target = vm
+	r.Target = target
 	r.Counters = cnt
 	return &item{cur: &r, srcs: srcs, set: set}
 }

@@ -39,7 +39,7 @@ func modifiesTarget(t ir.Target) bool {
 	switch t := t.(type) {
 	case nil, *ir.Verdict, *ir.Jump, *ir.Reject, *ir.Log, *ir.NFLog, *ir.TCPMSS, *ir.Checksum,
 		*ir.TTL, *ir.HL, *ir.DSCP, *ir.TOS, *ir.Classify, *ir.Audit, *ir.Trace, *ir.SetTarget,
-		*ir.SNAT, *ir.DNAT, *ir.Masquerade, *ir.Redirect, *ir.Netmap, *ir.NFQueue, *ir.SynProxy, *ir.Tee:
+		*ir.SNAT, *ir.DNAT, *ir.NATMap, *ir.Masquerade, *ir.Redirect, *ir.Netmap, *ir.NFQueue, *ir.SynProxy, *ir.Tee:
 		return false
 	case *ir.ConnMarkTarget:
 		return t.Mode == ir.ConnMarkRestore
