@@ -192,8 +192,11 @@ func growConcat(ch *pktset.Chain, items []*item, tu []*tuple, bucket []int, cons
 	anchor := &ch.Rules[i]
 	in := map[int]bool{i: true}
 	stopsOnly := anchor.Stops && !anchor.Effects && !anchor.Modifies
-	for _, j := range bucket {
-		if j <= i || consumed[j] {
+	for _, j := range after(bucket, i) {
+		if g.work >= maxWork {
+			break
+		}
+		if consumed[j] {
 			continue
 		}
 		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: "concatenation"}

@@ -28,6 +28,7 @@ package optimize
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ruleshift/ruleshift/translate/ir"
@@ -41,14 +42,22 @@ type Report struct {
 	// Before and After count the rules of the ruleset; Sets is the
 	// number of address sets made.
 	Before, After, Sets int
-	seen                map[Refusal]bool
+	seen                map[refusalKey]bool
 }
 
-// refuse records refusals, each once (rounds meet them again).
+type refusalKey struct {
+	rule  ir.Pos
+	field string
+}
+
+// refuse records refusals, each rule once per field with the first
+// reason met: a rule of a long run of one shape is refused by every
+// rule before it, and listing each pair would be quadratic.
 func (r *Report) refuse(fs []Refusal) {
 	for _, f := range fs {
-		if !r.seen[f] {
-			r.seen[f] = true
+		k := refusalKey{f.Rule, f.Field}
+		if !r.seen[k] {
+			r.seen[k] = true
 			r.Refused = append(r.Refused, f)
 		}
 	}
@@ -90,7 +99,7 @@ const maxRounds = 3
 
 // Ruleset returns the optimised ruleset; rs is not changed.
 func Ruleset(rs *ir.Ruleset) (*ir.Ruleset, *Report) {
-	rep := &Report{Before: rs.RuleCount(), seen: map[Refusal]bool{}}
+	rep := &Report{Before: rs.RuleCount(), seen: map[refusalKey]bool{}}
 	out := &ir.Ruleset{}
 	for _, t := range rs.Tables {
 		out.Tables = append(out.Tables, table(t, rep))
@@ -155,6 +164,20 @@ type group struct {
 	members []int
 	moves   []Move
 	refused []Refusal
+	// work counts the candidates tried and the rules they were moved
+	// past, which maxWork bounds.
+	work int
+}
+
+// maxWork bounds the work of growing one group: without it, a chain
+// of n rules of one shape that do not commute costs n² engine
+// questions (a 100,000-rule chain would take hours). A candidate
+// beyond it stays a rule of its own, which is always safe.
+const maxWork = 2048
+
+// after returns the members of a bucket (ascending) after rule i.
+func after(bucket []int, i int) []int {
+	return bucket[sort.SearchInts(bucket, i+1):]
 }
 
 func mergeRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) ([]*item, bool) {
@@ -244,8 +267,11 @@ func grow(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, c
 	anchor := &ch.Rules[i]
 	in := map[int]bool{i: true}
 	stopsOnly := anchor.Stops && !anchor.Effects && !anchor.Modifies
-	for _, j := range bucket {
-		if j <= i || consumed[j] {
+	for _, j := range after(bucket, i) {
+		if g.work >= maxWork {
+			break
+		}
+		if consumed[j] {
 			continue
 		}
 		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: f.String()}
@@ -254,6 +280,7 @@ func grow(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, c
 			g.refused = append(g.refused, ref)
 			continue
 		}
+		g.work += len(g.members) / 8
 		if !stopsOnly && !disjointFrom(ex, g.members, j, f) {
 			ref.Why = "the values overlap and the rule does not stop the packet: a packet matching both would get its target once instead of twice"
 			g.refused = append(g.refused, ref)
@@ -270,9 +297,15 @@ func grow(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, c
 // in the way and why.
 func (g *group) admit(ch *pktset.Chain, items []*item, consumed []bool, in map[int]bool, i, j int, ref Refusal) {
 	var past []Past
+	g.work++
 	for k := i + 1; k < j; k++ {
 		if consumed[k] || in[k] {
 			continue
+		}
+		if g.work++; g.work > maxWork {
+			ref.Why = "too far to prove the move safe: a rule moves up past a bounded number of rules"
+			g.refused = append(g.refused, ref)
+			return
 		}
 		if !ch.Commute(k, j) {
 			ref.Why = fmt.Sprintf("%s between them: %s", items[k].srcs[0].Src, blockReason(ch, k, j))

@@ -169,8 +169,11 @@ func verdicts(items []*item, g *group) int {
 func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, consumed []bool, i int, f field) *group {
 	g := &group{f: f, members: []int{i}}
 	in := map[int]bool{i: true}
-	for _, j := range bucket {
-		if j <= i || consumed[j] {
+	for _, j := range after(bucket, i) {
+		if g.work >= maxWork {
+			break
+		}
+		if consumed[j] {
 			continue
 		}
 		ref := Refusal{Rule: items[j].srcs[0].Src, Into: items[i].srcs[0].Src, Field: f.String() + " verdict map"}
