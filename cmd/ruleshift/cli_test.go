@@ -13,6 +13,12 @@ func TestMain(m *testing.M) {
 		"ruleshift": func() {
 			os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
 		},
+		// ruleshift whose migrate verification finds a difference
+		// (migrate_mismatch_test.go).
+		"ruleshift-verify-differs": func() {
+			verifySides = acceptInput
+			os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+		},
 	})
 }
 

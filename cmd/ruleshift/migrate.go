@@ -144,12 +144,21 @@ func (c *migrateCmd) translateStep(e *env, w *stepWriter, plan *migrate.Plan, b 
 	return nil
 }
 
+// verifySides, when set, changes the two sides before the verification.
+// Only the tests of this package set it: both sides come from the one
+// imported ruleset, so only a fault of a backend makes them differ, and
+// the test of the mismatch path needs a difference.
+var verifySides func(old, new *verify.Side)
+
 // verifyStep compares the old rules (as their iptables variant loads them)
 // with the new ones on real packets, in scratch namespaces.
 func (c *migrateCmd) verifyStep(e *env, w *stepWriter, plan *migrate.Plan, rs *ir.Ruleset) error {
 	w.step("verify", fmt.Sprintf("send the same packets through the old rules (%s) and the new (%s) in scratch namespaces; any difference stops the migration before anything changes", plan.OldBackend, c.To))
 	old := &verify.Side{Label: "imported", Rules: rs, Backend: verify.Backend(plan.OldBackend)}
 	new := &verify.Side{Label: "migrated", Rules: rs, Backend: verify.Backend(c.To)}
+	if verifySides != nil {
+		verifySides(old, new)
+	}
 	for _, s := range []*verify.Side{old, new} {
 		if err := report(e, s.Prepare()); err != nil {
 			return err

@@ -100,24 +100,66 @@ func Tarball(t testing.TB, suite string, persistent bool) string {
 
 // installPersistent adds iptables-persistent without letting it touch the
 // host: its postinst would save the running (host's) rules and start the
-// service, so the autosave questions are answered no, policy-rc.d forbids
-// starting services, and the install itself runs in a new network
-// namespace after the packages were downloaded.
+// service, so the autosave questions are answered no.
 func installPersistent(t testing.TB, dir string) {
+	t.Helper()
+	preseed := "iptables-persistent iptables-persistent/autosave_v4 boolean false\niptables-persistent iptables-persistent/autosave_v6 boolean false\n"
+	install(t, dir, preseed, "iptables-persistent")
+}
+
+// install adds packages to the root at dir without letting them touch
+// the host: policy-rc.d forbids starting services, the debconf answers
+// are preseeded, and the install itself runs in a new network namespace
+// after the packages were downloaded, so a postinst that runs iptables
+// (ufw's, iptables-persistent's) sees an empty throwaway one.
+func install(t testing.TB, dir, preseed string, pkgs ...string) {
 	t.Helper()
 	policy := filepath.Join(dir, "usr/sbin/policy-rc.d")
 	if err := os.WriteFile(policy, []byte("#!/bin/sh\nexit 101\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	defer os.Remove(policy)
-	preseed := "iptables-persistent iptables-persistent/autosave_v4 boolean false\niptables-persistent iptables-persistent/autosave_v6 boolean false\n"
-	cmd := exec.Command("chroot", dir, "debconf-set-selections")
-	cmd.Stdin = strings.NewReader(preseed)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("debconf-set-selections: %v\n%s", err, out)
+	if preseed != "" {
+		cmd := exec.Command("chroot", dir, "debconf-set-selections")
+		cmd.Stdin = strings.NewReader(preseed)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("debconf-set-selections: %v\n%s", err, out)
+		}
 	}
-	Sh(t, "chroot", dir, "apt-get", "-y", "-q", "--no-install-recommends", "--download-only", "install", "iptables-persistent")
-	Sh(t, "unshare", "--net", "chroot", dir, "apt-get", "-y", "-q", "--no-install-recommends", "--no-download", "install", "iptables-persistent")
+	download := append([]string{dir, "apt-get", "-y", "-q", "--no-install-recommends", "--download-only", "install"}, pkgs...)
+	if out, err := exec.Command("chroot", download...).CombinedOutput(); err != nil {
+		// The package lists of a root cached long ago may name versions
+		// the archive no longer has: fetch them anew once.
+		t.Logf("apt-get --download-only: %v\n%s\nupdating the package lists", err, Tail(out))
+		Sh(t, "chroot", dir, "apt-get", "-q", "update")
+		Sh(t, "chroot", download...)
+	}
+	Sh(t, "unshare", append([]string{"--net", "chroot", dir, "apt-get", "-y", "-q", "--no-install-recommends", "--no-download", "install"}, pkgs...)...)
+}
+
+// TarballUFW returns a tarball of Tarball's base root for suite with ufw
+// installed as the package leaves it (ENABLED=no, ufw.service enabled,
+// no user rule), building it once from the base tarball: only ufw and
+// what it needs (python3) are downloaded. ufw breaks
+// iptables-persistent, so it goes on the base root.
+func TarballUFW(t testing.TB, suite string) string {
+	t.Helper()
+	base := Tarball(t, suite, false)
+	defer lock(t, "build.lock")()
+	h := sha256.Sum256([]byte(base + " ufw"))
+	tar := filepath.Join(cache(), "debian-"+suite+"-ufw-"+hex.EncodeToString(h[:4])+".tar")
+	if _, err := os.Stat(tar); err == nil {
+		return tar
+	}
+	dir := filepath.Join(t.TempDir(), "rootfs")
+	Unpack(t, base, dir)
+	install(t, dir, "", "ufw")
+	Sh(t, "chroot", dir, "apt-get", "clean")
+	Sh(t, "tar", "-C", dir, "--numeric-owner", "-cf", tar+".tmp", ".")
+	if err := os.Rename(tar+".tmp", tar); err != nil {
+		t.Fatal(err)
+	}
+	return tar
 }
 
 // Unpack unpacks a tarball of Tarball into dir.
@@ -146,4 +188,15 @@ func Tail(b []byte) string {
 		s = "…" + s[len(s)-4000:]
 	}
 	return s
+}
+
+// UFW runs ufw command lines ("ufw allow 22/tcp", "ufw --force enable")
+// in the root at dir, as an admin would on that machine, so that ufw
+// writes its own files: chrooted, in a new network namespace (what
+// `ufw enable` loads goes into that throwaway one, never the host's) and
+// a new mount namespace for the root's /proc, which goes away with it.
+func UFW(t testing.TB, dir string, cmds ...string) {
+	t.Helper()
+	script := "set -e\nmount -t proc proc /proc\ntrap 'umount /proc' EXIT\n" + strings.Join(cmds, "\n") + "\n"
+	Sh(t, "unshare", "--net", "--mount", "--propagation", "private", "--fork", "chroot", dir, "sh", "-c", script)
 }

@@ -366,46 +366,11 @@ func TestLiveConfirmKilled(t *testing.T) {
 			tablesBefore := strings.Join(nftTables(t, ns), ",")
 			root := bootRoot(t, v)
 			tree := dumpTree(t, root)
-			cmd := exec.Command("setsid", "ip", "netns", "exec", ns.Name, bin, "migrate", "--to", "nftables", "--boot-root", root,
-				"--probes", "300", "--confirm", "3s", "--state-dir", t.TempDir())
-			outp, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			switched := make(chan bool, 1)
-			go func() {
-				sc := bufio.NewScanner(outp)
-				ok := false
-				for sc.Scan() {
-					if strings.HasPrefix(sc.Text(), "migrate: old tables removed") {
-						ok = true
-						break
-					}
+			killAfterSwitch(t, ns, root, func() {
+				if listing(t, ns, v) == before {
+					t.Fatalf("the old rules were not removed")
 				}
-				switched <- ok
-				for sc.Scan() {
-				}
-			}()
-			select {
-			case ok := <-switched:
-				if !ok {
-					cmd.Wait()
-					t.Fatalf("migrate ended before the switch: %s", stderr.String())
-				}
-			case <-time.After(60 * time.Second):
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				t.Fatal("migrate did not switch within 60s")
-			}
-			if listing(t, ns, v) == before {
-				t.Fatalf("the old rules were not removed")
-			}
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			cmd.Wait()
+			})
 			back := false
 			for i := 0; i < 150 && !back; i++ {
 				time.Sleep(100 * time.Millisecond)
@@ -419,6 +384,53 @@ func TestLiveConfirmKilled(t *testing.T) {
 			}
 		})
 	}
+}
+
+// killAfterSwitch runs migrate --confirm 3s live in ns, in a session of
+// its own, until it says the old tables are removed; then runs switched
+// (the test's look at the kernel in between) and SIGKILLs the whole
+// session, as a dropped SSH connection would.
+func killAfterSwitch(t *testing.T, ns *testenv.Netns, root string, switched func()) {
+	t.Helper()
+	cmd := exec.Command("setsid", "ip", "netns", "exec", ns.Name, bin, "migrate", "--to", "nftables", "--boot-root", root,
+		"--probes", "300", "--confirm", "3s", "--state-dir", t.TempDir())
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	}()
+	done := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(outp)
+		ok := false
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "migrate: old tables removed") {
+				ok = true
+				break
+			}
+		}
+		done <- ok
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case ok := <-done:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("migrate ended before the switch: %s", stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("migrate did not switch within 60s")
+	}
+	switched()
 }
 
 // TestLiveToIPTablesNFT: from iptables-legacy to iptables-nft the rules
