@@ -76,6 +76,8 @@ func Run(old, new *Side, o Options) (*Result, error) {
 		vo, vn := r.sides[0].verdict(p), r.sides[1].verdict(p)
 		res.Tally[0][vo.Kind]++
 		res.Tally[1][vn.Kind]++
+		res.Logs[0] += vo.Logs + vo.LimitedLogs
+		res.Logs[1] += vn.Logs + vn.LimitedLogs
 		if o.KeepAll {
 			res.All = append(res.All, Diff{Probe: p, Old: vo, New: vn})
 		}
