@@ -104,7 +104,8 @@ func nftLogsToVerify(src string) (string, int) {
 	ruleStart := 0
 	for i := 0; i < len(toks); i++ {
 		switch toks[i].text {
-		case "\n", ";", "{", "}":
+		case "\n", ";":
+			// A rule ends here; a brace may open a set within one.
 			ruleStart = i + 1
 			continue
 		case "log":
