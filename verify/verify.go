@@ -121,11 +121,13 @@ func (r *runner) openBoth(prefix string, old, new *Side) error {
 
 // replies makes the reply of every flow both sides accepted alike,
 // addressed as the original was seen leaving F (after NAT), so that it
-// meets the conntrack entry the original created.
+// meets the conntrack entry the original created. A flow whose original
+// was logged differently still has its reply sent: the flow is the same.
 func (r *runner) replies(orig []*Probe, firstID int) []*Probe {
 	var out []*Probe
 	for _, p := range orig {
 		vo, vn := r.sides[0].verdict(p), r.sides[1].verdict(p)
+		vo, vn = vo.fate(), vn.fate()
 		if vo.Kind != Accept || !agree(p, vo, vn) {
 			continue
 		}
