@@ -117,6 +117,9 @@ func TestDiffReason(t *testing.T) {
 		if got := d.Reason(); got != c.want {
 			t.Errorf("%s / %s: %q, want %q", c.old, c.new, got, c.want)
 		}
+		if got, want := d.LimitedLogsOnly(), strings.Contains(c.want, "rate-limited"); got != want {
+			t.Errorf("%s / %s: LimitedLogsOnly %v, want %v", c.old, c.new, got, want)
+		}
 		if agree(p, c.old, c.new) != (c.old == c.new) {
 			t.Errorf("%s / %s: agree is not equality of fate and log counts", c.old, c.new)
 		}

@@ -104,6 +104,15 @@ type Diff struct {
 	Unstable bool
 }
 
+// LimitedLogsOnly reports whether the only difference is how many times a
+// rate-limited rule logged the probe. That depends on timing: once its
+// bucket is spent, it refills at moments that differ between the sides
+// (each side's rules were loaded at a moment of their own), and the
+// probe that comes next after a refill is logged on one side only.
+func (d Diff) LimitedLogsOnly() bool {
+	return d.Old.LimitedLogs != d.New.LimitedLogs && d.Old.Logs == d.New.Logs && agree(d.Probe, d.Old.fate(), d.New.fate())
+}
+
 // Reason says why two verdicts that meet the same fate still differ: the
 // number of log events. It is "" when the fates differ (the verdicts say
 // it) or when nothing differs.

@@ -67,7 +67,7 @@ func TestConfToIPTables(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 	for _, df := range res.Diffs {
-		if df.Reason() != "" && df.Old.Logs == df.New.Logs {
+		if df.LimitedLogsOnly() {
 			// Only the rate-limited log's count differs: the one bucket
 			// for both families warned about above, two in iptables.
 			t.Logf("#%d %s: %s", df.Probe.ID, df.Probe, df.Reason())
