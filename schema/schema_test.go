@@ -21,7 +21,7 @@ func TestVerifyLogCounts(t *testing.T) {
 			"probes": 2, "generated": 2, "replies": 0, "setup_ms": 1, "probing_ms": 1,
 			"tally": {"old": {"accept": 2, "drop": 0, "reject": 0, "unsent": 0, "logs": ` + tallyLogs + `},
 			          "new": {"accept": 2, "drop": 0, "reject": 0, "unsent": 0, "logs": 1}},
-			"incomplete_batches": 0, "agree": false,
+			"incomplete_batches": 0, "agree": false, "limited_log_diffs": 3,
 			"diffs": [{"probe": 1, "packet": "input tcp 192.0.2.1:40000 > 192.0.2.2:22 [S] in eth0",
 			           "old": "accept (delivered to F), logged 2 times", "new": "accept (delivered to F), logged 1 time",
 			           "unstable": false, "old_logs": ` + oldLogs + `, "new_logs": 1,

@@ -17,10 +17,10 @@ import (
 // names the rule behind a verdict, keeps its LOG targets.
 //
 // A log in a rule with a rate limit goes to a group of its own. How many
-// times it fires depends on the moment the probe comes, as a rate-limited
-// verdict does; its count is compared all the same, and a difference is
-// handled as any other: sent again alone and marked unstable (depending
-// on state or timing) when the sides then agree.
+// times it fires depends on the moment the probe comes (see
+// Result.LimitedLogDiffs): its count is shown where it differs, as the
+// soundness tests log a rate limit's difference that a second run does
+// not repeat, but it does not make a probe differ.
 
 const (
 	// logGroup receives the rules' log actions without a rate limit.

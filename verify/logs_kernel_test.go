@@ -135,3 +135,30 @@ func TestVerifyLogsDiffer(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyLimitedLogsShown: a rate-limited LOG moved past its ACCEPT
+// logs on one side only, but a rate limit's count depends on timing: the
+// probes are shown, not counted as differences.
+func TestVerifyLimitedLogsShown(t *testing.T) {
+	needKernel(t)
+	const log = "-A INPUT -p tcp --dport 22 -m limit --limit 10000/sec --limit-burst 10000 -j LOG\n"
+	const accept = "-A INPUT -p tcp --dport 22 -j ACCEPT\n"
+	old := loadSide(t, "old.v4", logHead+log+accept+"COMMIT\n", IPTablesLegacy, true)
+	new := loadSide(t, "new.v4", logHead+accept+log+"COMMIT\n", NFTables, false)
+	res := verifyRun(t, old, new, 200)
+	var w strings.Builder
+	res.Write(&w)
+	t.Log(w.String())
+	if len(res.Diffs) != 0 || len(res.LimitedLogDiffs) == 0 {
+		t.Fatalf("%d differences, %d rate-limited log counts differ: want none and some", len(res.Diffs), len(res.LimitedLogDiffs))
+	}
+	const reason = "logged 1 time by a rate-limited rule on the old side, 0 on the new (the count may depend on timing)"
+	for _, d := range res.LimitedLogDiffs {
+		if d.Reason() != reason {
+			t.Errorf("#%d %s: %q, want %q", d.Probe.ID, d.Probe, d.Reason(), reason)
+		}
+	}
+	if !strings.Contains(w.String(), "rate-limited rules logged") || !strings.Contains(w.String(), "all ") {
+		t.Errorf("the report should note the rate-limited log counts and say all probes agree")
+	}
+}

@@ -75,8 +75,10 @@ func (v Verdict) fate() Verdict {
 // port that neither side changed from the probe it was sent: a reply
 // whose original NAT gave different ports goes to each side addressed to
 // its own port (p.alt on the new side), so the ports differ as the
-// probes do.
+// probes do. Nor is the count of rate-limited log events: it depends on
+// timing (see Result.LimitedLogDiffs).
 func agree(p *Probe, a, b Verdict) bool {
+	a.LimitedLogs, b.LimitedLogs = 0, 0
 	pb := p
 	if p.alt != nil {
 		pb = p.alt
@@ -102,15 +104,6 @@ type Diff struct {
 	// Unstable: sent again alone, the two sides agreed. The difference
 	// then depends on state or timing (a rate limit, a recent list).
 	Unstable bool
-}
-
-// LimitedLogsOnly reports whether the only difference is how many times a
-// rate-limited rule logged the probe. That depends on timing: once its
-// bucket is spent, it refills at moments that differ between the sides
-// (each side's rules were loaded at a moment of their own), and the
-// probe that comes next after a refill is logged on one side only.
-func (d Diff) LimitedLogsOnly() bool {
-	return d.Old.LimitedLogs != d.New.LimitedLogs && d.Old.Logs == d.New.Logs && agree(d.Probe, d.Old.fate(), d.New.fate())
 }
 
 // Reason says why two verdicts that meet the same fate still differ: the
@@ -145,6 +138,16 @@ type Result struct {
 	// Logs counts each side's log events over all probes, rate-limited
 	// ones included.
 	Logs [2]int
+	// LimitedLogDiffs are the probes the two sides agree on except in how
+	// many times a rate-limited rule logged them. They are shown, not
+	// counted as differences: that count depends on timing. A spent
+	// bucket refills at moments that differ between the sides (each
+	// side's rules were loaded at a moment of their own), so the probe
+	// that comes next after a refill is logged on one side only; buckets
+	// shared differently (an inet table's one limit, an iptables table's
+	// per family) spend differently; and ufw adds its own rate-limited
+	// logging of blocked packets.
+	LimitedLogDiffs []Diff
 	// Incomplete counts batches whose end F never confirmed; their
 	// verdicts may miss late answers.
 	Incomplete int
@@ -183,6 +186,12 @@ func (r *Result) Write(w io.Writer) {
 	}
 	if r.Incomplete > 0 {
 		fmt.Fprintf(w, "verify: warning: %d batches of probes were not confirmed answered; a late answer may show as a drop\n", r.Incomplete)
+	}
+	if k := len(r.LimitedLogDiffs); k > 0 {
+		fmt.Fprintf(w, "verify: note: rate-limited rules logged %d probes a different number of times; a rate limit's count depends on timing, so they are not counted as differences, e.g.\n", k)
+		for _, d := range r.LimitedLogDiffs[:min(k, 3)] {
+			fmt.Fprintf(w, "verify:     #%d %s: %s\n", d.Probe.ID, d.Probe, d.Reason())
+		}
 	}
 	if len(r.Diffs) == 0 {
 		fmt.Fprintf(w, "verify: all %d probes agree\n", n)

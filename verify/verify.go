@@ -81,8 +81,11 @@ func Run(old, new *Side, o Options) (*Result, error) {
 		if o.KeepAll {
 			res.All = append(res.All, Diff{Probe: p, Old: vo, New: vn})
 		}
-		if !agree(p, vo, vn) {
+		switch {
+		case !agree(p, vo, vn):
 			res.Diffs = append(res.Diffs, Diff{Probe: p, Old: vo, New: vn})
+		case vo.LimitedLogs != vn.LimitedLogs:
+			res.LimitedLogDiffs = append(res.LimitedLogDiffs, Diff{Probe: p, Old: vo, New: vn})
 		}
 	}
 	next := len(plan.Probes) + len(replies) + 1

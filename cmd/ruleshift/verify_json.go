@@ -19,6 +19,9 @@ type verifyJSON struct {
 	Incomplete int          `json:"incomplete_batches"`
 	Agree      bool         `json:"agree"`
 	Diffs      []verifyDiff `json:"diffs"`
+	// LimitedLogDiffs counts the probes that agree but for how many times
+	// a rate-limited rule logged them (timing, not a difference).
+	LimitedLogDiffs int `json:"limited_log_diffs"`
 }
 
 type tallyJSON struct {
@@ -47,7 +50,7 @@ func verifyToJSON(r *verify.Result) verifyJSON {
 	out := verifyJSON{Version: jsonVersion, Old: r.Old, New: r.New, Interfaces: orEmptyList(r.Ifaces),
 		Probes: r.Originals + r.Replies, Generated: r.Originals, Replies: r.Replies,
 		SetupMS: r.Setup.Milliseconds(), ProbingMS: r.Probing.Milliseconds(), Incomplete: r.Incomplete,
-		Agree: len(r.Diffs) == 0, Diffs: []verifyDiff{}}
+		Agree: len(r.Diffs) == 0, Diffs: []verifyDiff{}, LimitedLogDiffs: len(r.LimitedLogDiffs)}
 	tally := func(m map[verify.VerdictKind]int, logs int) map[string]int {
 		t := map[string]int{"logs": logs}
 		for _, k := range []verify.VerdictKind{verify.Accept, verify.Drop, verify.Reject, verify.Unsent} {

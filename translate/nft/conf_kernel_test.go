@@ -67,12 +67,6 @@ func TestConfToIPTables(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 	for _, df := range res.Diffs {
-		if df.LimitedLogsOnly() {
-			// Only the rate-limited log's count differs: the one bucket
-			// for both families warned about above, two in iptables.
-			t.Logf("#%d %s: %s", df.Probe.ID, df.Probe, df.Reason())
-			continue
-		}
 		t.Errorf("#%d %s [%s]\n    nft file  %s\n    iptables  %s", df.Probe.ID, df.Probe, df.Probe.Why, df.Old, df.New)
 	}
 	t.Logf("%d probes agree", len(res.All))
