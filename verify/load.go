@@ -139,13 +139,15 @@ func IsLoadError(err error) bool {
 	return ok
 }
 
-// load puts the observer and then the side's rules into namespace ns.
+// load puts the observer and then the side's rules into namespace ns,
+// their log actions redirected to verify (logs.go).
 func (s *Side) load(name, ns string) error {
 	if _, err := nsRun(ns, []byte(observer()), "nft", "-f", "-"); err != nil {
 		return fmt.Errorf("%s: loading the observer: %v", name, err)
 	}
 	if s.NftFile {
-		if _, err := nsRun(ns, nftAsWritten(s.Raw), "nft", "-f", "-"); err != nil {
+		text, _ := nftLogsToVerify(string(nftAsWritten(s.Raw)))
+		if _, err := nsRun(ns, []byte(text), "nft", "-f", "-"); err != nil {
 			return &loadError{name, "nft", err.Error()}
 		}
 		return nil
@@ -155,7 +157,7 @@ func (s *Side) load(name, ns string) error {
 		// (for nftables: over netlink, in one transaction), so that
 		// verify proves what apply loads.
 		o := backends.ApplyOptions{NetNS: filepath.Join(netnsDir, ns)}
-		if _, err := s.backend.Apply(context.Background(), s.Rules, o); err != nil {
+		if _, err := s.backend.Apply(context.Background(), logsToVerify(s.Rules), o); err != nil {
 			return &loadError{name, s.backend.Name() + " apply", err.Error()}
 		}
 		return nil
@@ -166,6 +168,7 @@ func (s *Side) load(name, ns string) error {
 			continue
 		}
 		tool := s.Backend.variant().RestoreCommand(f)
+		text, _ = saveLogsToVerify(text)
 		if _, err := nsRun(ns, []byte(text), tool, "-w", "10"); err != nil {
 			return &loadError{name, tool, err.Error()}
 		}

@@ -61,6 +61,9 @@ type obs struct {
 	hdr     Header
 	reject  string
 	err     string
+	// logs and limitedLogs count the ruleset's log events for the probe,
+	// without and with a rate limit (see logs.go).
+	logs, limitedLogs int
 }
 
 func newRunner(plan *Plan) *runner {
@@ -82,7 +85,7 @@ func (r *runner) open(i int, prefix string, s *Side) error {
 	if sd.pkt, err = openPacket(t.p); err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	if sd.log, err = openNflog(t.f, observerGroup); err != nil {
+	if sd.log, err = openNflog(t.f, observerGroup, logGroup, limitedLogGroup); err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
 	for _, f := range r.plan.Families {
@@ -177,24 +180,29 @@ func (r *runner) readLog(s *side) {
 		if err != nil {
 			continue
 		}
-		for _, p := range nflogPayloads(buf[:n]) {
-			if id := barrierPacketID(p); id >= 0 {
+		for _, l := range nflogPayloads(buf[:n]) {
+			switch l.group {
+			case logGroup, limitedLogGroup:
+				r.recordLog(s, decode(l.payload), l.group == limitedLogGroup)
+				continue
+			}
+			if id := barrierPacketID(l.payload); id >= 0 {
 				s.logBarrier.Store(uint32(id))
 				continue
 			}
-			r.record(s, decode(p), "local")
+			r.record(s, decode(l.payload), "local")
 		}
 	}
 }
 
-// record files one decoded capture under its probe.
-func (r *runner) record(s *side, ev event, where string) {
+// probeOf finds the probe a decoded capture belongs to: nil for none.
+func (r *runner) probeOf(ev event) *Probe {
 	r.mu.RLock()
+	defer r.mu.RUnlock()
 	id := ev.id
 	switch ev.kind {
 	case evNone:
-		r.mu.RUnlock()
-		return
+		return nil
 	case evRST:
 		if ev.rstAck {
 			id = r.rstAck[ev.rstKey]
@@ -202,18 +210,46 @@ func (r *runner) record(s *side, ev event, where string) {
 			id = r.rstNoAck[ev.rstKey]
 		}
 	}
-	p := r.probes[id]
-	r.mu.RUnlock()
-	if p == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return r.probes[id]
+}
+
+// obsOf is what s saw of probe id so far; s.mu must be held.
+func (s *side) obsOf(id int) *obs {
 	o := s.obs[id]
 	if o == nil {
 		o = &obs{}
 		s.obs[id] = o
 	}
+	return o
+}
+
+// recordLog counts one log event of the ruleset under the probe whose
+// packet was logged: the probe itself, or the reject it caused (a reset
+// or an ICMP error F sent, which the rules see and may log too).
+func (r *runner) recordLog(s *side, ev event, limited bool) {
+	p := r.probeOf(ev)
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.obsOf(p.ID)
+	if limited {
+		o.limitedLogs++
+	} else {
+		o.logs++
+	}
+}
+
+// record files one decoded capture under its probe.
+func (r *runner) record(s *side, ev event, where string) {
+	p := r.probeOf(ev)
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.obsOf(p.ID)
 	switch {
 	case ev.kind == evArrive || ev.kind == evICMP && p.isICMPError():
 		o.arrived, o.where, o.hdr = true, where, ev.hdr
@@ -271,7 +307,7 @@ func (r *runner) phase(ps []*Probe) {
 				for _, s := range r.sides {
 					if err := r.send(s, p); err != nil {
 						s.mu.Lock()
-						s.obs[p.ID] = &obs{err: err.Error()}
+						s.obsOf(p.ID).err = err.Error()
 						s.mu.Unlock()
 					}
 				}
@@ -291,15 +327,19 @@ func (s *side) verdict(p *Probe) Verdict {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.obs[p.ID]
+	var v Verdict
 	switch {
 	case o == nil:
 		return Verdict{Kind: Drop}
 	case o.err != "":
-		return Verdict{Kind: Unsent, Detail: o.err}
+		v = Verdict{Kind: Unsent, Detail: o.err}
 	case o.arrived:
-		return Verdict{Kind: Accept, Where: o.where, Hdr: o.hdr}
+		v = Verdict{Kind: Accept, Where: o.where, Hdr: o.hdr}
 	case o.reject != "":
-		return Verdict{Kind: Reject, Detail: o.reject}
+		v = Verdict{Kind: Reject, Detail: o.reject}
+	default:
+		v = Verdict{Kind: Drop}
 	}
-	return Verdict{Kind: Drop}
+	v.Logs, v.LimitedLogs = o.logs, o.limitedLogs
+	return v
 }

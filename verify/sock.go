@@ -124,9 +124,11 @@ const (
 	nlmFAck          = 4
 )
 
-// openNflog binds an NFLOG netlink socket in ns to group, copying each
-// packet whole and delivering it at once.
-func openNflog(ns string, group uint16) (int, error) {
+// openNflog binds an NFLOG netlink socket in ns to groups, copying each
+// packet whole and delivering it at once. The groups share the socket, so
+// their messages arrive in the order the kernel logged them: a barrier
+// logged to one group follows every earlier message of the others.
+func openNflog(ns string, groups ...uint16) (int, error) {
 	fd := -1
 	err := inNetns(ns, func() error {
 		var err error
@@ -140,12 +142,16 @@ func openNflog(ns string, group uint16) (int, error) {
 		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, sockBuf)
 		mode := binary.BigEndian.AppendUint32(nil, 512)
 		mode = append(mode, nfulnlCopyPacket, 0)
-		for i, attrs := range [][]nlAttr{
-			{{nfulaCfgCmd, []byte{nfulnlCfgCmdBind}}},
-			{{nfulaCfgMode, mode}, {nfulaCfgQthresh, binary.BigEndian.AppendUint32(nil, 1)}},
-		} {
-			if err := nlRequest(fd, uint32(i+1), group, attrs); err != nil {
-				return fmt.Errorf("nflog group %d: %v", group, err)
+		seq := uint32(0)
+		for _, group := range groups {
+			for _, attrs := range [][]nlAttr{
+				{{nfulaCfgCmd, []byte{nfulnlCfgCmdBind}}},
+				{{nfulaCfgMode, mode}, {nfulaCfgQthresh, binary.BigEndian.AppendUint32(nil, 1)}},
+			} {
+				seq++
+				if err := nlRequest(fd, seq, group, attrs); err != nil {
+					return fmt.Errorf("nflog group %d: %v", group, err)
+				}
 			}
 		}
 		return recvTimeout(fd, 20*time.Millisecond)
@@ -200,17 +206,25 @@ func nlRequest(fd int, seq uint32, group uint16, attrs []nlAttr) error {
 	return nil
 }
 
-// nflogPayloads extracts the logged packets from one netlink read.
-func nflogPayloads(b []byte) [][]byte {
+// logged is one packet an NFLOG group received.
+type logged struct {
+	group   uint16
+	payload []byte
+}
+
+// nflogPayloads extracts the logged packets from one netlink read, each
+// with its group (the nfgenmsg's resource id).
+func nflogPayloads(b []byte) []logged {
 	msgs, err := syscall.ParseNetlinkMessage(b)
 	if err != nil {
 		return nil
 	}
-	var out [][]byte
+	var out []logged
 	for _, m := range msgs {
 		if m.Header.Type != nfnlSubsysULOG<<8|nfulnlMsgPacket || len(m.Data) < 4 {
 			continue
 		}
+		group := binary.BigEndian.Uint16(m.Data[2:])
 		a := m.Data[4:]
 		for len(a) >= 4 {
 			n := int(binary.NativeEndian.Uint16(a))
@@ -219,7 +233,7 @@ func nflogPayloads(b []byte) [][]byte {
 				break
 			}
 			if typ == nfulaPayload {
-				out = append(out, a[4:n])
+				out = append(out, logged{group, a[4:n]})
 			}
 			a = a[min(len(a), (n+3)&^3):]
 		}

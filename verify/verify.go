@@ -76,11 +76,16 @@ func Run(old, new *Side, o Options) (*Result, error) {
 		vo, vn := r.sides[0].verdict(p), r.sides[1].verdict(p)
 		res.Tally[0][vo.Kind]++
 		res.Tally[1][vn.Kind]++
+		res.Logs[0] += vo.Logs + vo.LimitedLogs
+		res.Logs[1] += vn.Logs + vn.LimitedLogs
 		if o.KeepAll {
 			res.All = append(res.All, Diff{Probe: p, Old: vo, New: vn})
 		}
-		if !agree(p, vo, vn) {
+		switch {
+		case !agree(p, vo, vn):
 			res.Diffs = append(res.Diffs, Diff{Probe: p, Old: vo, New: vn})
+		case vo.LimitedLogs != vn.LimitedLogs:
+			res.LimitedLogDiffs = append(res.LimitedLogDiffs, Diff{Probe: p, Old: vo, New: vn})
 		}
 	}
 	next := len(plan.Probes) + len(replies) + 1
@@ -119,11 +124,13 @@ func (r *runner) openBoth(prefix string, old, new *Side) error {
 
 // replies makes the reply of every flow both sides accepted alike,
 // addressed as the original was seen leaving F (after NAT), so that it
-// meets the conntrack entry the original created.
+// meets the conntrack entry the original created. A flow whose original
+// was logged differently still has its reply sent: the flow is the same.
 func (r *runner) replies(orig []*Probe, firstID int) []*Probe {
 	var out []*Probe
 	for _, p := range orig {
 		vo, vn := r.sides[0].verdict(p), r.sides[1].verdict(p)
+		vo, vn = vo.fate(), vn.fate()
 		if vo.Kind != Accept || !agree(p, vo, vn) {
 			continue
 		}

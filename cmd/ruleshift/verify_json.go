@@ -19,6 +19,9 @@ type verifyJSON struct {
 	Incomplete int          `json:"incomplete_batches"`
 	Agree      bool         `json:"agree"`
 	Diffs      []verifyDiff `json:"diffs"`
+	// LimitedLogDiffs counts the probes that agree but for how many times
+	// a rate-limited rule logged them (timing, not a difference).
+	LimitedLogDiffs int `json:"limited_log_diffs"`
 }
 
 type tallyJSON struct {
@@ -36,23 +39,29 @@ type verifyDiff struct {
 	OldRule  string `json:"old_rule,omitempty"`
 	NewRule  string `json:"new_rule,omitempty"`
 	Unstable bool   `json:"unstable"`
+	// OldLogs and NewLogs count the log events of the probe on each side;
+	// Reason says why the verdicts differ when the fates are the same.
+	OldLogs int    `json:"old_logs"`
+	NewLogs int    `json:"new_logs"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func verifyToJSON(r *verify.Result) verifyJSON {
 	out := verifyJSON{Version: jsonVersion, Old: r.Old, New: r.New, Interfaces: orEmptyList(r.Ifaces),
 		Probes: r.Originals + r.Replies, Generated: r.Originals, Replies: r.Replies,
 		SetupMS: r.Setup.Milliseconds(), ProbingMS: r.Probing.Milliseconds(), Incomplete: r.Incomplete,
-		Agree: len(r.Diffs) == 0, Diffs: []verifyDiff{}}
-	tally := func(m map[verify.VerdictKind]int) map[string]int {
-		t := map[string]int{}
+		Agree: len(r.Diffs) == 0, Diffs: []verifyDiff{}, LimitedLogDiffs: len(r.LimitedLogDiffs)}
+	tally := func(m map[verify.VerdictKind]int, logs int) map[string]int {
+		t := map[string]int{"logs": logs}
 		for _, k := range []verify.VerdictKind{verify.Accept, verify.Drop, verify.Reject, verify.Unsent} {
 			t[string(k)] = m[k]
 		}
 		return t
 	}
-	out.Tally = tallyJSON{tally(r.Tally[0]), tally(r.Tally[1])}
+	out.Tally = tallyJSON{tally(r.Tally[0], r.Logs[0]), tally(r.Tally[1], r.Logs[1])}
 	for _, d := range r.Diffs {
-		j := verifyDiff{Probe: d.Probe.ID, Packet: d.Probe.String(), Old: d.Old.String(), New: d.New.String(), OldRule: d.OldRule, NewRule: d.NewRule, Unstable: d.Unstable}
+		j := verifyDiff{Probe: d.Probe.ID, Packet: d.Probe.String(), Old: d.Old.String(), New: d.New.String(), OldRule: d.OldRule, NewRule: d.NewRule, Unstable: d.Unstable,
+			OldLogs: d.Old.Logs + d.Old.LimitedLogs, NewLogs: d.New.Logs + d.New.LimitedLogs, Reason: d.Reason()}
 		if d.Probe.Orig != nil {
 			j.ReplyOf = d.Probe.Orig.String()
 		} else {
