@@ -359,7 +359,7 @@ func decidedBelow(ch *pktset.Chain, i int, below []int, end string) (bool, []int
 	}
 	var later []*pktset.Set
 	var idx []int
-	all := true // every rule to the chain's end was looked at
+	all := true // every rule to the chain's end was looked at, and fits
 	for k := len(below) - 1; k >= 0; k-- {
 		if len(below)-k > window {
 			all = false
@@ -367,15 +367,16 @@ func decidedBelow(ch *pktset.Chain, i int, below []int, end string) (bool, []int
 		}
 		j := below[k]
 		o := &ch.Rules[j]
-		if o.Stateful && pktset.Overlap(&r.Set, &o.Pre) != pktset.No {
-			// Its stateful match would see packets it did not see.
-			return false, nil, false
-		}
-		if pktset.Overlap(&r.Set, &o.Set) == pktset.No {
+		// A rule that would see r's packets differently (its stateful
+		// match would run for them, or it decides otherwise) is fine
+		// only if the rules above it already take them all.
+		bad := o.Stateful && pktset.Overlap(&r.Set, &o.Pre) != pktset.No
+		if !bad && pktset.Overlap(&r.Set, &o.Set) == pktset.No {
 			continue
 		}
-		if !o.Stops || o.Verdict != r.Verdict || o.Effects || changes(o) {
-			return false, nil, false
+		if bad || !o.Stops || o.Verdict != r.Verdict || o.Effects || changes(o) {
+			all = false
+			break
 		}
 		later = append(later, &o.Set)
 		idx = append(idx, j)
