@@ -126,16 +126,36 @@ func (p *pruner) set(ci int, rules []*ir.Rule) {
 	p.t.Chains[ci] = &nc
 }
 
+// empty returns the names of the user chains without rules.
+func (p *pruner) empty() map[string]bool {
+	empty := map[string]bool{}
+	for _, c := range p.t.Chains {
+		if c.Base == nil && c.MirrorOf == "" && len(c.Rules) == 0 {
+			empty[c.Name] = true
+		}
+	}
+	return empty
+}
+
+// gotoEmptyIsReturn tells the engine that a goto to an empty user chain,
+// with matches that change nothing, is a RETURN: the packet meets the
+// empty chain's end, which returns to where the calling chain's RETURN
+// would (in a base chain, to its policy). So it can decide nothing
+// before the end of a user chain, like a RETURN.
+func gotoEmptyIsReturn(ch *pktset.Chain, empty map[string]bool) {
+	for i := range ch.Rules {
+		x := &ch.Rules[i]
+		if x.Goto && empty[x.Jump] && !x.Modifies && !x.Stateful && quietMatches(x.R) {
+			x.Verdict, x.Effects = "RETURN", false
+		}
+	}
+}
+
 // jumps removes the jumps to user chains without rules, again and again
 // until none is left.
 func (p *pruner) jumps() {
 	for {
-		empty := map[string]bool{}
-		for _, c := range p.t.Chains {
-			if c.Base == nil && c.MirrorOf == "" && len(c.Rules) == 0 {
-				empty[c.Name] = true
-			}
-		}
+		empty := p.empty()
 		if len(empty) == 0 {
 			return
 		}
@@ -195,11 +215,13 @@ func quiet(m ir.Match) bool {
 // chains removes the dead and the redundant rules of every chain.
 func (p *pruner) chains() {
 	pt := pktset.NewTable(p.t)
+	empty := p.empty()
 	for ci, c := range p.t.Chains {
 		if c.MirrorOf != "" || len(c.Rules) == 0 {
 			continue
 		}
 		ch := pt.Chain(c)
+		gotoEmptyIsReturn(ch, empty)
 		gone := make([]bool, len(c.Rules))
 		first := len(p.rep.Removed)
 		kept := p.dead(ch, gone)
@@ -341,7 +363,11 @@ func (p *pruner) redundant(ch *pktset.Chain, kept []int, gone []bool) {
 			if byEnd {
 				from = append(from, "the chain's end ("+endWord(ch.C)+")")
 			}
-			p.remove(ch.C, ch.Rules[i].R, fmt.Sprintf("it decides nothing: without it, its packets get %s from %s", ch.Rules[i].Verdict, strings.Join(from, " or ")))
+			what := ""
+			if x := &ch.Rules[i]; x.Goto {
+				what = fmt.Sprintf(" (a goto to %s, which has no rules, returns)", x.Jump)
+			}
+			p.remove(ch.C, ch.Rules[i].R, fmt.Sprintf("it decides nothing%s: without it, its packets get %s from %s", what, ch.Rules[i].Verdict, strings.Join(from, " or ")))
 			continue
 		}
 		below = append(below, i)

@@ -48,6 +48,26 @@ COMMIT
 -A c -s 10.0.0.0/8 -j DROP
 COMMIT
 `, nil},
+	{"a goto to an empty chain that ends a user chain returns as its end does", `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:empty - [0:0]
+:c - [0:0]
+-A INPUT -j c
+-A INPUT -j DROP
+-A c -i eth0 -g empty
+-A c -g empty
+COMMIT
+`, map[int]string{9: "goto to empty", 10: "goto to empty", 7: "a jump to c"}},
+	{"a goto to an empty chain that ends a base chain: kept", `*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:empty - [0:0]
+-A INPUT -g empty
+COMMIT
+`, nil},
 	{"a jump with a rate limit: kept", `*filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
