@@ -30,8 +30,9 @@ import (
 //     matches would, without it, meet only later rules that give the
 //     same verdict without side effects before one of them, or the
 //     chain's end, decides it the same way (the policy of a base chain;
-//     RETURN of a user chain, which only a RETURN rule equals). This is
-//     pktset's RedundantBelow (lint's L10), bounded.
+//     RETURN of a user chain, which only a RETURN rule equals, or a goto
+//     to an empty chain: it returns the same way). This is pktset's
+//     RedundantBelow (lint's L10), bounded.
 //
 // Removals are made one at a time, each against the chain as the
 // removals before it left it: dead rules from the top (a removed rule
