@@ -24,6 +24,10 @@
 // one field merge again on another (addresses, then ports: the
 // cartesian product of the two lists, exact only because every pair was
 // a rule).
+//
+// Before any merge, the rules that change no packet's fate go: jumps to
+// empty chains, rules no packet reaches, rules that decide nothing
+// (prune.go).
 package optimize
 
 import (
@@ -37,6 +41,8 @@ import (
 
 // Report is what the optimiser did and did not do, for --explain.
 type Report struct {
+	// Removed lists the rules pruned before merging (prune.go).
+	Removed []Removal
 	Merges  []Merge
 	Refused []Refusal
 	// Before and After count the rules of the ruleset; Sets is the
@@ -102,7 +108,7 @@ func Ruleset(rs *ir.Ruleset) (*ir.Ruleset, *Report) {
 	rep := &Report{Before: rs.RuleCount(), seen: map[refusalKey]bool{}}
 	out := &ir.Ruleset{}
 	for _, t := range rs.Tables {
-		out.Tables = append(out.Tables, table(t, rep))
+		out.Tables = append(out.Tables, table(prune(t, rep), rep))
 	}
 	rep.After = out.RuleCount()
 	return out, rep
@@ -384,10 +390,13 @@ func combine(items []*item, ex [][numFields]cand, g *group, reg *registry) *item
 	return &item{cur: r, srcs: srcs, set: set}
 }
 
-// Lines is the report as --explain prints it: one line per merge, then
-// one per refused candidate.
+// Lines is the report as --explain prints it: one line per removed
+// rule, then one per merge, then one per refused candidate.
 func (r *Report) Lines() []string {
 	var out []string
+	for _, m := range r.Removed {
+		out = append(out, m.String())
+	}
 	for _, m := range r.Merges {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s: merged %d rules of %s %s %s into one (%s: %d elements):", m.Sources[0], len(m.Sources), m.Family, m.Table, m.Chain, m.Field, m.Elements)
@@ -411,6 +420,10 @@ func (r *Report) Lines() []string {
 	for _, f := range r.Refused {
 		out = append(out, fmt.Sprintf("%s: not merged with %s (%s): %s", f.Rule, f.Into, f.Field, f.Why))
 	}
-	out = append(out, fmt.Sprintf("optimize: %d rules before, %d after, %d merges, %d address sets", r.Before, r.After, len(r.Merges), r.Sets))
+	removed := ""
+	if len(r.Removed) > 0 {
+		removed = fmt.Sprintf(" (%d removed)", len(r.Removed))
+	}
+	out = append(out, fmt.Sprintf("optimize: %d rules before, %d after%s, %d merges, %d address sets", r.Before, r.After, removed, len(r.Merges), r.Sets))
 	return out
 }
