@@ -193,7 +193,7 @@ func growConcat(ch *pktset.Chain, items []*item, tu []*tuple, bucket []int, cons
 	in := map[int]bool{i: true}
 	stopsOnly := anchor.Stops && !anchor.Effects && !anchor.Modifies
 	for _, j := range after(bucket, i) {
-		if g.work >= maxWork {
+		if g.work >= maxWork || len(g.refused) >= maxRefused {
 			break
 		}
 		if consumed[j] {

@@ -181,6 +181,12 @@ type group struct {
 // beyond it stays a rule of its own, which is always safe.
 const maxWork = 2048
 
+// maxRefused stops growing a group after this many candidates were
+// refused: in a long run of rules of one shape that cannot move, every
+// later one is refused for the same reason, each at the cost of the
+// engine's questions and of a reason written out.
+const maxRefused = 32
+
 // after returns the members of a bucket (ascending) after rule i.
 func after(bucket []int, i int) []int {
 	return bucket[sort.SearchInts(bucket, i+1):]
@@ -274,7 +280,7 @@ func grow(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int, c
 	in := map[int]bool{i: true}
 	stopsOnly := anchor.Stops && !anchor.Effects && !anchor.Modifies
 	for _, j := range after(bucket, i) {
-		if g.work >= maxWork {
+		if g.work >= maxWork || len(g.refused) >= maxRefused {
 			break
 		}
 		if consumed[j] {

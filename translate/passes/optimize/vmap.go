@@ -170,7 +170,7 @@ func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int
 	g := &group{f: f, members: []int{i}}
 	in := map[int]bool{i: true}
 	for _, j := range after(bucket, i) {
-		if g.work >= maxWork {
+		if g.work >= maxWork || len(g.refused) >= maxRefused {
 			break
 		}
 		if consumed[j] {

@@ -105,6 +105,7 @@ func (sp *Space) Covers(earlier []*Set, later *Set) (bool, []int) {
 	var used []int
 	var next []Box
 	check := 0 // next size of rem at which to look for a witness
+	ops, minus := 0, 0
 	for i, e := range earlier {
 		if !e.Exact() {
 			continue
@@ -121,10 +122,20 @@ func (sp *Space) Covers(earlier []*Set, later *Set) (bool, []int) {
 		}
 		took := false
 		for j := range e.Boxes {
+			// Bounded work too, not only bounded pieces: many earlier
+			// sets of many boxes each against a few hundred pieces
+			// would take seconds per question. "No cover" is the
+			// answer that claims nothing.
+			if ops += len(rem); ops > coverOps {
+				return false, nil
+			}
 			next = next[:0]
 			for k := range rem {
 				if rem[k].Overlaps(&e.Boxes[j]) {
 					took = true
+					if minus++; minus > coverMinus {
+						return false, nil
+					}
 					next = sp.minus(&rem[k], &e.Boxes[j], next)
 				} else {
 					next = append(next, rem[k])
@@ -144,6 +155,13 @@ func (sp *Space) Covers(earlier []*Set, later *Set) (bool, []int) {
 	}
 	return false, nil
 }
+
+// coverOps bounds the piece-box comparisons of one Covers question, and
+// coverMinus the pieces cut (each cut allocates the pieces left).
+const (
+	coverOps   = 1 << 15
+	coverMinus = 256
+)
 
 // withinAll reports whether each box of bs is inside one box of os.
 func withinAll(bs, os []Box) bool {
