@@ -38,6 +38,9 @@ const (
 type Request struct {
 	Method, Backend string
 	Force           bool
+	// UFWRetired: ufw is turned off in the same step (migrate), so the
+	// rules do not load beside it and no note says they would.
+	UFWRetired bool
 }
 
 // Choice is the decided method and backend, with the reason for each.
@@ -91,6 +94,7 @@ func Choose(p *Profile, f *Facts, r Request) (*Choice, error) {
 		return c, c.ufw(f, r)
 	}
 	switch {
+	case r.UFWRetired:
 	case f.UFWActive:
 		c.Notes = append(c.Notes, "ufw is active; --force installs beside it, and rules loaded into the filter table replace ufw's chains there")
 	case f.Units["ufw.service"].Installed():

@@ -82,7 +82,7 @@ func Decide(o Options) (*Decision, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Choice, err = distros.Choose(d.Profile, d.Facts, distros.Request{Method: o.Method, Backend: o.Backend, Force: o.Force})
+	d.Choice, err = distros.Choose(d.Profile, d.Facts, distros.Request{Method: o.Method, Backend: o.Backend, Force: o.Force, UFWRetired: o.Retire.turnsOff("ufw.service")})
 	return d, err
 }
 

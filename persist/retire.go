@@ -11,6 +11,19 @@ type Retirement struct {
 	Why map[string]string
 }
 
+// turnsOff reports whether the retirement disables the unit.
+func (r *Retirement) turnsOff(unit string) bool {
+	if r == nil {
+		return false
+	}
+	for _, s := range r.Services {
+		if s.Unit == unit && s.Action == Disable {
+			return true
+		}
+	}
+	return false
+}
+
 // join adds r to p, leaving out what p itself writes or enables: a
 // method that keeps the old path (netfilter-persistent for
 // netfilter-persistent) replaces the files instead.
