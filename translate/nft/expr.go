@@ -576,6 +576,10 @@ func (rc *ruleConv) ctState(neg bool, right any) {
 
 func (rc *ruleConv) fib(f obj, neg bool, right any) {
 	flags, _ := f["flags"].([]any)
+	if str(f["result"]) == "oif" {
+		rc.fibOif(f, flags, neg, right)
+		return
+	}
 	if str(f["result"]) != "type" || len(flags) != 1 || (flags[0] != "daddr" && flags[0] != "saddr") {
 		rc.fail("cannot read the fib expression %s", show("fib", f))
 		return

@@ -263,3 +263,43 @@ func (rc *ruleConv) concat(cc []any, neg bool, right any) {
 		rc.fail("cannot read the concatenation %s", show("concat", cc))
 	}
 }
+
+// fibOif reads a reverse path test, "fib saddr [. mark] [. iif] oif"
+// compared with 0 or tested with exists/missing (firewalld's IPv6_rpfilter
+// writes "fib saddr . mark . iif oif missing drop"): the inverse of how
+// the nftables backend writes -m rpfilter. A route back found is the
+// match; without iif the lookup is rpfilter's --loose, with mark its
+// --validmark.
+func (rc *ruleConv) fibOif(f obj, flags []any, neg bool, right any) {
+	m := &ir.RPFilter{Loose: true}
+	ok, saddr := true, false
+	for _, fl := range flags {
+		switch str(fl) {
+		case "saddr":
+			saddr = true
+		case "mark":
+			m.ValidMark = true
+		case "iif":
+			m.Loose = false
+		default:
+			ok = false
+		}
+	}
+	// found: the comparison holds when the lookup found a route.
+	found := neg // oif != 0
+	switch v := right.(type) {
+	case bool: // exists, missing
+		found = v != neg
+	case string: // nft lists an interface index as a string
+		ok = ok && v == "0"
+	default:
+		n, isNum := u32(v)
+		ok = ok && isNum && n == 0
+	}
+	if !ok || !saddr {
+		rc.fail("cannot read the fib expression %s", show("fib", f))
+		return
+	}
+	m.Invert = !found
+	rc.add(m)
+}
