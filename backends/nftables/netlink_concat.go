@@ -192,9 +192,8 @@ func (e *encoder) concatLookup(c *stmt.Concat) {
 		e.err = fmt.Errorf("a lookup in an empty set: %w", errUnencodable)
 		return
 	}
-	if link && !e.linkDep {
-		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
-		e.linkDep = true
+	if link {
+		e.etherDep()
 	}
 	if proto != 0 {
 		e.l4dep(proto)
@@ -290,15 +289,7 @@ func (e *encoder) valueLookup(c *stmt.Cmp) bool {
 	if c.Set == nil || c.Set.Name != "" || c.Mask != nil || c.Prefix || c.To != nil {
 		return false
 	}
-	f, ok := keyField(c.Field)
-	if !ok {
-		switch c.Field {
-		case stmt.ICMPType:
-			f, ok = icmpField(false), true
-		case stmt.ICMPv6Type:
-			f, ok = icmp6Field(false), true
-		}
-	}
+	f, ok := exactField(c.Field)
 	if !ok {
 		return false
 	}
@@ -306,13 +297,8 @@ func (e *encoder) valueLookup(c *stmt.Cmp) bool {
 		e.err = fmt.Errorf("a lookup in an empty set: %w", errUnencodable)
 		return true
 	}
-	order := uint32(byteorderBig)
-	if f.meta != nil || f.ct != nil {
-		order = byteorderHost
-	}
-	set := &anonSet{keyType: f.dtype, keyLen: f.len, flags: setAnonymous | setConstant}
-	set.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
-	set.udata = userdata.Append(set.udata, udataSetKeyTypeof, f.typeofExpr())
+	set := &anonSet{flags: setAnonymous | setConstant}
+	f.describe(set)
 	for _, el := range c.Set.Elems {
 		if uint32(len(el.From)) != f.len || el.To != nil {
 			e.err = fmt.Errorf("internal error: %s: a set element of %d bytes", c.Field.Name(), len(el.From))
@@ -320,17 +306,50 @@ func (e *encoder) valueLookup(c *stmt.Cmp) bool {
 		}
 		set.elems = append(set.elems, setElem{key: el.From})
 	}
+	e.lookupIn(set, e.loadExact(f, c.Field), c.Neg)
+	return true
+}
+
+// exactField is the field of a lookup of exact values: a meta or ct key,
+// a header field keyField knows, or the ICMP or ICMPv6 type.
+func exactField(fld stmt.Field) (concatField, bool) {
+	if f, ok := keyField(fld); ok {
+		return f, true
+	}
+	switch fld {
+	case stmt.ICMPType:
+		return icmpField(false), true
+	case stmt.ICMPv6Type:
+		return icmp6Field(false), true
+	}
+	return concatField{}, false
+}
+
+// describe gives a set keyed on the field its key type, length and user
+// data (the key's byte order and typeof), as nft 1.0.6 does.
+func (f concatField) describe(s *anonSet) {
+	order := uint32(byteorderBig)
+	if f.meta != nil || f.ct != nil {
+		order = byteorderHost
+	}
+	s.keyType, s.keyLen = f.dtype, f.len
+	s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
+	s.udata = userdata.Append(s.udata, udataSetKeyTypeof, f.typeofExpr())
+}
+
+// loadExact adds the field's dependency (nft's "meta iiftype ether"
+// before a link layer field, the protocol before a transport one) and
+// returns its load into register 1.
+func (e *encoder) loadExact(f concatField, fld stmt.Field) any {
 	switch {
-	case f.linkDep && !e.linkDep:
-		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
-		e.linkDep = true
+	case f.linkDep:
+		e.etherDep()
 	case f.base == transport && f.meta == nil && f.ct == nil:
-		if p, ok := c.Field.(*stmt.Payload); ok && p.Proto != 0 {
+		if p, ok := fld.(*stmt.Payload); ok && p.Proto != 0 {
 			e.l4dep(p.Proto)
 		}
 	}
-	e.lookupIn(set, f.loadInto(reg1), c.Neg)
-	return true
+	return f.loadInto(reg1)
 }
 
 // isInterval reports whether an element holds a range.

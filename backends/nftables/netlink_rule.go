@@ -302,9 +302,15 @@ func (e *encoder) linkLayer(f *stmt.Payload, c *stmt.Cmp) {
 		e.err = fmt.Errorf("%s: this form of comparison: %w", f.Text, errUnencodable)
 		return
 	}
+	e.etherDep()
+	e.add(load(f.Base, f.Offset, f.Bytes), &expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
+}
+
+// etherDep adds, once per rule, what nft 1.0.6 puts before a link layer
+// field in an ip or ip6 table: "meta iiftype ether".
+func (e *encoder) etherDep() {
 	if !e.linkDep {
 		e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
 		e.linkDep = true
 	}
-	e.add(load(f.Base, f.Offset, f.Bytes), &expr.Cmp{Op: cmpOp(c.Neg), Register: reg1, Data: c.Value})
 }

@@ -185,36 +185,13 @@ func (e *encoder) mapLookup(fld stmt.Field, s *anonSet, dreg uint32) {
 		s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig)
 		ld = load(p.Base, p.Offset, p.Bytes)
 	default:
-		f, ok := keyField(fld)
-		if !ok {
-			switch fld {
-			case stmt.ICMPType:
-				f, ok = icmpField(false), true
-			case stmt.ICMPv6Type:
-				f, ok = icmp6Field(false), true
-			}
-		}
+		f, ok := exactField(fld)
 		if !ok {
 			e.err = fmt.Errorf("a map on %s: %w", fld.Name(), errUnencodable)
 			return
 		}
-		order := uint32(byteorderBig)
-		if f.meta != nil || f.ct != nil {
-			order = byteorderHost
-		}
-		s.keyType, s.keyLen = f.dtype, f.len
-		s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, order)
-		s.udata = userdata.Append(s.udata, udataSetKeyTypeof, f.typeofExpr())
-		switch {
-		case f.linkDep && !e.linkDep:
-			e.add(&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg1}, &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: host16(arphrdEther)})
-			e.linkDep = true
-		case f.base == transport && f.meta == nil && f.ct == nil && ok:
-			if p != nil && p.Proto != 0 {
-				e.l4dep(p.Proto)
-			}
-		}
-		ld = f.loadInto(reg1)
+		f.describe(s)
+		ld = e.loadExact(f, fld)
 	}
 	lk := &expr.Lookup{SourceRegister: reg1, DestRegister: dreg, IsDestRegSet: true, SetName: "__map%d"}
 	s.lookup = lk
