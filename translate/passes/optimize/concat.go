@@ -44,17 +44,12 @@ func holes(r *ir.Rule, reg *registry) (fs []field, hs []hole, vs []value, ok boo
 
 // withoutPorts is a tcp or udp match without its ports.
 func withoutPorts(m ir.Match) (ir.Match, bool, bool) {
-	switch m := m.(type) {
-	case *ir.TCP:
-		c := *m
-		c.SrcPorts, c.DstPorts = nil, nil
-		return &c, c.Flags == nil && c.Option == nil, true
-	case *ir.UDP:
-		c := *m
-		c.SrcPorts, c.DstPorts = nil, nil
-		return &c, true, true
+	_, _, noSrc, _ := portTest(m, true)
+	if noSrc == nil {
+		return nil, false, false
 	}
-	return nil, false, false
+	_, _, rest, empty := portTest(noSrc, false)
+	return rest, empty, true
 }
 
 // sharing adds to vary the fields whose test sits in the match of a
@@ -117,14 +112,7 @@ type tuple struct {
 // concatRound merges the items of a chain into concatenations.
 func concatRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) []*item {
 	n := len(items)
-	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, n)}
-	for i, it := range items {
-		tmp.Rules[i] = it.srcs[0]
-	}
-	ch := pt.Chain(tmp)
-	for i, it := range items {
-		ch.Rules[i].Set = it.set
-	}
+	ch := engineChain(pt, c, items)
 	tu := make([]*tuple, n)
 	keys := make([]string, n)
 	buckets := map[string][]int{}
@@ -289,17 +277,13 @@ func combos(tu []*tuple, members, vary []int) int {
 // fields' tests taken out and one Tuples match where the first was.
 func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 	i := members[0]
+	gm := gather(items, members)
 	a := tu[i]
 	tm := &ir.Tuples{}
 	for _, k := range vary {
 		tm.Fields = append(tm.Fields, mapFields[a.fs[k]])
 	}
 	seen := map[string]bool{}
-	comment := items[i].cur.Comment()
-	sameComment := true
-	var srcs []*ir.Rule
-	set := pktset.Set{Opaque: items[i].set.Opaque}
-	var cnt *ir.Counters
 	for _, j := range members {
 		// Every combination of the member's values was a rule of it.
 		rows := [][]ir.TupleValue{nil}
@@ -326,18 +310,6 @@ func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 				tm.Elems = append(tm.Elems, r)
 			}
 		}
-		if items[j].cur.Comment() != comment {
-			sameComment = false
-		}
-		srcs = append(srcs, items[j].srcs...)
-		set.Boxes = append(set.Boxes, items[j].set.Boxes...)
-		if c := items[j].cur.Counters; c != nil {
-			if cnt == nil {
-				cnt = &ir.Counters{}
-			}
-			cnt.Packets += c.Packets
-			cnt.Bytes += c.Bytes
-		}
 	}
 	out := map[int]bool{}
 	for _, k := range vary {
@@ -352,7 +324,7 @@ func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 	r := *items[i].cur
 	r.Matches = nil
 	for idx, m := range items[i].cur.Matches {
-		if _, ok := m.(*ir.Comment); ok && !sameComment {
+		if _, ok := m.(*ir.Comment); ok && !gm.sameComment {
 			continue
 		}
 		if !out[idx] {
@@ -372,6 +344,6 @@ func combineConcat(items []*item, tu []*tuple, members, vary []int) *item {
 			r.Matches = append(r.Matches, tm)
 		}
 	}
-	r.Counters = cnt
-	return &item{cur: &r, srcs: srcs, set: set}
+	r.Counters = gm.cnt
+	return &item{cur: &r, srcs: gm.srcs, set: gm.set}
 }

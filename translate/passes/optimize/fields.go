@@ -245,46 +245,19 @@ func extract(r *ir.Rule, f field, sets *registry) (hole, value, bool) {
 				return h, v, false
 			}
 			h.idx, v.addrs = i, s.addrs
-		case *ir.TCP:
-			p, neg := m.DstPorts, m.NegDst
-			if f == fSport {
-				p, neg = m.SrcPorts, m.NegSrc
+		case *ir.TCP, *ir.UDP:
+			if f.isAddr() {
+				continue
 			}
-			if f.isAddr() || p == nil {
+			p, neg, rest, empty := portTest(m, f == fSport)
+			if p == nil {
 				continue
 			}
 			n++
 			if neg {
 				return h, v, false
 			}
-			c := *m
-			if f == fSport {
-				c.SrcPorts = nil
-			} else {
-				c.DstPorts = nil
-			}
-			h.idx, h.rest, v.ports = i, &c, []ir.PortRange{*p}
-			h.empty = c.SrcPorts == nil && c.DstPorts == nil && c.Flags == nil && c.Option == nil
-		case *ir.UDP:
-			p, neg := m.DstPorts, m.NegDst
-			if f == fSport {
-				p, neg = m.SrcPorts, m.NegSrc
-			}
-			if f.isAddr() || p == nil {
-				continue
-			}
-			n++
-			if neg {
-				return h, v, false
-			}
-			c := *m
-			if f == fSport {
-				c.SrcPorts = nil
-			} else {
-				c.DstPorts = nil
-			}
-			h.idx, h.rest, v.ports = i, &c, []ir.PortRange{*p}
-			h.empty = c.SrcPorts == nil && c.DstPorts == nil
+			h.idx, h.rest, h.empty, v.ports = i, rest, empty, []ir.PortRange{*p}
 		case *ir.Multiport:
 			if f.isAddr() || m.Dir != f.dir() && m.Dir != ir.Both {
 				continue
@@ -508,4 +481,29 @@ func exactMatch(m ir.Match, f field, v value, at ir.At) ir.Match {
 		t.Elems = append(t.Elems, []ir.TupleValue{{Value: x}})
 	}
 	return t
+}
+
+// portTest returns a tcp or udp match's test of its source (or
+// destination) ports, nil when it has none, and the match without that
+// test; empty: what is left tests nothing.
+func portTest(m ir.Match, src bool) (p *ir.PortRange, neg bool, rest ir.Match, empty bool) {
+	switch m := m.(type) {
+	case *ir.TCP:
+		c := *m
+		if src {
+			p, neg, c.SrcPorts = m.SrcPorts, m.NegSrc, nil
+		} else {
+			p, neg, c.DstPorts = m.DstPorts, m.NegDst, nil
+		}
+		return p, neg, &c, c.SrcPorts == nil && c.DstPorts == nil && c.Flags == nil && c.Option == nil
+	case *ir.UDP:
+		c := *m
+		if src {
+			p, neg, c.SrcPorts = m.SrcPorts, m.NegSrc, nil
+		} else {
+			p, neg, c.DstPorts = m.DstPorts, m.NegDst, nil
+		}
+		return p, neg, &c, c.SrcPorts == nil && c.DstPorts == nil
+	}
+	return nil, false, nil, false
 }

@@ -194,16 +194,7 @@ func after(bucket []int, i int) []int {
 
 func mergeRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) ([]*item, bool) {
 	n := len(items)
-	// The engine sees each item as its first source rule (same target,
-	// same matches but the merged field) with the packets of all.
-	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, n)}
-	for i, it := range items {
-		tmp.Rules[i] = it.srcs[0]
-	}
-	ch := pt.Chain(tmp)
-	for i, it := range items {
-		ch.Rules[i].Set = it.set
-	}
+	ch := engineChain(pt, c, items)
 	ex := make([][numFields]cand, n)
 	buckets := map[string][]int{}
 	for i, it := range items {
@@ -368,32 +359,59 @@ func blockReason(ch *pktset.Chain, k, j int) string {
 	return "it may overlap"
 }
 
+// engineChain is the chain as the engine sees it: each item as its first
+// source rule (same target, same matches but the merged fields) with the
+// packets of all its source rules.
+func engineChain(pt *pktset.Table, c *ir.Chain, items []*item) *pktset.Chain {
+	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, len(items))}
+	for i, it := range items {
+		tmp.Rules[i] = it.srcs[0]
+	}
+	ch := pt.Chain(tmp)
+	for i, it := range items {
+		ch.Rules[i].Set = it.set
+	}
+	return ch
+}
+
+// gathered is what the members of a group bring to their merged item:
+// their source rules, their packets, their counters summed, and whether
+// they share one comment (a merged rule keeps only a common one).
+type gathered struct {
+	srcs        []*ir.Rule
+	set         pktset.Set
+	cnt         *ir.Counters
+	sameComment bool
+}
+
+func gather(items []*item, members []int) gathered {
+	first := items[members[0]]
+	g := gathered{set: pktset.Set{Opaque: first.set.Opaque}, sameComment: true}
+	for _, j := range members {
+		if items[j].cur.Comment() != first.cur.Comment() {
+			g.sameComment = false
+		}
+		g.srcs = append(g.srcs, items[j].srcs...)
+		g.set.Boxes = append(g.set.Boxes, items[j].set.Boxes...)
+		if c := items[j].cur.Counters; c != nil {
+			if g.cnt == nil {
+				g.cnt = &ir.Counters{}
+			}
+			g.cnt.Packets += c.Packets
+			g.cnt.Bytes += c.Bytes
+		}
+	}
+	return g
+}
+
 // combine makes the merged item of a group.
 func combine(items []*item, ex [][numFields]cand, g *group, reg *registry) *item {
 	i := g.members[0]
 	v := union(g.f, values(ex, g))
-	comment := items[i].cur.Comment()
-	sameComment := true
-	var srcs []*ir.Rule
-	set := pktset.Set{Opaque: items[i].set.Opaque}
-	var cnt *ir.Counters
-	for _, j := range g.members {
-		if items[j].cur.Comment() != comment {
-			sameComment = false
-		}
-		srcs = append(srcs, items[j].srcs...)
-		set.Boxes = append(set.Boxes, items[j].set.Boxes...)
-		if c := items[j].cur.Counters; c != nil {
-			if cnt == nil {
-				cnt = &ir.Counters{}
-			}
-			cnt.Packets += c.Packets
-			cnt.Bytes += c.Bytes
-		}
-	}
-	r := build(items[i].cur, g.f, ex[i][g.f].h, v, reg, sameComment)
-	r.Counters = cnt
-	return &item{cur: r, srcs: srcs, set: set}
+	m := gather(items, g.members)
+	r := build(items[i].cur, g.f, ex[i][g.f].h, v, reg, m.sameComment)
+	r.Counters = m.cnt
+	return &item{cur: r, srcs: m.srcs, set: m.set}
 }
 
 // Lines is the report as --explain prints it: one line per removed

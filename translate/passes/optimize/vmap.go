@@ -21,14 +21,7 @@ import (
 // mapRound merges the items of a chain into verdict maps.
 func mapRound(pt *pktset.Table, t *ir.Table, c *ir.Chain, items []*item, reg *registry, rep *Report) []*item {
 	n := len(items)
-	tmp := &ir.Chain{Name: c.Name, Base: c.Base, Rules: make([]*ir.Rule, n)}
-	for i, it := range items {
-		tmp.Rules[i] = it.srcs[0]
-	}
-	ch := pt.Chain(tmp)
-	for i, it := range items {
-		ch.Rules[i].Set = it.set
-	}
+	ch := engineChain(pt, c, items)
 	ex := make([][numFields]cand, n)
 	buckets := map[string][]int{}
 	for i, it := range items {
@@ -203,31 +196,15 @@ func growMap(ch *pktset.Chain, items []*item, ex [][numFields]cand, bucket []int
 // without its test of the field, and a map of each verdict's values.
 func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 	i := g.members[0]
+	gm := gather(items, g.members)
 	byVerdict := map[vkey][]value{}
 	var order []vkey
-	comment := items[i].cur.Comment()
-	sameComment := true
-	var srcs []*ir.Rule
-	set := pktset.Set{Opaque: items[i].set.Opaque}
-	var cnt *ir.Counters
 	for _, j := range g.members {
 		k := verdictOf(items[j].cur)
 		if byVerdict[k] == nil {
 			order = append(order, k)
 		}
 		byVerdict[k] = append(byVerdict[k], ex[j][g.f].v)
-		if items[j].cur.Comment() != comment {
-			sameComment = false
-		}
-		srcs = append(srcs, items[j].srcs...)
-		set.Boxes = append(set.Boxes, items[j].set.Boxes...)
-		if c := items[j].cur.Counters; c != nil {
-			if cnt == nil {
-				cnt = &ir.Counters{}
-			}
-			cnt.Packets += c.Packets
-			cnt.Bytes += c.Bytes
-		}
 	}
 	vm := &ir.VerdictMap{Field: mapFields[g.f]}
 	if p, ok := items[i].cur.Target.(interface{ Pos() ir.Pos }); ok {
@@ -274,7 +251,7 @@ func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 	r.Matches = nil
 	h := ex[i][g.f].h
 	for k, m := range items[i].cur.Matches {
-		if _, ok := m.(*ir.Comment); ok && !sameComment {
+		if _, ok := m.(*ir.Comment); ok && !gm.sameComment {
 			continue
 		}
 		if k == h.idx {
@@ -286,6 +263,6 @@ func combineMap(items []*item, ex [][numFields]cand, g *group) *item {
 		r.Matches = append(r.Matches, m)
 	}
 	r.Target = target
-	r.Counters = cnt
-	return &item{cur: &r, srcs: srcs, set: set}
+	r.Counters = gm.cnt
+	return &item{cur: &r, srcs: gm.srcs, set: gm.set}
 }
