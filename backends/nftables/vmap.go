@@ -180,7 +180,14 @@ func (e *encoder) mapLookup(fld stmt.Field, s *anonSet, dreg uint32) {
 		if p.Proto != 0 {
 			e.l4dep(p.Proto)
 		}
-		s.keyType = map[stmt.Datatype]uint32{stmt.IPv4Addr: typeIPv4Addr, stmt.IPv6Addr: typeIPv6Addr, stmt.InetService: typeInetService}[p.Dt]
+		switch p.Dt {
+		case stmt.IPv4Addr:
+			s.keyType = typeIPv4Addr
+		case stmt.IPv6Addr:
+			s.keyType = typeIPv6Addr
+		default:
+			s.keyType = typeInetService
+		}
 		s.keyLen = p.Bytes
 		s.udata = userdata.AppendUint32(nil, udataSetKeyByteorder, byteorderBig)
 		ld = load(p.Base, p.Offset, p.Bytes)

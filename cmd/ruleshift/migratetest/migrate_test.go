@@ -274,6 +274,24 @@ func listing(t *testing.T, ns *testenv.Netns, variant string) string {
 }
 
 // nftTables lists the namespace's nf_tables tables ("ip ruleshift_filter").
+// onlyRuleshift checks that the namespace holds no nftables table but
+// ruleshift's, and returns its ruleset written to a file for verify.
+func onlyRuleshift(t *testing.T, ns *testenv.Netns) string {
+	t.Helper()
+	for _, tb := range nftTables(t, ns) {
+		if !strings.Contains(tb, " ruleshift_") {
+			t.Errorf("table %s left in the kernel", tb)
+		}
+	}
+	ruleset, err := ns.Run(nil, "nft", "list", "ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "new.nft")
+	os.WriteFile(file, []byte(ruleset), 0o644)
+	return file
+}
+
 func nftTables(t *testing.T, ns *testenv.Netns) []string {
 	t.Helper()
 	out, err := ns.Run(nil, "nft", "list", "tables")
@@ -321,18 +339,8 @@ func TestLive(t *testing.T) {
 			if got := listing(t, ns, v); strings.Contains(got, "-A ") || strings.Contains(got, "DROP") {
 				t.Errorf("old %s rules left in the kernel:\n%s", v, got)
 			}
-			for _, tb := range nftTables(t, ns) {
-				if !strings.Contains(tb, " ruleshift_") {
-					t.Errorf("table %s left in the kernel", tb)
-				}
-			}
-			ruleset, err := ns.Run(nil, "nft", "list", "ruleset")
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			newFile := filepath.Join(dir, "new.nft")
-			os.WriteFile(newFile, []byte(ruleset), 0o644)
+			newFile := onlyRuleshift(t, ns)
+			dir := filepath.Dir(newFile)
 			for _, fam := range []struct{ file, ip string }{{"old.v4", "iptables"}, {"old.v6", "ip6tables"}} {
 				old := filepath.Join(dir, fam.file)
 				os.WriteFile(old, []byte(oldRules[fam.ip]), 0o644)

@@ -141,18 +141,8 @@ func TestLiveUFWConfirmed(t *testing.T) {
 	if got := listing(t, ns, "nft"); got != "" {
 		t.Errorf("iptables-nft still lists tables:\n%s", got)
 	}
-	for _, tb := range nftTables(t, ns) {
-		if !strings.Contains(tb, " ruleshift_") {
-			t.Errorf("table %s in the kernel", tb)
-		}
-	}
-	ruleset, err := ns.Run(nil, "nft", "list", "ruleset")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	newFile := filepath.Join(dir, "new.nft")
-	os.WriteFile(newFile, []byte(ruleset), 0o644)
+	newFile := onlyRuleshift(t, ns)
+	dir := filepath.Dir(newFile)
 	for family, save := range map[string]string{"ipv4": r.Save4, "ipv6": r.Save6} {
 		old := filepath.Join(dir, "ufw."+family)
 		os.WriteFile(old, []byte(save), 0o644)
