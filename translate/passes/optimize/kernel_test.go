@@ -13,7 +13,9 @@ import (
 	"github.com/ruleshift/ruleshift/backends/nftables"
 	"github.com/ruleshift/ruleshift/internal/corpus"
 	"github.com/ruleshift/ruleshift/internal/testenv"
+	"github.com/ruleshift/ruleshift/internal/testinputs"
 	"github.com/ruleshift/ruleshift/translate"
+	"github.com/ruleshift/ruleshift/translate/ir"
 	"github.com/ruleshift/ruleshift/translate/passes"
 	"github.com/ruleshift/ruleshift/translate/passes/optimize"
 	"github.com/ruleshift/ruleshift/verify"
@@ -21,8 +23,8 @@ import (
 )
 
 // TestOptimizedKeepsBehaviour is the soundness proof of --optimize on
-// real packets: every corpus dump and every golden case of
-// testdata/optimize, loaded with iptables-legacy as read, against its
+// real packets: every corpus dump, every golden case of testdata/optimize
+// and testdata/translate, every golden script and example, loaded with iptables-legacy as read, against its
 // optimised nftables rendering (sets, moved rules, inet tables), with
 // verify's probes, which include the edges of every address and port the
 // rules name (first and last address of a prefix, range ends, SYN, SYN+ACK
@@ -35,9 +37,19 @@ func TestOptimizedKeepsBehaviour(t *testing.T) {
 	testenv.RequireBinary(t, "iptables-legacy-restore", "ip6tables-legacy-restore", "nft", "ip")
 	type input struct {
 		name string
-		in   []translate.Input
+		rs   *ir.Ruleset
 	}
 	var inputs []input
+	seen := map[string]bool{}
+	load := func(name string, in []translate.Input) {
+		rs, d := translate.Load(in, translate.Options{From: translate.Save})
+		if d.HasErrors() {
+			t.Logf("%s: does not load, skipped", name)
+			return
+		}
+		seen[name] = true
+		inputs = append(inputs, input{name, rs})
+	}
 	for _, path := range corpus.SaveDumps(t) {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -46,7 +58,7 @@ func TestOptimizedKeepsBehaviour(t *testing.T) {
 		// The TUM dumps carry anonymised MAC addresses the kernel would
 		// refuse; any real one stands for them.
 		data = bytes.ReplaceAll(data, []byte("XX:XX:XX:XX:XX:XX"), []byte("02:00:00:00:00:01"))
-		inputs = append(inputs, input{filepath.Base(path), []translate.Input{{Name: filepath.Base(path), Data: data, Dir: filepath.Dir(path)}}})
+		load(filepath.Base(path), []translate.Input{{Name: filepath.Base(path), Data: data, Dir: filepath.Dir(path)}})
 	}
 	golden, _ := filepath.Glob("../../../testdata/optimize/*.txtar")
 	for _, file := range golden {
@@ -60,7 +72,14 @@ func TestOptimizedKeepsBehaviour(t *testing.T) {
 				in = append(in, translate.Input{Name: f.Name, Data: f.Data, Dir: "."})
 			}
 		}
-		inputs = append(inputs, input{filepath.Base(file), in})
+		load("optimize/"+filepath.Base(file), in)
+	}
+	// The golden scripts, examples and translate cases, as the other
+	// kernel tests read them.
+	for _, in := range testinputs.All(t, "../../..") {
+		if !seen[in.Name] {
+			inputs = append(inputs, input{in.Name, in.RS})
+		}
 	}
 	if s := os.Getenv("RULESHIFT_OPTIMIZE_ONLY"); s != "" {
 		var keep []input
@@ -73,11 +92,7 @@ func TestOptimizedKeepsBehaviour(t *testing.T) {
 	}
 	checked, merged, removed := 0, 0, 0
 	for _, in := range inputs {
-		orig, d := translate.Load(in.in, translate.Options{From: translate.Save})
-		if d.HasErrors() {
-			t.Logf("%s: does not load, skipped", in.name)
-			continue
-		}
+		orig := in.rs
 		opt, rep := optimize.Ruleset(orig)
 		if len(rep.Merges) == 0 && len(rep.Removed) == 0 {
 			continue
